@@ -1,0 +1,6 @@
+//! My Number card (JPKI) authentication core.
+//!
+//! Everything the rest of Zaitaku trusts about "who is this patient" comes from here:
+//! the card side (APDU transport, virtual card, PC/SC reader) and the relying-party
+//! side (Web eID token, certificate path and profile validation, revocation, RS256).
+//! No web, no database.
