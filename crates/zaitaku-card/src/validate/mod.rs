@@ -1,0 +1,319 @@
+//! The relying party's check of a card authentication, in Web eID's order:
+//! parse → key usage → extended key usage → policy → path to a trust anchor →
+//! validity → critical extensions → revocation → signature.
+//!
+//! A pass names the certificate (issuer, serial, CN); a failure is a typed reason.
+
+pub mod crl;
+pub mod profile;
+pub mod signature;
+pub mod summary;
+pub mod trust;
+
+use crate::nonce::ChallengeNonce;
+use crate::origin::Origin;
+use crate::token::{self, TokenError, WebEidToken};
+use const_oid::ObjectIdentifier;
+use crl::{Crl, RevocationStatus};
+use der::Decode;
+use serde::Serialize;
+use signature::SignatureError;
+use std::time::SystemTime;
+use summary::{CertificateSummary, rfc3339};
+use trust::{AnchorSummary, TrustAnchor};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::AuthorityKeyIdentifier;
+
+/// Whether a certificate may pass when no CRL could speak for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationPolicy {
+    /// "not checked" is a failure.
+    Required,
+    /// "not checked" passes, and the result says so.
+    AllowNotChecked,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    pub trust_anchors: Vec<TrustAnchor>,
+    /// Certificate policies accepted for login (JPKI's authentication policy by default).
+    pub allowed_policies: Vec<ObjectIdentifier>,
+    pub crls: Vec<Crl>,
+    pub revocation: RevocationPolicy,
+}
+
+impl ValidatorConfig {
+    /// Trust these anchors, accept JPKI's user-authentication policy, no CRLs yet.
+    pub fn new(trust_anchors: Vec<TrustAnchor>) -> Self {
+        ValidatorConfig {
+            trust_anchors,
+            allowed_policies: vec![crate::oids::JPKI_AUTH_POLICY],
+            crls: Vec::new(),
+            revocation: RevocationPolicy::AllowNotChecked,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error("the certificate is malformed: {0}")]
+    Malformed(String),
+    #[error("a certificate extension is malformed: {0}")]
+    MalformedExtension(String),
+    #[error("the certificate has no keyUsage extension")]
+    MissingKeyUsage,
+    #[error("the certificate's keyUsage does not allow digitalSignature")]
+    KeyUsageWithoutDigitalSignature,
+    #[error("this is a signing certificate (nonRepudiation), not an authentication certificate")]
+    SigningCertificate,
+    #[error("this is a CA certificate, not a card's authentication certificate")]
+    CaCertificate,
+    #[error("the certificate's extendedKeyUsage does not allow client authentication")]
+    MissingClientAuth,
+    #[error("none of the certificate's policies {found:?} is allowed here")]
+    PolicyNotAllowed { found: Vec<String> },
+    #[error("no configured trust anchor issued this certificate (issuer {issuer})")]
+    Untrusted { issuer: String },
+    #[error("the certificate expired at {not_after}")]
+    Expired { not_after: String },
+    #[error("the certificate is not valid before {not_before}")]
+    NotYetValid { not_before: String },
+    #[error(
+        "the issuing root {issuer} is not valid at the check time (valid {not_before} to {not_after})"
+    )]
+    IssuerNotValid {
+        issuer: String,
+        not_before: String,
+        not_after: String,
+    },
+    #[error("the certificate has a critical extension we do not understand: {0}")]
+    UnknownCriticalExtension(String),
+    #[error("the certificate was revoked at {revoked_at}")]
+    Revoked { revoked_at: String },
+    #[error("revocation could not be checked and is required: {reason}")]
+    RevocationNotChecked { reason: String },
+}
+
+/// Every way a token or certificate can fail, one layer each.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    #[error("token signature: {0}")]
+    Signature(#[from] SignatureError),
+}
+
+impl ValidationError {
+    /// A stable machine-readable code for each reason (for JSON output and screens).
+    pub fn code(&self) -> &'static str {
+        use CertificateError as C;
+        use TokenError as T;
+        match self {
+            ValidationError::Token(t) => match t {
+                T::Empty => "token_empty",
+                T::TooLarge { .. } => "token_too_large",
+                T::Json(_) => "token_malformed_json",
+                T::UnsupportedFormat(_) => "token_unsupported_format",
+                T::UnsupportedAlgorithm(_) => "token_unsupported_algorithm",
+                T::InvalidBase64(_) => "token_invalid_base64",
+                T::CertificateTooLarge { .. } => "certificate_too_large",
+                T::InvalidCertificateDer(_) => "certificate_invalid_der",
+                T::InvalidSignatureLength => "signature_invalid_length",
+                T::InvalidAppVersion => "token_invalid_app_version",
+            },
+            ValidationError::Certificate(c) => match c {
+                C::Malformed(_) => "certificate_invalid_der",
+                C::MalformedExtension(_) => "certificate_malformed_extension",
+                C::MissingKeyUsage => "certificate_missing_key_usage",
+                C::KeyUsageWithoutDigitalSignature => "certificate_wrong_key_usage",
+                C::SigningCertificate => "certificate_is_signing_certificate",
+                C::CaCertificate => "certificate_is_ca",
+                C::MissingClientAuth => "certificate_missing_client_auth",
+                C::PolicyNotAllowed { .. } => "certificate_policy_not_allowed",
+                C::Untrusted { .. } => "certificate_untrusted",
+                C::Expired { .. } => "certificate_expired",
+                C::NotYetValid { .. } => "certificate_not_yet_valid",
+                C::IssuerNotValid { .. } => "issuer_not_valid",
+                C::UnknownCriticalExtension(_) => "certificate_unknown_critical_extension",
+                C::Revoked { .. } => "certificate_revoked",
+                C::RevocationNotChecked { .. } => "revocation_not_checked",
+            },
+            ValidationError::Signature(s) => match s {
+                SignatureError::WrongLength { .. } => "signature_invalid_length",
+                SignatureError::Invalid => "signature_invalid",
+                SignatureError::UnsupportedKey => "certificate_unsupported_key",
+                SignatureError::UnsupportedAlgorithm(_) | SignatureError::Malformed(_) => {
+                    "signature_invalid"
+                }
+            },
+        }
+    }
+}
+
+/// A failed check: the reason, and the certificate when it could be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct Rejection {
+    pub error: ValidationError,
+    pub certificate: Option<CertificateSummary>,
+}
+
+/// A passed check: which certificate, under which root and policy, and revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidCertificate {
+    pub certificate: CertificateSummary,
+    pub trust_anchor: AnchorSummary,
+    pub policy: String,
+    pub revocation: RevocationStatus,
+    pub checked_at: String,
+}
+
+pub struct Validator {
+    config: ValidatorConfig,
+}
+
+impl Validator {
+    pub fn new(config: ValidatorConfig) -> Self {
+        Validator { config }
+    }
+
+    pub fn config(&self) -> &ValidatorConfig {
+        &self.config
+    }
+
+    /// Check a Web eID token made for `origin` and `nonce`, at time `at`.
+    pub fn validate_token(
+        &self,
+        token_json: &[u8],
+        origin: &Origin,
+        nonce: &ChallengeNonce,
+        at: SystemTime,
+    ) -> Result<ValidCertificate, Rejection> {
+        let reject = |error: ValidationError, certificate| Rejection { error, certificate };
+        let parsed = WebEidToken::from_json(token_json)
+            .and_then(|t| t.parse())
+            .map_err(|e| reject(e.into(), None))?;
+        let valid = self.check_certificate(&parsed.certificate, &parsed.certificate_der, at)?;
+        let message = token::signed_value(origin, nonce);
+        signature::verify_rs256(
+            parsed
+                .certificate
+                .tbs_certificate()
+                .subject_public_key_info(),
+            &message,
+            &parsed.signature,
+        )
+        .map_err(|e| reject(e.into(), Some(valid.certificate.clone())))?;
+        Ok(valid)
+    }
+
+    /// Check one DER certificate the same way (path, policy, usages, validity, revocation).
+    pub fn validate_certificate(
+        &self,
+        der_bytes: &[u8],
+        at: SystemTime,
+    ) -> Result<ValidCertificate, Rejection> {
+        let certificate = Certificate::from_der(der_bytes).map_err(|e| Rejection {
+            error: CertificateError::Malformed(e.to_string()).into(),
+            certificate: None,
+        })?;
+        self.check_certificate(&certificate, der_bytes, at)
+    }
+
+    fn check_certificate(
+        &self,
+        cert: &Certificate,
+        der_bytes: &[u8],
+        at: SystemTime,
+    ) -> Result<ValidCertificate, Rejection> {
+        let named = CertificateSummary::of(cert);
+        let reject = |error: CertificateError| Rejection {
+            error: error.into(),
+            certificate: Some(named.clone()),
+        };
+        profile::check_structure(cert).map_err(reject)?;
+        profile::check_key_usage(cert).map_err(reject)?;
+        profile::check_extended_key_usage(cert).map_err(reject)?;
+        let policy =
+            profile::check_policies(cert, &self.config.allowed_policies).map_err(reject)?;
+        let anchor = self.find_anchor(cert, der_bytes).map_err(reject)?;
+        check_validity(cert, anchor, at).map_err(reject)?;
+        profile::check_critical_extensions(cert).map_err(reject)?;
+        let revocation = crl::revocation_status(&self.config.crls, cert, anchor, at);
+        match (&revocation, self.config.revocation) {
+            (RevocationStatus::Revoked { revoked_at }, _) => {
+                return Err(reject(CertificateError::Revoked {
+                    revoked_at: revoked_at.clone(),
+                }));
+            }
+            (RevocationStatus::NotChecked { reason }, RevocationPolicy::Required) => {
+                return Err(reject(CertificateError::RevocationNotChecked {
+                    reason: reason.clone(),
+                }));
+            }
+            _ => {}
+        }
+        Ok(ValidCertificate {
+            certificate: named.clone(),
+            trust_anchor: anchor.summary(),
+            policy: policy.to_string(),
+            revocation,
+            checked_at: rfc3339(at),
+        })
+    }
+
+    fn find_anchor(
+        &self,
+        cert: &Certificate,
+        der_bytes: &[u8],
+    ) -> Result<&TrustAnchor, CertificateError> {
+        let tbs = cert.tbs_certificate();
+        let key_id = tbs
+            .get_extension::<AuthorityKeyIdentifier>()
+            .map_err(|e| CertificateError::MalformedExtension(e.to_string()))?
+            .and_then(|(_, aki)| aki.key_identifier);
+        trust::find_issuer(
+            &self.config.trust_anchors,
+            tbs.issuer(),
+            key_id.as_ref(),
+            der_bytes,
+        )
+        .ok_or_else(|| CertificateError::Untrusted {
+            issuer: tbs.issuer().to_string(),
+        })
+    }
+}
+
+/// The card certificate and its root must both be valid at `at`.
+fn check_validity(
+    cert: &Certificate,
+    anchor: &TrustAnchor,
+    at: SystemTime,
+) -> Result<(), CertificateError> {
+    let validity = cert.tbs_certificate().validity();
+    let not_before = validity.not_before.to_system_time();
+    let not_after = validity.not_after.to_system_time();
+    if at < not_before {
+        return Err(CertificateError::NotYetValid {
+            not_before: rfc3339(not_before),
+        });
+    }
+    if at > not_after {
+        return Err(CertificateError::Expired {
+            not_after: rfc3339(not_after),
+        });
+    }
+    let root = anchor.certificate.tbs_certificate();
+    let root_from = root.validity().not_before.to_system_time();
+    let root_until = root.validity().not_after.to_system_time();
+    if at < root_from || at > root_until {
+        return Err(CertificateError::IssuerNotValid {
+            issuer: root.subject().to_string(),
+            not_before: rfc3339(root_from),
+            not_after: rfc3339(root_until),
+        });
+    }
+    Ok(())
+}
