@@ -1,6 +1,6 @@
 //! Object identifiers the validator and the test CA agree on.
 
-use const_oid::ObjectIdentifier;
+pub use const_oid::ObjectIdentifier;
 
 /// JPKI user-authentication certificate policy (利用者証明用電子証明書).
 pub const JPKI_AUTH_POLICY: ObjectIdentifier =
@@ -28,7 +28,7 @@ pub const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3"
 
 /// Certificate extensions.
 pub mod ext {
-    use const_oid::ObjectIdentifier;
+    pub use const_oid::ObjectIdentifier;
 
     pub const SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
     pub const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");

@@ -1,0 +1,52 @@
+//! Command-line interface: one module per command group.
+
+mod card;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit status for a check that ran and failed (invalid token, wrong PIN).
+pub const EXIT_INVALID: u8 = 1;
+/// Exit status for a command that could not run (bad options, unreadable files).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Errors that stop a command before it could do its work; printed as `error: …`.
+pub type CliError = Box<dyn std::error::Error>;
+
+#[derive(Parser)]
+#[command(
+    name = "zaitaku",
+    version,
+    about = "Zaitaku: home-visit online qualification confirmation and consent"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Virtual My Number cards and their test CA.
+    #[command(subcommand)]
+    Card(card::CardCommand),
+    /// Web eID authentication tokens.
+    #[command(subcommand)]
+    Token(verify::TokenCommand),
+    /// Card certificates.
+    #[command(subcommand)]
+    Cert(verify::CertCommand),
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Card(c) => card::run(c),
+        Command::Token(c) => verify::run_token(c),
+        Command::Cert(c) => verify::run_cert(c),
+    }
+}
+
+/// Read a file named on the command line, saying which one failed.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
