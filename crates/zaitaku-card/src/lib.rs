@@ -4,3 +4,15 @@
 //! the card side (APDU transport, virtual card, PC/SC reader) and the relying-party
 //! side (Web eID token, certificate path and profile validation, revocation, RS256).
 //! No web, no database.
+
+pub mod apdu;
+pub mod digest_info;
+pub mod jpki;
+pub mod pin;
+pub mod transport;
+
+pub use apdu::StatusWord;
+pub use digest_info::{SHA256_DIGEST_INFO_PREFIX, sha256_digest_info};
+pub use jpki::{CardError, JpkiCard, PinStatus};
+pub use pin::{Pin, PinFormatError};
+pub use transport::{CardTransport, TransportError};
