@@ -10,9 +10,11 @@ pub mod digest_info;
 pub mod jpki;
 pub mod pin;
 pub mod transport;
+pub mod virtual_card;
 
 pub use apdu::StatusWord;
 pub use digest_info::{SHA256_DIGEST_INFO_PREFIX, sha256_digest_info};
 pub use jpki::{CardError, JpkiCard, PinStatus};
 pub use pin::{Pin, PinFormatError};
 pub use transport::{CardTransport, TransportError};
+pub use virtual_card::{VirtualCard, VirtualCardError};
