@@ -8,6 +8,8 @@
 pub mod apdu;
 pub mod digest_info;
 pub mod jpki;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_card;
 pub mod pin;
 pub mod transport;
 pub mod virtual_card;
@@ -15,6 +17,8 @@ pub mod virtual_card;
 pub use apdu::StatusWord;
 pub use digest_info::{SHA256_DIGEST_INFO_PREFIX, sha256_digest_info};
 pub use jpki::{CardError, JpkiCard, PinStatus};
+#[cfg(feature = "pcsc")]
+pub use pcsc_card::PcscTransport;
 pub use pin::{Pin, PinFormatError};
 pub use transport::{CardTransport, TransportError};
 pub use virtual_card::{VirtualCard, VirtualCardError};
