@@ -157,3 +157,57 @@ fn map_error(operation: &str, err: pcsc::Error) -> TransportError {
         other => TransportError::reader(operation, other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<CString> {
+        list.iter()
+            .map(|name| CString::new(*name).expect("no NUL"))
+            .collect()
+    }
+
+    #[test]
+    fn finds_readers_by_exact_name_or_unique_substring() {
+        let readers = names(&[
+            "SONY FeliCa Port/PaSoRi 4.0 00 00",
+            "Generic USB Smart Card Reader 01 00",
+            "Generic USB Smart Card Reader 02 00",
+        ]);
+        let found = find_reader(&readers, "sony").expect("unique substring");
+        assert_eq!(found.to_str(), Ok("SONY FeliCa Port/PaSoRi 4.0 00 00"));
+        let found = find_reader(&readers, "Generic USB Smart Card Reader 02 00").expect("exact");
+        assert_eq!(found.to_str(), Ok("Generic USB Smart Card Reader 02 00"));
+        assert!(matches!(
+            find_reader(&readers, "generic"),
+            Err(TransportError::ReaderNotFound(name)) if name == "generic"
+        ));
+        assert!(matches!(
+            find_reader(&readers, "ACS"),
+            Err(TransportError::ReaderNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn pcsc_errors_map_to_transport_errors() {
+        assert!(matches!(
+            map_error("x", pcsc::Error::RemovedCard),
+            TransportError::CardRemoved
+        ));
+        assert!(matches!(
+            map_error("x", pcsc::Error::Timeout),
+            TransportError::NoCard
+        ));
+        assert!(matches!(
+            map_error("x", pcsc::Error::NoReadersAvailable),
+            TransportError::NoReader
+        ));
+        let other = map_error("talking to the card", pcsc::Error::CommError);
+        assert!(
+            other
+                .to_string()
+                .starts_with("card reader error while talking to the card")
+        );
+    }
+}
