@@ -146,15 +146,15 @@ impl LockedFile {
             .write_all(json.as_bytes())
             .and_then(|()| temp.sync_all())
             .and_then(|()| temp.try_lock().map_err(std::io::Error::from))
-            .and_then(|()| std::fs::rename(&temp_path, &self.path))
-            .and_then(|()| sync_parent_dir(&self.path));
+            .and_then(|()| std::fs::rename(&temp_path, &self.path));
         if let Err(source) = result {
             let _ = std::fs::remove_file(&temp_path);
             return Err(io_error(&self.path, "saving")(source));
         }
-        // Dropping the old handle releases the lock on the replaced inode.
+        // The new file is now the card: keep its lock. Dropping the old
+        // handle releases the lock on the replaced inode.
         self.file = temp;
-        Ok(())
+        sync_parent_dir(&self.path).map_err(io_error(&self.path, "saving"))
     }
 }
 
