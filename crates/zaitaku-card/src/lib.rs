@@ -5,6 +5,18 @@
 //! side (Web eID token, certificate path and profile validation, revocation, RS256).
 //! No web, no database.
 
+// The card side.
+pub mod apdu;
+pub mod authenticator;
+pub mod digest_info;
+pub mod jpki;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_card;
+pub mod pin;
+pub mod transport;
+pub mod virtual_card;
+
+// The relying party's side.
 pub mod nonce;
 pub mod oids;
 pub mod origin;
@@ -12,8 +24,18 @@ pub mod pem;
 pub mod token;
 pub mod validate;
 
+// Test certificates for virtual cards.
+pub mod test_ca;
+
+pub use apdu::StatusWord;
+pub use digest_info::{SHA256_DIGEST_INFO_PREFIX, sha256_digest_info};
+pub use jpki::{CardError, JpkiCard, PinStatus};
 pub use nonce::ChallengeNonce;
 pub use origin::Origin;
+#[cfg(feature = "pcsc")]
+pub use pcsc_card::PcscTransport;
+pub use pin::{Pin, PinFormatError};
 pub use token::WebEidToken;
+pub use transport::{CardTransport, TransportError};
 pub use validate::{RevocationPolicy, Validator, ValidatorConfig};
-pub mod test_ca;
+pub use virtual_card::{VirtualCard, VirtualCardError};

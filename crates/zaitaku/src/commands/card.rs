@@ -1,10 +1,16 @@
 //! `zaitaku card …`: the test CA and virtual My Number cards.
 
-use super::CliError;
+use super::{CliError, EXIT_INVALID};
 use clap::Subcommand;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use zaitaku_card::test_ca::{self, TestCa};
+use zaitaku_card::authenticator::sign_challenge;
+use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
+use zaitaku_card::validate::summary::CertificateSummary;
+use zaitaku_card::{CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, VirtualCard};
+
+/// Sent as the token's appVersion.
+const APP_VERSION: &str = concat!("zaitaku-cli/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Subcommand)]
 pub enum CardCommand {
@@ -13,15 +19,69 @@ pub enum CardCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Issue a virtual card (RSA-2048 key, JPKI-profile certificate from the test CA).
+    New {
+        /// Directory of the test CA (from `card ca-init`).
+        #[arg(long, value_name = "DIR")]
+        ca: PathBuf,
+        /// The card's 4-digit PIN.
+        #[arg(long, env = "ZAITAKU_PIN", hide_env_values = true)]
+        pin: String,
+        /// File to write the card to (must not exist).
+        #[arg(long, value_name = "CARD")]
+        out: PathBuf,
+        /// Days the certificate is valid (a real one lasts about five years).
+        #[arg(long, default_value_t = 1825)]
+        valid_days: u32,
+    },
+    /// Show the card's certificate and how many PIN tries are left.
+    Status {
+        #[arg(long, value_name = "CARD")]
+        card: PathBuf,
+    },
+    /// Sign a challenge with the card; prints a Web eID token (JSON).
+    Sign {
+        #[arg(long, value_name = "CARD")]
+        card: PathBuf,
+        #[arg(long, env = "ZAITAKU_PIN", hide_env_values = true)]
+        pin: String,
+        /// The origin of the site asking, e.g. https://zaitaku.example.jp
+        #[arg(long)]
+        origin: String,
+        /// The challenge nonce (base64) from the site.
+        #[arg(long)]
+        nonce: String,
+    },
+    /// Revoke a virtual card's certificate: add it to the test CA's CRL.
+    Revoke {
+        #[arg(long, value_name = "DIR")]
+        ca: PathBuf,
+        #[arg(long, value_name = "CARD")]
+        card: PathBuf,
+    },
 }
 
 pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
     match command {
         CardCommand::CaInit { dir } => ca_init(&dir),
+        CardCommand::New {
+            ca,
+            pin,
+            out,
+            valid_days,
+        } => new_card(&ca, &pin, &out, valid_days),
+        CardCommand::Status { card } => status(&card),
+        CardCommand::Sign {
+            card,
+            pin,
+            origin,
+            nonce,
+        } => sign(&card, &pin, &origin, &nonce),
+        CardCommand::Revoke { ca, card } => revoke(&ca, &card),
     }
 }
 
-fn ca_init(dir: &std::path::Path) -> Result<ExitCode, CliError> {
+fn ca_init(dir: &Path) -> Result<ExitCode, CliError> {
     TestCa::init(dir)?;
     println!("created test root CA in {}", dir.display());
     println!(
@@ -36,6 +96,94 @@ fn ca_init(dir: &std::path::Path) -> Result<ExitCode, CliError> {
     println!(
         "Trust it for testing only: --trust-anchor {} --allow-policy zaitaku-test",
         dir.join(test_ca::CA_CERT_FILE).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new_card(ca_dir: &Path, pin: &str, out: &Path, valid_days: u32) -> Result<ExitCode, CliError> {
+    // Cheap checks first: key generation is the slow part.
+    let pin = Pin::parse(pin).map_err(|e| format!("--pin: {e}"))?;
+    if out.exists() {
+        return Err(format!(
+            "{} already exists; refusing to overwrite a card",
+            out.display()
+        )
+        .into());
+    }
+    if valid_days == 0 {
+        return Err("--valid-days must be at least 1".into());
+    }
+    let ca = TestCa::load(ca_dir)?;
+    let key = test_ca::generate_rsa_key()?;
+    let certificate = ca.issue(key.as_public_key(), &LeafSpec::jpki_auth(valid_days)?)?;
+    VirtualCard::create(out, key, certificate.clone(), &pin)?;
+    println!("created virtual card {}", out.display());
+    print_certificate(&certificate);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_certificate(der: &[u8]) {
+    match zaitaku_card::pem::load_certificates(der) {
+        Ok(certs) => {
+            let summary = CertificateSummary::of(&certs[0].0);
+            println!(
+                "  certificate CN: {}",
+                summary.subject_cn.unwrap_or_default()
+            );
+            println!("  serial:         {}", summary.serial);
+            println!("  issuer:         {}", summary.issuer);
+            println!("  valid until:    {}", summary.not_after);
+        }
+        Err(e) => println!("  certificate: unreadable ({e})"),
+    }
+}
+
+fn status(path: &Path) -> Result<ExitCode, CliError> {
+    let mut card = JpkiCard::open(VirtualCard::open(path)?)?;
+    let certificate = card.read_auth_certificate()?;
+    let pin = card.pin_status()?;
+    println!("virtual card {}", path.display());
+    print_certificate(&certificate);
+    match pin {
+        PinStatus::TriesLeft(n) => println!("  PIN:            {n} tries left"),
+        PinStatus::Blocked => {
+            println!(
+                "  PIN:            blocked (a real card is reset only at the municipal office)"
+            )
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sign(path: &Path, pin: &str, origin: &str, nonce: &str) -> Result<ExitCode, CliError> {
+    let pin = Pin::parse(pin).map_err(|e| format!("--pin: {e}"))?;
+    let origin = Origin::parse(origin)?;
+    let nonce = ChallengeNonce::parse(nonce).map_err(|e| format!("--nonce: {e}"))?;
+    let mut card = JpkiCard::open(VirtualCard::open(path)?)?;
+    match sign_challenge(&mut card, &pin, &origin, &nonce, APP_VERSION) {
+        Ok(token) => {
+            println!("{}", token.to_json());
+            Ok(ExitCode::SUCCESS)
+        }
+        // The check ran and said no: exit 1, like an invalid token.
+        Err(e @ (CardError::WrongPin { .. } | CardError::PinBlocked)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(EXIT_INVALID))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn revoke(ca_dir: &Path, card_path: &Path) -> Result<ExitCode, CliError> {
+    let ca = TestCa::load(ca_dir)?;
+    let card = VirtualCard::open(card_path)?;
+    let serial = test_ca::serial_of(card.certificate_der())
+        .ok_or("the card's certificate cannot be read")?;
+    let serial_hex = zaitaku_card::validate::summary::serial_hex(&serial);
+    let crl = ca.revoke(&serial_hex)?;
+    println!(
+        "revoked certificate serial {serial_hex}; CRL written to {}",
+        crl.display()
     );
     Ok(ExitCode::SUCCESS)
 }
