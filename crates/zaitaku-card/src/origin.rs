@@ -155,6 +155,6 @@ mod tests {
     #[test]
     fn host_drops_the_port() {
         assert_eq!(Origin::parse("https://a.jp:8443").unwrap().host(), "a.jp");
-        assert_eq!(Origin::parse("http://[::1]:80").unwrap().host(), "[::1]");
+        assert_eq!(Origin::parse("http://[::1]:8080").unwrap().host(), "[::1]");
     }
 }

@@ -157,7 +157,8 @@ impl ValidationError {
 #[error("{error}")]
 pub struct Rejection {
     pub error: ValidationError,
-    pub certificate: Option<CertificateSummary>,
+    /// Boxed: a rejection travels in `Result`s and should stay small.
+    pub certificate: Option<Box<CertificateSummary>>,
 }
 
 /// A passed check: which certificate, under which root and policy, and revocation.
@@ -205,7 +206,7 @@ impl Validator {
             &message,
             &parsed.signature,
         )
-        .map_err(|e| reject(e.into(), Some(valid.certificate.clone())))?;
+        .map_err(|e| reject(e.into(), Some(Box::new(valid.certificate.clone()))))?;
         Ok(valid)
     }
 
@@ -231,7 +232,7 @@ impl Validator {
         let named = CertificateSummary::of(cert);
         let reject = |error: CertificateError| Rejection {
             error: error.into(),
-            certificate: Some(named.clone()),
+            certificate: Some(Box::new(named.clone())),
         };
         profile::check_structure(cert).map_err(reject)?;
         profile::check_key_usage(cert).map_err(reject)?;
