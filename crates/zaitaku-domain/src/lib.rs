@@ -1,0 +1,10 @@
+//! Zaitaku's domain: the codes, people and consents the service reasons about, as
+//! types that can only hold valid values. Parsing happens here, once, at the edge;
+//! nothing raw travels inward. No I/O.
+
+pub mod check_digit;
+pub mod institution_code;
+pub mod insurer_number;
+
+pub use institution_code::{InstitutionCode, InstitutionCodeError, ScoreTable};
+pub use insurer_number::{InsurerNumber, InsurerNumberError};
