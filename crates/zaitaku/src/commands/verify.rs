@@ -158,13 +158,13 @@ pub fn run_cert(command: CertCommand) -> Result<ExitCode, CliError> {
     let CertCommand::Verify { trust, cert_pem } = command;
     let (validator, at) = trust.validator()?;
     let bytes = read_file(&cert_pem)?;
-    // A PEM file is decoded here; bytes that are neither PEM nor DER fail in the validator.
-    let der = match zaitaku_card::pem::load_certificates(&bytes) {
-        Ok(mut certs) if bytes.trim_ascii_start().starts_with(b"-----") => certs.remove(0).1,
-        Err(e) if bytes.trim_ascii_start().starts_with(b"-----") => {
-            return Err(format!("{}: {e}", cert_pem.display()).into());
-        }
-        _ => bytes,
+    // PEM is decoded here; anything else goes to the validator as DER, which says if it is not.
+    let der = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let mut certs = zaitaku_card::pem::load_certificates(&bytes)
+            .map_err(|e| format!("{}: {e}", cert_pem.display()))?;
+        certs.remove(0).1
+    } else {
+        bytes
     };
     report(validator.validate_certificate(&der, at))
 }
