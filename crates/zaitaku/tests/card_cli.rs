@@ -324,3 +324,40 @@ fn bad_input_is_a_usage_error_with_a_clear_message() {
     let status = zaitaku(&["card", "status", "--card", card]);
     assert!(String::from_utf8_lossy(&status.stdout).contains("3 tries left"));
 }
+
+#[test]
+fn token_verify_reads_standard_input_when_given_a_dash() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let sess = session();
+    let n = nonce();
+    let signed = sign(&sess.card, "1234", &n);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+        .args([
+            "token",
+            "verify",
+            "--trust-anchor",
+            s(&sess.root),
+            "--allow-policy",
+            "zaitaku-test",
+            "--origin",
+            ORIGIN,
+            "--nonce",
+            &n,
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&signed.stdout)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["valid"], true);
+}

@@ -165,3 +165,34 @@ fn ca_init_creates_a_root_and_refuses_to_overwrite_it() {
         root
     );
 }
+
+#[test]
+fn a_file_that_is_not_a_certificate_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.der");
+    std::fs::write(&junk, b"\x30\x03\x02\x01\x01").unwrap();
+    let out = zaitaku(&[
+        "cert",
+        "verify",
+        "--trust-anchor",
+        &jpki("auth-root-2015.pem"),
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["error"]["code"], "certificate_invalid_der");
+    // A PEM file whose block is broken cannot be read at all: a usage error.
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let out = zaitaku(&[
+        "cert",
+        "verify",
+        "--trust-anchor",
+        &jpki("auth-root-2015.pem"),
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
