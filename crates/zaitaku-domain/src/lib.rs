@@ -3,8 +3,13 @@
 //! nothing raw travels inward. No I/O.
 
 pub mod check_digit;
+pub mod codes;
 pub mod institution_code;
 pub mod insurer_number;
 
+pub use codes::{
+    BurdenRatio, ConsentItem, ConsentState, EPrescriptionUsage, PrescriptionForm,
+    QualificationValidity, Relationship, RevocationReason, Sex, UnknownCode,
+};
 pub use institution_code::{InstitutionCode, InstitutionCodeError, ScoreTable};
 pub use insurer_number::{InsurerNumber, InsurerNumberError};
