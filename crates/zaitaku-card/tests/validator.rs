@@ -23,13 +23,22 @@ fn check(
         .map_err(|r| r.error.code())
 }
 
+/// `token` checked by `validator()` now.
+fn verdict(
+    token: &zaitaku_card::WebEidToken,
+    o: &Origin,
+    n: &ChallengeNonce,
+) -> Result<ValidCertificate, &'static str> {
+    check(&validator(), token.to_json().as_bytes(), o, n)
+}
+
 /// A token from a JPKI-profile card certificate with `edit` applied, checked by `validator()`.
 fn code_for(
     edit: impl FnOnce(&mut zaitaku_card::test_ca::LeafSpec),
 ) -> Result<ValidCertificate, &'static str> {
     let (o, n) = (origin(), nonce());
     let token = token_for(&card_cert(edit), &o, &n);
-    check(&validator(), token.to_json().as_bytes(), &o, &n)
+    verdict(&token, &o, &n)
 }
 
 fn good_token() -> (Vec<u8>, Origin, ChallengeNonce) {
@@ -46,7 +55,7 @@ fn a_good_token_passes_and_names_the_certificate() {
     let cert = card_cert(|s| s.subject_cn = "840444E37PAFHN08220003A".into());
     let (o, n) = (origin(), nonce());
     let token = token_for(&cert, &o, &n);
-    let valid = check(&validator(), token.to_json().as_bytes(), &o, &n).unwrap();
+    let valid = verdict(&token, &o, &n).unwrap();
     assert_eq!(
         valid.certificate.subject_cn.as_deref(),
         Some("840444E37PAFHN08220003A")
@@ -92,10 +101,7 @@ fn tampered_signature_fails() {
     let mut sig = card_signature(&o, &n);
     sig[100] ^= 0x01;
     let token = zaitaku_card::WebEidToken::new(&card_cert(|_| {}), &sig, "t");
-    assert_eq!(
-        check(&validator(), token.to_json().as_bytes(), &o, &n).unwrap_err(),
-        "signature_invalid"
-    );
+    assert_eq!(verdict(&token, &o, &n).unwrap_err(), "signature_invalid");
 }
 
 #[test]
@@ -104,7 +110,7 @@ fn truncated_signature_fails() {
     let sig = card_signature(&o, &n);
     let token = zaitaku_card::WebEidToken::new(&card_cert(|_| {}), &sig[..255], "t");
     assert_eq!(
-        check(&validator(), token.to_json().as_bytes(), &o, &n).unwrap_err(),
+        verdict(&token, &o, &n).unwrap_err(),
         "signature_invalid_length"
     );
 }
@@ -120,10 +126,7 @@ fn signature_over_a_bare_nonce_is_refused() {
         .sign(Pkcs1v15Sign::new::<Sha256>(), &bare)
         .unwrap();
     let token = zaitaku_card::WebEidToken::new(&card_cert(|_| {}), &sig, "t");
-    assert_eq!(
-        check(&validator(), token.to_json().as_bytes(), &o, &n).unwrap_err(),
-        "signature_invalid"
-    );
+    assert_eq!(verdict(&token, &o, &n).unwrap_err(), "signature_invalid");
 }
 
 #[test]
@@ -158,7 +161,7 @@ fn untrusted_root_fails_even_with_the_same_name() {
         .unwrap();
     let token = token_for(&cert, &o, &n);
     assert_eq!(
-        check(&validator(), token.to_json().as_bytes(), &o, &n).unwrap_err(),
+        verdict(&token, &o, &n).unwrap_err(),
         "certificate_untrusted"
     );
 }

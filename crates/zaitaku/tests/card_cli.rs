@@ -77,10 +77,9 @@ fn sign(card: &Path, pin: &str, nonce: &str) -> Output {
     ])
 }
 
-fn verify(sess: &Session, token: &[u8], origin: &str, nonce: &str, extra: &[&str]) -> Output {
-    let file = sess.ca.join("token.json");
-    std::fs::write(&file, token).unwrap();
-    let mut args = vec![
+/// `token verify` trusting the session's root and the test policy, before the token file.
+fn verify_args<'a>(sess: &'a Session, origin: &'a str, nonce: &'a str) -> Vec<&'a str> {
+    vec![
         "token",
         "verify",
         "--trust-anchor",
@@ -91,7 +90,13 @@ fn verify(sess: &Session, token: &[u8], origin: &str, nonce: &str, extra: &[&str
         origin,
         "--nonce",
         nonce,
-    ];
+    ]
+}
+
+fn verify(sess: &Session, token: &[u8], origin: &str, nonce: &str, extra: &[&str]) -> Output {
+    let file = sess.ca.join("token.json");
+    std::fs::write(&file, token).unwrap();
+    let mut args = verify_args(sess, origin, nonce);
     args.extend_from_slice(extra);
     args.push(s(&file));
     zaitaku(&args)
@@ -333,19 +338,8 @@ fn token_verify_reads_standard_input_when_given_a_dash() {
     let n = nonce();
     let signed = sign(&sess.card, "1234", &n);
     let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
-        .args([
-            "token",
-            "verify",
-            "--trust-anchor",
-            s(&sess.root),
-            "--allow-policy",
-            "zaitaku-test",
-            "--origin",
-            ORIGIN,
-            "--nonce",
-            &n,
-            "-",
-        ])
+        .args(verify_args(&sess, ORIGIN, &n))
+        .arg("-")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
