@@ -4,12 +4,26 @@
 
 pub mod check_digit;
 pub mod codes;
+pub mod consent;
+pub mod flow;
+pub mod institution;
 pub mod institution_code;
 pub mod insurer_number;
+pub mod qualification;
 
 pub use codes::{
     BurdenRatio, ConsentItem, ConsentState, EPrescriptionUsage, PrescriptionForm,
     QualificationValidity, Relationship, RevocationReason, Sex, UnknownCode,
 };
+pub use consent::{
+    CardAuthentication, Channel, ChoiceError, Consent, ConsentChange, ConsentChoices, ConsentId,
+    ConsentStatus,
+};
+pub use flow::{FailureReason, FlowStep, Purpose, StepError};
+pub use institution::{Institution, InstitutionId, InstitutionKind, UrlToken};
 pub use institution_code::{InstitutionCode, InstitutionCodeError, ScoreTable};
 pub use insurer_number::{InsurerNumber, InsurerNumberError};
+pub use qualification::{
+    ElderlyCertificate, InsuredPerson, LimitCertificate, PersonId, Qualification,
+    QualificationStatus,
+};
