@@ -1,0 +1,15 @@
+//! Zaitaku's storage. One [`Store`] trait that the web layer talks to, and an
+//! embedded SQLite implementation; PostgreSQL follows behind the same trait.
+//! Every state a flow needs lives here, so a restart loses nothing.
+
+mod error;
+mod records;
+pub mod sqlite;
+mod store;
+
+pub use error::{SettleError, StoreError};
+pub use records::{
+    ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite, SessionRecord,
+};
+pub use sqlite::SqliteStore;
+pub use store::Store;

@@ -1,0 +1,85 @@
+//! What the store keeps besides the domain's own types: sessions, flows and
+//! challenges, and the shape of a registration write.
+
+use time::{Date, OffsetDateTime};
+use zaitaku_domain::{
+    CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage, FailureReason,
+    FlowStep, InstitutionCode, InstitutionId, PersonId, Purpose, UrlToken,
+};
+
+#[derive(Debug, Clone)]
+pub struct NewInstitution {
+    pub code: InstitutionCode,
+    pub name: String,
+    pub offered_items: Vec<ConsentItem>,
+    pub e_prescription: EPrescriptionUsage,
+    pub consent_validity_days: u32,
+    pub url_token: UrlToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the cookie value, hex; the cookie itself is never stored.
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub id: String,
+    pub session_hash: String,
+    pub institution_id: InstitutionId,
+    pub purpose: Purpose,
+    pub step: FlowStep,
+    /// The challenge of the current authentication step, if one was made.
+    pub challenge_ref: Option<String>,
+    pub person_id: Option<PersonId>,
+    pub consent_id: Option<ConsentId>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// Bumped on every update; updates name the version they saw.
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeState {
+    Pending,
+    Succeeded,
+    Failed(FailureReason),
+    /// Its flow went back to the selection; the challenge can no longer be used.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRecord {
+    pub reference: String,
+    /// Base64 of 32 random bytes, as the card signs it.
+    pub nonce: String,
+    pub flow_id: String,
+    pub session_hash: String,
+    pub purpose: Purpose,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub state: ChallengeState,
+}
+
+impl ChallengeRecord {
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// Everything a completed registration writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct RegistrationWrite {
+    pub challenge_ref: String,
+    pub flow_id: String,
+    pub institution_id: InstitutionId,
+    pub person_id: PersonId,
+    pub choices: ConsentChoices,
+    pub expires_on: Date,
+    pub at: OffsetDateTime,
+    pub authentication: CardAuthentication,
+}

@@ -1,0 +1,91 @@
+use crate::error::{SettleError, StoreError};
+use crate::records::{
+    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, SessionRecord,
+};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use zaitaku_domain::{
+    Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId, InsuredPerson,
+    PersonId, Qualification, UrlToken,
+};
+
+/// All persistence of Zaitaku. Implementations must make every method that writes
+/// more than one row atomic, and the `settle_*` methods single-use under races.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Institutions.
+    async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError>;
+    async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError>;
+    async fn institution_by_url_token(
+        &self,
+        token: &UrlToken,
+    ) -> Result<Option<Institution>, StoreError>;
+    async fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
+
+    // Insured persons and their cards.
+    async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
+    async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError>;
+    async fn link_certificate(
+        &self,
+        issuer: &str,
+        serial: &str,
+        person: PersonId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn person_by_certificate(
+        &self,
+        issuer: &str,
+        serial: &str,
+    ) -> Result<Option<InsuredPerson>, StoreError>;
+
+    // Browser sessions.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session if it exists and has not expired at `now`.
+    async fn session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    // Flows and their challenges.
+    async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
+    async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
+    /// Store `flow` if its stored version is still `flow.version`; the stored
+    /// version becomes `flow.version + 1`. A pending challenge of the flow other
+    /// than `flow.challenge_ref` is cancelled, and `new_challenge` inserted, in the
+    /// same transaction. Returns false (and writes nothing) on a version conflict.
+    async fn update_flow(
+        &self,
+        flow: &FlowRecord,
+        new_challenge: Option<&ChallengeRecord>,
+    ) -> Result<bool, StoreError>;
+    async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError>;
+
+    /// Use the challenge, write the consent and its history, and finish the flow:
+    /// all or nothing, and at most once per challenge.
+    async fn settle_registration(
+        &self,
+        write: &RegistrationWrite,
+    ) -> Result<ConsentId, SettleError>;
+    /// Use the challenge and end its flow with `reason`: all or nothing, at most once.
+    async fn settle_failure(
+        &self,
+        challenge_ref: &str,
+        reason: FailureReason,
+        at: OffsetDateTime,
+    ) -> Result<(), SettleError>;
+
+    // Consents.
+    async fn consent(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+    ) -> Result<Option<Consent>, StoreError>;
+    async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError>;
+    /// Oldest first.
+    async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError>;
+
+    /// Forget sessions, and settled or abandoned flows and challenges, expired
+    /// before `now`. Consents and their history are never purged here.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+}

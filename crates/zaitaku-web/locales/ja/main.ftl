@@ -1,0 +1,171 @@
+# Zaitaku's screens, in Japanese. Button labels and screen names follow the
+# manual of マイナ在宅受付Web word for word.
+
+## Frame
+service-name = マイナ在宅受付Web
+skip-to-content = 本文へスキップ
+demo-banner = デモ環境です。表示される患者・医療機関・カードはすべて架空のものです。
+footer = Zaitaku — マイナ在宅受付Webのオープンな実装
+steps-label = 手続きの流れ
+operation-id = 問い合わせ番号
+link-restart = 最初からやり直す
+link-current-step = 現在の画面へ進む
+
+## Steps (the manual's step names)
+step-access = 本サービスへアクセス
+step-select-clinic = 同意内容、処方箋の発行形態の選択
+step-confirm-clinic = 登録内容の確認
+step-auth = 本人認証
+step-complete-clinic = 資格確認・登録完了
+step-select-pharmacy = 同意登録内容の選択、確認
+step-complete-pharmacy = 資格確認・同意登録完了
+
+## ① Preparation
+prepare-title = 同意登録の準備
+prepare-lead = 職員は、必要な準備が整っていることを患者に確認してください。
+prepare-needed = ご用意いただくもの
+prepare-card-and-pin = マイナンバーカードと数字4桁の暗証番号（利用者証明用電子証明書のパスワード）
+prepare-insurance-registration = マイナンバーカードの健康保険証利用の登録
+prepare-not-registered-title = 健康保険証利用の登録がお済みでない場合
+prepare-not-registered-body = マイナポータルサイトで登録してから、ご利用ください。
+mynaportal = マイナポータル（外部サイト）
+button-start-registration = 同意登録をする
+
+## ② Selection
+select-title-clinic-eprescription = 同意内容、処方箋の発行形態の選択
+select-title-clinic = 同意内容の選択
+select-title-pharmacy = 同意登録内容の選択
+select-lead = ご自身の健康・医療情報等をこの医療機関等に提供することについて、項目ごとに「同意する」か「同意しない」を選択してください。
+select-explain-hint = 項目の内容がわからないときは、ⓘ をタップすると詳しい説明が表示されます。
+select-errors-title = 選択されていない項目があります
+select-errors-body = すべての項目について選択してから、もう一度お進みください。
+select-item-error = 「同意する」か「同意しない」を選択してください。
+agree = 同意する
+disagree = 同意しない
+explain-title = について
+explain-YZK = 過去に処方・調剤されたお薬の情報（薬剤名、量、処方・調剤された日、医療機関・薬局の名称）を提供します。飲み合わせや重複を確かめ、安全なお薬の処方・調剤に役立てます。
+explain-SRJ = 過去の受診歴や、受けた診療（検査、処置、透析など）の情報を提供します。これまでの経過を踏まえた診療に役立てます。
+explain-TKK = 40歳以上の方が受ける特定健診（いわゆるメタボ健診）や後期高齢者健診の結果、質問票の回答を提供します。
+explain-SHJ = 過去に受けた手術の情報（手術の名称、日付）を提供します。
+explain-TSR = 特定疾病療養受療証（人工透析が必要な慢性腎不全など）の情報を提供します。
+prescription-form = 処方箋の発行形態
+prescription-form-explain-title = 処方箋の発行形態について
+prescription-form-explain = 電子処方箋を選ぶと、処方箋は電子的に登録され、薬局で引換番号やマイナンバーカードで受け取れます。紙の処方箋を選ぶと、これまでどおり紙で発行されます。
+prescription-form-error = 電子処方箋か紙の処方箋かを選択してください。
+button-confirm-choices = 同意内容を確認する
+button-register = 同意内容を登録する
+
+## ③ Confirmation
+confirm-title-clinic = 登録内容の確認
+confirm-title-pharmacy = 同意登録内容の確認
+confirm-lead = 職員・患者は、選択内容が正しいことを確認してください。修正するときは「選択内容を修正する」をタップしてください。
+button-fix-choices = 選択内容を修正する
+
+## ④ Authentication
+auth-title = 本人認証
+auth-pin-title = マイナンバーカードの暗証番号を入力
+auth-pin-body = 市区町村窓口でマイナンバーカードを受け取った際に、利用者証明用電子証明書に設定した数字4桁の暗証番号です。暗証番号は患者ご自身で入力してください。
+auth-pin-warning-title = ご注意ください
+auth-pin-warning = 暗証番号は、3回連続して間違えるとロックが掛かります。
+auth-read-title = マイナンバーカード読み取り
+auth-read-body = マイナンバーカードをスマートフォン裏面にかざし、「読み取り開始」をタップしてください。
+button-start-reading = 読み取り開始
+auth-auto-return = 認証に成功すると、本サービスの画面に自動で戻ります。
+auth-link-label = 認証用リンク（認証アプリ、または zaitaku card auth で開きます）
+auth-waiting = マイナンバーカードの読み取りを待っています。
+auth-check-result = 認証結果を確認する
+auth-timed-out-title = 時間切れです
+auth-timed-out-body = 認証の有効期限（5分）が過ぎました。選択内容はそのままです。もう一度認証してください。
+button-retry-auth = もう一度認証する
+
+## ⑤ Completion
+complete-title-clinic = 資格確認・登録完了
+complete-title-pharmacy = 資格確認・同意登録完了
+complete-done-clinic = 資格確認・登録が完了しました
+complete-done-pharmacy = 資格確認・同意登録が完了しました
+complete-staff-check = 職員は、登録内容・資格情報が正しいことを確認し、ブラウザのタブを閉じてください。
+complete-consent-title = 登録内容
+qualification-title = 資格情報
+row-institution = 医療機関等
+row-expires = 同意の有効期限
+value-none = なし
+
+## Qualification fields
+q-name = 氏名
+q-kana = 氏名（カナ）
+q-birth = 生年月日
+q-sex = 性別
+q-insurer-number = 保険者番号
+q-insurer-name = 保険者名称
+q-symbol = 記号
+q-number = 番号
+q-branch = 枝番
+q-relationship = 本人・家族の別
+q-burden = 一部負担金割合
+q-acquired = 資格取得年月日
+q-valid-until = 有効終了日
+q-elderly = 高齢受給者証
+q-limit = 限度額適用認定証
+q-specific-disease = 特定疾病療養受療証
+
+## Outcomes that end a flow
+failed-nothing-written = 同意内容は登録されていません。
+failure-not-registered-title = 健康保険証利用の登録がありません
+failure-not-registered-body = このマイナンバーカードは、健康保険証としての利用登録がされていません。マイナポータルで登録してから、もう一度お試しください。
+failure-not-registered-link = マイナポータルで健康保険証利用の登録をする（外部サイト）
+failure-qualification-lost-title = 資格が確認できません
+failure-qualification-lost-body = 加入している健康保険の資格が無効になっています（資格喪失）。新しい保険に加入している場合は、保険者にご確認ください。
+failure-qualification-not-found-title = 資格情報が見つかりません
+failure-qualification-not-found-body = このマイナンバーカードに結び付く健康保険の資格情報が見つかりませんでした。加入している保険者にご確認ください。
+failure-certificate-expired-title = 電子証明書の有効期限が切れています
+failure-certificate-expired-body = マイナンバーカードの利用者証明用電子証明書の有効期限が切れています。お住まいの市区町村の窓口で更新してください。
+failure-certificate-revoked-title = 電子証明書が失効しています
+failure-certificate-revoked-body = マイナンバーカードの利用者証明用電子証明書が失効しています。お住まいの市区町村の窓口にご相談ください。
+failure-certificate-untrusted-title = 電子証明書を確認できません
+failure-certificate-untrusted-body = このカードの電子証明書を確認できませんでした。マイナンバーカードをお確かめのうえ、もう一度お試しください。
+failure-pin-blocked-title = 暗証番号がロックされています
+failure-pin-blocked-body = 暗証番号を3回連続して間違えたため、ロックが掛かっています。お住まいの市区町村の窓口で暗証番号の初期化（再設定）を行ってください。
+
+## The authentication link opened in a browser
+auth-link-page-title = 認証アプリで開くリンクです
+auth-link-page-body = このリンクは、マイナンバーカードを読み取る認証アプリ（または zaitaku card auth）で開いてください。ブラウザで開いても認証はできません。
+demo-reader-open = デモ用カードリーダーで開く
+
+## Demo
+demo-index-title = デモ
+demo-index-lead = 医療機関等を選んで同意登録を始めてください。本人認証では、下のデモ用カードと暗証番号を使います。
+demo-index-institutions = 医療機関等
+demo-index-eprescription = 電子処方箋対応
+demo-index-cards = デモ用カード
+pin-label = 暗証番号
+demo-reader-title = デモ用カードリーダー
+demo-reader-lead = スマートフォンの認証アプリの代わりです。内容を確かめ、カードを選んで暗証番号を入力してください。
+demo-reader-origin = 認証を求めているサイト
+demo-reader-institution = 医療機関等
+demo-reader-purpose = 目的
+demo-reader-card = カード
+demo-reader-pin-hint = 数字4桁。3回連続して間違えるとロックが掛かります。
+demo-reader-back = マイナ在宅受付Webへ戻る
+demo-reader-wrong-pin = 暗証番号が違います。
+tries-left = 残り{ $count }回です。
+demo-reader-last-try = 次に間違えるとロックが掛かります。
+demo-reader-blocked = 暗証番号がロックされています。このカードでは認証できません。
+demo-reader-bad-pin = 暗証番号は数字4桁で入力してください。
+demo-reader-unknown-card = カードを選択してください。
+demo-reader-done = 読み取りが完了しました。マイナ在宅受付Webの画面に戻ってください。
+demo-reader-settled = この認証はすでに完了しているか、有効期限が切れています。
+demo-reader-card-busy = このカードは別の読み取りで使用中です。少し待ってから、もう一度お試しください。
+
+## Errors
+error-not-found-title = ページが見つかりません
+error-not-found-body = URLをお確かめください。医療機関等ごとのURLからアクセスしてください。
+error-flow-not-found-title = 手続きが見つかりません
+error-flow-not-found-body = この手続きは、別のブラウザで始められたか、すでに削除されています。医療機関等のURLから始めてください。
+error-flow-expired-title = 手続きの有効期限が切れました
+error-flow-expired-body = 一定時間操作がなかったため、手続きを終了しました。同意内容は登録されていません。最初からやり直してください。
+error-form-rejected-title = 画面の有効期限が切れました
+error-form-rejected-body = この画面は古いか、別の画面から送信されました。同意内容は登録されていません。医療機関等のURLから開き直してください。
+error-stale-form-title = 選択内容が変わっています
+error-stale-form-body = 別の画面で選択内容が変更されたか、すでに送信済みです。何も登録していません。現在の画面で内容をお確かめください。
+error-internal-title = ただいま処理できません
+error-internal-body = システムで問題が発生しました。同意内容は登録されていません。しばらくしてから、もう一度お試しください。

@@ -1,0 +1,50 @@
+//! The application: routes, the layers around them, and serving on a listener.
+
+use crate::routes;
+use crate::security;
+use crate::state::AppState;
+use axum::Router;
+use axum::middleware::from_fn;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Forms and tokens are small; a token is at most 12 KiB.
+const BODY_LIMIT: usize = 16 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router(state: AppState) -> Router {
+    routes::all(state)
+        .layer(from_fn(security::headers))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+}
+
+/// Serve until `shutdown` resolves. Expired sessions, flows and challenges are
+/// purged every minute meanwhile. Tests pass a listener bound to port 0.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let purger = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.purge_expired(time::OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "purging expired flows failed");
+            }
+        }
+    });
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    purger.abort();
+    result
+}

@@ -1,0 +1,76 @@
+//! What a person sees when a request cannot be served: a clear Japanese page, with
+//! an operation id that matches the log line holding the cause (never personal data).
+
+use crate::i18n::Text;
+use crate::random;
+use crate::views::ErrorPage;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use zaitaku_store::{SettleError, StoreError};
+
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    /// No such flow, or it belongs to another browser session.
+    FlowNotFound,
+    /// The flow ran out of time; start again from the institution page.
+    FlowExpired {
+        restart: String,
+    },
+    /// A form without this session's CSRF token: forged, or from an old session.
+    FormRejected,
+    /// The form was made for a state the flow has left (another tab, a double submit).
+    StaleForm {
+        current: String,
+    },
+    Internal(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl From<SettleError> for PageError {
+    fn from(e: SettleError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let op_id = random::id128();
+        let (status, key, link) = match self {
+            PageError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
+            PageError::FlowNotFound => (StatusCode::NOT_FOUND, "error-flow-not-found", None),
+            PageError::FlowExpired { restart } => (
+                StatusCode::GONE,
+                "error-flow-expired",
+                Some((restart, "link-restart")),
+            ),
+            PageError::FormRejected => (StatusCode::FORBIDDEN, "error-form-rejected", None),
+            PageError::StaleForm { current } => (
+                StatusCode::CONFLICT,
+                "error-stale-form",
+                Some((current, "link-current-step")),
+            ),
+            PageError::Internal(cause) => {
+                tracing::error!(op_id = %op_id, cause = %cause, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error-internal", None)
+            }
+        };
+        if status != StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::info!(op_id = %op_id, status = status.as_u16(), kind = key, "request refused");
+        }
+        let page = ErrorPage {
+            t: Text,
+            title: Text.get(&format!("{key}-title")),
+            body: Text.get(&format!("{key}-body")),
+            link: link.map(|(href, label)| (href, Text.get(label))),
+            op_id,
+            demo: false,
+        };
+        (status, page).into_response()
+    }
+}

@@ -1,0 +1,19 @@
+//! Zaitaku's web service: the patient flows (today flow A, registration), the
+//! authentication endpoints an authenticator talks to, and, in demo mode only,
+//! the demo card reader. Screens are server-rendered, work without JavaScript,
+//! and carry no inline script (strict CSP).
+
+mod app;
+mod error;
+mod i18n;
+mod random;
+mod routes;
+mod security;
+mod session;
+mod state;
+mod verification;
+mod views;
+
+pub use app::{router, serve};
+pub use i18n::Text;
+pub use state::{AppState, DemoCard, DemoSetup};

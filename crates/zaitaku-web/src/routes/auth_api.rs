@@ -1,0 +1,206 @@
+//! The authenticator's side of the wire protocol (docs/auth-protocol.md).
+
+use crate::i18n::Text;
+use crate::random;
+use crate::state::AppState;
+use crate::verification::{self, SubmitError, TokenOutcome};
+use crate::views::AuthLinkPage;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+
+pub const PROTOCOL: &str = "zaitaku-auth:1";
+
+fn error_response(e: SubmitError) -> Response {
+    let (status, code, message) = match e {
+        SubmitError::UnknownChallenge => (
+            StatusCode::NOT_FOUND,
+            "unknown_challenge",
+            "no such authentication request",
+        ),
+        SubmitError::Expired => (
+            StatusCode::GONE,
+            "expired",
+            "the authentication request has expired; start it again on the page",
+        ),
+        SubmitError::AlreadyUsed => (
+            StatusCode::CONFLICT,
+            "already_used",
+            "the authentication request was already answered",
+        ),
+        SubmitError::BadToken(code) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({
+                    "error": "bad_token",
+                    "detail": code,
+                    "message": "the body is not a Web eID token",
+                })),
+            )
+                .into_response();
+        }
+        SubmitError::Internal(cause) => {
+            let op_id = random::id128();
+            tracing::error!(op_id = %op_id, cause = %cause, "authentication request failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({
+                    "error": "internal",
+                    "message": format!("the server could not complete the request (operation {op_id})"),
+                })),
+            )
+                .into_response();
+        }
+    };
+    (status, Json(json!({ "error": code, "message": message }))).into_response()
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// What the authenticator shows before the PIN: origin, institution, purpose.
+pub async fn describe(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !wants_json(&headers) {
+        // Opened in a browser: say what the link is for.
+        let demo_reader = state
+            .demo
+            .is_some()
+            .then(|| format!("/demo/reader/{reference}"))
+            .filter(|_| random::is_id(&reference));
+        return AuthLinkPage {
+            t: Text,
+            demo: state.demo.is_some(),
+            demo_reader,
+        }
+        .into_response();
+    }
+    match describe_json(&state, &reference).await {
+        Ok(body) => Json(body).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn describe_json(
+    state: &AppState,
+    reference: &str,
+) -> Result<serde_json::Value, SubmitError> {
+    if !random::is_id(reference) {
+        return Err(SubmitError::UnknownChallenge);
+    }
+    let challenge = verification::live_challenge(state, reference).await?;
+    let flow = state
+        .store
+        .flow(&challenge.flow_id)
+        .await?
+        .ok_or(SubmitError::UnknownChallenge)?;
+    let institution = state
+        .store
+        .institution(flow.institution_id)
+        .await?
+        .ok_or(SubmitError::UnknownChallenge)?;
+    let expires_at = challenge
+        .expires_at
+        .format(&Rfc3339)
+        .map_err(|e| SubmitError::Internal(e.to_string()))?;
+    Ok(json!({
+        "protocol": PROTOCOL,
+        "origin": state.origin.as_str(),
+        "institution": { "name": institution.name, "code": institution.code.as_str() },
+        "purpose": challenge.purpose.code(),
+        "purposeLabel": challenge.purpose.label(),
+        "nonce": challenge.nonce,
+        "expiresAt": expires_at,
+    }))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    if !random::is_id(&reference) {
+        return error_response(SubmitError::UnknownChallenge);
+    }
+    match verification::submit_token(&state, &reference, &body).await {
+        Ok(TokenOutcome::Accepted) => Json(json!({
+            "result": "accepted",
+            "message": "the card was accepted; the page moves on by itself",
+        }))
+        .into_response(),
+        Ok(TokenOutcome::Rejected { code, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({
+                "result": "rejected",
+                "error": code,
+                "message": rejection_message(code),
+            })),
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+fn rejection_message(code: &str) -> &'static str {
+    match code {
+        "not_registered" => "this card is not registered for health-insurance use",
+        "qualification_lost" => "the health-insurance qualification is no longer valid",
+        "qualification_not_found" => "no health-insurance qualification was found",
+        "certificate_expired" => "the card's authentication certificate has expired",
+        "certificate_revoked" => "the card's authentication certificate is revoked",
+        _ => "the card's authentication could not be verified",
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorReport {
+    code: String,
+}
+
+pub async fn report_error(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    if !random::is_id(&reference) {
+        return error_response(SubmitError::UnknownChallenge);
+    }
+    let Ok(report) = serde_json::from_slice::<ErrorReport>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "bad_report", "message": "expected {\"code\": \"pin_blocked\" | \"cancelled\"}" })),
+        )
+            .into_response();
+    };
+    let result = match report.code.as_str() {
+        "pin_blocked" => verification::report_pin_blocked(&state, &reference).await,
+        // The user may still try again until the challenge expires.
+        "cancelled" => verification::live_challenge(&state, &reference)
+            .await
+            .map(|_| ()),
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": "bad_report", "message": "unknown error code" })),
+            )
+                .into_response();
+        }
+    };
+    match result {
+        Ok(()) => Json(json!({ "result": "recorded" })).into_response(),
+        Err(e) => error_response(e),
+    }
+}

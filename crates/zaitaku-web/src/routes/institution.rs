@@ -1,0 +1,76 @@
+//! The institution URL: the preparation screen, and the start of flow A.
+
+use crate::error::PageError;
+use crate::i18n::Text;
+use crate::random;
+use crate::session::Session;
+use crate::state::AppState;
+use crate::views::{PreparePage, Stage, Wording};
+use axum::Extension;
+use axum::extract::{Form, Path, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use zaitaku_domain::{FlowStep, Institution, Purpose, UrlToken};
+use zaitaku_store::FlowRecord;
+
+/// A flow left alone this long is over; each step renews it.
+pub const FLOW_LIFETIME: time::Duration = time::Duration::minutes(30);
+
+pub async fn institution_by_token(state: &AppState, token: &str) -> Result<Institution, PageError> {
+    let token = UrlToken::parse(token).map_err(|_| PageError::NotFound)?;
+    state
+        .store
+        .institution_by_url_token(&token)
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
+pub async fn prepare(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(token): Path<String>,
+) -> Result<PreparePage, PageError> {
+    let institution = institution_by_token(&state, &token).await?;
+    Ok(PreparePage {
+        t: Text,
+        demo: state.demo.is_some(),
+        steps: Wording::of(&institution).steps(Stage::Access),
+        action: format!("/i/{}/registration", institution.url_token.as_str()),
+        institution_name: institution.name,
+        csrf: session.csrf_token,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// 「同意登録をする」: a new flow for this browser session.
+pub async fn start_registration(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let institution = institution_by_token(&state, &token).await?;
+    let now = OffsetDateTime::now_utc();
+    let flow = FlowRecord {
+        id: random::id128(),
+        session_hash: session.id_hash,
+        institution_id: institution.id,
+        purpose: Purpose::Register,
+        step: FlowStep::Select,
+        challenge_ref: None,
+        person_id: None,
+        consent_id: None,
+        created_at: now,
+        expires_at: now + FLOW_LIFETIME,
+        version: 0,
+    };
+    state.store.insert_flow(&flow).await?;
+    Ok(Redirect::to(&format!("/f/{}/select", flow.id)))
+}

@@ -1,0 +1,70 @@
+//! The routers, one module per area. Pages that carry flow state get a session;
+//! the authenticator API and static assets do not.
+
+mod assets;
+mod auth_api;
+mod demo;
+mod flow_pages;
+mod institution;
+mod registration;
+
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::{security, session};
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+
+pub fn all(state: AppState) -> Router {
+    let mut pages = Router::new()
+        .route("/i/{token}", get(institution::prepare))
+        .route(
+            "/i/{token}/registration",
+            axum::routing::post(institution::start_registration),
+        )
+        .route("/f/{flow}", get(flow_pages::resume))
+        .route(
+            "/f/{flow}/select",
+            get(registration::select_page).post(registration::select_submit),
+        )
+        .route(
+            "/f/{flow}/confirm",
+            get(registration::confirm_page).post(registration::confirm_submit),
+        )
+        .route("/f/{flow}/authenticate", get(flow_pages::authenticate_page))
+        .route("/f/{flow}/status", get(flow_pages::status))
+        .route("/f/{flow}/complete", get(flow_pages::complete_page));
+    if state.demo.is_some() {
+        pages = pages.route(
+            "/demo/reader/{reference}",
+            get(demo::reader_page).post(demo::reader_submit),
+        );
+    }
+    let pages = pages
+        .layer(from_fn_with_state(state.clone(), session::load_or_start))
+        .layer(from_fn(security::refuse_cross_site_posts));
+    let api = Router::new()
+        .route(
+            "/auth/{reference}",
+            get(auth_api::describe).post(auth_api::submit),
+        )
+        .route(
+            "/auth/{reference}/error",
+            axum::routing::post(auth_api::report_error),
+        );
+    let open = Router::new()
+        .route("/", get(demo::index))
+        .route("/assets/style.css", get(assets::style))
+        .route("/assets/auth.js", get(assets::auth_script))
+        .route("/healthz", get(assets::health));
+    Router::new()
+        .merge(pages)
+        .merge(api)
+        .merge(open)
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> PageError {
+    PageError::NotFound
+}

@@ -1,0 +1,136 @@
+//! Browser sessions, kept in the store: the cookie holds a random 256-bit id, the
+//! store only its SHA-256, so a copy of the database opens no session.
+
+use crate::error::PageError;
+use crate::random;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+use zaitaku_store::SessionRecord;
+
+/// A visiting day; a session never outlives it.
+pub const SESSION_LIFETIME: Duration = Duration::hours(8);
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub csrf_token: String,
+}
+
+impl Session {
+    /// Every form carries the session's CSRF token; compare without timing leaks.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        let ok: bool = self
+            .csrf_token
+            .as_bytes()
+            .ct_eq(submitted.as_bytes())
+            .into();
+        if ok {
+            Ok(())
+        } else {
+            Err(PageError::FormRejected)
+        }
+    }
+}
+
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-zaitaku_session"
+    } else {
+        "zaitaku_session"
+    }
+}
+
+pub fn hash_id(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn cookie_value<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Load the session named by the cookie, or start one, and make it available to
+/// handlers as an extension.
+pub async fn load_or_start(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, PageError> {
+    let secure = state.secure_cookies();
+    let name = cookie_name(secure);
+    let now = OffsetDateTime::now_utc();
+    let existing = match cookie_value(&request, name).filter(|v| random::is_id(v)) {
+        Some(id) => state.store.session(&hash_id(id), now).await?,
+        None => None,
+    };
+    let (session, new_cookie) = match existing {
+        Some(record) => (
+            Session {
+                id_hash: record.id_hash,
+                csrf_token: record.csrf_token,
+            },
+            None,
+        ),
+        None => {
+            let id = random::secret256();
+            let record = SessionRecord {
+                id_hash: hash_id(&id),
+                csrf_token: random::secret256(),
+                created_at: now,
+                expires_at: now + SESSION_LIFETIME,
+            };
+            state.store.insert_session(&record).await?;
+            (
+                Session {
+                    id_hash: record.id_hash,
+                    csrf_token: record.csrf_token,
+                },
+                Some(id),
+            )
+        }
+    };
+    request.extensions_mut().insert(session);
+    let mut response = next.run(request).await;
+    if let Some(id) = new_cookie {
+        let secure_attr = if secure { "; Secure" } else { "" };
+        let cookie = format!(
+            "{name}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure_attr}",
+            SESSION_LIFETIME.whole_seconds()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_must_match_exactly() {
+        let s = Session {
+            id_hash: "h".into(),
+            csrf_token: "abc".into(),
+        };
+        assert!(s.check_csrf("abc").is_ok());
+        assert!(s.check_csrf("abd").is_err());
+        assert!(s.check_csrf("").is_err());
+        assert_eq!(hash_id("x").len(), 64);
+    }
+}

@@ -1,0 +1,45 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use zaitaku_card::{Origin, Validator};
+use zaitaku_store::Store;
+
+/// What every handler can reach. Holds no flow state: that is all in the store.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub validator: Arc<Validator>,
+    /// The origin browsers see; tokens must be signed for exactly this origin.
+    pub origin: Origin,
+    /// Present in demo mode only; the demo routes do not exist otherwise.
+    pub demo: Option<Arc<DemoSetup>>,
+}
+
+impl AppState {
+    /// Cookies are `Secure` (and `__Host-`) whenever the service is on https.
+    pub fn secure_cookies(&self) -> bool {
+        self.origin.as_str().starts_with("https://")
+    }
+}
+
+/// The demo's virtual cards, offered by the demo card reader.
+#[derive(Debug, Clone)]
+pub struct DemoSetup {
+    pub cards: Vec<DemoCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoCard {
+    /// Short stable name used in forms, e.g. `yamada`.
+    pub id: String,
+    /// Who it belongs to and what it shows, e.g. 「山田 太郎（有効・3割）」.
+    pub label: String,
+    /// Shown on the demo index: demo cards are not secrets.
+    pub pin: String,
+    pub path: PathBuf,
+}
+
+impl DemoSetup {
+    pub fn card(&self, id: &str) -> Option<&DemoCard> {
+        self.cards.iter().find(|c| c.id == id)
+    }
+}

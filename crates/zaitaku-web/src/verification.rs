@@ -1,0 +1,192 @@
+//! From a posted token to a settled challenge, the same for every authenticator
+//! (phone app, `zaitaku card auth`, demo card reader): verify the token with the
+//! card core, map the certificate to the insured person, check the qualification,
+//! then write the result, all or nothing and at most once.
+
+use crate::state::AppState;
+use std::time::SystemTime;
+use time::{Duration, OffsetDateTime, UtcOffset};
+use zaitaku_card::ChallengeNonce;
+use zaitaku_card::validate::ValidationError;
+use zaitaku_domain::{CardAuthentication, FailureReason, FlowStep, Purpose, QualificationStatus};
+use zaitaku_store::{ChallengeRecord, ChallengeState, RegistrationWrite, SettleError};
+
+/// Japan Standard Time: qualification and consent dates are Japanese calendar days.
+pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => panic!("+09:00 is a valid offset"),
+};
+
+#[derive(Debug)]
+pub enum TokenOutcome {
+    /// The card was valid and the flow went on.
+    Accepted,
+    /// The token was checked and the step cannot go on; the challenge is used up.
+    Rejected { code: &'static str },
+}
+
+#[derive(Debug)]
+pub enum SubmitError {
+    UnknownChallenge,
+    Expired,
+    AlreadyUsed,
+    /// Not a Web eID token at all; the challenge stays usable.
+    BadToken(&'static str),
+    Internal(String),
+}
+
+impl From<zaitaku_store::StoreError> for SubmitError {
+    fn from(e: zaitaku_store::StoreError) -> Self {
+        SubmitError::Internal(e.to_string())
+    }
+}
+
+impl From<SettleError> for SubmitError {
+    fn from(e: SettleError) -> Self {
+        match e {
+            SettleError::ChallengeNotPending | SettleError::FlowMoved => SubmitError::AlreadyUsed,
+            SettleError::Store(e) => SubmitError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A challenge that can still be answered, or why not.
+pub async fn live_challenge(
+    state: &AppState,
+    reference: &str,
+) -> Result<ChallengeRecord, SubmitError> {
+    let challenge = state
+        .store
+        .challenge(reference)
+        .await?
+        .ok_or(SubmitError::UnknownChallenge)?;
+    if challenge.state != ChallengeState::Pending {
+        return Err(SubmitError::AlreadyUsed);
+    }
+    if challenge.is_expired(OffsetDateTime::now_utc()) {
+        return Err(SubmitError::Expired);
+    }
+    Ok(challenge)
+}
+
+pub async fn submit_token(
+    state: &AppState,
+    reference: &str,
+    token_json: &[u8],
+) -> Result<TokenOutcome, SubmitError> {
+    let challenge = live_challenge(state, reference).await?;
+    let nonce = ChallengeNonce::parse(&challenge.nonce)
+        .map_err(|_| SubmitError::Internal("stored nonce is malformed".into()))?;
+    let checked =
+        state
+            .validator
+            .validate_token(token_json, &state.origin, &nonce, SystemTime::now());
+    let valid = match checked {
+        Ok(valid) => valid,
+        Err(rejection) => {
+            let code = rejection.error.code();
+            let reason = match &rejection.error {
+                ValidationError::Token(_) => return Err(SubmitError::BadToken(code)),
+                _ if code == "certificate_expired" => FailureReason::CertificateExpired,
+                _ if code == "certificate_revoked" => FailureReason::CertificateRevoked,
+                _ => FailureReason::CertificateUntrusted,
+            };
+            return reject(state, &challenge, reason, code).await;
+        }
+    };
+    let cert = &valid.certificate;
+    let Some(person) = state
+        .store
+        .person_by_certificate(&cert.issuer, &cert.serial)
+        .await?
+    else {
+        return reject(
+            state,
+            &challenge,
+            FailureReason::NotRegistered,
+            "not_registered",
+        )
+        .await;
+    };
+    let now = OffsetDateTime::now_utc();
+    let today = now.to_offset(JST).date();
+    match person.qualification.status_on(today) {
+        QualificationStatus::Valid => {}
+        QualificationStatus::Lost { .. } => {
+            let reason = FailureReason::QualificationLost;
+            return reject(state, &challenge, reason, "qualification_lost").await;
+        }
+        QualificationStatus::NotFound => {
+            let reason = FailureReason::QualificationNotFound;
+            return reject(state, &challenge, reason, "qualification_not_found").await;
+        }
+    }
+    let flow = state
+        .store
+        .flow(&challenge.flow_id)
+        .await?
+        .ok_or(SubmitError::AlreadyUsed)?;
+    let (FlowStep::Authenticate(choices), Purpose::Register) = (&flow.step, challenge.purpose)
+    else {
+        return Err(SubmitError::AlreadyUsed);
+    };
+    let institution = state
+        .store
+        .institution(flow.institution_id)
+        .await?
+        .ok_or_else(|| SubmitError::Internal("flow names a missing institution".into()))?;
+    let write = RegistrationWrite {
+        challenge_ref: challenge.reference.clone(),
+        flow_id: flow.id.clone(),
+        institution_id: institution.id,
+        person_id: person.id,
+        choices: choices.clone(),
+        expires_on: today + Duration::days(i64::from(institution.consent_validity_days)),
+        at: now,
+        authentication: CardAuthentication {
+            certificate_issuer: cert.issuer.clone(),
+            certificate_serial: cert.serial.clone(),
+            revocation: revocation_code(&valid.revocation).to_owned(),
+        },
+    };
+    state.store.settle_registration(&write).await?;
+    tracing::info!(
+        purpose = challenge.purpose.code(),
+        "card authentication accepted"
+    );
+    Ok(TokenOutcome::Accepted)
+}
+
+fn revocation_code(status: &zaitaku_card::validate::crl::RevocationStatus) -> &'static str {
+    use zaitaku_card::validate::crl::RevocationStatus as R;
+    match status {
+        R::Good { .. } => "good",
+        R::Revoked { .. } => "revoked",
+        R::NotChecked { .. } => "not_checked",
+    }
+}
+
+async fn reject(
+    state: &AppState,
+    challenge: &ChallengeRecord,
+    reason: FailureReason,
+    code: &'static str,
+) -> Result<TokenOutcome, SubmitError> {
+    state
+        .store
+        .settle_failure(&challenge.reference, reason, OffsetDateTime::now_utc())
+        .await?;
+    tracing::info!(
+        purpose = challenge.purpose.code(),
+        code,
+        "card authentication refused"
+    );
+    Ok(TokenOutcome::Rejected { code })
+}
+
+/// The authenticator reports the card's PIN is blocked: the flow ends on that screen.
+pub async fn report_pin_blocked(state: &AppState, reference: &str) -> Result<(), SubmitError> {
+    let challenge = live_challenge(state, reference).await?;
+    reject(state, &challenge, FailureReason::PinBlocked, "pin_blocked").await?;
+    Ok(())
+}

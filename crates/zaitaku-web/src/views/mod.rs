@@ -1,0 +1,11 @@
+//! One askama template per screen; the structs here are what each screen shows.
+//! Wording that differs between clinics and pharmacies/visiting nursing is chosen
+//! in `wording`, from the manual's own pages for each.
+
+mod format;
+mod pages;
+mod wording;
+
+pub use format::{consent_rows, date_ja, qualification_rows};
+pub use pages::*;
+pub use wording::{Stage, Wording, explanation, failure_text};

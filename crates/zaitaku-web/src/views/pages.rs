@@ -1,0 +1,181 @@
+//! The template structs, one per screen.
+
+use super::wording::StepView;
+use crate::i18n::Text;
+use askama::Template;
+use askama_web::WebTemplate;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub t: Text,
+    pub title: String,
+    pub body: String,
+    pub link: Option<(String, String)>,
+    pub op_id: String,
+    /// Error pages never show the demo banner: they may come before any state.
+    pub demo: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "prepare.html")]
+pub struct PreparePage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub action: String,
+    pub csrf: String,
+}
+
+pub struct ItemChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub explain_title: String,
+    pub explanation: String,
+    pub selected: Option<bool>,
+    pub error: bool,
+}
+
+pub struct FormOption {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+pub struct PrescriptionChoice {
+    pub options: Vec<FormOption>,
+    pub error: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "select.html")]
+pub struct SelectPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub heading: String,
+    pub action: String,
+    pub csrf: String,
+    pub items: Vec<ItemChoice>,
+    pub prescription: Option<PrescriptionChoice>,
+    pub submit_label: String,
+    pub has_errors: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub heading: String,
+    pub rows: Vec<(String, String)>,
+    pub action: String,
+    pub csrf: String,
+    pub fingerprint: String,
+    pub back_href: String,
+}
+
+/// The form that asks for a fresh challenge after a time-out.
+pub struct RetryForm {
+    pub action: String,
+    pub csrf: String,
+    pub fingerprint: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "authenticate.html")]
+pub struct AuthenticatePage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub timed_out: Option<RetryForm>,
+    pub reader_href: String,
+    pub auth_link: String,
+    pub status_url: String,
+    pub check_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "complete.html")]
+pub struct CompletePage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub heading: String,
+    pub done_message: String,
+    pub consent_rows: Vec<(String, String)>,
+    pub qualification_rows: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "failed.html")]
+pub struct FailedPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub title: String,
+    pub body: String,
+    pub guidance: Option<(String, String)>,
+    pub restart_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth_link.html")]
+pub struct AuthLinkPage {
+    pub t: Text,
+    pub demo: bool,
+    pub demo_reader: Option<String>,
+}
+
+pub struct DemoInstitution {
+    pub name: String,
+    pub kind: &'static str,
+    pub code: String,
+    pub e_prescription: bool,
+    pub href: String,
+}
+
+pub struct DemoCardView {
+    pub label: String,
+    pub pin: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "demo_index.html")]
+pub struct DemoIndexPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institutions: Vec<DemoInstitution>,
+    pub cards: Vec<DemoCardView>,
+}
+
+pub struct ReaderCard {
+    pub id: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "demo_reader.html")]
+pub struct DemoReaderPage {
+    pub t: Text,
+    pub demo: bool,
+    pub origin: String,
+    pub institution_name: String,
+    pub purpose: String,
+    pub cards: Vec<ReaderCard>,
+    pub action: String,
+    pub csrf: String,
+    /// (notice kind: error, warning, success; text)
+    pub message: Option<(&'static str, String)>,
+    /// The way back to the service, where there is one.
+    pub back_href: Option<String>,
+    /// False once the challenge is settled or expired: nothing left to sign.
+    pub show_form: bool,
+}

@@ -1,0 +1,173 @@
+use crate::i18n::Text;
+use zaitaku_domain::{ConsentItem, FailureReason, Institution};
+
+/// Screen wording for one institution: the manual has 医療機関 pages, and
+/// separate 薬局・訪問看護ステーション pages where selection and confirmation
+/// share one step and the selection button reads 「同意内容を登録する」.
+#[derive(Debug, Clone, Copy)]
+pub struct Wording {
+    clinic: bool,
+    asks_form: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepView {
+    pub label: String,
+    pub done: bool,
+    pub current: bool,
+}
+
+/// Where a screen sits in the manual's step list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Access,
+    Select,
+    Confirm,
+    Authenticate,
+    Complete,
+}
+
+impl Wording {
+    pub fn of(institution: &Institution) -> Self {
+        Wording {
+            clinic: institution.kind.is_clinic(),
+            asks_form: institution.asks_prescription_form(),
+        }
+    }
+
+    pub fn steps(self, stage: Stage) -> Vec<StepView> {
+        let t = Text;
+        let labels: Vec<(String, &[Stage])> = if self.clinic {
+            vec![
+                (t.get("step-access"), &[Stage::Access]),
+                (t.get("step-select-clinic"), &[Stage::Select]),
+                (t.get("step-confirm-clinic"), &[Stage::Confirm]),
+                (t.get("step-auth"), &[Stage::Authenticate]),
+                (t.get("step-complete-clinic"), &[Stage::Complete]),
+            ]
+        } else {
+            vec![
+                (t.get("step-access"), &[Stage::Access]),
+                (
+                    t.get("step-select-pharmacy"),
+                    &[Stage::Select, Stage::Confirm],
+                ),
+                (t.get("step-auth"), &[Stage::Authenticate]),
+                (t.get("step-complete-pharmacy"), &[Stage::Complete]),
+            ]
+        };
+        let current = labels
+            .iter()
+            .position(|(_, stages)| stages.contains(&stage))
+            .unwrap_or(0);
+        labels
+            .into_iter()
+            .enumerate()
+            .map(|(i, (label, _))| StepView {
+                label: format!("{}{}", circled(i + 1), label),
+                done: i < current,
+                current: i == current,
+            })
+            .collect()
+    }
+
+    pub fn select_heading(self) -> String {
+        match (self.clinic, self.asks_form) {
+            (true, true) => Text.get("select-title-clinic-eprescription"),
+            (true, false) => Text.get("select-title-clinic"),
+            (false, _) => Text.get("select-title-pharmacy"),
+        }
+    }
+
+    /// The manual: clinics 「同意内容を確認する」, pharmacies and nursing 「同意内容を登録する」.
+    pub fn select_button(self) -> String {
+        if self.clinic {
+            Text.get("button-confirm-choices")
+        } else {
+            Text.get("button-register")
+        }
+    }
+
+    pub fn confirm_heading(self) -> String {
+        if self.clinic {
+            Text.get("confirm-title-clinic")
+        } else {
+            Text.get("confirm-title-pharmacy")
+        }
+    }
+
+    pub fn complete_heading(self) -> String {
+        if self.clinic {
+            Text.get("complete-title-clinic")
+        } else {
+            Text.get("complete-title-pharmacy")
+        }
+    }
+
+    pub fn complete_message(self) -> String {
+        if self.clinic {
+            Text.get("complete-done-clinic")
+        } else {
+            Text.get("complete-done-pharmacy")
+        }
+    }
+}
+
+fn circled(n: usize) -> char {
+    char::from_u32(0x2460 + n as u32 - 1).unwrap_or('・')
+}
+
+pub fn explanation(item: ConsentItem) -> String {
+    match item {
+        ConsentItem::Medication => Text.get("explain-YZK"),
+        ConsentItem::Clinical => Text.get("explain-SRJ"),
+        ConsentItem::HealthCheckup => Text.get("explain-TKK"),
+        ConsentItem::Surgery => Text.get("explain-SHJ"),
+        ConsentItem::SpecificDiseaseCertificate => Text.get("explain-TSR"),
+    }
+}
+
+/// Title, body, and an optional guidance link for each way a flow can end badly.
+pub fn failure_text(reason: FailureReason) -> (String, String, Option<(String, String)>) {
+    let t = Text;
+    match reason {
+        FailureReason::NotRegistered => (
+            t.get("failure-not-registered-title"),
+            t.get("failure-not-registered-body"),
+            Some((
+                "https://myna.go.jp/".to_owned(),
+                t.get("failure-not-registered-link"),
+            )),
+        ),
+        FailureReason::QualificationLost => (
+            t.get("failure-qualification-lost-title"),
+            t.get("failure-qualification-lost-body"),
+            None,
+        ),
+        FailureReason::QualificationNotFound => (
+            t.get("failure-qualification-not-found-title"),
+            t.get("failure-qualification-not-found-body"),
+            None,
+        ),
+        FailureReason::CertificateExpired => (
+            t.get("failure-certificate-expired-title"),
+            t.get("failure-certificate-expired-body"),
+            None,
+        ),
+        FailureReason::CertificateRevoked => (
+            t.get("failure-certificate-revoked-title"),
+            t.get("failure-certificate-revoked-body"),
+            None,
+        ),
+        FailureReason::CertificateUntrusted => (
+            t.get("failure-certificate-untrusted-title"),
+            t.get("failure-certificate-untrusted-body"),
+            None,
+        ),
+        FailureReason::PinBlocked => (
+            t.get("failure-pin-blocked-title"),
+            t.get("failure-pin-blocked-body"),
+            None,
+        ),
+    }
+}
