@@ -1,6 +1,6 @@
-//! `zaitaku card …`: the test CA and virtual My Number cards.
+//! `zaitaku card …`: the test CA, virtual My Number cards, and the authenticator.
 
-use super::{CliError, EXIT_INVALID};
+use super::{CliError, EXIT_INVALID, card_auth};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,8 +9,8 @@ use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
 use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_card::{CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, VirtualCard};
 
-/// Sent as the token's appVersion.
-const APP_VERSION: &str = concat!("zaitaku-cli/", env!("CARGO_PKG_VERSION"));
+/// Sent as the token's appVersion (and as `card auth`'s User-Agent).
+pub(super) const APP_VERSION: &str = concat!("zaitaku-cli/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Subcommand)]
 pub enum CardCommand {
@@ -59,6 +59,14 @@ pub enum CardCommand {
         #[arg(long, value_name = "CARD")]
         card: PathBuf,
     },
+    /// Authenticate with the card at a page's authentication link.
+    ///
+    /// Fetches the challenge behind the link, shows who asks and why, has the card
+    /// sign, and sends the token back. The card signs for the origin of URL itself;
+    /// a challenge that names another origin is refused before any PIN is asked for.
+    /// A blocked card is reported to the page and never sent a PIN.
+    #[command(after_help = card_auth::EXIT_STATUS_HELP)]
+    Auth(card_auth::AuthArgs),
 }
 
 pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
@@ -78,6 +86,7 @@ pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
             nonce,
         } => sign(&card, &pin, &origin, &nonce),
         CardCommand::Revoke { ca, card } => revoke(&ca, &card),
+        CardCommand::Auth(args) => card_auth::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command-line interface: one module per command group.
 
 mod card;
+mod card_auth;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -27,7 +28,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Virtual My Number cards and their test CA.
+    /// Virtual My Number cards, their test CA, and card authentication at a page.
     #[command(subcommand)]
     Card(card::CardCommand),
     /// Web eID authentication tokens.
