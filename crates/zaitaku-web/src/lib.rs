@@ -17,3 +17,9 @@ mod views;
 pub use app::{router, serve};
 pub use i18n::Text;
 pub use state::{AppState, DemoCard, DemoSetup};
+
+/// A fresh institution URL token (256 random bits).
+pub fn new_url_token() -> zaitaku_domain::UrlToken {
+    zaitaku_domain::UrlToken::parse(&random::secret256())
+        .expect("43 base64url characters make a URL token")
+}

@@ -2,6 +2,7 @@
 
 mod card;
 mod card_auth;
+mod serve;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,10 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the service: patient flows and the authentication endpoints.
+    Serve(serve::ServeArgs),
+    /// Run the service with demo institutions, patients and virtual cards (no setup needed).
+    Demo(serve::DemoArgs),
     /// Virtual My Number cards, their test CA, and card authentication at a page.
     #[command(subcommand)]
     Card(card::CardCommand),
@@ -41,6 +46,8 @@ enum Command {
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
+        Command::Serve(args) => serve::serve(args),
+        Command::Demo(args) => serve::demo(args),
         Command::Card(c) => card::run(c),
         Command::Token(c) => verify::run_token(c),
         Command::Cert(c) => verify::run_cert(c),

@@ -63,30 +63,46 @@ pub struct TrustOptions {
 
 impl TrustOptions {
     fn validator(&self) -> Result<(Validator, SystemTime), CliError> {
-        let mut anchors = Vec::new();
-        for path in &self.trust_anchors {
-            let loaded = TrustAnchor::load_all(&read_file(path)?)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            anchors.extend(loaded);
-        }
-        let mut config = ValidatorConfig::new(anchors);
-        for policy in &self.allow_policies {
-            config.allowed_policies.push(parse_policy(policy)?);
-        }
-        for path in &self.crls {
-            config.crls.push(
-                Crl::load(&read_file(path)?).map_err(|e| format!("{}: {e}", path.display()))?,
-            );
-        }
-        if self.require_revocation {
-            config.revocation = RevocationPolicy::Required;
-        }
+        let config = validator_config(
+            &self.trust_anchors,
+            &self.crls,
+            &self.allow_policies,
+            self.require_revocation,
+        )?;
         let at = match &self.at {
             Some(text) => parse_time(text)?,
             None => SystemTime::now(),
         };
         Ok((Validator::new(config), at))
     }
+}
+
+/// The relying party's configuration from command-line files; shared with `serve`.
+pub fn validator_config(
+    trust_anchors: &[PathBuf],
+    crls: &[PathBuf],
+    allow_policies: &[String],
+    require_revocation: bool,
+) -> Result<ValidatorConfig, CliError> {
+    let mut anchors = Vec::new();
+    for path in trust_anchors {
+        let loaded = TrustAnchor::load_all(&read_file(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        anchors.extend(loaded);
+    }
+    let mut config = ValidatorConfig::new(anchors);
+    for policy in allow_policies {
+        config.allowed_policies.push(parse_policy(policy)?);
+    }
+    for path in crls {
+        config
+            .crls
+            .push(Crl::load(&read_file(path)?).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    if require_revocation {
+        config.revocation = RevocationPolicy::Required;
+    }
+    Ok(config)
 }
 
 fn parse_policy(text: &str) -> Result<oids::ObjectIdentifier, CliError> {

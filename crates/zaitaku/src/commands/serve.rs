@@ -1,0 +1,179 @@
+//! `zaitaku serve` and `zaitaku demo`: run the web service.
+
+use super::CliError;
+use super::verify::validator_config;
+use crate::demo;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use zaitaku_card::{Origin, Validator};
+use zaitaku_store::SqliteStore;
+use zaitaku_web::AppState;
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "zaitaku.sqlite3";
+
+#[derive(Args)]
+pub struct ListenOptions {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "ZAITAKU_LISTEN")]
+    listen: SocketAddr,
+    /// Directory for the embedded database (created on first start).
+    #[arg(long, value_name = "DIR", env = "ZAITAKU_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    listen: ListenOptions,
+    /// The origin browsers use, e.g. https://zaitaku.example.jp; tokens must be
+    /// signed for it. Default: http://<listen address>, allowed on loopback only.
+    #[arg(long, value_name = "URL", env = "ZAITAKU_PUBLIC_ORIGIN")]
+    public_origin: Option<String>,
+    /// Root CA certificate(s) of the cards to accept, PEM or DER (repeatable):
+    /// J-LIS's JPKI roots in real use.
+    #[arg(long = "trust-anchor", value_name = "PEM", required = true)]
+    trust_anchors: Vec<PathBuf>,
+    /// CRL to consult, PEM or DER (repeatable).
+    #[arg(long = "crl", value_name = "FILE")]
+    crls: Vec<PathBuf>,
+    /// Also accept this certificate policy OID (repeatable); "zaitaku-test" names
+    /// the virtual cards' policy. JPKI's authentication policy is always accepted.
+    #[arg(long = "allow-policy", value_name = "OID")]
+    allow_policies: Vec<String>,
+    /// Refuse cards whose revocation could not be checked.
+    #[arg(long)]
+    require_revocation: bool,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    listen: ListenOptions,
+}
+
+pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
+    let config = validator_config(
+        &args.trust_anchors,
+        &args.crls,
+        &args.allow_policies,
+        args.require_revocation,
+    )?;
+    let data_dir = args
+        .listen
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("zaitaku-data"));
+    runtime()?.block_on(async move {
+        let listener = bind(args.listen.listen).await?;
+        let origin = public_origin(args.public_origin.as_deref(), &listener)?;
+        let store = open_store(&data_dir).await?;
+        let state = AppState {
+            store: Arc::new(store),
+            validator: Arc::new(Validator::new(config)),
+            origin: origin.clone(),
+            demo: None,
+        };
+        eprintln!(
+            "Zaitaku is serving {} (data in {})",
+            origin.as_str(),
+            data_dir.display()
+        );
+        run(listener, state).await
+    })
+}
+
+pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
+    let data_dir = args
+        .listen
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("zaitaku-demo-data"));
+    runtime()?.block_on(async move {
+        let listener = bind(args.listen.listen).await?;
+        let origin = public_origin(None, &listener)?;
+        let store = open_store(&data_dir).await?;
+        let setup = demo::prepare(&data_dir, &store).await?;
+        let state = AppState {
+            store: Arc::new(store),
+            validator: Arc::new(Validator::new(setup.validator)),
+            origin: origin.clone(),
+            demo: Some(Arc::new(setup.web)),
+        };
+        demo::print_welcome(&origin, &data_dir, &state).await?;
+        run(listener, state).await
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}").into())
+}
+
+async fn open_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    let path = data_dir.join(DATABASE_FILE);
+    SqliteStore::open(&path)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()).into())
+}
+
+/// The configured origin, or http://<bound address> where that is loopback.
+fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Origin, CliError> {
+    if let Some(text) = configured {
+        return Origin::parse(text).map_err(|e| format!("--public-origin {text:?}: {e}").into());
+    }
+    let addr = listener.local_addr()?;
+    let host = if addr.ip().is_unspecified() || addr.ip().is_loopback() {
+        match addr {
+            SocketAddr::V4(_) => "127.0.0.1".to_owned(),
+            SocketAddr::V6(_) => "[::1]".to_owned(),
+        }
+    } else {
+        return Err(format!(
+            "listening on {addr}: give --public-origin https://… (plain http is for loopback only)"
+        )
+        .into());
+    };
+    let text = format!("http://{host}:{}", addr.port());
+    Origin::parse(&text).map_err(|e| format!("{text}: {e}").into())
+}
+
+async fn run(listener: TcpListener, state: AppState) -> Result<ExitCode, CliError> {
+    zaitaku_web::serve(listener, state, shutdown_signal()).await?;
+    eprintln!("Zaitaku stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

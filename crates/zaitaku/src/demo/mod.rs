@@ -1,0 +1,223 @@
+//! `zaitaku demo`: fictitious institutions, insured persons and virtual cards,
+//! made once in the data directory and reused on later starts (so a restart in
+//! the middle of a flow loses nothing). Cards come from a demo root CA that
+//! only the demo trusts.
+
+mod people;
+
+use crate::commands::CliError;
+use people::{Certificate, INSTITUTIONS, PEOPLE};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
+use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
+use zaitaku_card::validate::ValidatorConfig;
+use zaitaku_card::validate::crl::Crl;
+use zaitaku_card::validate::summary::CertificateSummary;
+use zaitaku_card::validate::trust::TrustAnchor;
+use zaitaku_card::{JpkiCard, Origin, Pin, VirtualCard, oids};
+use zaitaku_domain::InstitutionCode;
+use zaitaku_store::{NewInstitution, SqliteStore, Store};
+use zaitaku_web::{AppState, DemoCard, DemoSetup};
+
+const MANIFEST: &str = "demo.json";
+/// Written before anything else, so a half-made demo is recognised and redone,
+/// and a directory that is not a demo's is never touched.
+const STARTED: &str = ".demo-setup-started";
+const CA_DIR: &str = "demo-ca";
+const CARDS_DIR: &str = "cards";
+const MANIFEST_FORMAT: &str = "zaitaku-demo:1";
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    cards: Vec<ManifestCard>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ManifestCard {
+    id: String,
+    label: String,
+    pin: String,
+    file: String,
+}
+
+pub struct Prepared {
+    pub validator: ValidatorConfig,
+    pub web: DemoSetup,
+}
+
+pub async fn prepare(dir: &Path, store: &SqliteStore) -> Result<Prepared, CliError> {
+    let manifest_path = dir.join(MANIFEST);
+    let manifest = if manifest_path.exists() {
+        let text = std::fs::read_to_string(&manifest_path)?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a demo manifest: {e}", manifest_path.display()))?;
+        if manifest.format != MANIFEST_FORMAT {
+            return Err(format!("{}: unknown format", manifest_path.display()).into());
+        }
+        manifest
+    } else {
+        if !store.institutions().await?.is_empty() && !dir.join(STARTED).exists() {
+            return Err(format!(
+                "{} holds a database that is not the demo's; give `zaitaku demo` an empty --data-dir",
+                dir.display()
+            )
+            .into());
+        }
+        if dir.join(STARTED).exists() {
+            return Err(format!(
+                "{} holds an unfinished demo set-up; remove the directory and start again",
+                dir.display()
+            )
+            .into());
+        }
+        create(dir, store).await?
+    };
+    let ca = TestCa::load(&dir.join(CA_DIR))?;
+    // CRLs go stale; a fresh one each start keeps the revoked card revoked.
+    let crl_path = ca.write_crl()?;
+    let mut validator = ValidatorConfig::new(TrustAnchor::load_all(&ca.certificate_der()?)?);
+    validator
+        .allowed_policies
+        .push(oids::ZAITAKU_TEST_CARD_POLICY);
+    validator.crls.push(Crl::load(&std::fs::read(&crl_path)?)?);
+    let cards = manifest
+        .cards
+        .into_iter()
+        .map(|c| DemoCard {
+            path: dir.join(CARDS_DIR).join(&c.file),
+            id: c.id,
+            label: c.label,
+            pin: c.pin,
+        })
+        .collect();
+    Ok(Prepared {
+        validator,
+        web: DemoSetup { cards },
+    })
+}
+
+async fn create(dir: &Path, store: &SqliteStore) -> Result<Manifest, CliError> {
+    eprintln!("Creating demo data in {} …", dir.display());
+    std::fs::write(dir.join(STARTED), b"")?;
+    let ca = TestCa::init(&dir.join(CA_DIR))?;
+    let cards_dir = dir.join(CARDS_DIR);
+    std::fs::create_dir_all(&cards_dir)?;
+    // Key generation is the slow part; one thread per card.
+    let keys = std::thread::scope(|s| {
+        let handles: Vec<_> = PEOPLE
+            .iter()
+            .map(|_| s.spawn(test_ca::generate_rsa_key))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("key generation thread panicked"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let now = OffsetDateTime::now_utc();
+    let mut cards = Vec::new();
+    for (person, key) in PEOPLE.iter().zip(keys) {
+        let mut spec = LeafSpec::jpki_auth(1825)?;
+        if person.certificate == Certificate::Expired {
+            let day = Duration::from_secs(86_400);
+            spec.not_before = SystemTime::now() - day * 5 * 366;
+            spec.not_after = SystemTime::now() - day * 30;
+        }
+        let der = ca.issue(key.as_public_key(), &spec)?;
+        let file = format!("{}.card", person.id);
+        let path = cards_dir.join(&file);
+        let pin = Pin::parse(person.pin)?;
+        VirtualCard::create(&path, key, der.clone(), &pin)?;
+        let summary = summary_of(&der)?;
+        if person.certificate == Certificate::Revoked {
+            ca.revoke(&summary.serial)?;
+        }
+        if person.blocked {
+            block(&path, person.pin)?;
+        }
+        let person_id = store.insert_person(&(person.qualification)()).await?;
+        if person.linked {
+            store
+                .link_certificate(&summary.issuer, &summary.serial, person_id, now)
+                .await?;
+        }
+        cards.push(ManifestCard {
+            id: person.id.to_owned(),
+            label: person.label.to_owned(),
+            pin: person.pin.to_owned(),
+            file,
+        });
+    }
+    for institution in INSTITUTIONS {
+        store
+            .insert_institution(&NewInstitution {
+                code: InstitutionCode::parse(institution.code)?,
+                name: institution.name.to_owned(),
+                offered_items: institution.items.to_vec(),
+                e_prescription: institution.e_prescription,
+                consent_validity_days: 365,
+                url_token: zaitaku_web::new_url_token(),
+            })
+            .await?;
+    }
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        cards,
+    };
+    let tmp = dir.join(format!("{MANIFEST}.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&manifest)?)?;
+    std::fs::rename(&tmp, dir.join(MANIFEST))?;
+    std::fs::remove_file(dir.join(STARTED))?;
+    Ok(manifest)
+}
+
+fn summary_of(der: &[u8]) -> Result<CertificateSummary, CliError> {
+    let certs = zaitaku_card::pem::load_certificates(der)?;
+    let (cert, _) = certs.first().ok_or("issued certificate is unreadable")?;
+    Ok(CertificateSummary::of(cert))
+}
+
+/// Type three wrong PINs, as a patient who forgot theirs would have.
+fn block(path: &Path, right_pin: &str) -> Result<(), CliError> {
+    let wrong = if right_pin == "0000" { "9999" } else { "0000" };
+    let wrong = Pin::parse(wrong)?;
+    let mut card = JpkiCard::open(VirtualCard::open(path)?)?;
+    for _ in 0..3 {
+        let _ = card.verify_pin(&wrong);
+    }
+    Ok(())
+}
+
+pub async fn print_welcome(origin: &Origin, dir: &Path, state: &AppState) -> Result<(), CliError> {
+    let base = origin.as_str();
+    println!("Zaitaku demo: {base}/");
+    println!("data directory: {}", dir.display());
+    println!();
+    println!("Institutions (open one to start flow A):");
+    for i in state.store.institutions().await? {
+        let eprescription = if i.asks_prescription_form() {
+            ", 電子処方箋"
+        } else {
+            ""
+        };
+        println!(
+            "  {} ({}, {}{eprescription})\n    {base}/i/{}",
+            i.name,
+            i.kind.label(),
+            i.code.as_str(),
+            i.url_token.as_str()
+        );
+    }
+    println!();
+    println!("Demo cards (PIN), for the demo card reader or `zaitaku card auth --card FILE URL`:");
+    if let Some(demo) = &state.demo {
+        for c in &demo.cards {
+            println!("  {}  PIN {}  {}", c.label, c.pin, c.path.display());
+        }
+    }
+    println!();
+    println!("Press Ctrl+C to stop.");
+    Ok(())
+}
