@@ -1,0 +1,460 @@
+// Flow A in a real browser: headless Debian Chromium, driven by playwright-core,
+// clicking through the `zaitaku demo` by visible labels on a phone-sized screen.
+//
+// Run from the repository root (after `cargo build -p zaitaku`):
+//   (cd tests/browser && npm ci && npm test)
+// Environment: ZAITAKU_BIN (default <repo>/target/debug/zaitaku),
+//              CHROMIUM (default /usr/bin/chromium).
+// Screenshots of every step: <repo>/target/browser-artifacts/*.png, with the
+// demo server's output in demo.log next to them.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ZAITAKU_BIN = process.env.ZAITAKU_BIN || join(REPO, 'target/debug/zaitaku');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = join(REPO, 'target/browser-artifacts');
+
+const CLINIC = '在宅ひまわりクリニック'; // e-prescription clinic
+const PHARMACY = 'さくら薬局';
+const NURSING = 'あおぞら訪問看護ステーション';
+const ITEMS = ['薬剤情報', '診療情報', '特定健診情報'];
+const YAMADA = { label: '山田 太郎（有効・3割）', pin: '1234', name: '山田 太郎', share: '3割' };
+const SATO = { label: '佐藤 花子（有効・1割・後期高齢者）', pin: '2345', name: '佐藤 花子', share: '1割' };
+
+let demo; // the `zaitaku demo` child process
+let dataDir;
+let baseUrl;
+let browser;
+
+// ---------------------------------------------------------------- setup
+
+before(async () => {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'zaitaku-browser-'));
+
+  demo = spawn(ZAITAKU_BIN, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(join(ARTIFACTS, 'demo.log'));
+  demo.stderr.pipe(log);
+  const spawnFailed = once(demo, 'error').then(([e]) => {
+    throw new Error(`cannot start ${ZAITAKU_BIN}: ${e.message} (build it with cargo build -p zaitaku, or set ZAITAKU_BIN)`);
+  });
+  const exited = once(demo, 'exit').then(([code, signal]) => {
+    throw new Error(`zaitaku demo exited early (code ${code}, signal ${signal}); see ${join(ARTIFACTS, 'demo.log')}`);
+  });
+  const firstLine = new Promise((resolveLine) => {
+    const lines = createInterface({ input: demo.stdout });
+    let first = true;
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      if (first) {
+        first = false;
+        resolveLine(line);
+      }
+    });
+  });
+  const line = await Promise.race([firstLine, spawnFailed, exited, timeout(60_000, 'the demo URL on stdout')]);
+  const m = /^Zaitaku demo: (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(line);
+  assert.ok(m, `unexpected first line from zaitaku demo: ${JSON.stringify(line)}`);
+  baseUrl = m[1];
+  exited.catch(() => {}); // from here on, a dead server shows up as failed page loads
+  spawnFailed.catch(() => {});
+  await waitUntilServing(baseUrl);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // Playwright gives every launch a fresh temporary user-data-dir.
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (demo && demo.exitCode === null && demo.signalCode === null) {
+    demo.kill('SIGTERM');
+    await Promise.race([once(demo, 'exit'), sleep(5_000)]);
+    if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+function timeout(ms, what) {
+  return sleep(ms).then(() => {
+    throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  });
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+async function waitUntilServing(url) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within 60 s`);
+    await sleep(200);
+  }
+}
+
+// A phone: 390×844 CSS pixels at 2× (an iPhone 12–14 class screen), Japanese.
+async function newPhone() {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+  });
+  context.setDefaultTimeout(10_000);
+  // Report CSP violations on the console too (they are also logged by Chromium itself).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`);
+    });
+  });
+  return context;
+}
+
+// Everything a page says that should not be said: uncaught exceptions, console
+// errors (CSP violations among them). Chromium also logs every HTTP error status
+// as "Failed to load resource"; those are allowed only for documents (a page
+// that answers 422 for a form with missing choices is fine, the test checks the
+// page itself) and for /favicon.ico (the app serves none; Chromium asks anyway).
+function watch(page, label) {
+  const problems = [];
+  const documents = new Set();
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'document') documents.add(r.url());
+  });
+  page.on('pageerror', (e) => problems.push(`${label}: uncaught ${e.name}: ${e.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const url = msg.location().url || '';
+    if (msg.text().startsWith('Failed to load resource')) {
+      if (new URL(url, baseUrl).pathname === '/favicon.ico') return;
+      if (documents.has(url)) return;
+    }
+    problems.push(`${label}: console error: ${msg.text()} (${url})`);
+  });
+  return problems;
+}
+
+// ---------------------------------------------------------------- helpers
+
+// Save a full-page screenshot, and check the page fits the phone's width.
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  assert.ok(scrollWidth <= innerWidth, `${name}: the page is ${scrollWidth}px wide on a ${innerWidth}px screen`);
+}
+
+function h1(page, text) {
+  return page.getByRole('heading', { level: 1, name: text, exact: true });
+}
+
+async function expectH1(page, text) {
+  await h1(page, text).waitFor();
+  assert.equal((await page.getByRole('heading', { level: 1 }).textContent()).trim(), text);
+}
+
+function radio(page, legend, label) {
+  return page.getByRole('group', { name: legend, exact: true }).getByRole('radio', { name: label, exact: true });
+}
+
+// The term → value rows of the first description list inside `scope`.
+async function rows(scope) {
+  return scope.locator('dl').first().evaluate((dl) =>
+    Object.fromEntries(
+      [...dl.querySelectorAll('dt')].map((dt) => [dt.textContent.trim(), dt.nextElementSibling.textContent.trim()]),
+    ),
+  );
+}
+
+function panel(page, title) {
+  return page.locator('section', { has: page.getByRole('heading', { name: title, exact: true }) });
+}
+
+async function openInstitution(page, name) {
+  await page.goto(baseUrl);
+  await expectH1(page, 'デモ');
+  await page.getByRole('link', { name, exact: true }).click();
+  await expectH1(page, '同意登録の準備');
+  assert.equal(await page.getByText(name, { exact: true }).first().isVisible(), true);
+}
+
+// On the demo card reader: choose a card, type a PIN, press 読み取り開始.
+async function readCard(page, card, pin) {
+  await page.getByLabel('カード', { exact: true }).selectOption({ label: card.label });
+  await page.getByLabel('暗証番号', { exact: true }).fill(pin);
+  await page.getByRole('button', { name: '読み取り開始', exact: true }).click();
+}
+
+async function expectReader(page, institution) {
+  await expectH1(page, 'デモ用カードリーダー');
+  const r = await rows(page.locator('main'));
+  assert.equal(r['認証を求めているサイト'], new URL(baseUrl).origin);
+  assert.equal(r['医療機関等'], institution);
+}
+
+async function expectAuthPage(page) {
+  await expectH1(page, '本人認証');
+  await page.getByText('3回連続して間違えるとロックが掛かります').waitFor();
+}
+
+async function expectQualification(page, card) {
+  const q = await rows(panel(page, '資格情報'));
+  assert.equal(q['氏名'], card.name);
+  assert.equal(q['一部負担金割合'], card.share);
+}
+
+// ---------------------------------------------------------------- cases
+
+test('(a) e-prescription clinic: all items, electronic prescription, fix a choice, wrong PIN then success', async () => {
+  const context = await newPhone();
+  const page = await context.newPage();
+  const problems = watch(page, 'a');
+  try {
+    await openInstitution(page, CLINIC);
+    await shot(page, 'a-01-prepare');
+    await page.getByRole('button', { name: '同意登録をする', exact: true }).click();
+
+    // Selection: answer only the first item, submit, get the error.
+    await expectH1(page, '同意内容、処方箋の発行形態の選択');
+    await shot(page, 'a-02-select');
+    await radio(page, '薬剤情報', '同意する').check();
+    await page.getByRole('button', { name: '同意内容を確認する', exact: true }).click();
+    await page.getByText('選択されていない項目があります').waitFor();
+    await expectH1(page, '同意内容、処方箋の発行形態の選択');
+    assert.equal(await radio(page, '薬剤情報', '同意する').isChecked(), true, 'the answered item is kept');
+    await shot(page, 'a-03-select-error');
+
+    for (const item of ITEMS) await radio(page, item, '同意する').check();
+    await radio(page, '処方箋の発行形態', '電子処方箋').check();
+    await page.getByRole('button', { name: '同意内容を確認する', exact: true }).click();
+
+    // Confirmation, then back to fix one answer.
+    await expectH1(page, '登録内容の確認');
+    assert.deepEqual(await rows(page.locator('main')), {
+      薬剤情報: '同意する',
+      診療情報: '同意する',
+      特定健診情報: '同意する',
+      処方箋の発行形態: '電子処方箋',
+    });
+    await shot(page, 'a-04-confirm');
+    await page.getByRole('link', { name: '選択内容を修正する', exact: true }).click();
+
+    await expectH1(page, '同意内容、処方箋の発行形態の選択');
+    for (const item of ITEMS) {
+      assert.equal(await radio(page, item, '同意する').isChecked(), true, `${item} is still 同意する`);
+    }
+    assert.equal(await radio(page, '処方箋の発行形態', '電子処方箋').isChecked(), true, '電子処方箋 is still chosen');
+    assert.equal(await page.getByText('選択されていない項目があります').count(), 0);
+    await shot(page, 'a-05-select-again');
+    await radio(page, '特定健診情報', '同意しない').check();
+    await page.getByRole('button', { name: '同意内容を確認する', exact: true }).click();
+
+    await expectH1(page, '登録内容の確認');
+    assert.deepEqual(await rows(page.locator('main')), {
+      薬剤情報: '同意する',
+      診療情報: '同意する',
+      特定健診情報: '同意しない',
+      処方箋の発行形態: '電子処方箋',
+    });
+    await shot(page, 'a-06-confirm-fixed');
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+
+    // Authentication: the demo reader, one wrong PIN, then the right one.
+    await expectAuthPage(page);
+    await shot(page, 'a-07-authenticate');
+    await page.getByRole('link', { name: '読み取り開始', exact: true }).click();
+    await expectReader(page, CLINIC);
+    await shot(page, 'a-08-reader');
+    await readCard(page, YAMADA, '0000');
+    await page.getByText('暗証番号が違います。残り2回です。').waitFor();
+    await expectReader(page, CLINIC);
+    await shot(page, 'a-09-reader-wrong-pin');
+    await readCard(page, YAMADA, YAMADA.pin);
+
+    // Back at the service by itself: completion.
+    await expectH1(page, '資格確認・登録完了');
+    const registered = await rows(panel(page, '登録内容'));
+    assert.deepEqual(registered, {
+      医療機関等: CLINIC,
+      薬剤情報: '同意する',
+      診療情報: '同意する',
+      特定健診情報: '同意しない',
+      処方箋の発行形態: '電子処方箋',
+      ...pick(registered, '同意の有効期限'),
+    });
+    await expectQualification(page, YAMADA);
+    await shot(page, 'a-10-complete');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('(b) pharmacy: its own wording, fix a choice, wrong PIN then success', async () => {
+  const context = await newPhone();
+  const page = await context.newPage();
+  const problems = watch(page, 'b');
+  try {
+    await openInstitution(page, PHARMACY);
+    await shot(page, 'b-01-prepare');
+    await page.getByRole('button', { name: '同意登録をする', exact: true }).click();
+
+    await expectH1(page, '同意登録内容の選択');
+    assert.equal(await page.getByRole('group', { name: '処方箋の発行形態' }).count(), 0, 'no prescription form at a pharmacy');
+    await radio(page, '診療情報', '同意しない').check();
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await page.getByText('選択されていない項目があります').waitFor();
+    assert.equal(await radio(page, '診療情報', '同意しない').isChecked(), true, 'the answered item is kept');
+    await shot(page, 'b-02-select-error');
+
+    await radio(page, '薬剤情報', '同意する').check();
+    await radio(page, '特定健診情報', '同意する').check();
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+
+    await expectH1(page, '同意登録内容の確認');
+    assert.deepEqual(await rows(page.locator('main')), {
+      薬剤情報: '同意する',
+      診療情報: '同意しない',
+      特定健診情報: '同意する',
+    });
+    await shot(page, 'b-03-confirm');
+    await page.getByRole('link', { name: '選択内容を修正する', exact: true }).click();
+
+    await expectH1(page, '同意登録内容の選択');
+    assert.equal(await radio(page, '薬剤情報', '同意する').isChecked(), true);
+    assert.equal(await radio(page, '診療情報', '同意しない').isChecked(), true);
+    assert.equal(await radio(page, '特定健診情報', '同意する').isChecked(), true);
+    await radio(page, '診療情報', '同意する').check();
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+
+    await expectH1(page, '同意登録内容の確認');
+    assert.deepEqual(await rows(page.locator('main')), {
+      薬剤情報: '同意する',
+      診療情報: '同意する',
+      特定健診情報: '同意する',
+    });
+    await shot(page, 'b-04-confirm-fixed');
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+
+    await expectAuthPage(page);
+    await shot(page, 'b-05-authenticate');
+    await page.getByRole('link', { name: '読み取り開始', exact: true }).click();
+    await expectReader(page, PHARMACY);
+    // The same card as in (a): its right PIN there reset the counter to 3.
+    await readCard(page, YAMADA, '9999');
+    await page.getByText('暗証番号が違います。残り2回です。').waitFor();
+    await shot(page, 'b-06-reader-wrong-pin');
+    await readCard(page, YAMADA, YAMADA.pin);
+
+    await expectH1(page, '資格確認・同意登録完了');
+    const registered = await rows(panel(page, '登録内容'));
+    assert.deepEqual(registered, {
+      医療機関等: PHARMACY,
+      薬剤情報: '同意する',
+      診療情報: '同意する',
+      特定健診情報: '同意する',
+      ...pick(registered, '同意の有効期限'),
+    });
+    await expectQualification(page, YAMADA);
+    await shot(page, 'b-07-complete');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('(c) visiting nursing: the card reads on another page, the waiting page moves on by itself', async () => {
+  const context = await newPhone();
+  const page = await context.newPage();
+  const problems = watch(page, 'c');
+  const statusPolls = [];
+  page.on('request', (r) => {
+    if (/\/f\/[^/]+\/status$/.test(new URL(r.url()).pathname)) statusPolls.push(r.url());
+  });
+  try {
+    await openInstitution(page, NURSING);
+    await page.getByRole('button', { name: '同意登録をする', exact: true }).click();
+    await expectH1(page, '同意登録内容の選択');
+    for (const item of ITEMS) await radio(page, item, '同意する').check();
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await expectH1(page, '同意登録内容の確認');
+    await page.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+
+    await expectAuthPage(page);
+    await shot(page, 'c-01-authenticate');
+    const waitingUrl = page.url();
+    const readerHref = await page.getByRole('link', { name: '読み取り開始', exact: true }).getAttribute('href');
+    const authLink = (await page.locator('.auth-box__link').textContent()).trim();
+    const ref = new URL(authLink).pathname.replace(/^\/auth\//, '');
+    assert.equal(new URL(readerHref, baseUrl).pathname, `/demo/reader/${ref}`, 'the reader is for the shown auth link');
+
+    // Meanwhile, on another page of the same browser (think: a second tab).
+    const reader = await context.newPage();
+    const readerProblems = watch(reader, 'c/reader');
+    await reader.goto(new URL(readerHref, baseUrl).href);
+    await expectReader(reader, NURSING);
+    await shot(reader, 'c-02-reader-other-page');
+    await readCard(reader, SATO, SATO.pin);
+    await expectH1(reader, '資格確認・同意登録完了');
+    await shot(reader, 'c-03-reader-page-after');
+
+    // The first page was never touched: its script notices and moves on.
+    await expectH1(page, '資格確認・同意登録完了');
+    assert.notEqual(page.url(), waitingUrl);
+    assert.ok(statusPolls.length > 0, 'the waiting page polled its status URL');
+    const registered = await rows(panel(page, '登録内容'));
+    assert.deepEqual(registered, {
+      医療機関等: NURSING,
+      薬剤情報: '同意する',
+      診療情報: '同意する',
+      特定健診情報: '同意する',
+      ...pick(registered, '同意の有効期限'),
+    });
+    await expectQualification(page, SATO);
+    await shot(page, 'c-04-complete-by-itself');
+    assert.deepEqual([...problems, ...readerProblems], []);
+  } finally {
+    await context.close();
+  }
+});
+
+// { key: obj[key] } when present: for rows whose value depends on today's date.
+function pick(obj, key) {
+  assert.match(obj[key] ?? '', /^\d{4}年\d{1,2}月\d{1,2}日$/, `${key} is a date`);
+  return { [key]: obj[key] };
+}
