@@ -44,20 +44,11 @@ pub struct Kit {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub demo_cards: Vec<DemoCard>,
     pub demo: bool,
     pub lifetimes: Lifetimes,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            demo_cards: Vec::new(),
-            demo: false,
-            lifetimes: Lifetimes::default(),
-        }
-    }
 }
 
 pub struct Card {
