@@ -35,10 +35,11 @@ fn main() {
     let mut institution = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
-        if institution.is_none() {
-            if let Some(rest) = line.trim().strip_prefix(&format!("{base}/i/")) {
-                institution = Some(format!("/i/{rest}"));
-            }
+        if let (None, Some(rest)) = (
+            &institution,
+            line.trim().strip_prefix(&format!("{base}/i/")),
+        ) {
+            institution = Some(format!("/i/{rest}"));
         }
         if line.starts_with("Press Ctrl+C") {
             break;
