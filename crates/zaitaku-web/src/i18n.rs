@@ -34,8 +34,11 @@ impl Text {
         LOCALES.lookup_with_args(&JA, key, &args)
     }
 
+    /// Whether the catalogue has `key` (messages with a `$count` argument included).
     pub fn has(&self, key: &str) -> bool {
-        LOCALES.try_lookup(&JA, key).is_some()
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            HashMap::from([(Cow::Borrowed("count"), FluentValue::from("0"))]);
+        LOCALES.try_lookup_with_args(&JA, key, &args).is_some()
     }
 }
 
@@ -44,7 +47,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    /// Every `t.get("…")` / `t.with("…"` / `text_key("…")` in templates and code.
+    /// Every key looked up by a literal in templates and code (this file aside).
     fn keys_used() -> Vec<String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
@@ -53,8 +56,11 @@ mod tests {
         }
         let mut keys = Vec::new();
         for file in files {
+            if file.ends_with("i18n.rs") {
+                continue;
+            }
             let text = std::fs::read_to_string(&file).unwrap();
-            for marker in ["t.get(\"", "t.with(\"", "key: \""] {
+            for marker in ["t.get(\"", "t.with(\"", "Text.get(\"", "Text.with(\""] {
                 for (i, _) in text.match_indices(marker) {
                     let rest = &text[i + marker.len()..];
                     if let Some(end) = rest.find('"') {

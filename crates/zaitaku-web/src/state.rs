@@ -12,6 +12,25 @@ pub struct AppState {
     pub origin: Origin,
     /// Present in demo mode only; the demo routes do not exist otherwise.
     pub demo: Option<Arc<DemoSetup>>,
+    pub lifetimes: Lifetimes,
+}
+
+/// How long things live. The defaults are the product's; tests shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// A flow left alone this long is over; each step renews it.
+    pub flow: time::Duration,
+    /// Web eID's bound: a challenge is good for five minutes.
+    pub challenge: time::Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            flow: time::Duration::minutes(30),
+            challenge: time::Duration::minutes(5),
+        }
+    }
 }
 
 impl AppState {

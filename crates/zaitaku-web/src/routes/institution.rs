@@ -14,9 +14,6 @@ use time::OffsetDateTime;
 use zaitaku_domain::{FlowStep, Institution, Purpose, UrlToken};
 use zaitaku_store::FlowRecord;
 
-/// A flow left alone this long is over; each step renews it.
-pub const FLOW_LIFETIME: time::Duration = time::Duration::minutes(30);
-
 pub async fn institution_by_token(state: &AppState, token: &str) -> Result<Institution, PageError> {
     let token = UrlToken::parse(token).map_err(|_| PageError::NotFound)?;
     state
@@ -68,7 +65,7 @@ pub async fn start_registration(
         person_id: None,
         consent_id: None,
         created_at: now,
-        expires_at: now + FLOW_LIFETIME,
+        expires_at: now + state.lifetimes.flow,
         version: 0,
     };
     state.store.insert_flow(&flow).await?;

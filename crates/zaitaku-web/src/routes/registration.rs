@@ -1,7 +1,6 @@
 //! Flow A's screens that take input: item selection and confirmation.
 
 use super::flow_pages::{LoadedFlow, load_flow, to_current_step};
-use super::institution::FLOW_LIFETIME;
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::random;
@@ -19,9 +18,6 @@ use time::OffsetDateTime;
 use zaitaku_card::ChallengeNonce;
 use zaitaku_domain::{ChoiceError, ConsentChoices, FlowStep, Institution, PrescriptionForm};
 use zaitaku_store::{ChallengeRecord, ChallengeState};
-
-/// Web eID's bound: a challenge is good for five minutes.
-pub const CHALLENGE_LIFETIME: time::Duration = time::Duration::minutes(5);
 
 const PRESCRIPTION_FIELD: &str = "prescription_form";
 
@@ -106,7 +102,7 @@ pub async fn select_submit(
         .choose(choices)
         .map_err(|e| PageError::Internal(e.to_string()))?;
     flow.challenge_ref = None;
-    flow.expires_at = OffsetDateTime::now_utc() + FLOW_LIFETIME;
+    flow.expires_at = OffsetDateTime::now_utc() + state.lifetimes.flow;
     if !state.store.update_flow(&flow, None).await? {
         return Err(PageError::StaleForm {
             current: format!("/f/{}", flow.id),
@@ -244,7 +240,7 @@ pub async fn confirm_submit(
         session_hash: session.id_hash.clone(),
         purpose: flow.purpose,
         created_at: now,
-        expires_at: now + CHALLENGE_LIFETIME,
+        expires_at: now + state.lifetimes.challenge,
         state: ChallengeState::Pending,
     };
     flow.step = flow
@@ -252,7 +248,7 @@ pub async fn confirm_submit(
         .confirm()
         .map_err(|e| PageError::Internal(e.to_string()))?;
     flow.challenge_ref = Some(challenge.reference.clone());
-    flow.expires_at = now + FLOW_LIFETIME;
+    flow.expires_at = now + state.lifetimes.flow;
     if !state.store.update_flow(&flow, Some(&challenge)).await? {
         return Err(PageError::StaleForm { current });
     }

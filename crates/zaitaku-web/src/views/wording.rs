@@ -40,7 +40,14 @@ impl Wording {
         let labels: Vec<(String, &[Stage])> = if self.clinic {
             vec![
                 (t.get("step-access"), &[Stage::Access]),
-                (t.get("step-select-clinic"), &[Stage::Select]),
+                (
+                    if self.asks_form {
+                        t.get("step-select-clinic")
+                    } else {
+                        t.get("select-title-clinic")
+                    },
+                    &[Stage::Select],
+                ),
                 (t.get("step-confirm-clinic"), &[Stage::Confirm]),
                 (t.get("step-auth"), &[Stage::Authenticate]),
                 (t.get("step-complete-clinic"), &[Stage::Complete]),

@@ -77,6 +77,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             validator: Arc::new(Validator::new(config)),
             origin: origin.clone(),
             demo: None,
+            lifetimes: Default::default(),
         };
         eprintln!(
             "Zaitaku is serving {} (data in {})",
@@ -103,6 +104,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             validator: Arc::new(Validator::new(setup.validator)),
             origin: origin.clone(),
             demo: Some(Arc::new(setup.web)),
+            lifetimes: Default::default(),
         };
         demo::print_welcome(&origin, &data_dir, &state).await?;
         run(listener, state).await

@@ -1,0 +1,264 @@
+//! The SQLite store's promises: settlements are single use even when raced,
+//! flow updates detect conflicts, and a failed settlement writes nothing.
+//! (The PostgreSQL store will run the same cases; see issue 7.)
+
+use std::sync::Arc;
+use time::macros::date;
+use time::{Duration, OffsetDateTime};
+use zaitaku_domain::{
+    BurdenRatio, CardAuthentication, ConsentChoices, ConsentItem, EPrescriptionUsage,
+    FailureReason, FlowStep, InstitutionCode, InsurerNumber, Purpose, Qualification,
+    QualificationValidity, Relationship, Sex, UrlToken,
+};
+use zaitaku_store::{
+    ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite, SettleError,
+    SqliteStore, Store,
+};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    flow: FlowRecord,
+    write: RegistrationWrite,
+}
+
+fn qualification() -> Qualification {
+    Qualification {
+        insurer_number: InsurerNumber::parse("06130488").unwrap(),
+        insurer_name: "組合".into(),
+        symbol: None,
+        number: "1".into(),
+        branch: None,
+        relationship: Relationship::Insured,
+        name: "山田 太郎".into(),
+        name_kana: "ヤマダ タロウ".into(),
+        sex: Sex::Male,
+        birth_date: date!(1960 - 01 - 01),
+        address: "東京都".into(),
+        postal_code: "100-0001".into(),
+        acquired_on: date!(2020 - 01 - 01),
+        lost_on: None,
+        loss_reason: None,
+        valid_from: None,
+        valid_until: None,
+        burden_ratio: Some(BurdenRatio::parse("030").unwrap()),
+        elderly: None,
+        limit: None,
+        specific_disease: None,
+        validity: QualificationValidity::Valid,
+    }
+}
+
+/// A flow at its authentication step with a pending challenge.
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).await.unwrap());
+    let institution = store
+        .insert_institution(&NewInstitution {
+            code: InstitutionCode::parse("1310123458").unwrap(),
+            name: "クリニック".into(),
+            offered_items: vec![ConsentItem::Medication],
+            e_prescription: EPrescriptionUsage::NotUsed,
+            consent_validity_days: 30,
+            url_token: UrlToken::parse(&"t".repeat(43)).unwrap(),
+        })
+        .await
+        .unwrap();
+    let person = store.insert_person(&qualification()).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let choices = ConsentChoices::none_of(&[ConsentItem::Medication]);
+    let mut flow = FlowRecord {
+        id: "flow-0123456789abcdef".into(),
+        session_hash: "s".into(),
+        institution_id: institution.id,
+        purpose: Purpose::Register,
+        step: FlowStep::Select,
+        challenge_ref: None,
+        person_id: None,
+        consent_id: None,
+        created_at: now,
+        expires_at: now + Duration::minutes(30),
+        version: 0,
+    };
+    store.insert_flow(&flow).await.unwrap();
+    let challenge = ChallengeRecord {
+        reference: "challenge-0123456789ab".into(),
+        nonce: "n".repeat(44),
+        flow_id: flow.id.clone(),
+        session_hash: "s".into(),
+        purpose: Purpose::Register,
+        created_at: now,
+        expires_at: now + Duration::minutes(5),
+        state: ChallengeState::Pending,
+    };
+    flow.step = FlowStep::Authenticate(choices.clone());
+    flow.challenge_ref = Some(challenge.reference.clone());
+    assert!(store.update_flow(&flow, Some(&challenge)).await.unwrap());
+    flow.version += 1;
+    let write = RegistrationWrite {
+        challenge_ref: challenge.reference.clone(),
+        flow_id: flow.id.clone(),
+        institution_id: institution.id,
+        person_id: person,
+        choices,
+        expires_on: date!(2027 - 01 - 01),
+        at: now,
+        authentication: CardAuthentication {
+            certificate_issuer: "CN=Test".into(),
+            certificate_serial: "01".into(),
+            revocation: "good".into(),
+        },
+    };
+    Fixture {
+        _dir: dir,
+        store,
+        flow,
+        write,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_settlements_of_one_challenge_succeed_exactly_once() {
+    let f = fixture().await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (store, write) = (f.store.clone(), f.write.clone());
+        tasks.push(tokio::spawn(async move {
+            store.settle_registration(&write).await
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(SettleError::ChallengeNotPending) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let consent = f
+        .store
+        .consent(f.write.institution_id, f.write.person_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.store.consent_history(consent.id).await.unwrap().len(), 1);
+    let failure = f
+        .store
+        .settle_failure(
+            &f.write.challenge_ref,
+            FailureReason::PinBlocked,
+            f.write.at,
+        )
+        .await;
+    assert!(matches!(failure, Err(SettleError::ChallengeNotPending)));
+    let flow = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    assert_eq!(flow.step, FlowStep::Done);
+    assert_eq!(flow.consent_id, Some(consent.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_flow_update_is_refused_and_cancels_nothing() {
+    let f = fixture().await;
+    let mut stale = f.flow.clone();
+    stale.version -= 1;
+    stale.step = FlowStep::Select;
+    stale.challenge_ref = None;
+    assert!(!f.store.update_flow(&stale, None).await.unwrap());
+    let challenge = f
+        .store
+        .challenge(&f.write.challenge_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(challenge.state, ChallengeState::Pending);
+
+    // The current version goes back to the selection: the challenge is cancelled.
+    let mut back = f.flow.clone();
+    back.step = FlowStep::Select;
+    back.challenge_ref = None;
+    assert!(f.store.update_flow(&back, None).await.unwrap());
+    let challenge = f
+        .store
+        .challenge(&f.write.challenge_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(challenge.state, ChallengeState::Cancelled);
+    let settle = f.store.settle_registration(&f.write).await;
+    assert!(matches!(settle, Err(SettleError::ChallengeNotPending)));
+    assert!(
+        f.store
+            .consent(f.write.institution_id, f.write.person_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_challenge_cannot_be_settled_and_is_purged_with_its_flow() {
+    let f = fixture().await;
+    let mut late = f.write.clone();
+    late.at = f.write.at + Duration::minutes(6);
+    assert!(matches!(
+        f.store.settle_registration(&late).await,
+        Err(SettleError::ChallengeNotPending)
+    ));
+    let purged = f
+        .store
+        .purge_expired(f.write.at + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(purged >= 2, "challenge and flow, got {purged}");
+    assert!(f.store.flow(&f.flow.id).await.unwrap().is_none());
+    assert!(
+        f.store
+            .challenge(&f.write.challenge_ref)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qualification_records_round_trip_every_field() {
+    let f = fixture().await;
+    let mut q = qualification();
+    q.symbol = Some("記号".into());
+    q.branch = Some("01".into());
+    q.lost_on = Some(date!(2026 - 03 - 31));
+    q.loss_reason = Some("退職".into());
+    q.valid_from = Some(date!(2020 - 01 - 01));
+    q.valid_until = Some(date!(2026 - 03 - 31));
+    q.elderly = Some(zaitaku_domain::ElderlyCertificate {
+        valid_from: date!(2025 - 01 - 01),
+        valid_until: None,
+        burden_ratio: BurdenRatio::parse("020").unwrap(),
+    });
+    q.limit = Some(zaitaku_domain::LimitCertificate {
+        category: "ア".into(),
+        applied_category: "A01".into(),
+    });
+    q.specific_disease = Some("人工透析".into());
+    q.validity = QualificationValidity::InvalidWithNewQualification;
+    let id = f.store.insert_person(&q).await.unwrap();
+    assert_eq!(f.store.person(id).await.unwrap().unwrap().qualification, q);
+    f.store
+        .link_certificate("CN=Issuer", "0A", id, f.write.at)
+        .await
+        .unwrap();
+    let found = f
+        .store
+        .person_by_certificate("CN=Issuer", "0A")
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().id, id);
+    assert!(
+        f.store
+            .person_by_certificate("CN=Issuer", "0B")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -1,0 +1,74 @@
+//! Walking flow A over HTTP the way a browser does.
+
+use super::{Client, Kit, Response};
+use zaitaku_domain::Institution;
+
+pub struct Walk {
+    /// `/f/{id}`
+    pub flow: String,
+    pub csrf: String,
+}
+
+pub const ALL_AGREE: &[(&str, &str)] = &[("YZK", "1"), ("SRJ", "1"), ("TKK", "1")];
+
+pub async fn start(client: &mut Client, kit: &Kit, institution: &Institution) -> Walk {
+    let url = kit.url(institution);
+    let page = client.get(&url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.input("csrf");
+    let started = client
+        .post_form(&format!("{url}/registration"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let flow = started.location().trim_end_matches("/select").to_owned();
+    Walk { flow, csrf }
+}
+
+pub async fn choose(client: &mut Client, walk: &Walk, answers: &[(&str, &str)]) -> Response {
+    let mut pairs = vec![("csrf", walk.csrf.as_str())];
+    pairs.extend_from_slice(answers);
+    client
+        .post_form(&format!("{}/select", walk.flow), &pairs)
+        .await
+}
+
+pub async fn confirm(client: &mut Client, walk: &Walk) -> Response {
+    let page = client.get(&format!("{}/confirm", walk.flow)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let fingerprint = page.input("choices");
+    client
+        .post_form(
+            &format!("{}/confirm", walk.flow),
+            &[("csrf", &walk.csrf), ("choices", &fingerprint)],
+        )
+        .await
+}
+
+/// The authentication link's path (`/auth/{ref}`) and its nonce.
+pub async fn challenge(client: &mut Client, walk: &Walk) -> (String, String) {
+    let page = client.get(&format!("{}/authenticate", walk.flow)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let start = page.body.find("/auth/").expect("an authentication link");
+    let end = page.body[start..].find('<').unwrap() + start;
+    let path = page.body[start..end].to_owned();
+    let described = client.fresh().get_json(&path).await;
+    assert_eq!(described.status, 200, "{}", described.body);
+    let nonce = described.json()["nonce"].as_str().unwrap().to_owned();
+    (path, nonce)
+}
+
+/// Start, choose, confirm: a flow waiting for its card.
+pub async fn until_authentication(
+    client: &mut Client,
+    kit: &Kit,
+    institution: &Institution,
+    answers: &[(&str, &str)],
+) -> (Walk, String, String) {
+    let walk = start(client, kit, institution).await;
+    let chosen = choose(client, &walk, answers).await;
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    let confirmed = confirm(client, &walk).await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    let (auth, nonce) = challenge(client, &walk).await;
+    (walk, auth, nonce)
+}

@@ -1,0 +1,274 @@
+//! Test kit: the whole service on 127.0.0.1:0 with a fresh SQLite file, a test CA
+//! and virtual cards, and a small HTTP client that keeps a session cookie.
+
+#![allow(dead_code)] // each test binary uses part of the kit
+
+pub mod flow;
+pub mod http;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use tempfile::TempDir;
+use time::macros::date;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use zaitaku_card::authenticator::sign_challenge;
+use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
+use zaitaku_card::validate::ValidatorConfig;
+use zaitaku_card::validate::crl::Crl;
+use zaitaku_card::validate::summary::CertificateSummary;
+use zaitaku_card::validate::trust::TrustAnchor;
+use zaitaku_card::{ChallengeNonce, JpkiCard, Origin, Pin, Validator, VirtualCard, oids};
+use zaitaku_domain::{
+    BurdenRatio, ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InsurerNumber,
+    PersonId, Qualification, QualificationValidity, Relationship, Sex,
+};
+use zaitaku_store::{NewInstitution, SqliteStore, Store};
+use zaitaku_web::{AppState, DemoCard, DemoSetup, Lifetimes};
+
+pub use http::{Client, Response};
+
+pub const PIN: &str = "1234";
+
+pub struct Kit {
+    pub dir: TempDir,
+    pub ca: TestCa,
+    pub store: Arc<SqliteStore>,
+    pub origin: Origin,
+    pub base: String,
+    pub clinic_e: Institution,
+    pub clinic: Institution,
+    pub pharmacy: Institution,
+    pub nursing: Institution,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub demo_cards: Vec<DemoCard>,
+    pub demo: bool,
+    pub lifetimes: Lifetimes,
+}
+
+pub struct Card {
+    pub path: PathBuf,
+    pub person: Option<PersonId>,
+}
+
+pub fn qualification(name: &str) -> Qualification {
+    Qualification {
+        insurer_number: InsurerNumber::parse("01130012").unwrap(),
+        insurer_name: "全国健康保険協会東京支部".into(),
+        symbol: Some("1234".into()),
+        number: "5678".into(),
+        branch: Some("00".into()),
+        relationship: Relationship::Insured,
+        name: name.into(),
+        name_kana: "テスト".into(),
+        sex: Sex::Female,
+        birth_date: date!(1950 - 01 - 02),
+        address: "東京都".into(),
+        postal_code: "100-0001".into(),
+        acquired_on: date!(2020 - 04 - 01),
+        lost_on: None,
+        loss_reason: None,
+        valid_from: Some(date!(2020 - 04 - 01)),
+        valid_until: None,
+        burden_ratio: Some(BurdenRatio::parse("030").unwrap()),
+        elderly: None,
+        limit: None,
+        specific_disease: None,
+        validity: QualificationValidity::Valid,
+    }
+}
+
+async fn institution(
+    store: &SqliteStore,
+    code: &str,
+    name: &str,
+    usage: EPrescriptionUsage,
+) -> Institution {
+    store
+        .insert_institution(&NewInstitution {
+            code: InstitutionCode::parse(code).unwrap(),
+            name: name.into(),
+            offered_items: vec![
+                ConsentItem::Medication,
+                ConsentItem::Clinical,
+                ConsentItem::HealthCheckup,
+            ],
+            e_prescription: usage,
+            consent_validity_days: 365,
+            url_token: zaitaku_web::new_url_token(),
+        })
+        .await
+        .unwrap()
+}
+
+impl Kit {
+    pub async fn start() -> Kit {
+        Kit::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Kit {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::init(&dir.path().join("ca")).unwrap();
+        let store = Arc::new(
+            SqliteStore::open(&dir.path().join("db.sqlite3"))
+                .await
+                .unwrap(),
+        );
+        let clinic_e = institution(
+            &store,
+            "1310123458",
+            "電子処方クリニック",
+            EPrescriptionUsage::Both,
+        )
+        .await;
+        let clinic = institution(
+            &store,
+            "1310234560",
+            "紙の診療所",
+            EPrescriptionUsage::NotUsed,
+        )
+        .await;
+        let pharmacy = institution(
+            &store,
+            "1340112349",
+            "テスト薬局",
+            EPrescriptionUsage::NotUsed,
+        )
+        .await;
+        let nursing = institution(
+            &store,
+            "1360100125",
+            "テスト訪問看護ステーション",
+            EPrescriptionUsage::NotUsed,
+        )
+        .await;
+        let mut kit = Kit {
+            dir,
+            ca,
+            store,
+            origin: Origin::parse("http://127.0.0.1:1").unwrap(),
+            base: String::new(),
+            clinic_e,
+            clinic,
+            pharmacy,
+            nursing,
+            shutdown: None,
+            server: None,
+        };
+        kit.launch(options).await;
+        kit
+    }
+
+    /// Start (or restart) the server on the same database file.
+    pub async fn launch(&mut self, options: Options) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        self.base = format!("http://{addr}");
+        self.origin = Origin::parse(&self.base).unwrap();
+        let state = AppState {
+            store: self.store.clone(),
+            validator: Arc::new(Validator::new(self.validator_config())),
+            origin: self.origin.clone(),
+            demo: (options.demo || !options.demo_cards.is_empty()).then(|| {
+                Arc::new(DemoSetup {
+                    cards: options.demo_cards,
+                })
+            }),
+            lifetimes: options.lifetimes,
+        };
+        let (tx, rx) = oneshot::channel();
+        self.shutdown = Some(tx);
+        self.server = Some(tokio::spawn(zaitaku_web::serve(listener, state, async {
+            let _ = rx.await;
+        })));
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    fn validator_config(&self) -> ValidatorConfig {
+        let anchors = TrustAnchor::load_all(&self.ca.certificate_der().unwrap()).unwrap();
+        let mut config = ValidatorConfig::new(anchors);
+        config.allowed_policies.push(oids::ZAITAKU_TEST_CARD_POLICY);
+        let crl = std::fs::read(self.ca.write_crl().unwrap()).unwrap();
+        config.crls.push(Crl::load(&crl).unwrap());
+        config
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    pub fn url(&self, institution: &Institution) -> String {
+        format!("/i/{}", institution.url_token.as_str())
+    }
+
+    /// A card from the kit's CA, linked to a new person with `qualification`.
+    pub async fn linked_card(&self, name: &str, qualification: Qualification) -> Card {
+        let person = self.store.insert_person(&qualification).await.unwrap();
+        let (path, summary) = self.new_card(name, &self.ca, LeafSpec::jpki_auth(365).unwrap());
+        self.store
+            .link_certificate(
+                &summary.issuer,
+                &summary.serial,
+                person,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        Card {
+            path,
+            person: Some(person),
+        }
+    }
+
+    /// A card issued by `ca` with `spec`, linked to nobody.
+    pub fn new_card(
+        &self,
+        name: &str,
+        ca: &TestCa,
+        spec: LeafSpec,
+    ) -> (PathBuf, CertificateSummary) {
+        let key = test_ca::generate_rsa_key().unwrap();
+        let der = ca.issue(key.as_public_key(), &spec).unwrap();
+        let path = self.dir.path().join(format!("{name}.card"));
+        VirtualCard::create(&path, key, der.clone(), &Pin::parse(PIN).unwrap()).unwrap();
+        let certs = zaitaku_card::pem::load_certificates(&der).unwrap();
+        (path, CertificateSummary::of(&certs[0].0))
+    }
+
+    pub fn revoke(&self, summary: &CertificateSummary) {
+        self.ca.revoke(&summary.serial).unwrap();
+    }
+}
+
+/// Have the card sign the challenge behind an authentication link, for `origin`.
+pub async fn sign(card: &std::path::Path, origin: &Origin, nonce: &str) -> String {
+    let (card, origin, nonce) = (card.to_owned(), origin.clone(), nonce.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut jpki = JpkiCard::open(VirtualCard::open(&card).unwrap()).unwrap();
+        let nonce = ChallengeNonce::parse(&nonce).unwrap();
+        sign_challenge(
+            &mut jpki,
+            &Pin::parse(PIN).unwrap(),
+            &origin,
+            &nonce,
+            "test/1",
+        )
+        .unwrap()
+        .to_json()
+    })
+    .await
+    .unwrap()
+}

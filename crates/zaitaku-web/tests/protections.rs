@@ -1,0 +1,231 @@
+//! Bad input, tampering, replays and other sessions: a clear answer, nothing written.
+
+mod common;
+
+use common::flow::{self, ALL_AGREE};
+use common::{Kit, qualification, sign};
+use zaitaku_store::Store;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_invalid_and_duplicated_answers_are_refused() {
+    let kit = Kit::start().await;
+    let mut browser = kit.client();
+    let walk = flow::start(&mut browser, &kit, &kit.clinic_e).await;
+    let missing = flow::choose(&mut browser, &walk, &[("YZK", "1"), ("SRJ", "0")]).await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.body.contains("選択されていない項目があります"));
+    assert!(
+        missing
+            .body
+            .contains("電子処方箋か紙の処方箋かを選択してください")
+    );
+    assert!(
+        missing
+            .body
+            .contains(r#"name="YZK" value="1" required checked"#),
+        "answers kept"
+    );
+    assert!(
+        missing.body.contains(r#"name="SRJ" value="0" checked"#),
+        "answers kept"
+    );
+    for tampered in [
+        vec![
+            ("YZK", "2"),
+            ("SRJ", "1"),
+            ("TKK", "1"),
+            ("prescription_form", "1"),
+        ],
+        vec![
+            ("YZK", "1"),
+            ("SRJ", "1"),
+            ("TKK", "1"),
+            ("prescription_form", "3"),
+        ],
+        vec![
+            ("YZK", "1"),
+            ("YZK", "0"),
+            ("SRJ", "1"),
+            ("TKK", "1"),
+            ("prescription_form", "1"),
+        ],
+    ] {
+        let refused = flow::choose(&mut browser, &walk, &tampered).await;
+        assert_eq!(refused.status, 422, "{tampered:?}");
+    }
+    // Still at the selection: the confirmation screen sends the browser back there.
+    let confirm = browser.get(&format!("{}/confirm", walk.flow)).await;
+    assert_eq!(confirm.location(), format!("{}/select", walk.flow));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_without_this_sessions_token_or_from_other_sites_are_refused() {
+    let kit = Kit::start().await;
+    let mut browser = kit.client();
+    let walk = flow::start(&mut browser, &kit, &kit.clinic).await;
+    let mut answers = vec![("csrf", "")];
+    answers.extend_from_slice(ALL_AGREE);
+    let no_token = browser
+        .post_form(&format!("{}/select", walk.flow), &answers)
+        .await;
+    assert_eq!(no_token.status, 403);
+    assert!(no_token.body.contains("画面の有効期限が切れました"));
+
+    // Another browser's token does not open this one's flow, nor the other way.
+    let mut other = kit.client();
+    let other_walk = flow::start(&mut other, &kit, &kit.clinic).await;
+    answers[0] = ("csrf", other_walk.csrf.as_str());
+    let wrong_token = browser
+        .post_form(&format!("{}/select", walk.flow), &answers)
+        .await;
+    assert_eq!(wrong_token.status, 403);
+    let foreign = other.get(&format!("{}/select", walk.flow)).await;
+    assert_eq!(foreign.status, 404);
+    assert!(foreign.body.contains("手続きが見つかりません"));
+    let foreign_post = flow::choose(&mut other, &walk, ALL_AGREE).await;
+    assert!(foreign_post.status == 403 || foreign_post.status == 404);
+
+    let cross_site = browser
+        .request(
+            "POST",
+            &format!("{}/select", walk.flow),
+            Some("application/x-www-form-urlencoded"),
+            common::http::form_encode(&[
+                ("csrf", &walk.csrf),
+                ("YZK", "1"),
+                ("SRJ", "1"),
+                ("TKK", "1"),
+            ])
+            .as_bytes(),
+            &[("Sec-Fetch-Site", "cross-site")],
+        )
+        .await;
+    assert_eq!(cross_site.status, 403);
+    let confirm = browser.get(&format!("{}/confirm", walk.flow)).await;
+    assert_eq!(confirm.status, 303, "nothing moved the flow");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_submits_stale_confirmations_and_replays_write_once() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut browser = kit.client();
+    let walk = flow::start(&mut browser, &kit, &kit.clinic).await;
+    flow::choose(&mut browser, &walk, ALL_AGREE).await;
+    let confirm_page = browser.get(&format!("{}/confirm", walk.flow)).await;
+    let seen = confirm_page.input("choices");
+
+    // Another tab changes the choices: the first tab's confirmation is stale.
+    flow::choose(
+        &mut browser,
+        &walk,
+        &[("YZK", "0"), ("SRJ", "1"), ("TKK", "1")],
+    )
+    .await;
+    let stale = browser
+        .post_form(
+            &format!("{}/confirm", walk.flow),
+            &[("csrf", &walk.csrf), ("choices", &seen)],
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    assert!(stale.body.contains("選択内容が変わっています"));
+
+    // A double click on 「同意内容を登録する」 makes one challenge, not two.
+    flow::confirm(&mut browser, &walk).await;
+    let (first, _) = flow::challenge(&mut browser, &walk).await;
+    flow::confirm(&mut browser, &walk).await;
+    let (second, nonce) = flow::challenge(&mut browser, &walk).await;
+    assert_eq!(first, second);
+
+    // A token that is not one: refused, and the challenge stays usable.
+    let junk = browser.fresh().post_json(&first, "{\"hello\":1}").await;
+    assert_eq!(junk.status, 400);
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&first, &token).await.status, 200);
+    assert_eq!(browser.fresh().post_json(&first, &token).await.status, 409);
+    let consent = kit
+        .store
+        .consent(kit.clinic.id, card.person.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kit.store.consent_history(consent.id).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        consent
+            .choices
+            .agreed(zaitaku_domain::ConsentItem::Medication),
+        Some(false)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_back_cancels_the_challenge_and_relayed_tokens_are_refused() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut browser = kit.client();
+    let (walk, auth, nonce) =
+        flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ALL_AGREE).await;
+    // 「選択内容を修正する」 after the challenge was made: the old one is dead.
+    let select = browser.get(&format!("{}/select", walk.flow)).await;
+    assert_eq!(select.status, 200);
+    flow::choose(&mut browser, &walk, ALL_AGREE).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 409);
+
+    // A token made for another site (a relay) does not pass here.
+    flow::confirm(&mut browser, &walk).await;
+    let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
+    let elsewhere = zaitaku_card::Origin::parse("https://evil.example").unwrap();
+    let relayed = sign(&card.path, &elsewhere, &nonce).await;
+    let refused = browser.fresh().post_json(&auth, &relayed).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.json()["error"], "signature_invalid");
+    assert!(
+        kit.store
+            .consent(kit.pharmacy.id, card.person.unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_a_strict_policy_and_no_inline_script() {
+    let kit = Kit::start().await;
+    let mut browser = kit.client();
+    let page = browser.get(&kit.url(&kit.clinic_e)).await;
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let cookie = page.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!page.body.contains("<script>"), "no inline script");
+    assert!(!page.body.contains("style="), "no inline style");
+    assert_eq!(browser.get("/assets/style.css").await.status, 200);
+
+    // Outside demo mode there is no index and no demo reader.
+    assert_eq!(browser.get("/").await.status, 404);
+    assert_eq!(
+        browser
+            .get("/demo/reader/AAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .status,
+        404
+    );
+    let unknown = browser.get(&format!("/i/{}", "A".repeat(43))).await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body.contains("ページが見つかりません"));
+    assert!(unknown.body.contains("問い合わせ番号"));
+}

@@ -1,0 +1,269 @@
+//! What a complete flow A registration costs the server: run `zaitaku demo` as
+//! its own process, drive whole registrations through it over HTTP (keep-alive,
+//! like a browser), and read the server's CPU time and peak memory from /proc.
+//! The client's work (including the card's RSA signature) is not counted.
+//!
+//! `cargo bench -p zaitaku --bench registration` (ZAITAKU_BENCH_FLOWS=N to change N).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use zaitaku_card::authenticator::sign_challenge;
+use zaitaku_card::{ChallengeNonce, JpkiCard, Origin, Pin, VirtualCard};
+
+fn main() {
+    let flows: usize = std::env::var("ZAITAKU_BENCH_FLOWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.next().unwrap().unwrap();
+    let base = base
+        .trim_start_matches("Zaitaku demo: ")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut institution = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let (None, Some(rest)) = (
+            &institution,
+            line.trim().strip_prefix(&format!("{base}/i/")),
+        ) {
+            institution = Some(format!("/i/{rest}"));
+        }
+        if line.starts_with("Press Ctrl+C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let institution = institution.expect("an institution URL");
+    let card = dir.path().join("cards/yamada.card");
+    let origin = Origin::parse(&base).unwrap();
+
+    let mut client = Client::new(&base);
+    // Warm up (connection, caches), then measure.
+    for _ in 0..10 {
+        register(&mut client, &institution, &card, &origin);
+    }
+    client.latencies.clear();
+    let cpu_before = cpu_ticks(pid);
+    let started = Instant::now();
+    for _ in 0..flows {
+        register(&mut client, &institution, &card, &origin);
+    }
+    let wall = started.elapsed();
+    let cpu =
+        Duration::from_millis((cpu_ticks(pid) - cpu_before) * 1000 / clock_ticks_per_second());
+    let requests = client.latencies.len();
+    client.latencies.sort();
+    let pct = |p: f64| client.latencies[((requests as f64 * p) as usize).min(requests - 1)];
+    println!(
+        "flow A registrations: {flows} ({} requests each)",
+        requests / flows
+    );
+    println!(
+        "server CPU per registration: {:.3} ms (total {:.2} s)",
+        cpu.as_secs_f64() * 1000.0 / flows as f64,
+        cpu.as_secs_f64()
+    );
+    println!(
+        "request latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        client.latencies[requests - 1].as_secs_f64() * 1000.0
+    );
+    println!(
+        "one client, sequential: {:.0} registrations/s (client signing included)",
+        flows as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "server peak memory (VmHWM): {} MiB",
+        peak_rss_kib(pid) / 1024
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+fn clock_ticks_per_second() -> u64 {
+    // Linux reports CPU times in USER_HZ, 100 on every mainstream architecture.
+    100
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    cookie: Option<String>,
+    latencies: Vec<Duration>,
+}
+
+impl Client {
+    fn new(base: &str) -> Client {
+        Client {
+            agent: ureq::Agent::config_builder()
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .build()
+                .new_agent(),
+            base: base.to_owned(),
+            cookie: None,
+            latencies: Vec::new(),
+        }
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        accept_json: bool,
+    ) -> (u16, Option<String>, String) {
+        let url = format!("{}{path}", self.base);
+        let mut builder = ureq::http::Request::builder().method(method).uri(url);
+        if let Some(c) = &self.cookie {
+            builder = builder.header("Cookie", c);
+        }
+        if accept_json {
+            builder = builder.header("Accept", "application/json");
+        }
+        let (content_type, bytes) = body.unwrap_or(("text/plain", Vec::new()));
+        let request = builder
+            .header("Content-Type", content_type)
+            .body(bytes)
+            .unwrap();
+        let start = Instant::now();
+        let response = self.agent.run(request).unwrap();
+        let status = response.status().as_u16();
+        if let Some(c) = response.headers().get("set-cookie") {
+            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let text = response.into_body().read_to_string().unwrap();
+        self.latencies.push(start.elapsed());
+        (status, location, text)
+    }
+
+    fn form(&mut self, path: &str, pairs: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let body: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        self.send(
+            "POST",
+            path,
+            Some((
+                "application/x-www-form-urlencoded",
+                body.join("&").into_bytes(),
+            )),
+            false,
+        )
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn input(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap() + marker.len();
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end]
+        .replace("&#x3d;", "=")
+        .replace("&#61;", "=")
+        .replace("&#x3b;", ";")
+        .replace("&#59;", ";")
+        .replace("&#x2c;", ",")
+        .replace("&#44;", ",")
+}
+
+/// One whole registration, as a browser and an authenticator make it.
+fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &Origin) {
+    let (_, _, page) = c.send("GET", institution, None, false);
+    let csrf = input(&page, "csrf");
+    let (_, select, _) = c.form(&format!("{institution}/registration"), &[("csrf", &csrf)]);
+    let select = select.unwrap();
+    let flow = select.trim_end_matches("/select").to_owned();
+    let answers = [
+        ("csrf", csrf.as_str()),
+        ("YZK", "1"),
+        ("SRJ", "1"),
+        ("TKK", "0"),
+        ("prescription_form", "1"),
+    ];
+    let (status, _, _) = c.form(&select, &answers);
+    assert_eq!(status, 303);
+    let (_, _, confirm) = c.send("GET", &format!("{flow}/confirm"), None, false);
+    let choices = input(&confirm, "choices");
+    c.form(
+        &format!("{flow}/confirm"),
+        &[("csrf", &csrf), ("choices", &choices)],
+    );
+    let (_, _, auth) = c.send("GET", &format!("{flow}/authenticate"), None, false);
+    let start = auth.find("/auth/").unwrap();
+    let end = auth[start..].find('<').unwrap() + start;
+    let link = auth[start..end].to_owned();
+    let (_, _, described) = c.send("GET", &link, None, true);
+    let described: serde_json::Value = serde_json::from_str(&described).unwrap();
+    let nonce = ChallengeNonce::parse(described["nonce"].as_str().unwrap()).unwrap();
+    let mut jpki = JpkiCard::open(VirtualCard::open(card).unwrap()).unwrap();
+    let token = sign_challenge(
+        &mut jpki,
+        &Pin::parse("1234").unwrap(),
+        origin,
+        &nonce,
+        "bench",
+    )
+    .unwrap()
+    .to_json();
+    drop(jpki);
+    let (status, _, body) = c.send(
+        "POST",
+        &link,
+        Some(("application/json", token.into_bytes())),
+        false,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, _, status) = c.send("GET", &format!("{flow}/status"), None, true);
+    assert!(status.contains("done"));
+    let (_, _, done) = c.send("GET", &format!("{flow}/complete"), None, false);
+    assert!(done.contains("資格確認・登録完了"));
+}

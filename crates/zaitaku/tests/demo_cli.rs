@@ -1,0 +1,215 @@
+//! `zaitaku demo` and `zaitaku card auth`, as a person runs them: start the demo,
+//! walk flow A in a "browser" (plain HTTP with a cookie), finish the
+//! authentication step from the terminal with a demo card.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Demo {
+    child: Child,
+    base: String,
+    institutions: Vec<String>,
+    _dir: tempfile::TempDir,
+    cards: std::path::PathBuf,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("Zaitaku demo: ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let mut institutions = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("Press Ctrl+C") {
+            break;
+        }
+        if let Some(url) = line.trim().strip_prefix(&format!("{base}/i/")) {
+            institutions.push(format!("/i/{url}"));
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Demo {
+        child,
+        base,
+        institutions,
+        cards: dir.path().join("cards"),
+        _dir: dir,
+    }
+}
+
+struct Browser {
+    agent: ureq::Agent,
+    base: String,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        let agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Browser {
+            agent,
+            base: base.to_owned(),
+            cookie: None,
+        }
+    }
+
+    fn finish(&mut self, response: ureq::http::Response<ureq::Body>) -> Page {
+        if let Some(c) = response.headers().get("set-cookie") {
+            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = response.into_body().read_to_string().unwrap();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.call().unwrap();
+        self.finish(response)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.send_form(form.iter().copied()).unwrap();
+        self.finish(response)
+    }
+}
+
+fn input(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap() + marker.len();
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end]
+        .replace("&#x3d;", "=")
+        .replace("&#61;", "=")
+        .replace("&#x3b;", ";")
+        .replace("&#59;", ";")
+        .replace("&#x2c;", ",")
+        .replace("&#44;", ",")
+}
+
+/// Start flow A at `institution` and stop at the authentication step; returns
+/// the flow path and the authentication link the page shows.
+fn until_authentication(browser: &mut Browser, institution: &str) -> (String, String) {
+    let prepare = browser.get(institution);
+    assert!(prepare.body.contains("同意登録をする"));
+    let csrf = input(&prepare.body, "csrf");
+    let started = browser.post(&format!("{institution}/registration"), &[("csrf", &csrf)]);
+    let select = started.location.unwrap();
+    let flow = select.trim_end_matches("/select").to_owned();
+    let page = browser.get(&select);
+    let mut answers = vec![
+        ("csrf", csrf.as_str()),
+        ("YZK", "1"),
+        ("SRJ", "1"),
+        ("TKK", "0"),
+    ];
+    if page.body.contains("prescription_form") {
+        answers.push(("prescription_form", "2"));
+    }
+    assert_eq!(browser.post(&select, &answers).status, 303);
+    let confirm = browser.get(&format!("{flow}/confirm"));
+    let choices = input(&confirm.body, "choices");
+    let confirmed = browser.post(
+        &format!("{flow}/confirm"),
+        &[("csrf", &csrf), ("choices", &choices)],
+    );
+    assert_eq!(confirmed.status, 303);
+    let auth = browser.get(&format!("{flow}/authenticate"));
+    let start = auth.body.find("<code>http").unwrap() + "<code>".len();
+    let end = auth.body[start..].find('<').unwrap() + start;
+    (flow, auth.body[start..end].to_owned())
+}
+
+fn card_auth(card: &std::path::Path, pin: &str, link: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+        .args(["card", "auth", "--card"])
+        .arg(card)
+        .args(["--pin", pin, link])
+        .env_remove("ZAITAKU_PIN")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn flow_a_finished_from_the_terminal_with_a_demo_card() {
+    let demo = start_demo();
+    assert_eq!(demo.institutions.len(), 4, "four demo institutions printed");
+    let mut browser = Browser::new(&demo.base);
+    let index = browser.get("/");
+    assert!(index.body.contains("さくら薬局") && index.body.contains("山田 太郎"));
+
+    // The e-prescription clinic, with 山田 太郎's card.
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[0]);
+    let out = card_auth(&demo.cards.join("yamada.card"), "1234", &link);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("在宅ひまわりクリニック"),
+        "shows the institution: {stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"accepted\""));
+    let done = browser.get(&format!("{flow}/complete"));
+    assert!(done.body.contains("資格確認・登録完了"));
+    assert!(done.body.contains("紙の処方箋"));
+    assert!(done.body.contains("山田 太郎"));
+
+    // The pharmacy, with the card whose PIN is already blocked: no PIN is sent.
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[2]);
+    let out = card_auth(&demo.cards.join("takahashi.card"), "6789", &link);
+    assert_eq!(out.status.code(), Some(1));
+    let failed = browser.get(&format!("{flow}/complete"));
+    assert!(failed.body.contains("暗証番号がロックされています"));
+
+    // The visiting-nursing station, with a card whose qualification was lost.
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[3]);
+    let out = card_auth(&demo.cards.join("suzuki.card"), "3456", &link);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("qualification_lost"));
+    let failed = browser.get(&format!("{flow}/complete"));
+    assert!(failed.body.contains("資格が確認できません"));
+}
