@@ -56,6 +56,8 @@ pub fn all(state: AppState) -> Router {
         .route("/", get(demo::index))
         .route("/assets/style.css", get(assets::style))
         .route("/assets/auth.js", get(assets::auth_script))
+        .route("/assets/icon.svg", get(assets::icon))
+        .route("/favicon.ico", get(assets::icon))
         .route("/healthz", get(assets::health));
     Router::new()
         .merge(pages)

@@ -12,6 +12,8 @@ pub struct Wording {
 
 #[derive(Debug, Clone)]
 pub struct StepView {
+    /// ① ② …
+    pub number: char,
     pub label: String,
     pub done: bool,
     pub current: bool,
@@ -71,7 +73,8 @@ impl Wording {
             .into_iter()
             .enumerate()
             .map(|(i, (label, _))| StepView {
-                label: format!("{}{}", circled(i + 1), label),
+                number: circled(i + 1),
+                label,
                 done: i < current,
                 current: i == current,
             })
