@@ -1,10 +1,12 @@
 /// A storage failure. The message is for logs: it never carries personal data.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database failed: the driver's message (statement errors name
+    /// tables and columns, never bound values), or a store call that panicked.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(String),
     #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(String),
     /// A stored value no longer parses: a bug or a hand edit, never user input.
     #[error("stored {what} is malformed")]
     Corrupt { what: &'static str },
@@ -23,10 +25,4 @@ pub enum SettleError {
     FlowMoved,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for SettleError {
-    fn from(e: sqlx::Error) -> Self {
-        SettleError::Store(StoreError::Database(e))
-    }
 }

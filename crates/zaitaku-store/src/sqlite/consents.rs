@@ -1,12 +1,11 @@
 //! Consents and their history. A consent is only ever written together with the
 //! history row that explains it, in one transaction.
 
-use super::codec::{code, date, instant, some_code, to_date, to_instant};
+use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
 use super::flows;
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeState, RegistrationWrite};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
     FlowStep, InstitutionId, PersonId,
@@ -15,117 +14,120 @@ use zaitaku_domain::{
 /// Actor recorded for changes the card holder made themselves.
 const PATIENT: &str = "patient";
 
-pub async fn settle_registration(
-    pool: &SqlitePool,
+/// The columns `from_row` reads, in its order.
+macro_rules! columns {
+    () => {
+        "id, institution_id, person_id, choices, status, expires_on, registered_at, \
+         updated_at, version"
+    };
+}
+
+pub fn settle_registration(
+    conn: &mut Connection,
     w: &RegistrationWrite,
 ) -> Result<ConsentId, SettleError> {
-    let mut tx = pool.begin().await?;
-    let flow_id =
-        flows::use_challenge(&mut tx, &w.challenge_ref, ChallengeState::Succeeded, w.at).await?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Succeeded, w.at)?;
     if flow_id != w.flow_id {
         return Err(SettleError::FlowMoved);
     }
-    let old = sqlx::query("SELECT * FROM consents WHERE institution_id = ? AND person_id = ?")
-        .bind(w.institution_id.0)
-        .bind(w.person_id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| from_row(&row))
-        .transpose()?;
+    let old = by_parties(&tx, w.institution_id, w.person_id)?;
     let new_status = ConsentStatus::Active;
+    let new_choices = w.choices.encode();
     let at = instant(w.at);
     let consent_id = match &old {
         // Registering again replaces the earlier answers; history keeps them.
         Some(old) => {
-            sqlx::query(
+            tx.prepare_cached(
                 "UPDATE consents SET choices = ?, status = ?, expires_on = ?, updated_at = ?, \
                  version = version + 1 WHERE id = ?",
-            )
-            .bind(w.choices.encode())
-            .bind(new_status.code())
-            .bind(date(w.expires_on))
-            .bind(at)
-            .bind(old.id.0)
-            .execute(&mut *tx)
-            .await?;
+            )?
+            .execute(params![
+                new_choices,
+                new_status.code(),
+                date(w.expires_on),
+                at,
+                old.id.0,
+            ])?;
             old.id
         }
         None => {
-            let done = sqlx::query(
+            tx.prepare_cached(
                 "INSERT INTO consents (institution_id, person_id, choices, status, expires_on, \
                  registered_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-            )
-            .bind(w.institution_id.0)
-            .bind(w.person_id.0)
-            .bind(w.choices.encode())
-            .bind(new_status.code())
-            .bind(date(w.expires_on))
-            .bind(at)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            ConsentId(done.last_insert_rowid())
+            )?
+            .execute(params![
+                w.institution_id.0,
+                w.person_id.0,
+                new_choices,
+                new_status.code(),
+                date(w.expires_on),
+                at,
+                at,
+            ])?;
+            ConsentId(tx.last_insert_rowid())
         }
     };
-    sqlx::query(
+    tx.prepare_cached(
         "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, auth_serial, \
          auth_revocation, old_choices, old_status, new_choices, new_status, flow_id) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(consent_id.0)
-    .bind(at)
-    .bind(PATIENT)
-    .bind(Channel::PatientWeb.code())
-    .bind(&w.authentication.certificate_issuer)
-    .bind(&w.authentication.certificate_serial)
-    .bind(&w.authentication.revocation)
-    .bind(old.as_ref().map(|c| c.choices.encode()))
-    .bind(old.as_ref().map(|c| c.status.code()))
-    .bind(w.choices.encode())
-    .bind(new_status.code())
-    .bind(&w.flow_id)
-    .execute(&mut *tx)
-    .await?;
+    )?
+    .execute(params![
+        consent_id.0,
+        at,
+        PATIENT,
+        Channel::PatientWeb.code(),
+        w.authentication.certificate_issuer,
+        w.authentication.certificate_serial,
+        w.authentication.revocation,
+        old.as_ref().map(|c| c.choices.encode()),
+        old.as_ref().map(|c| c.status.code()),
+        new_choices,
+        new_status.code(),
+        w.flow_id,
+    ])?;
     flows::settle_flow(
-        &mut tx,
+        &tx,
         &w.flow_id,
         &w.challenge_ref,
         &FlowStep::Done,
         Some(w.person_id),
         Some(consent_id),
-    )
-    .await?;
-    tx.commit().await?;
+    )?;
+    tx.commit()?;
     Ok(consent_id)
 }
 
-pub async fn by_parties(
-    pool: &SqlitePool,
+pub fn by_parties(
+    conn: &Connection,
     institution: InstitutionId,
     person: PersonId,
 ) -> Result<Option<Consent>, StoreError> {
-    let row = sqlx::query("SELECT * FROM consents WHERE institution_id = ? AND person_id = ?")
-        .bind(institution.0)
-        .bind(person.0)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| from_row(&r)).transpose()
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM consents WHERE institution_id = ? AND person_id = ?"
+    ))?;
+    codec::optional(&mut statement, [institution.0, person.0], from_row)
 }
 
-pub async fn by_id(pool: &SqlitePool, id: ConsentId) -> Result<Option<Consent>, StoreError> {
-    let row = sqlx::query("SELECT * FROM consents WHERE id = ?")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| from_row(&r)).transpose()
+pub fn by_id(conn: &Connection, id: ConsentId) -> Result<Option<Consent>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM consents WHERE id = ?"
+    ))?;
+    codec::optional(&mut statement, [id.0], from_row)
 }
 
-pub async fn history(pool: &SqlitePool, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM consent_history WHERE consent_id = ? ORDER BY id")
-        .bind(id.0)
-        .fetch_all(pool)
-        .await?;
-    rows.iter().map(change_from_row).collect()
+pub fn history(conn: &Connection, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT consent_id, at, actor, channel, auth_issuer, auth_serial, auth_revocation, \
+         old_choices, old_status, new_choices, new_status \
+         FROM consent_history WHERE consent_id = ? ORDER BY id",
+    )?;
+    codec::all(&mut statement, [id.0], change_from_row)
 }
 
 fn status(text: &str) -> Result<ConsentStatus, StoreError> {
@@ -136,48 +138,64 @@ fn choices(text: &str) -> Result<ConsentChoices, StoreError> {
     code(text, "consent choices", ConsentChoices::decode)
 }
 
-fn from_row(row: &SqliteRow) -> Result<Consent, StoreError> {
-    let expires: String = row.try_get("expires_on")?;
+fn from_row(row: &Row<'_>) -> Result<Consent, StoreError> {
+    let mut c = Columns::new(row);
+    // A struct expression evaluates its fields in the order written: this reads
+    // the columns in the order of `columns!`.
     Ok(Consent {
-        id: ConsentId(row.try_get("id")?),
-        institution_id: InstitutionId(row.try_get("institution_id")?),
-        person_id: PersonId(row.try_get("person_id")?),
-        choices: choices(&row.try_get::<String, _>("choices")?)?,
-        status: status(&row.try_get::<String, _>("status")?)?,
-        expires_on: to_date(&expires, "consent expiry")?,
-        registered_at: to_instant(row.try_get("registered_at")?, "consent")?,
-        updated_at: to_instant(row.try_get("updated_at")?, "consent")?,
-        version: row.try_get("version")?,
+        id: ConsentId(c.read()?),
+        institution_id: InstitutionId(c.read()?),
+        person_id: PersonId(c.read()?),
+        choices: choices(&c.read::<String>()?)?,
+        status: status(&c.read::<String>()?)?,
+        expires_on: to_date(&c.read::<String>()?, "consent expiry")?,
+        registered_at: to_instant(c.read()?, "consent")?,
+        updated_at: to_instant(c.read()?, "consent")?,
+        version: c.read()?,
     })
 }
 
-fn change_from_row(row: &SqliteRow) -> Result<ConsentChange, StoreError> {
-    let issuer: Option<String> = row.try_get("auth_issuer")?;
-    let authentication = match issuer {
-        Some(certificate_issuer) => Some(CardAuthentication {
-            certificate_issuer,
-            certificate_serial: row.try_get("auth_serial")?,
-            revocation: row.try_get("auth_revocation")?,
-        }),
-        None => None,
-    };
-    let old_choices: Option<String> = row.try_get("old_choices")?;
-    let old_status: Option<String> = row.try_get("old_status")?;
-    let old = match (old_choices, old_status) {
-        (Some(c), Some(s)) => Some((choices(&c)?, status(&s)?)),
-        _ => None,
-    };
-    let channel: String = row.try_get("channel")?;
+fn change_from_row(row: &Row<'_>) -> Result<ConsentChange, StoreError> {
+    let mut c = Columns::new(row);
+    // Fields in the order `history` selects the columns.
     Ok(ConsentChange {
-        consent_id: ConsentId(row.try_get("consent_id")?),
-        at: to_instant(row.try_get("at")?, "consent history")?,
-        actor: row.try_get("actor")?,
-        channel: some_code(&channel, "channel", Channel::parse)?,
-        authentication,
-        old,
+        consent_id: ConsentId(c.read()?),
+        at: to_instant(c.read()?, "consent history")?,
+        actor: c.read()?,
+        channel: some_code(&c.read::<String>()?, "channel", Channel::parse)?,
+        authentication: authentication(&mut c)?,
+        old: old(&mut c)?,
         new: (
-            choices(&row.try_get::<String, _>("new_choices")?)?,
-            status(&row.try_get::<String, _>("new_status")?)?,
+            choices(&c.read::<String>()?)?,
+            status(&c.read::<String>()?)?,
         ),
     })
+}
+
+/// Columns auth_issuer, auth_serial, auth_revocation.
+fn authentication(c: &mut Columns<'_, '_>) -> Result<Option<CardAuthentication>, StoreError> {
+    let issuer: Option<String> = c.read()?;
+    let serial: Option<String> = c.read()?;
+    let revocation: Option<String> = c.read()?;
+    let Some(certificate_issuer) = issuer else {
+        return Ok(None);
+    };
+    let corrupt = || StoreError::Corrupt {
+        what: "consent history authentication",
+    };
+    Ok(Some(CardAuthentication {
+        certificate_issuer,
+        certificate_serial: serial.ok_or_else(corrupt)?,
+        revocation: revocation.ok_or_else(corrupt)?,
+    }))
+}
+
+/// Columns old_choices, old_status.
+fn old(c: &mut Columns<'_, '_>) -> Result<Option<(ConsentChoices, ConsentStatus)>, StoreError> {
+    match (c.read::<Option<String>>()?, c.read::<Option<String>>()?) {
+        (Some(old_choices), Some(old_status)) => {
+            Ok(Some((choices(&old_choices)?, status(&old_status)?)))
+        }
+        _ => Ok(None),
+    }
 }

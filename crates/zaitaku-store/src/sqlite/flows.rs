@@ -1,153 +1,144 @@
 //! Flows and challenges: the state of patient flows between requests.
 
-use super::codec::{code, instant, some_code, to_instant};
+use super::codec::{self, Columns, code, instant, some_code, to_instant};
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
     ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose,
 };
 
-pub async fn insert(pool: &SqlitePool, f: &FlowRecord) -> Result<(), StoreError> {
+pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
     let (choices, failure) = step_columns(&f.step);
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
          challenge_ref, person_id, consent_id, created_at, expires_at, version) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&f.id)
-    .bind(&f.session_hash)
-    .bind(f.institution_id.0)
-    .bind(f.purpose.code())
-    .bind(f.step.code())
-    .bind(choices)
-    .bind(failure)
-    .bind(&f.challenge_ref)
-    .bind(f.person_id.map(|p| p.0))
-    .bind(f.consent_id.map(|c| c.0))
-    .bind(instant(f.created_at))
-    .bind(instant(f.expires_at))
-    .bind(f.version)
-    .execute(pool)
-    .await?;
+    )?
+    .execute(params![
+        f.id,
+        f.session_hash,
+        f.institution_id.0,
+        f.purpose.code(),
+        f.step.code(),
+        choices,
+        failure,
+        f.challenge_ref,
+        f.person_id.map(|p| p.0),
+        f.consent_id.map(|c| c.0),
+        instant(f.created_at),
+        instant(f.expires_at),
+        f.version,
+    ])?;
     Ok(())
 }
 
-pub async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<FlowRecord>, StoreError> {
-    let row = sqlx::query("SELECT * FROM flows WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| flow_from_row(&r)).transpose()
+pub fn by_id(conn: &Connection, id: &str) -> Result<Option<FlowRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, session_hash, institution_id, purpose, step, choices, failure, \
+         challenge_ref, person_id, consent_id, created_at, expires_at, version \
+         FROM flows WHERE id = ?",
+    )?;
+    codec::optional(&mut statement, [id], flow_from_row)
 }
 
-pub async fn update(
-    pool: &SqlitePool,
+pub fn update(
+    conn: &mut Connection,
     f: &FlowRecord,
     new_challenge: Option<&ChallengeRecord>,
 ) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (choices, failure) = step_columns(&f.step);
-    let updated = sqlx::query(
-        "UPDATE flows SET step = ?, choices = ?, failure = ?, challenge_ref = ?, person_id = ?, \
-         consent_id = ?, expires_at = ?, version = version + 1 WHERE id = ? AND version = ?",
-    )
-    .bind(f.step.code())
-    .bind(choices)
-    .bind(failure)
-    .bind(&f.challenge_ref)
-    .bind(f.person_id.map(|p| p.0))
-    .bind(f.consent_id.map(|c| c.0))
-    .bind(instant(f.expires_at))
-    .bind(&f.id)
-    .bind(f.version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let updated = tx
+        .prepare_cached(
+            "UPDATE flows SET step = ?, choices = ?, failure = ?, challenge_ref = ?, \
+             person_id = ?, consent_id = ?, expires_at = ?, version = version + 1 \
+             WHERE id = ? AND version = ?",
+        )?
+        .execute(params![
+            f.step.code(),
+            choices,
+            failure,
+            f.challenge_ref,
+            f.person_id.map(|p| p.0),
+            f.consent_id.map(|c| c.0),
+            instant(f.expires_at),
+            f.id,
+            f.version,
+        ])?;
     if updated != 1 {
         return Ok(false); // dropping the transaction rolls it back
     }
     // A challenge the flow no longer waits for must not complete it later.
-    sqlx::query(
+    tx.prepare_cached(
         "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ? AND state = 'pending' \
          AND reference IS NOT ?",
-    )
-    .bind(&f.id)
-    .bind(&f.challenge_ref)
-    .execute(&mut *tx)
-    .await?;
+    )?
+    .execute(params![f.id, f.challenge_ref])?;
     if let Some(c) = new_challenge {
-        insert_challenge(&mut tx, c).await?;
+        insert_challenge(&tx, c)?;
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(true)
 }
 
-async fn insert_challenge(
-    tx: &mut Transaction<'_, Sqlite>,
-    c: &ChallengeRecord,
-) -> Result<(), StoreError> {
+fn insert_challenge(tx: &Transaction<'_>, c: &ChallengeRecord) -> Result<(), StoreError> {
     let (state, failure) = challenge_state_columns(c.state);
-    sqlx::query(
+    tx.prepare_cached(
         "INSERT INTO challenges (reference, nonce, flow_id, session_hash, purpose, created_at, \
          expires_at, state, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&c.reference)
-    .bind(&c.nonce)
-    .bind(&c.flow_id)
-    .bind(&c.session_hash)
-    .bind(c.purpose.code())
-    .bind(instant(c.created_at))
-    .bind(instant(c.expires_at))
-    .bind(state)
-    .bind(failure)
-    .execute(&mut **tx)
-    .await?;
+    )?
+    .execute(params![
+        c.reference,
+        c.nonce,
+        c.flow_id,
+        c.session_hash,
+        c.purpose.code(),
+        instant(c.created_at),
+        instant(c.expires_at),
+        state,
+        failure,
+    ])?;
     Ok(())
 }
 
-pub async fn challenge(
-    pool: &SqlitePool,
+pub fn challenge(
+    conn: &Connection,
     reference: &str,
 ) -> Result<Option<ChallengeRecord>, StoreError> {
-    let row = sqlx::query("SELECT * FROM challenges WHERE reference = ?")
-        .bind(reference)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| challenge_from_row(&r)).transpose()
+    let mut statement = conn.prepare_cached(
+        "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
+         state, failure FROM challenges WHERE reference = ?",
+    )?;
+    codec::optional(&mut statement, [reference], challenge_from_row)
 }
 
 /// Mark a pending, unexpired challenge settled; the caller's transaction makes
 /// this and the rest of the settlement one unit. Returns the flow's id.
-pub async fn use_challenge(
-    tx: &mut Transaction<'_, Sqlite>,
+pub fn use_challenge(
+    tx: &Transaction<'_>,
     reference: &str,
     state: ChallengeState,
     at: OffsetDateTime,
 ) -> Result<String, SettleError> {
     let (state_code, failure) = challenge_state_columns(state);
-    let row = sqlx::query(
-        "UPDATE challenges SET state = ?, failure = ?, settled_at = ? \
-         WHERE reference = ? AND state = 'pending' AND expires_at > ? RETURNING flow_id",
-    )
-    .bind(state_code)
-    .bind(failure)
-    .bind(instant(at))
-    .bind(reference)
-    .bind(instant(at))
-    .fetch_optional(&mut **tx)
-    .await?;
-    match row {
-        Some(row) => Ok(row.try_get("flow_id")?),
-        None => Err(SettleError::ChallengeNotPending),
-    }
+    let flow_id = tx
+        .prepare_cached(
+            "UPDATE challenges SET state = ?, failure = ?, settled_at = ? \
+             WHERE reference = ? AND state = 'pending' AND expires_at > ? RETURNING flow_id",
+        )?
+        .query_row(
+            params![state_code, failure, instant(at), reference, instant(at)],
+            |row| row.get(0),
+        )
+        .optional()?;
+    flow_id.ok_or(SettleError::ChallengeNotPending)
 }
 
 /// Move the flow waiting for `reference` to its settled step.
-pub async fn settle_flow(
-    tx: &mut Transaction<'_, Sqlite>,
+pub fn settle_flow(
+    tx: &Transaction<'_>,
     flow_id: &str,
     reference: &str,
     step: &FlowStep,
@@ -155,20 +146,21 @@ pub async fn settle_flow(
     consent: Option<ConsentId>,
 ) -> Result<(), SettleError> {
     let (choices, failure) = step_columns(step);
-    let updated = sqlx::query(
-        "UPDATE flows SET step = ?, choices = ?, failure = ?, person_id = ?, consent_id = ?, \
-         version = version + 1 WHERE id = ? AND challenge_ref = ? AND step = 'authenticate'",
-    )
-    .bind(step.code())
-    .bind(choices)
-    .bind(failure)
-    .bind(person.map(|p| p.0))
-    .bind(consent.map(|c| c.0))
-    .bind(flow_id)
-    .bind(reference)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let updated = tx
+        .prepare_cached(
+            "UPDATE flows SET step = ?, choices = ?, failure = ?, person_id = ?, \
+             consent_id = ?, version = version + 1 \
+             WHERE id = ? AND challenge_ref = ? AND step = 'authenticate'",
+        )?
+        .execute(params![
+            step.code(),
+            choices,
+            failure,
+            person.map(|p| p.0),
+            consent.map(|c| c.0),
+            flow_id,
+            reference,
+        ])?;
     if updated == 1 {
         Ok(())
     } else {
@@ -176,30 +168,29 @@ pub async fn settle_flow(
     }
 }
 
-pub async fn settle_failure(
-    pool: &SqlitePool,
+pub fn settle_failure(
+    conn: &mut Connection,
     reference: &str,
     reason: FailureReason,
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
-    let mut tx = pool.begin().await?;
-    let flow_id = use_challenge(&mut tx, reference, ChallengeState::Failed(reason), at).await?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let flow_id = use_challenge(&tx, reference, ChallengeState::Failed(reason), at)?;
     settle_flow(
-        &mut tx,
+        &tx,
         &flow_id,
         reference,
         &FlowStep::Failed(reason),
         None,
         None,
-    )
-    .await?;
-    tx.commit().await?;
+    )?;
+    tx.commit()?;
     Ok(())
 }
 
-pub async fn purge_expired(pool: &SqlitePool, now: OffsetDateTime) -> Result<u64, StoreError> {
+pub fn purge_expired(conn: &mut Connection, now: OffsetDateTime) -> Result<u64, StoreError> {
     let now = instant(now);
-    let mut tx = pool.begin().await?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut purged = 0;
     for sql in [
         "DELETE FROM challenges WHERE flow_id IN (SELECT id FROM flows WHERE expires_at <= ?1) \
@@ -207,13 +198,9 @@ pub async fn purge_expired(pool: &SqlitePool, now: OffsetDateTime) -> Result<u64
         "DELETE FROM flows WHERE expires_at <= ?1",
         "DELETE FROM sessions WHERE expires_at <= ?1",
     ] {
-        purged += sqlx::query(sql)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        purged += tx.prepare_cached(sql)?.execute([now])? as u64;
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(purged)
 }
 
@@ -234,17 +221,37 @@ fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'sta
     }
 }
 
-fn flow_from_row(row: &SqliteRow) -> Result<FlowRecord, StoreError> {
-    let step_code: String = row.try_get("step")?;
-    let choices: Option<String> = row.try_get("choices")?;
-    let failure: Option<String> = row.try_get("failure")?;
+fn flow_from_row(row: &Row<'_>) -> Result<FlowRecord, StoreError> {
+    let mut c = Columns::new(row);
+    // A struct expression evaluates its fields in the order written: this reads
+    // the columns in the order `by_id` selects them.
+    Ok(FlowRecord {
+        id: c.read()?,
+        session_hash: c.read()?,
+        institution_id: InstitutionId(c.read()?),
+        purpose: some_code(&c.read::<String>()?, "flow purpose", Purpose::parse)?,
+        step: step(&mut c)?,
+        challenge_ref: c.read()?,
+        person_id: c.read::<Option<i64>>()?.map(PersonId),
+        consent_id: c.read::<Option<i64>>()?.map(ConsentId),
+        created_at: to_instant(c.read()?, "flow")?,
+        expires_at: to_instant(c.read()?, "flow")?,
+        version: c.read()?,
+    })
+}
+
+/// Columns step, choices, failure.
+fn step(c: &mut Columns<'_, '_>) -> Result<FlowStep, StoreError> {
+    let step: String = c.read()?;
+    let choices: Option<String> = c.read()?;
+    let failure: Option<String> = c.read()?;
     let decode = |c: Option<String>| match c {
         Some(text) => code(&text, "flow choices", ConsentChoices::decode),
         None => Err(StoreError::Corrupt {
             what: "flow choices",
         }),
     };
-    let step = match step_code.as_str() {
+    Ok(match step.as_str() {
         "select" => FlowStep::Select,
         "confirm" => FlowStep::Confirm(decode(choices)?),
         "authenticate" => FlowStep::Authenticate(decode(choices)?),
@@ -255,27 +262,29 @@ fn flow_from_row(row: &SqliteRow) -> Result<FlowRecord, StoreError> {
             FailureReason::parse,
         )?),
         _ => return Err(StoreError::Corrupt { what: "flow step" }),
-    };
-    let purpose: String = row.try_get("purpose")?;
-    Ok(FlowRecord {
-        id: row.try_get("id")?,
-        session_hash: row.try_get("session_hash")?,
-        institution_id: InstitutionId(row.try_get("institution_id")?),
-        purpose: some_code(&purpose, "flow purpose", Purpose::parse)?,
-        step,
-        challenge_ref: row.try_get("challenge_ref")?,
-        person_id: row.try_get::<Option<i64>, _>("person_id")?.map(PersonId),
-        consent_id: row.try_get::<Option<i64>, _>("consent_id")?.map(ConsentId),
-        created_at: to_instant(row.try_get("created_at")?, "flow")?,
-        expires_at: to_instant(row.try_get("expires_at")?, "flow")?,
-        version: row.try_get("version")?,
     })
 }
 
-fn challenge_from_row(row: &SqliteRow) -> Result<ChallengeRecord, StoreError> {
-    let state: String = row.try_get("state")?;
-    let failure: Option<String> = row.try_get("failure")?;
-    let state = match state.as_str() {
+fn challenge_from_row(row: &Row<'_>) -> Result<ChallengeRecord, StoreError> {
+    let mut c = Columns::new(row);
+    // Fields in the order `challenge` selects the columns.
+    Ok(ChallengeRecord {
+        reference: c.read()?,
+        nonce: c.read()?,
+        flow_id: c.read()?,
+        session_hash: c.read()?,
+        purpose: some_code(&c.read::<String>()?, "challenge purpose", Purpose::parse)?,
+        created_at: to_instant(c.read()?, "challenge")?,
+        expires_at: to_instant(c.read()?, "challenge")?,
+        state: challenge_state(&mut c)?,
+    })
+}
+
+/// Columns state, failure.
+fn challenge_state(c: &mut Columns<'_, '_>) -> Result<ChallengeState, StoreError> {
+    let state: String = c.read()?;
+    let failure: Option<String> = c.read()?;
+    Ok(match state.as_str() {
         "pending" => ChallengeState::Pending,
         "succeeded" => ChallengeState::Succeeded,
         "cancelled" => ChallengeState::Cancelled,
@@ -289,16 +298,5 @@ fn challenge_from_row(row: &SqliteRow) -> Result<ChallengeRecord, StoreError> {
                 what: "challenge state",
             });
         }
-    };
-    let purpose: String = row.try_get("purpose")?;
-    Ok(ChallengeRecord {
-        reference: row.try_get("reference")?,
-        nonce: row.try_get("nonce")?,
-        flow_id: row.try_get("flow_id")?,
-        session_hash: row.try_get("session_hash")?,
-        purpose: some_code(&purpose, "challenge purpose", Purpose::parse)?,
-        created_at: to_instant(row.try_get("created_at")?, "challenge")?,
-        expires_at: to_instant(row.try_get("expires_at")?, "challenge")?,
-        state,
     })
 }

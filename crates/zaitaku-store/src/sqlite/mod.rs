@@ -1,11 +1,20 @@
 //! The embedded SQLite store: one file, WAL, one writer connection and a few
 //! readers. `synchronous = FULL`: a registered consent must survive a power cut,
 //! and in WAL mode FULL costs one fsync per commit, not per page.
+//!
+//! SQLite's calls block. Every [`Store`] method runs as one closure holding one
+//! connection from its first statement to its last. Writes (a commit waits for
+//! an fsync) run on tokio's blocking pool: one thread handoff per call. Reads,
+//! point lookups of tens of microseconds, run on the calling worker thread when
+//! a reader is free, since the handoff would cost more than the read; when all
+//! readers are busy, they too go to the blocking pool. Statements are prepared
+//! once per connection and cached.
 
 mod codec;
 mod consents;
 mod flows;
 mod institutions;
+mod migrate;
 mod persons;
 mod sessions;
 
@@ -15,9 +24,10 @@ use crate::records::{
 };
 use crate::store::Store;
 use async_trait::async_trait;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 use time::OffsetDateTime;
 use zaitaku_domain::{
@@ -26,71 +36,230 @@ use zaitaku_domain::{
 };
 
 /// Readers run in parallel with the writer under WAL.
-const READERS: u32 = 4;
+const READERS: usize = 4;
+/// More than the distinct statements any one connection makes, so none is
+/// ever prepared twice.
+const STATEMENT_CACHE: usize = 32;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    read: SqlitePool,
+    pool: Arc<Pool>,
+}
+
+/// The connections; `None` once the store is closed.
+struct Pool {
     /// One connection: SQLite allows one writer, and queueing here is cheaper
     /// than SQLITE_BUSY retries.
-    write: SqlitePool,
+    writer: Mutex<Option<Connection>>,
+    readers: Vec<Mutex<Option<Connection>>>,
+    next_reader: AtomicUsize,
 }
 
 impl SqliteStore {
     /// Open (creating if missing) the database file and apply migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .connect_with(options.read_only(true))
-            .await?;
-        Ok(SqliteStore { read, write })
+        let path = path.to_owned();
+        let pool = run(move || Pool::open(&path)).await?;
+        Ok(SqliteStore {
+            pool: Arc::new(pool),
+        })
     }
 
+    /// Close every connection; later calls fail. The last connection to close
+    /// checkpoints the WAL into the database file.
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        let pool = Arc::clone(&self.pool);
+        let _ = run(move || {
+            for reader in &pool.readers {
+                lock(reader).take();
+            }
+            lock(&pool.writer).take();
+            Ok::<_, StoreError>(())
+        })
+        .await;
+    }
+
+    /// Run `f` on a reader connection: here if one is free, else on the
+    /// blocking pool. Holds the worker thread for the read; a cold page cache
+    /// (disk reads) or a busy database (up to the busy timeout) would hold it longer.
+    async fn read<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if let Some(reader) = self.pool.free_reader() {
+            return catch_panic(|| f(reader.as_ref().ok_or_else(closed)?));
+        }
+        let pool = Arc::clone(&self.pool);
+        run(move || {
+            let reader = pool.reader();
+            f(reader.as_ref().ok_or_else(closed)?)
+        })
+        .await
+    }
+
+    /// Run `f` on the writer connection, on the blocking pool. Several writes
+    /// belong in one transaction, begun with `BEGIN IMMEDIATE`.
+    async fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        run(move || {
+            let mut writer = lock(&pool.writer);
+            let conn = writer.as_mut().ok_or_else(closed)?;
+            if !conn.is_autocommit() {
+                // Only if a rollback failed: never let the next call's writes
+                // join a transaction left open.
+                conn.execute_batch("ROLLBACK").map_err(StoreError::from)?;
+            }
+            f(conn)
+        })
+        .await
+    }
+}
+
+impl Pool {
+    fn open(path: &Path) -> Result<Pool, StoreError> {
+        let mut writer = Connection::open(path)?;
+        writer.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Database(format!(
+                "journal mode {mode} instead of WAL"
+            )));
+        }
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.pragma_update(None, "foreign_keys", "ON")?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrate::run(&mut writer)?;
+
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                reader.busy_timeout(BUSY_TIMEOUT)?;
+                reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                Ok(Mutex::new(Some(reader)))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Pool {
+            writer: Mutex::new(Some(writer)),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// A free reader, trying them in turn, if there is one.
+    fn free_reader(&self) -> Option<MutexGuard<'_, Option<Connection>>> {
+        let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        (0..self.readers.len()).find_map(|i| {
+            match self.readers[(first + i) % self.readers.len()].try_lock() {
+                Ok(reader) => Some(reader),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            }
+        })
+    }
+
+    /// A free reader if there is one, else wait for the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Option<Connection>> {
+        self.free_reader().unwrap_or_else(|| {
+            let next = self.next_reader.fetch_add(1, Ordering::Relaxed);
+            lock(&self.readers[next % self.readers.len()])
+        })
+    }
+}
+
+/// A panic inside a store call poisons its connection's mutex. The connection
+/// itself is sound (an open transaction rolls back while unwinding), so go on
+/// using it rather than failing every later call.
+fn lock(connection: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
+    connection.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn closed() -> StoreError {
+    StoreError::Database("the store is closed".to_owned())
+}
+
+/// Run `f` on the blocking pool; its panic becomes an error, not the caller's panic.
+async fn run<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(panicked().into()),
+        Err(_) => Err(StoreError::Database("a store call was cancelled".to_owned()).into()),
+    }
+}
+
+/// Run `f` here; its panic becomes an error, not the caller's panic.
+fn catch_panic<T, E: From<StoreError>>(f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(panicked().into()))
+}
+
+fn panicked() -> StoreError {
+    StoreError::Database("a store call panicked".to_owned())
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for SettleError {
+    fn from(e: rusqlite::Error) -> Self {
+        SettleError::Store(e.into())
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError> {
-        institutions::insert(&self.write, new).await
+        let new = new.clone();
+        self.write(move |c| institutions::insert(c, &new)).await
     }
 
     async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
-        institutions::by_id(&self.read, id).await
+        self.read(move |c| institutions::by_id(c, id)).await
     }
 
     async fn institution_by_url_token(
         &self,
         token: &UrlToken,
     ) -> Result<Option<Institution>, StoreError> {
-        institutions::by_url_token(&self.read, token).await
+        let token = token.clone();
+        self.read(move |c| institutions::by_url_token(c, &token))
+            .await
     }
 
     async fn institutions(&self) -> Result<Vec<Institution>, StoreError> {
-        institutions::all(&self.read).await
+        self.read(institutions::all).await
     }
 
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError> {
-        persons::insert(&self.write, qualification).await
+        let qualification = qualification.clone();
+        self.write(move |c| persons::insert(c, &qualification))
+            .await
     }
 
     async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
-        persons::by_id(&self.read, id).await
+        self.read(move |c| persons::by_id(c, id)).await
     }
 
     async fn link_certificate(
@@ -100,7 +269,9 @@ impl Store for SqliteStore {
         person: PersonId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        persons::link_certificate(&self.write, issuer, serial, person, at).await
+        let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
+        self.write(move |c| persons::link_certificate(c, &issuer, &serial, person, at))
+            .await
     }
 
     async fn person_by_certificate(
@@ -108,11 +279,14 @@ impl Store for SqliteStore {
         issuer: &str,
         serial: &str,
     ) -> Result<Option<InsuredPerson>, StoreError> {
-        persons::by_certificate(&self.read, issuer, serial).await
+        let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
+        self.read(move |c| persons::by_certificate(c, &issuer, &serial))
+            .await
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        sessions::insert(&self.write, session).await
+        let session = session.clone();
+        self.write(move |c| sessions::insert(c, &session)).await
     }
 
     async fn session(
@@ -120,15 +294,18 @@ impl Store for SqliteStore {
         id_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        sessions::live(&self.read, id_hash, now).await
+        let id_hash = id_hash.to_owned();
+        self.read(move |c| sessions::live(c, &id_hash, now)).await
     }
 
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError> {
-        flows::insert(&self.write, flow).await
+        let flow = flow.clone();
+        self.write(move |c| flows::insert(c, &flow)).await
     }
 
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError> {
-        flows::by_id(&self.read, id).await
+        let id = id.to_owned();
+        self.read(move |c| flows::by_id(c, &id)).await
     }
 
     async fn update_flow(
@@ -136,18 +313,23 @@ impl Store for SqliteStore {
         flow: &FlowRecord,
         new_challenge: Option<&ChallengeRecord>,
     ) -> Result<bool, StoreError> {
-        flows::update(&self.write, flow, new_challenge).await
+        let (flow, new_challenge) = (flow.clone(), new_challenge.cloned());
+        self.write(move |c| flows::update(c, &flow, new_challenge.as_ref()))
+            .await
     }
 
     async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError> {
-        flows::challenge(&self.read, reference).await
+        let reference = reference.to_owned();
+        self.read(move |c| flows::challenge(c, &reference)).await
     }
 
     async fn settle_registration(
         &self,
         write: &RegistrationWrite,
     ) -> Result<ConsentId, SettleError> {
-        consents::settle_registration(&self.write, write).await
+        let write = write.clone();
+        self.write(move |c| consents::settle_registration(c, &write))
+            .await
     }
 
     async fn settle_failure(
@@ -156,7 +338,9 @@ impl Store for SqliteStore {
         reason: FailureReason,
         at: OffsetDateTime,
     ) -> Result<(), SettleError> {
-        flows::settle_failure(&self.write, challenge_ref, reason, at).await
+        let challenge_ref = challenge_ref.to_owned();
+        self.write(move |c| flows::settle_failure(c, &challenge_ref, reason, at))
+            .await
     }
 
     async fn consent(
@@ -164,18 +348,116 @@ impl Store for SqliteStore {
         institution: InstitutionId,
         person: PersonId,
     ) -> Result<Option<Consent>, StoreError> {
-        consents::by_parties(&self.read, institution, person).await
+        self.read(move |c| consents::by_parties(c, institution, person))
+            .await
     }
 
     async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError> {
-        consents::by_id(&self.read, id).await
+        self.read(move |c| consents::by_id(c, id)).await
     }
 
     async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
-        consents::history(&self.read, id).await
+        self.read(move |c| consents::history(c, id)).await
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        flows::purge_expired(&self.write, now).await
+        self.write(move |c| flows::purge_expired(c, now)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zaitaku_domain::{ConsentItem, EPrescriptionUsage, InstitutionCode};
+
+    fn clinic(token: char) -> NewInstitution {
+        NewInstitution {
+            code: InstitutionCode::parse("1310123458").unwrap(),
+            name: "クリニック".into(),
+            offered_items: vec![ConsentItem::Medication],
+            e_prescription: EPrescriptionUsage::NotUsed,
+            consent_validity_days: 30,
+            url_token: UrlToken::parse(&token.to_string().repeat(43)).unwrap(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn duplicates_and_corrupt_values_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        let institution = store.insert_institution(&clinic('a')).await.unwrap();
+        assert!(matches!(
+            store.insert_institution(&clinic('b')).await,
+            Err(StoreError::Duplicate { .. })
+        ));
+        assert_eq!(
+            store.institutions().await.unwrap(),
+            vec![institution.clone()]
+        );
+        store
+            .write(|c| {
+                c.execute("UPDATE institutions SET offered_items = 'XXX'", [])
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.institution(institution.id).await,
+            Err(StoreError::Corrupt {
+                what: "offered items"
+            })
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_call_is_an_error_and_the_connection_lives_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        let panicked = store
+            .write(|c| -> Result<(), StoreError> {
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                tx.execute("DELETE FROM schema_migrations", [])?;
+                panic!("a bug");
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Database(_))));
+        // The transaction rolled back, and the poisoned writer still works.
+        store.insert_institution(&clinic('a')).await.unwrap();
+        let migrations: i64 = store
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(migrations, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_read_is_an_error_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        for _ in 0..READERS + 1 {
+            let panicked = store
+                .read(|_| -> Result<(), StoreError> { panic!("a bug") })
+                .await;
+            assert!(matches!(panicked, Err(StoreError::Database(_))));
+        }
+        assert!(store.institutions().await.unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_store_refuses_calls_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_institution(&clinic('a')).await.unwrap();
+        store.close().await;
+        assert!(matches!(
+            store.institutions().await,
+            Err(StoreError::Database(_))
+        ));
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(store.institutions().await.unwrap().len(), 1);
     }
 }

@@ -1,153 +1,165 @@
-use super::codec::{code, date, instant, to_date, to_opt_date};
+use super::codec::{self, Columns, code, date, instant, to_date, to_opt_date};
 use crate::error::StoreError;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
     BurdenRatio, ElderlyCertificate, InsuredPerson, InsurerNumber, LimitCertificate, PersonId,
     Qualification, QualificationValidity, Relationship, Sex,
 };
 
-pub async fn insert(pool: &SqlitePool, q: &Qualification) -> Result<PersonId, StoreError> {
-    let done = sqlx::query(
+/// The columns `from_row` reads, in its order: the order of `Qualification`'s fields.
+macro_rules! columns {
+    () => {
+        "id, insurer_number, insurer_name, symbol, number, branch, relationship, name, \
+         name_kana, sex, birth_date, address, postal_code, acquired_on, lost_on, loss_reason, \
+         valid_from, valid_until, burden_ratio, elderly_valid_from, elderly_valid_until, \
+         elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
+    };
+}
+
+pub fn insert(conn: &Connection, q: &Qualification) -> Result<PersonId, StoreError> {
+    conn.prepare_cached(
         "INSERT INTO insured_persons (insurer_number, insurer_name, symbol, number, branch, \
          relationship, name, name_kana, sex, birth_date, address, postal_code, acquired_on, \
          lost_on, loss_reason, valid_from, valid_until, burden_ratio, elderly_valid_from, \
          elderly_valid_until, elderly_burden_ratio, limit_category, limit_applied_category, \
          specific_disease, validity) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(q.insurer_number.as_str())
-    .bind(&q.insurer_name)
-    .bind(&q.symbol)
-    .bind(&q.number)
-    .bind(&q.branch)
-    .bind(q.relationship.code())
-    .bind(&q.name)
-    .bind(&q.name_kana)
-    .bind(q.sex.code())
-    .bind(date(q.birth_date))
-    .bind(&q.address)
-    .bind(&q.postal_code)
-    .bind(date(q.acquired_on))
-    .bind(q.lost_on.map(date))
-    .bind(&q.loss_reason)
-    .bind(q.valid_from.map(date))
-    .bind(q.valid_until.map(date))
-    .bind(q.burden_ratio.map(|r| r.code()))
-    .bind(q.elderly.as_ref().map(|e| date(e.valid_from)))
-    .bind(q.elderly.as_ref().and_then(|e| e.valid_until.map(date)))
-    .bind(q.elderly.as_ref().map(|e| e.burden_ratio.code()))
-    .bind(q.limit.as_ref().map(|l| l.category.clone()))
-    .bind(q.limit.as_ref().map(|l| l.applied_category.clone()))
-    .bind(&q.specific_disease)
-    .bind(q.validity.code())
-    .execute(pool)
-    .await?;
-    Ok(PersonId(done.last_insert_rowid()))
+    )?
+    .execute(params![
+        q.insurer_number.as_str(),
+        q.insurer_name,
+        q.symbol,
+        q.number,
+        q.branch,
+        q.relationship.code(),
+        q.name,
+        q.name_kana,
+        q.sex.code(),
+        date(q.birth_date),
+        q.address,
+        q.postal_code,
+        date(q.acquired_on),
+        q.lost_on.map(date),
+        q.loss_reason,
+        q.valid_from.map(date),
+        q.valid_until.map(date),
+        q.burden_ratio.map(|r| r.code()),
+        q.elderly.as_ref().map(|e| date(e.valid_from)),
+        q.elderly.as_ref().and_then(|e| e.valid_until.map(date)),
+        q.elderly.as_ref().map(|e| e.burden_ratio.code()),
+        q.limit.as_ref().map(|l| l.category.as_str()),
+        q.limit.as_ref().map(|l| l.applied_category.as_str()),
+        q.specific_disease,
+        q.validity.code(),
+    ])?;
+    Ok(PersonId(conn.last_insert_rowid()))
 }
 
-pub async fn by_id(pool: &SqlitePool, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
-    let row = sqlx::query("SELECT * FROM insured_persons WHERE id = ?")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| from_row(&r)).transpose()
+pub fn by_id(conn: &Connection, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM insured_persons WHERE id = ?"
+    ))?;
+    codec::optional(&mut statement, [id.0], from_row)
 }
 
-pub async fn link_certificate(
-    pool: &SqlitePool,
+pub fn link_certificate(
+    conn: &Connection,
     issuer: &str,
     serial: &str,
     person: PersonId,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     // A renewed link replaces the old one: a certificate belongs to one person.
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO certificate_links (issuer, serial, person_id, linked_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (issuer, serial) DO UPDATE SET person_id = excluded.person_id, \
          linked_at = excluded.linked_at",
-    )
-    .bind(issuer)
-    .bind(serial)
-    .bind(person.0)
-    .bind(instant(at))
-    .execute(pool)
-    .await?;
+    )?
+    .execute(params![issuer, serial, person.0, instant(at)])?;
     Ok(())
 }
 
-pub async fn by_certificate(
-    pool: &SqlitePool,
+pub fn by_certificate(
+    conn: &Connection,
     issuer: &str,
     serial: &str,
 ) -> Result<Option<InsuredPerson>, StoreError> {
-    let row = sqlx::query(
-        "SELECT p.* FROM insured_persons p JOIN certificate_links l ON l.person_id = p.id \
-         WHERE l.issuer = ? AND l.serial = ?",
-    )
-    .bind(issuer)
-    .bind(serial)
-    .fetch_optional(pool)
-    .await?;
-    row.map(|r| from_row(&r)).transpose()
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM insured_persons WHERE id = \
+         (SELECT person_id FROM certificate_links WHERE issuer = ? AND serial = ?)"
+    ))?;
+    codec::optional(&mut statement, [issuer, serial], from_row)
 }
 
-fn from_row(row: &SqliteRow) -> Result<InsuredPerson, StoreError> {
-    let text = |name: &str| -> Result<String, StoreError> { Ok(row.try_get(name)?) };
-    let opt = |name: &str| -> Result<Option<String>, StoreError> { Ok(row.try_get(name)?) };
-    let ratio = |value: Option<String>| {
-        value
-            .map(|v| code(&v, "burden ratio", BurdenRatio::parse))
-            .transpose()
+fn from_row(row: &Row<'_>) -> Result<InsuredPerson, StoreError> {
+    let mut c = Columns::new(row);
+    let id = PersonId(c.read()?);
+    // A struct expression evaluates its fields in the order written: this reads
+    // the columns in the order of `columns!`.
+    let qualification = Qualification {
+        insurer_number: code(&c.read::<String>()?, "insurer number", InsurerNumber::parse)?,
+        insurer_name: c.read()?,
+        symbol: c.read()?,
+        number: c.read()?,
+        branch: c.read()?,
+        relationship: code(&c.read::<String>()?, "relationship", Relationship::parse)?,
+        name: c.read()?,
+        name_kana: c.read()?,
+        sex: code(&c.read::<String>()?, "sex", Sex::parse)?,
+        birth_date: to_date(&c.read::<String>()?, "birth date")?,
+        address: c.read()?,
+        postal_code: c.read()?,
+        acquired_on: to_date(&c.read::<String>()?, "acquisition date")?,
+        lost_on: to_opt_date(c.read()?, "loss date")?,
+        loss_reason: c.read()?,
+        valid_from: to_opt_date(c.read()?, "validity start")?,
+        valid_until: to_opt_date(c.read()?, "validity end")?,
+        burden_ratio: ratio(c.read()?)?,
+        elderly: elderly(&mut c)?,
+        limit: limit(&mut c)?,
+        specific_disease: c.read()?,
+        validity: code(
+            &c.read::<String>()?,
+            "validity",
+            QualificationValidity::parse,
+        )?,
     };
-    let elderly = match opt("elderly_valid_from")? {
-        None => None,
-        Some(from) => Some(ElderlyCertificate {
-            valid_from: to_date(&from, "elderly certificate")?,
-            valid_until: to_opt_date(opt("elderly_valid_until")?, "elderly certificate")?,
-            burden_ratio: ratio(opt("elderly_burden_ratio")?)?.ok_or(StoreError::Corrupt {
-                what: "elderly certificate",
-            })?,
-        }),
-    };
-    let limit = match (opt("limit_category")?, opt("limit_applied_category")?) {
-        (Some(category), Some(applied_category)) => Some(LimitCertificate {
+    Ok(InsuredPerson { id, qualification })
+}
+
+fn ratio(value: Option<String>) -> Result<Option<BurdenRatio>, StoreError> {
+    value
+        .map(|v| code(&v, "burden ratio", BurdenRatio::parse))
+        .transpose()
+}
+
+/// Columns elderly_valid_from, elderly_valid_until, elderly_burden_ratio.
+fn elderly(c: &mut Columns<'_, '_>) -> Result<Option<ElderlyCertificate>, StoreError> {
+    let from: Option<String> = c.read()?;
+    let until: Option<String> = c.read()?;
+    let burden: Option<String> = c.read()?;
+    let Some(from) = from else { return Ok(None) };
+    Ok(Some(ElderlyCertificate {
+        valid_from: to_date(&from, "elderly certificate")?,
+        valid_until: to_opt_date(until, "elderly certificate")?,
+        burden_ratio: ratio(burden)?.ok_or(StoreError::Corrupt {
+            what: "elderly certificate",
+        })?,
+    }))
+}
+
+/// Columns limit_category, limit_applied_category.
+fn limit(c: &mut Columns<'_, '_>) -> Result<Option<LimitCertificate>, StoreError> {
+    match (c.read()?, c.read()?) {
+        (Some(category), Some(applied_category)) => Ok(Some(LimitCertificate {
             category,
             applied_category,
-        }),
-        _ => None,
-    };
-    let qualification = Qualification {
-        insurer_number: code(
-            &text("insurer_number")?,
-            "insurer number",
-            InsurerNumber::parse,
-        )?,
-        insurer_name: text("insurer_name")?,
-        symbol: opt("symbol")?,
-        number: text("number")?,
-        branch: opt("branch")?,
-        relationship: code(&text("relationship")?, "relationship", Relationship::parse)?,
-        name: text("name")?,
-        name_kana: text("name_kana")?,
-        sex: code(&text("sex")?, "sex", Sex::parse)?,
-        birth_date: to_date(&text("birth_date")?, "birth date")?,
-        address: text("address")?,
-        postal_code: text("postal_code")?,
-        acquired_on: to_date(&text("acquired_on")?, "acquisition date")?,
-        lost_on: to_opt_date(opt("lost_on")?, "loss date")?,
-        loss_reason: opt("loss_reason")?,
-        valid_from: to_opt_date(opt("valid_from")?, "validity start")?,
-        valid_until: to_opt_date(opt("valid_until")?, "validity end")?,
-        burden_ratio: ratio(opt("burden_ratio")?)?,
-        elderly,
-        limit,
-        specific_disease: opt("specific_disease")?,
-        validity: code(&text("validity")?, "validity", QualificationValidity::parse)?,
-    };
-    Ok(InsuredPerson {
-        id: PersonId(row.try_get("id")?),
-        qualification,
-    })
+        })),
+        _ => Ok(None),
+    }
 }

@@ -1,40 +1,38 @@
-use super::codec::{instant, to_instant};
+use super::codec::{self, Columns, instant, to_instant};
 use crate::error::StoreError;
 use crate::records::SessionRecord;
-use sqlx::{Row, SqlitePool};
+use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
-pub async fn insert(pool: &SqlitePool, s: &SessionRecord) -> Result<(), StoreError> {
-    sqlx::query(
+pub fn insert(conn: &Connection, s: &SessionRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(&s.id_hash)
-    .bind(&s.csrf_token)
-    .bind(instant(s.created_at))
-    .bind(instant(s.expires_at))
-    .execute(pool)
-    .await?;
+    )?
+    .execute(params![
+        s.id_hash,
+        s.csrf_token,
+        instant(s.created_at),
+        instant(s.expires_at),
+    ])?;
     Ok(())
 }
 
-pub async fn live(
-    pool: &SqlitePool,
+pub fn live(
+    conn: &Connection,
     id_hash: &str,
     now: OffsetDateTime,
 ) -> Result<Option<SessionRecord>, StoreError> {
-    let row = sqlx::query(
+    let mut statement = conn.prepare_cached(
         "SELECT id_hash, csrf_token, created_at, expires_at FROM sessions \
          WHERE id_hash = ? AND expires_at > ?",
-    )
-    .bind(id_hash)
-    .bind(instant(now))
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(SessionRecord {
-        id_hash: row.try_get("id_hash")?,
-        csrf_token: row.try_get("csrf_token")?,
-        created_at: to_instant(row.try_get("created_at")?, "session")?,
-        expires_at: to_instant(row.try_get("expires_at")?, "session")?,
-    }))
+    )?;
+    codec::optional(&mut statement, params![id_hash, instant(now)], |row| {
+        let mut c = Columns::new(row);
+        Ok(SessionRecord {
+            id_hash: c.read()?,
+            csrf_token: c.read()?,
+            created_at: to_instant(c.read()?, "session")?,
+            expires_at: to_instant(c.read()?, "session")?,
+        })
+    })
 }

@@ -1,0 +1,148 @@
+//! Schema migrations: SQL files compiled into the binary, applied in order, each
+//! in its own transaction together with its row in `schema_migrations`. A file
+//! once released is never edited; a change is a new file.
+
+use super::codec::instant;
+use crate::error::StoreError;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use time::OffsetDateTime;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+}];
+
+/// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.
+pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    prepare(conn).map_err(|e| StoreError::Migration(e.to_string()))?;
+    let newest = conn
+        .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
+            row.get::<_, Option<i64>>(0)
+        })
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if let Some(newest) = newest.filter(|&v| v > known) {
+        return Err(StoreError::Migration(format!(
+            "the database is at schema version {newest}, newer than this program's {known}"
+        )));
+    }
+    for migration in MIGRATIONS {
+        apply(conn, migration).map_err(|e| {
+            StoreError::Migration(format!("{:04}_{}: {e}", migration.version, migration.name))
+        })?;
+    }
+    Ok(())
+}
+
+fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            applied_at INTEGER NOT NULL
+        )",
+    )?;
+    // Databases made before this runner were migrated by sqlx, from the same
+    // files: take over its record of what was applied.
+    let fresh = tx
+        .query_row("SELECT 1 FROM schema_migrations LIMIT 1", [], |_| Ok(()))
+        .optional()?
+        .is_none();
+    let from_sqlx = tx
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if fresh && from_sqlx {
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) \
+             SELECT version, ? FROM _sqlx_migrations WHERE success",
+            [instant(OffsetDateTime::now_utc())],
+        )?;
+    }
+    tx.commit()
+}
+
+fn apply(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied = tx
+        .query_row(
+            "SELECT 1 FROM schema_migrations WHERE version = ?",
+            [migration.version],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !applied {
+        tx.execute_batch(migration.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+            [migration.version, instant(OffsetDateTime::now_utc())],
+        )?;
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(conn: &Connection) -> Vec<i64> {
+        let mut statement = conn
+            .prepare("SELECT version FROM schema_migrations ORDER BY version")
+            .unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn applies_each_migration_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        assert_eq!(versions(&conn), [1]);
+        conn.execute_batch("SELECT id FROM consent_history")
+            .unwrap();
+    }
+
+    #[test]
+    fn takes_over_a_database_sqlx_migrated() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+        // The table sqlx 0.9 keeps.
+        conn.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);
+             INSERT INTO _sqlx_migrations VALUES (1, 'initial', CURRENT_TIMESTAMP, TRUE, x'00', 1);",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        assert_eq!(versions(&conn), [1]);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)",
+            [],
+        )
+        .unwrap();
+        assert!(matches!(run(&mut conn), Err(StoreError::Migration(_))));
+    }
+}
