@@ -50,6 +50,11 @@ pub trait Store: Send + Sync + 'static {
     // Flows and their challenges.
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
+    /// The flow and its institution in one call: every flow page needs both.
+    async fn flow_with_institution(
+        &self,
+        id: &str,
+    ) -> Result<Option<(FlowRecord, Institution)>, StoreError>;
     /// Store `flow` if its stored version is still `flow.version`; the stored
     /// version becomes `flow.version + 1`. A pending challenge of the flow other
     /// than `flow.challenge_ref` is cancelled, and `new_challenge` inserted, in the

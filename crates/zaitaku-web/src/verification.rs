@@ -121,20 +121,15 @@ pub async fn submit_token(
             return reject(state, &challenge, reason, "qualification_not_found").await;
         }
     }
-    let flow = state
+    let (flow, institution) = state
         .store
-        .flow(&challenge.flow_id)
+        .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::AlreadyUsed)?;
     let (FlowStep::Authenticate(choices), Purpose::Register) = (&flow.step, challenge.purpose)
     else {
         return Err(SubmitError::AlreadyUsed);
     };
-    let institution = state
-        .store
-        .institution(flow.institution_id)
-        .await?
-        .ok_or_else(|| SubmitError::Internal("flow names a missing institution".into()))?;
     let write = RegistrationWrite {
         challenge_ref: challenge.reference.clone(),
         flow_id: flow.id.clone(),

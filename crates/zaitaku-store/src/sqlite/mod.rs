@@ -1,14 +1,22 @@
 //! The embedded SQLite store: one file, WAL, one writer connection and a few
-//! readers. `synchronous = FULL`: a registered consent must survive a power cut,
-//! and in WAL mode FULL costs one fsync per commit, not per page.
+//! readers.
+//!
+//! Durability is chosen per write. What must survive a power cut (consents and
+//! their history, institutions, insured persons, certificate links) commits with
+//! `synchronous = FULL`: one fsync of the WAL per commit. Flow bookkeeping
+//! (sessions, flow steps, challenges, failed settlements) commits with `NORMAL`:
+//! still atomic and consistent, and synced by the next durable commit or
+//! checkpoint; a power cut can at worst send a patient back one step of an
+//! unfinished flow. The WAL is append-only, so a durable commit also makes every
+//! earlier commit durable, in order.
 //!
 //! SQLite's calls block. Every [`Store`] method runs as one closure holding one
-//! connection from its first statement to its last. Writes (a commit waits for
-//! an fsync) run on tokio's blocking pool: one thread handoff per call. Reads,
-//! point lookups of tens of microseconds, run on the calling worker thread when
-//! a reader is free, since the handoff would cost more than the read; when all
-//! readers are busy, they too go to the blocking pool. Statements are prepared
-//! once per connection and cached.
+//! connection from its first statement to its last. Durable writes (a commit
+//! waits for an fsync) run on tokio's blocking pool: one thread handoff per call.
+//! Reads and bookkeeping writes, tens of microseconds, run on the calling worker
+//! thread when their connection is free, since the handoff would cost more than
+//! the work; when it is busy, they too go to the blocking pool. Statements are
+//! prepared once per connection and cached.
 
 mod codec;
 mod consents;
@@ -102,9 +110,28 @@ impl SqliteStore {
         .await
     }
 
-    /// Run `f` on the writer connection, on the blocking pool. Several writes
-    /// belong in one transaction, begun with `BEGIN IMMEDIATE`.
+    /// Run `f` on the writer connection. These commits do not wait for the disk
+    /// (`synchronous = NORMAL`), so, like reads, they run here when the writer is
+    /// free; when it is busy (a durable commit waiting for its fsync), on the
+    /// blocking pool. Several writes belong in one transaction (`BEGIN IMMEDIATE`).
     async fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if let Some(mut writer) = self.pool.free_writer() {
+            return catch_panic(|| with_writer(&mut writer, f));
+        }
+        let pool = Arc::clone(&self.pool);
+        run(move || with_writer(&mut lock(&pool.writer), f)).await
+    }
+
+    /// Run `f` on the writer with `synchronous = FULL`, on the blocking pool:
+    /// the commit is on disk when it returns.
+    async fn write_durable<T, E>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -114,17 +141,30 @@ impl SqliteStore {
     {
         let pool = Arc::clone(&self.pool);
         run(move || {
-            let mut writer = lock(&pool.writer);
-            let conn = writer.as_mut().ok_or_else(closed)?;
-            if !conn.is_autocommit() {
-                // Only if a rollback failed: never let the next call's writes
-                // join a transaction left open.
-                conn.execute_batch("ROLLBACK").map_err(StoreError::from)?;
-            }
-            f(conn)
+            with_writer(&mut lock(&pool.writer), |conn| {
+                conn.pragma_update(None, "synchronous", "FULL")
+                    .map_err(StoreError::from)?;
+                let result = f(conn);
+                conn.pragma_update(None, "synchronous", "NORMAL")
+                    .map_err(StoreError::from)?;
+                result
+            })
         })
         .await
     }
+}
+
+fn with_writer<T, E: From<StoreError>>(
+    writer: &mut Option<Connection>,
+    f: impl FnOnce(&mut Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    let conn = writer.as_mut().ok_or_else(closed)?;
+    if !conn.is_autocommit() {
+        // Only if a rollback failed: never let the next call's writes
+        // join a transaction left open.
+        conn.execute_batch("ROLLBACK").map_err(StoreError::from)?;
+    }
+    f(conn)
 }
 
 impl Pool {
@@ -138,7 +178,7 @@ impl Pool {
                 "journal mode {mode} instead of WAL"
             )));
         }
-        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.pragma_update(None, "synchronous", "NORMAL")?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate::run(&mut writer)?;
@@ -159,6 +199,15 @@ impl Pool {
             readers,
             next_reader: AtomicUsize::new(0),
         })
+    }
+
+    /// The writer, if no one holds it.
+    fn free_writer(&self) -> Option<MutexGuard<'_, Option<Connection>>> {
+        match self.writer.try_lock() {
+            Ok(writer) => Some(writer),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 
     /// A free reader, trying them in turn, if there is one.
@@ -232,7 +281,8 @@ impl From<rusqlite::Error> for SettleError {
 impl Store for SqliteStore {
     async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError> {
         let new = new.clone();
-        self.write(move |c| institutions::insert(c, &new)).await
+        self.write_durable(move |c| institutions::insert(c, &new))
+            .await
     }
 
     async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
@@ -254,7 +304,7 @@ impl Store for SqliteStore {
 
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError> {
         let qualification = qualification.clone();
-        self.write(move |c| persons::insert(c, &qualification))
+        self.write_durable(move |c| persons::insert(c, &qualification))
             .await
     }
 
@@ -270,7 +320,7 @@ impl Store for SqliteStore {
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
-        self.write(move |c| persons::link_certificate(c, &issuer, &serial, person, at))
+        self.write_durable(move |c| persons::link_certificate(c, &issuer, &serial, person, at))
             .await
     }
 
@@ -308,6 +358,24 @@ impl Store for SqliteStore {
         self.read(move |c| flows::by_id(c, &id)).await
     }
 
+    async fn flow_with_institution(
+        &self,
+        id: &str,
+    ) -> Result<Option<(FlowRecord, Institution)>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            let Some(flow) = flows::by_id(c, &id)? else {
+                return Ok(None);
+            };
+            let institution =
+                institutions::by_id(c, flow.institution_id)?.ok_or(StoreError::Corrupt {
+                    what: "flow's institution",
+                })?;
+            Ok(Some((flow, institution)))
+        })
+        .await
+    }
+
     async fn update_flow(
         &self,
         flow: &FlowRecord,
@@ -328,7 +396,7 @@ impl Store for SqliteStore {
         write: &RegistrationWrite,
     ) -> Result<ConsentId, SettleError> {
         let write = write.clone();
-        self.write(move |c| consents::settle_registration(c, &write))
+        self.write_durable(move |c| consents::settle_registration(c, &write))
             .await
     }
 

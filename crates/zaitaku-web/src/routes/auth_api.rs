@@ -101,14 +101,9 @@ async fn describe_json(
         return Err(SubmitError::UnknownChallenge);
     }
     let challenge = verification::live_challenge(state, reference).await?;
-    let flow = state
+    let (_, institution) = state
         .store
-        .flow(&challenge.flow_id)
-        .await?
-        .ok_or(SubmitError::UnknownChallenge)?;
-    let institution = state
-        .store
-        .institution(flow.institution_id)
+        .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
     let expires_at = challenge

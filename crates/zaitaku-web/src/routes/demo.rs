@@ -69,17 +69,13 @@ async fn context(state: &AppState, reference: &str) -> Result<ReaderContext, Pag
         .challenge(reference)
         .await?
         .ok_or(PageError::NotFound)?;
-    let flow = state
+    let (_, institution) = state
         .store
-        .flow(&challenge.flow_id)
+        .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(PageError::NotFound)?;
-    let institution = state
-        .store
-        .institution(flow.institution_id)
-        .await?
-        .ok_or(PageError::NotFound)?;
-    let live = verification::live_challenge(state, reference).await.is_ok();
+    let live = challenge.state == zaitaku_store::ChallengeState::Pending
+        && !challenge.is_expired(time::OffsetDateTime::now_utc());
     Ok(ReaderContext {
         purpose: challenge.purpose.label().to_owned(),
         challenge: live.then_some(challenge),

@@ -34,16 +34,11 @@ pub async fn load_flow(
     if !random::is_id(flow_id) {
         return Err(PageError::FlowNotFound);
     }
-    let flow = state
+    let (flow, institution) = state
         .store
-        .flow(flow_id)
+        .flow_with_institution(flow_id)
         .await?
-        .filter(|f| f.session_hash == session.id_hash)
-        .ok_or(PageError::FlowNotFound)?;
-    let institution = state
-        .store
-        .institution(flow.institution_id)
-        .await?
+        .filter(|(f, _)| f.session_hash == session.id_hash)
         .ok_or(PageError::FlowNotFound)?;
     if !flow.step.is_settled() && OffsetDateTime::now_utc() >= flow.expires_at {
         return Err(PageError::FlowExpired {
