@@ -1,6 +1,6 @@
 //! Headers every response carries, and the refusal of cross-site form posts.
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -51,4 +51,25 @@ pub async fn refuse_cross_site_posts(request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// One debug line per request: method, the route's pattern (never the real path,
+/// which holds institution tokens, flow ids and challenge references), status, time.
+pub async fn log_requests(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::debug!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
 }

@@ -64,6 +64,7 @@ pub fn all(state: AppState) -> Router {
         .merge(api)
         .merge(open)
         .fallback(not_found)
+        .route_layer(from_fn(security::log_requests))
         .with_state(state)
 }
 
