@@ -30,6 +30,20 @@ prepare-not-registered-title = 健康保険証利用の登録がお済みでな�
 prepare-not-registered-body = マイナポータルサイトで登録してから、ご利用ください。
 mynaportal = マイナポータル（外部サイト）
 button-start-registration = 同意登録をする
+prepare-own-phone-title = 患者さんご自身のスマートフォンで開くとき
+prepare-own-phone-body = この医療機関等のURLを二次元コードで表示します。患者さんがスマートフォンのカメラで読み取ると、同じ画面が開きます。
+button-show-qr = 二次元コードを表示する
+
+## The institution URL as a 2D code
+qr-title = 二次元コード
+qr-heading = 患者さんのスマートフォンで読み取る二次元コード
+qr-lead = 患者さんご自身のスマートフォンのカメラで、この二次元コードを読み取ってください。表示されたURLを開くと、この医療機関等の「同意登録の準備」画面が表示されます。
+qr-alt = この医療機関等のURLを表す二次元コード
+qr-url-label = 読み取ると開くURL
+qr-tip = 読み取りにくいときは、画面を明るくし、スマートフォンを画面から20～30cmほど離してかざしてください。
+qr-private-title = この医療機関等専用のURLです
+qr-private = 患者さんに読み取っていただくためのものです。SNSなどに載せたり、ほかの目的で共有したりしないでください。
+qr-back = 同意登録の準備に戻る
 
 ## ② Selection
 select-title-clinic-eprescription = 同意内容、処方箋の発行形態の選択

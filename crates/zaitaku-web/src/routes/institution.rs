@@ -29,11 +29,13 @@ pub async fn prepare(
     Path(token): Path<String>,
 ) -> Result<PreparePage, PageError> {
     let institution = institution_by_token(&state, &token).await?;
+    let token = institution.url_token.as_str();
     Ok(PreparePage {
         t: Text,
         demo: state.demo.is_some(),
         steps: Wording::of(&institution).steps(Stage::Access),
-        action: format!("/i/{}/registration", institution.url_token.as_str()),
+        action: format!("/i/{token}/registration"),
+        qr_href: format!("/i/{token}/qr"),
         institution_name: institution.name,
         csrf: session.csrf_token,
     })

@@ -1,11 +1,12 @@
 //! The routers, one module per area. Pages that carry flow state get a session;
-//! the authenticator API and static assets do not.
+//! the authenticator API, static assets, and the 2D code do not.
 
 mod assets;
 mod auth_api;
 mod demo;
 mod flow_pages;
 mod institution;
+mod qr;
 mod registration;
 
 use crate::error::PageError;
@@ -54,6 +55,8 @@ pub fn all(state: AppState) -> Router {
         );
     let open = Router::new()
         .route("/", get(demo::index))
+        .route("/i/{token}/qr", get(qr::page))
+        .route("/i/{token}/qr.svg", get(qr::image))
         .route("/assets/style.css", get(assets::style))
         .route("/assets/auth.js", get(assets::auth_script))
         .route("/assets/icon.svg", get(assets::icon))

@@ -26,6 +26,23 @@ pub struct PreparePage {
     pub steps: Vec<StepView>,
     pub action: String,
     pub csrf: String,
+    /// The institution's 2D-code page, for the patient's own phone.
+    pub qr_href: String,
+}
+
+/// The institution URL as a 2D code, shown by the staff to the patient.
+#[derive(Template, WebTemplate)]
+#[template(path = "qr.html")]
+pub struct QrPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    /// What the code says: `{origin}/i/{token}`.
+    pub url: String,
+    pub image_src: String,
+    /// The image's size in CSS pixels (it is square); the stylesheet may shrink it.
+    pub image_size: u32,
+    pub back_href: String,
 }
 
 pub struct ItemChoice {
