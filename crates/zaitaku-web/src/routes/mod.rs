@@ -1,9 +1,10 @@
 //! The routers, one module per area. Pages that carry flow state get a session;
-//! the authenticator API, static assets, and the 2D code do not.
+//! the authenticator API, static assets, the 2D code and the FAQ do not.
 
 mod assets;
 mod auth_api;
 mod demo;
+mod faq;
 mod flow_pages;
 mod institution;
 mod qr;
@@ -55,6 +56,7 @@ pub fn all(state: AppState) -> Router {
         );
     let open = Router::new()
         .route("/", get(demo::index))
+        .route("/faq", get(faq::page))
         .route("/i/{token}/qr", get(qr::page))
         .route("/i/{token}/qr.svg", get(qr::image))
         .route("/assets/style.css", get(assets::style))

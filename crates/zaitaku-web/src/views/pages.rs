@@ -45,6 +45,20 @@ pub struct QrPage {
     pub back_href: String,
 }
 
+/// One consent item as the FAQ explains it.
+pub struct FaqItem {
+    pub label: &'static str,
+    pub explanation: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "faq.html")]
+pub struct FaqPage {
+    pub t: Text,
+    pub demo: bool,
+    pub items: Vec<FaqItem>,
+}
+
 pub struct ItemChoice {
     pub code: &'static str,
     pub label: &'static str,
