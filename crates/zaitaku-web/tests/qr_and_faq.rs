@@ -1,0 +1,328 @@
+//! The institution URL as a 2D code (decoded for real from the served SVG), and
+//! the FAQ page with its footer link on every screen.
+
+mod common;
+
+use common::{Kit, Options, Response};
+
+/// A page every screen shares: strict policy, no inline style or script, and
+/// the footer link to the FAQ.
+fn assert_frame(page: &Response) {
+    let csp = page.header("content-security-policy").expect("a CSP");
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("img-src 'self'")
+            && csp.contains("style-src 'self'")
+            && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(!page.body.contains("style="), "no inline style");
+    assert!(!page.body.contains("<style"), "no style element");
+    assert!(!page.body.contains("<script>"), "no inline script");
+    assert!(
+        page.body
+            .contains(r#"<a class="site-footer__link" href="/faq">よくあるご質問</a>"#),
+        "the footer links to the FAQ"
+    );
+}
+
+/// The value of `name="…"` in the first tag that starts with `tag`.
+fn attribute(html: &str, tag: &str, name: &str) -> String {
+    let start = html
+        .find(tag)
+        .unwrap_or_else(|| panic!("no {tag} in {html}"));
+    let end = html[start..].find('>').unwrap() + start;
+    let element = &html[start..end];
+    let marker = format!(" {name}=\"");
+    let value = element
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {element}"))
+        + marker.len();
+    let value_end = element[value..].find('"').unwrap() + value;
+    element[value..value_end].to_owned()
+}
+
+/// A bitmap of the SVG as served, one pixel per user unit: the qrcode crate draws
+/// a white `<rect>` over the whole image and every dark area as axis-aligned
+/// rectangles in one `<path>` (`M x y h w v h H x V y`, repeated).
+struct Bitmap {
+    side: usize,
+    dark: Vec<bool>,
+}
+
+impl Bitmap {
+    fn of_svg(svg: &str) -> Bitmap {
+        let side: usize = attribute(svg, "<svg", "width").parse().unwrap();
+        let height: usize = attribute(svg, "<svg", "height").parse().unwrap();
+        assert_eq!(side, height, "a square image");
+        assert_eq!(
+            attribute(svg, "<svg", "viewBox"),
+            format!("0 0 {side} {side}")
+        );
+        assert_eq!(
+            attribute(svg, "<rect", "fill"),
+            "#ffffff",
+            "a white background"
+        );
+        assert_eq!(attribute(svg, "<rect", "width"), side.to_string());
+        assert_eq!(attribute(svg, "<path", "fill"), "#000000");
+        let d = attribute(svg, "<path", "d");
+        let mut bitmap = Bitmap {
+            side,
+            dark: vec![false; side * side],
+        };
+        let mut rectangles = 0;
+        for subpath in d.split('M').filter(|s| !s.is_empty()) {
+            let (x0, y0, x1, y1) = rectangle(subpath);
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    bitmap.dark[y * side + x] = true;
+                }
+            }
+            rectangles += 1;
+        }
+        assert!(rectangles > 50, "only {rectangles} dark areas");
+        bitmap
+    }
+
+    fn decode(&self) -> String {
+        let mut image = rqrr::PreparedImage::prepare_from_bitmap(self.side, self.side, |x, y| {
+            self.dark[y * self.side + x]
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one 2D code in the image");
+        let (meta, text) = grids[0].decode().expect("the code decodes");
+        // rqrr reports the format information's two level bits: L 01, M 00, Q 11, H 10.
+        assert_eq!(meta.ecc_level, 0, "error correction M");
+        text
+    }
+
+    /// Rows and columns of white around the first dark pixel, in pixels.
+    fn margin(&self) -> usize {
+        let first = |f: &dyn Fn(usize, usize) -> bool| {
+            (0..self.side)
+                .find(|&i| (0..self.side).any(|j| f(i, j)))
+                .unwrap()
+        };
+        let top = first(&|y, x| self.dark[y * self.side + x]);
+        let left = first(&|x, y| self.dark[y * self.side + x]);
+        let bottom = first(&|y, x| self.dark[(self.side - 1 - y) * self.side + x]);
+        let right = first(&|x, y| self.dark[y * self.side + (self.side - 1 - x)]);
+        top.min(left).min(bottom).min(right)
+    }
+
+    /// The finder pattern's top-left square is 7 modules wide: its first dark
+    /// run on the first dark row gives the module size.
+    fn module(&self) -> usize {
+        let m = self.margin();
+        (m..self.side)
+            .take_while(|&x| self.dark[m * self.side + x])
+            .count()
+            / 7
+    }
+}
+
+/// One `x y h w v h H x V y` subpath as (left, top, right, bottom).
+fn rectangle(subpath: &str) -> (usize, usize, usize, usize) {
+    let mut numbers = Vec::new();
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for c in subpath.chars() {
+        if c.is_ascii_digit() {
+            current.push(c);
+        } else {
+            if !current.is_empty() {
+                numbers.push(current.parse::<usize>().unwrap());
+                current.clear();
+            }
+            if c.is_ascii_alphabetic() {
+                commands.push(c);
+            }
+        }
+    }
+    if !current.is_empty() {
+        numbers.push(current.parse::<usize>().unwrap());
+    }
+    assert_eq!(
+        commands,
+        ['h', 'v', 'H', 'V'],
+        "an unexpected path: M{subpath}"
+    );
+    let [x, y, w, h, x_back, y_back] = numbers[..] else {
+        panic!("an unexpected path: M{subpath}");
+    };
+    assert_eq!((x_back, y_back), (x, y), "a closed rectangle: M{subpath}");
+    (x, y, x + w, y + h)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_2d_code_decodes_to_the_institution_url() {
+    let kit = Kit::start().await;
+    let mut browser = kit.client();
+    for institution in [&kit.clinic_e, &kit.pharmacy, &kit.nursing] {
+        let url = kit.url(institution);
+        let expected = format!("{}{url}", kit.base);
+
+        // The institution's first screen offers the 2D code.
+        let prepare = browser.get(&url).await;
+        assert_eq!(prepare.status, 200);
+        assert!(
+            prepare.body.contains(&format!(
+                r#"<a class="button button--secondary" href="{url}/qr">二次元コードを表示する</a>"#
+            )),
+            "{}",
+            prepare.body
+        );
+
+        let page = browser.get(&format!("{url}/qr")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_frame(&page);
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+        assert!(
+            page.body
+                .contains("<title>二次元コード | マイナ在宅受付Web</title>")
+        );
+        assert!(page.body.contains(
+            "<h1 class=\"page-title\">患者さんのスマートフォンで読み取る二次元コード</h1>"
+        ));
+        assert!(page.body.contains(&institution.name));
+        assert!(
+            page.body
+                .contains(&format!(r#"<span class="qr__url">{expected}</span>"#)),
+            "the URL as text"
+        );
+        assert_eq!(
+            attribute(&page.body, "<img", "src"),
+            format!("{url}/qr.svg")
+        );
+        assert!(!attribute(&page.body, "<img", "alt").is_empty());
+        let width: u32 = attribute(&page.body, "<img", "width").parse().unwrap();
+        let height: u32 = attribute(&page.body, "<img", "height").parse().unwrap();
+        assert!(width >= 280 && width == height, "{width}×{height}");
+        assert!(
+            page.body
+                .contains(&format!(r#"href="{url}">同意登録の準備に戻る</a>"#))
+        );
+        assert!(
+            page.header("set-cookie").is_none(),
+            "no session for the 2D code page"
+        );
+
+        let image = browser.get(&format!("{url}/qr.svg")).await;
+        assert_eq!(image.status, 200);
+        assert_eq!(image.header("content-type"), Some("image/svg+xml"));
+        assert_eq!(image.header("cache-control"), Some("no-store"));
+        assert_eq!(image.header("x-content-type-options"), Some("nosniff"));
+        assert!(image.header("content-security-policy").is_some());
+        assert!(!image.body.contains("<script"), "{}", image.body);
+
+        let bitmap = Bitmap::of_svg(&image.body);
+        assert_eq!(bitmap.decode(), expected);
+        let module = bitmap.module();
+        assert!(module >= 1, "a module is {module} px");
+        assert!(
+            bitmap.margin() >= 4 * module,
+            "quiet zone {} px, module {module} px",
+            bitmap.margin()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_institutions_have_no_2d_code() {
+    let kit = Kit::start().await;
+    let mut browser = kit.client();
+    let unknown = "A".repeat(43);
+    for path in [
+        format!("/i/{unknown}/qr"),
+        format!("/i/{unknown}/qr.svg"),
+        "/i/not-a-token/qr".to_owned(),
+        "/i/not-a-token/qr.svg".to_owned(),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.contains("ページが見つかりません"), "{path}");
+        assert!(!page.body.contains("<svg"), "{path}");
+        assert_frame(&page);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_faq_answers_the_questions_and_every_page_links_to_it() {
+    let kit = Kit::start().await;
+    let mut browser = kit.client();
+    let faq = browser.get("/faq").await;
+    assert_eq!(faq.status, 200);
+    assert_frame(&faq);
+    assert_eq!(faq.header("cache-control"), Some("no-store"));
+    assert!(
+        faq.body
+            .contains("<h1 class=\"page-title\">よくあるご質問</h1>")
+    );
+    for question in [
+        "利用するには、何が必要ですか？",
+        "暗証番号は、どの番号ですか？",
+        "暗証番号を間違えると、どうなりますか？ ロックされたときは？",
+        "同意する項目ごとに、どんな情報が提供されますか？",
+        "同意は、いつまで有効ですか？",
+        "同意を取り消すには、どうすればよいですか？",
+        "マイナンバーカードを持っていない、または手元にないときは？",
+        "健康保険証利用の登録をしていないときは？",
+        "「電子証明書の有効期限が切れています」と表示されたときは？",
+        "どんな端末で利用できますか？",
+        "患者さんが自分のスマートフォンで開くことはできますか？",
+    ] {
+        assert!(
+            faq.body
+                .contains(&format!("<h3 class=\"faq__q\">{question}</h3>")),
+            "the question {question}"
+        );
+        // And the contents list links to it.
+        assert!(
+            faq.body.contains(&format!("\">{question}</a></li>")),
+            "{question}"
+        );
+    }
+    for answer in [
+        "数字4桁の暗証番号",
+        "3回連続して間違えると",
+        "市区町村の窓口で暗証番号の初期化",
+        "マイナポータル",
+        "薬剤情報",
+        "診療情報",
+        "特定健診情報",
+        "手術情報",
+        "「同意の有効期限」まで有効です",
+        "すべての同意を取消す",
+        "資格確認書",
+        "5回目の誕生日",
+        "NFC",
+        "ICカードリーダライタ",
+        "二次元コードを表示する",
+    ] {
+        assert!(faq.body.contains(answer), "the answer mentions {answer}");
+    }
+    // The demo's stand-in reader is explained only in the demo.
+    assert!(!faq.body.contains("デモ用カードリーダー"));
+    assert!(faq.header("set-cookie").is_none(), "no session for the FAQ");
+
+    // The footer link is on the flow's screens and on error pages too.
+    let prepare = browser.get(&kit.url(&kit.clinic)).await;
+    assert_frame(&prepare);
+    let missing = browser.get("/nowhere").await;
+    assert_eq!(missing.status, 404);
+    assert_frame(&missing);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_demo_the_faq_explains_the_demo_reader() {
+    let kit = Kit::start_with(Options {
+        demo: true,
+        ..Options::default()
+    })
+    .await;
+    let faq = kit.client().get("/faq").await;
+    assert_eq!(faq.status, 200);
+    assert!(faq.body.contains("デモ用カードリーダー"));
+    assert!(faq.body.contains("class=\"demo-banner\""));
+}
