@@ -1,5 +1,7 @@
 // Flow A in a real browser: headless Debian Chromium, driven by playwright-core,
-// clicking through the `zaitaku demo` by visible labels on a phone-sized screen.
+// clicking through the `zaitaku demo` by visible labels on a phone-sized screen;
+// and, from the same first screen, the institution URL's 2D code (decoded from a
+// screenshot and opened on a second "phone") and the FAQ behind the footer link.
 //
 // Run from the repository root (after `cargo build -p zaitaku`):
 //   (cd tests/browser && npm ci && npm test)
@@ -17,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -124,12 +128,13 @@ async function waitUntilServing(url) {
 }
 
 // A phone: 390×844 CSS pixels at 2× (an iPhone 12–14 class screen), Japanese.
-async function newPhone() {
+// A tablet: 820×1180 at 2× (an iPad Air class screen in portrait).
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+const TABLET = { viewport: { width: 820, height: 1180 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+async function newPhone(device = PHONE) {
   const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
+    ...device,
     locale: 'ja-JP',
     timezoneId: 'Asia/Tokyo',
   });
@@ -448,6 +453,104 @@ test('(c) visiting nursing: the card reads on another page, the waiting page mov
     await expectQualification(page, SATO);
     await shot(page, 'c-04-complete-by-itself');
     assert.deepEqual([...problems, ...readerProblems], []);
+  } finally {
+    await context.close();
+  }
+});
+
+// The 2D code on screen: wait for the image, check its size, screenshot just the
+// image and decode that PNG with jsQR, as a phone camera would read the screen.
+async function readQrFromScreen(page, name, minWidth) {
+  const img = page.getByRole('img', { name: 'この医療機関等のURLを表す二次元コード', exact: true });
+  await img.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  const box = await img.boundingBox();
+  assert.ok(box.width >= minWidth && Math.abs(box.width - box.height) < 1, `${name}: the code is ${box.width}×${box.height} CSS px`);
+  const viewport = page.viewportSize();
+  assert.ok(Math.abs(box.x + box.width / 2 - viewport.width / 2) < 2, `${name}: the code is centred`);
+  const png = PNG.sync.read(await img.screenshot({ path: join(ARTIFACTS, `${name}.png`) }));
+  const code = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+  assert.ok(code, `${name}: jsQR found no 2D code in the ${png.width}×${png.height} screenshot`);
+  return code.data;
+}
+
+test('(d) the institution URL as a 2D code: decoded from the screen, opened on the patient\'s own phone', async () => {
+  const context = await newPhone();
+  const page = await context.newPage();
+  const problems = watch(page, 'd');
+  const patientContext = await newPhone(); // another device: no cookies shared
+  const patient = await patientContext.newPage();
+  const patientProblems = watch(patient, 'd/patient');
+  const tabletContext = await newPhone(TABLET);
+  const tablet = await tabletContext.newPage();
+  const tabletProblems = watch(tablet, 'd/tablet');
+  try {
+    await openInstitution(page, NURSING);
+    const institutionUrl = page.url();
+    assert.match(institutionUrl, /^http:\/\/127\.0\.0\.1:\d+\/i\/[A-Za-z0-9_-]{43}$/);
+    await page.getByRole('link', { name: '二次元コードを表示する', exact: true }).click();
+
+    await expectH1(page, '患者さんのスマートフォンで読み取る二次元コード');
+    assert.equal(await page.title(), '二次元コード | マイナ在宅受付Web');
+    assert.equal(await page.getByText(NURSING, { exact: true }).first().isVisible(), true);
+    assert.equal((await page.locator('.qr__url').textContent()).trim(), institutionUrl, 'the URL as text');
+    await shot(page, 'd-01-qr-page');
+    const decoded = await readQrFromScreen(page, 'd-02-qr-code', 280);
+    assert.equal(decoded, institutionUrl);
+
+    // The same page on a tablet shows it larger, and it reads the same.
+    await tablet.goto(new URL(new URL(page.url()).pathname, baseUrl).href);
+    await expectH1(tablet, '患者さんのスマートフォンで読み取る二次元コード');
+    await shot(tablet, 'd-03-qr-page-tablet');
+    assert.equal(await readQrFromScreen(tablet, 'd-04-qr-code-tablet', 360), institutionUrl);
+
+    // The patient's phone opens what it read, and can start there.
+    await patient.goto(decoded);
+    await expectH1(patient, '同意登録の準備');
+    assert.equal(await patient.getByText(NURSING, { exact: true }).first().isVisible(), true);
+    await shot(patient, 'd-05-patient-phone-prepare');
+    await patient.getByRole('button', { name: '同意登録をする', exact: true }).click();
+    await expectH1(patient, '同意登録内容の選択');
+
+    // And back on the staff's screen, the way back to the first screen.
+    await page.getByRole('link', { name: '同意登録の準備に戻る', exact: true }).click();
+    await expectH1(page, '同意登録の準備');
+    assert.equal(page.url(), institutionUrl);
+    assert.deepEqual([...problems, ...patientProblems, ...tabletProblems], []);
+  } finally {
+    await context.close();
+    await patientContext.close();
+    await tabletContext.close();
+  }
+});
+
+test('(e) the FAQ, from the footer of the first screen', async () => {
+  const context = await newPhone();
+  const page = await context.newPage();
+  const problems = watch(page, 'e');
+  try {
+    await openInstitution(page, CLINIC);
+    await page.getByRole('contentinfo').getByRole('link', { name: 'よくあるご質問', exact: true }).click();
+    await expectH1(page, 'よくあるご質問');
+    const questions = await page.getByRole('heading', { level: 3 }).allTextContents();
+    for (const q of [
+      '利用するには、何が必要ですか？',
+      '暗証番号を間違えると、どうなりますか？ ロックされたときは？',
+      '同意する項目ごとに、どんな情報が提供されますか？',
+      '同意は、いつまで有効ですか？',
+      '同意を取り消すには、どうすればよいですか？',
+      'マイナンバーカードを持っていない、または手元にないときは？',
+      'どんな端末で利用できますか？',
+    ]) {
+      assert.ok(questions.map((t) => t.trim()).includes(q), `the FAQ asks ${q}`);
+    }
+    // The contents list leads to an answer.
+    await page.getByRole('navigation', { name: '目次' }).getByRole('link', { name: '同意を取り消すには、どうすればよいですか？' }).click();
+    assert.equal(new URL(page.url()).hash, '#faq-revoke');
+    await page.getByText('すべての同意を取消す', { exact: false }).first().waitFor();
+    await page.getByText('デモ用カードリーダー', { exact: false }).first().waitFor(); // the demo's own answer
+    await shot(page, 'e-01-faq');
+    assert.deepEqual(problems, []);
   } finally {
     await context.close();
   }
