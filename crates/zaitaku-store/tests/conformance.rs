@@ -1,6 +1,7 @@
-//! The SQLite store's promises: settlements are single use even when raced,
-//! flow updates detect conflicts, and a failed settlement writes nothing.
-//! (The PostgreSQL store will run the same cases; see issue 7.)
+//! What every `Store` must do, written against the trait: settlements are single
+//! use even when raced, flow updates detect conflicts, a failed settlement writes
+//! nothing, records round-trip. `fresh_store` gives the SQLite store today; the
+//! PostgreSQL store (issue 7) runs the same cases.
 
 use std::sync::Arc;
 use time::macros::date;
@@ -17,7 +18,7 @@ use zaitaku_store::{
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     flow: FlowRecord,
     write: RegistrationWrite,
 }
@@ -49,10 +50,16 @@ fn qualification() -> Qualification {
     }
 }
 
+/// An empty store of the backend under test, with what keeps it alive.
+async fn fresh_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+    (dir, Arc::new(store))
+}
+
 /// A flow at its authentication step with a pending challenge.
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).await.unwrap());
+    let (dir, store) = fresh_store().await;
     let institution = store
         .insert_institution(&NewInstitution {
             code: InstitutionCode::parse("1310123458").unwrap(),
@@ -257,6 +264,78 @@ async fn qualification_records_round_trip_every_field() {
     assert!(
         f.store
             .person_by_certificate("CN=Issuer", "0B")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_success_and_a_failure_racing_for_one_challenge_never_both_land() {
+    let f = fixture().await;
+    let (store, write) = (f.store.clone(), f.write.clone());
+    let success = tokio::spawn(async move { store.settle_registration(&write).await.is_ok() });
+    let (store, reference) = (f.store.clone(), f.write.challenge_ref.clone());
+    let at = f.write.at;
+    let failure = tokio::spawn(async move {
+        store
+            .settle_failure(&reference, FailureReason::CertificateRevoked, at)
+            .await
+            .is_ok()
+    });
+    let (success, failure) = (success.await.unwrap(), failure.await.unwrap());
+    assert!(success ^ failure, "exactly one lands");
+    let flow = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    let consent = f
+        .store
+        .consent(f.write.institution_id, f.write.person_id)
+        .await
+        .unwrap();
+    if success {
+        assert_eq!(flow.step, FlowStep::Done);
+        assert!(consent.is_some());
+    } else {
+        assert_eq!(
+            flow.step,
+            FlowStep::Failed(FailureReason::CertificateRevoked)
+        );
+        assert!(consent.is_none(), "a failed settlement writes no consent");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_and_flows_come_with_their_institution() {
+    let f = fixture().await;
+    // Instants are kept to the second.
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let session = zaitaku_store::SessionRecord {
+        id_hash: "h".repeat(64),
+        csrf_token: "c".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(8),
+    };
+    f.store.insert_session(&session).await.unwrap();
+    assert_eq!(
+        f.store.session(&session.id_hash, now).await.unwrap(),
+        Some(session.clone())
+    );
+    let later = now + Duration::hours(9);
+    assert_eq!(
+        f.store.session(&session.id_hash, later).await.unwrap(),
+        None
+    );
+
+    let (flow, institution) = f
+        .store
+        .flow_with_institution(&f.flow.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(flow.id, f.flow.id);
+    assert_eq!(institution.id, f.write.institution_id);
+    assert!(
+        f.store
+            .flow_with_institution("no-such-flow-id-00000")
             .await
             .unwrap()
             .is_none()
