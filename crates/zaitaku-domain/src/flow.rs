@@ -57,10 +57,12 @@ pub enum FailureReason {
     /// Not from a trusted JPKI root, wrong profile or policy, bad signature.
     CertificateUntrusted,
     PinBlocked,
+    /// Revocation asked, but this person has no standing consent here.
+    NothingRegistered,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 7] = [
+    pub const ALL: [FailureReason; 8] = [
         FailureReason::NotRegistered,
         FailureReason::QualificationLost,
         FailureReason::QualificationNotFound,
@@ -68,6 +70,7 @@ impl FailureReason {
         FailureReason::CertificateRevoked,
         FailureReason::CertificateUntrusted,
         FailureReason::PinBlocked,
+        FailureReason::NothingRegistered,
     ];
 
     pub fn code(self) -> &'static str {
@@ -79,6 +82,7 @@ impl FailureReason {
             FailureReason::CertificateRevoked => "certificate_revoked",
             FailureReason::CertificateUntrusted => "certificate_untrusted",
             FailureReason::PinBlocked => "pin_blocked",
+            FailureReason::NothingRegistered => "nothing_registered",
         }
     }
 
@@ -87,13 +91,18 @@ impl FailureReason {
     }
 }
 
-/// The steps of flow A. Selection and confirmation may be revisited until the
-/// card has signed; after that the flow is settled and only shows its result.
+/// The steps of the patient flows. Flow A: selection and confirmation may be
+/// revisited until the card has signed. Flow C: a confirmation, then the card.
+/// Once settled, a flow only shows its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowStep {
     Select,
     Confirm(ConsentChoices),
     Authenticate(ConsentChoices),
+    /// Flow C: 「すべての同意を取消す」 not yet confirmed.
+    RevokeConfirm,
+    /// Flow C: confirmed, waiting for the card.
+    RevokeAuthenticate,
     Done,
     Failed(FailureReason),
 }
@@ -104,6 +113,8 @@ impl FlowStep {
             FlowStep::Select => "select",
             FlowStep::Confirm(_) => "confirm",
             FlowStep::Authenticate(_) => "authenticate",
+            FlowStep::RevokeConfirm => "revoke_confirm",
+            FlowStep::RevokeAuthenticate => "revoke_authenticate",
             FlowStep::Done => "done",
             FlowStep::Failed(_) => "failed",
         }
@@ -131,12 +142,32 @@ pub struct StepError {
 }
 
 impl FlowStep {
+    /// Whether the flow is waiting for a card (either flow's authentication step).
+    pub fn is_authenticating(&self) -> bool {
+        matches!(
+            self,
+            FlowStep::Authenticate(_) | FlowStep::RevokeAuthenticate
+        )
+    }
+
     /// Choices submitted on the selection screen: allowed until the card signs.
     pub fn choose(&self, choices: ConsentChoices) -> Result<FlowStep, StepError> {
-        if self.is_settled() {
-            return Err(self.refuse("confirm"));
+        match self {
+            FlowStep::Select | FlowStep::Confirm(_) | FlowStep::Authenticate(_) => {
+                Ok(FlowStep::Confirm(choices))
+            }
+            _ => Err(self.refuse("confirm")),
         }
-        Ok(FlowStep::Confirm(choices))
+    }
+
+    /// 「すべての同意を取消す」 on flow C's confirmation screen.
+    pub fn confirm_revocation(&self) -> Result<FlowStep, StepError> {
+        match self {
+            FlowStep::RevokeConfirm | FlowStep::RevokeAuthenticate => {
+                Ok(FlowStep::RevokeAuthenticate)
+            }
+            _ => Err(self.refuse("revoke_authenticate")),
+        }
     }
 
     /// 「同意内容を登録する」 on the confirmation screen.

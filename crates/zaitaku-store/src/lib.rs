@@ -9,7 +9,8 @@ mod store;
 
 pub use error::{SettleError, StoreError};
 pub use records::{
-    ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite, SessionRecord,
+    ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite,
+    RevocationWrite, SessionRecord,
 };
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -4,7 +4,7 @@
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{
     CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage, FailureReason,
-    FlowStep, InstitutionCode, InstitutionId, PersonId, Purpose, UrlToken,
+    FlowStep, InstitutionCode, InstitutionId, PersonId, Purpose, RevocationReason, UrlToken,
 };
 
 #[derive(Debug, Clone)]
@@ -80,6 +80,18 @@ pub struct RegistrationWrite {
     pub person_id: PersonId,
     pub choices: ConsentChoices,
     pub expires_on: Date,
+    pub at: OffsetDateTime,
+    pub authentication: CardAuthentication,
+}
+
+/// Everything a completed revocation (flow C) writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct RevocationWrite {
+    pub challenge_ref: String,
+    pub flow_id: String,
+    pub institution_id: InstitutionId,
+    pub person_id: PersonId,
+    pub reason: RevocationReason,
     pub at: OffsetDateTime,
     pub authentication: CardAuthentication,
 }

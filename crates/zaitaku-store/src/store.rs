@@ -1,6 +1,6 @@
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, SessionRecord,
+    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, RevocationWrite, SessionRecord,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -72,6 +72,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         write: &RegistrationWrite,
     ) -> Result<ConsentId, SettleError>;
+    /// Use the challenge, revoke every item of the person's standing consent at
+    /// the institution (the prescription form withdrawn), write its history and
+    /// finish the flow: all or nothing, at most once. With no standing consent,
+    /// nothing is revoked, the flow ends with `NothingRegistered`, and `None` is returned.
+    async fn settle_revocation(
+        &self,
+        write: &RevocationWrite,
+    ) -> Result<Option<ConsentId>, SettleError>;
     /// Use the challenge and end its flow with `reason`: all or nothing, at most once.
     async fn settle_failure(
         &self,

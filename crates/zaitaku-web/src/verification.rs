@@ -1,15 +1,20 @@
 //! From a posted token to a settled challenge, the same for every authenticator
 //! (phone app, `zaitaku card auth`, demo card reader): verify the token with the
-//! card core, map the certificate to the insured person, check the qualification,
-//! then write the result, all or nothing and at most once.
+//! card core, map the certificate to the insured person, then, by the challenge's
+//! purpose, check the qualification and register (flow A) or revoke (flow C);
+//! all or nothing and at most once.
 
 use crate::state::AppState;
 use std::time::SystemTime;
 use time::{Duration, OffsetDateTime, UtcOffset};
 use zaitaku_card::ChallengeNonce;
 use zaitaku_card::validate::ValidationError;
-use zaitaku_domain::{CardAuthentication, FailureReason, FlowStep, Purpose, QualificationStatus};
-use zaitaku_store::{ChallengeRecord, ChallengeState, RegistrationWrite, SettleError};
+use zaitaku_domain::{
+    CardAuthentication, FailureReason, FlowStep, Purpose, QualificationStatus, RevocationReason,
+};
+use zaitaku_store::{
+    ChallengeRecord, ChallengeState, RegistrationWrite, RevocationWrite, SettleError,
+};
 
 /// Japan Standard Time: qualification and consent dates are Japanese calendar days.
 pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
@@ -110,41 +115,57 @@ pub async fn submit_token(
     };
     let now = OffsetDateTime::now_utc();
     let today = now.to_offset(JST).date();
-    match person.qualification.status_on(today) {
-        QualificationStatus::Valid => {}
-        QualificationStatus::Lost { .. } => {
-            let reason = FailureReason::QualificationLost;
-            return reject(state, &challenge, reason, "qualification_lost").await;
-        }
-        QualificationStatus::NotFound => {
-            let reason = FailureReason::QualificationNotFound;
-            return reject(state, &challenge, reason, "qualification_not_found").await;
-        }
-    }
     let (flow, institution) = state
         .store
         .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::AlreadyUsed)?;
-    let (FlowStep::Authenticate(choices), Purpose::Register) = (&flow.step, challenge.purpose)
-    else {
-        return Err(SubmitError::AlreadyUsed);
+    let authentication = CardAuthentication {
+        certificate_issuer: cert.issuer.clone(),
+        certificate_serial: cert.serial.clone(),
+        revocation: revocation_code(&valid.revocation).to_owned(),
     };
-    let write = RegistrationWrite {
-        challenge_ref: challenge.reference.clone(),
-        flow_id: flow.id.clone(),
-        institution_id: institution.id,
-        person_id: person.id,
-        choices: choices.clone(),
-        expires_on: today + Duration::days(i64::from(institution.consent_validity_days)),
-        at: now,
-        authentication: CardAuthentication {
-            certificate_issuer: cert.issuer.clone(),
-            certificate_serial: cert.serial.clone(),
-            revocation: revocation_code(&valid.revocation).to_owned(),
-        },
-    };
-    state.store.settle_registration(&write).await?;
+    match (&flow.step, challenge.purpose) {
+        (FlowStep::Authenticate(choices), Purpose::Register) => {
+            match person.qualification.status_on(today) {
+                QualificationStatus::Valid => {}
+                QualificationStatus::Lost { .. } => {
+                    let reason = FailureReason::QualificationLost;
+                    return reject(state, &challenge, reason, "qualification_lost").await;
+                }
+                QualificationStatus::NotFound => {
+                    let reason = FailureReason::QualificationNotFound;
+                    return reject(state, &challenge, reason, "qualification_not_found").await;
+                }
+            }
+            let write = RegistrationWrite {
+                challenge_ref: challenge.reference.clone(),
+                flow_id: flow.id.clone(),
+                institution_id: institution.id,
+                person_id: person.id,
+                choices: choices.clone(),
+                expires_on: today + Duration::days(i64::from(institution.consent_validity_days)),
+                at: now,
+                authentication,
+            };
+            state.store.settle_registration(&write).await?;
+        }
+        // Revoking needs no valid qualification: someone who lost theirs may
+        // still withdraw what they agreed to.
+        (FlowStep::RevokeAuthenticate, Purpose::Revoke) => {
+            let write = RevocationWrite {
+                challenge_ref: challenge.reference.clone(),
+                flow_id: flow.id.clone(),
+                institution_id: institution.id,
+                person_id: person.id,
+                reason: RevocationReason::ByPatient,
+                at: now,
+                authentication,
+            };
+            state.store.settle_revocation(&write).await?;
+        }
+        _ => return Err(SubmitError::AlreadyUsed),
+    }
     tracing::info!(
         purpose = challenge.purpose.code(),
         "card authentication accepted"

@@ -4,11 +4,11 @@
 use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
 use super::flows;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeState, RegistrationWrite};
+use crate::records::{ChallengeState, RegistrationWrite, RevocationWrite};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
-    FlowStep, InstitutionId, PersonId,
+    FailureReason, FlowStep, InstitutionId, PersonId,
 };
 
 /// Actor recorded for changes the card holder made themselves.
@@ -97,6 +97,77 @@ pub fn settle_registration(
     )?;
     tx.commit()?;
     Ok(consent_id)
+}
+
+pub fn settle_revocation(
+    conn: &mut Connection,
+    w: &RevocationWrite,
+) -> Result<Option<ConsentId>, SettleError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read under the write lock (IMMEDIATE): nothing can change it before we write.
+    let standing = by_parties(&tx, w.institution_id, w.person_id)?
+        .filter(|c| c.status == ConsentStatus::Active);
+    let Some(old) = standing else {
+        let reason = FailureReason::NothingRegistered;
+        let flow_id =
+            flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Failed(reason), w.at)?;
+        if flow_id != w.flow_id {
+            return Err(SettleError::FlowMoved);
+        }
+        flows::settle_flow(
+            &tx,
+            &w.flow_id,
+            &w.challenge_ref,
+            &FlowStep::Failed(reason),
+            Some(w.person_id),
+            None,
+        )?;
+        tx.commit()?;
+        return Ok(None);
+    };
+    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Succeeded, w.at)?;
+    if flow_id != w.flow_id {
+        return Err(SettleError::FlowMoved);
+    }
+    // Every item revoked; the prescription form, if any, withdrawn.
+    let items: Vec<_> = old.choices.items().map(|(item, _)| item).collect();
+    let new_choices = ConsentChoices::none_of(&items).encode();
+    let new_status = ConsentStatus::Revoked(w.reason);
+    let at = instant(w.at);
+    tx.prepare_cached(
+        "UPDATE consents SET choices = ?, status = ?, updated_at = ?, version = version + 1 \
+         WHERE id = ?",
+    )?
+    .execute(params![new_choices, new_status.code(), at, old.id.0])?;
+    tx.prepare_cached(
+        "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, auth_serial, \
+         auth_revocation, old_choices, old_status, new_choices, new_status, flow_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        old.id.0,
+        at,
+        PATIENT,
+        Channel::PatientWeb.code(),
+        w.authentication.certificate_issuer,
+        w.authentication.certificate_serial,
+        w.authentication.revocation,
+        old.choices.encode(),
+        old.status.code(),
+        new_choices,
+        new_status.code(),
+        w.flow_id,
+    ])?;
+    flows::settle_flow(
+        &tx,
+        &w.flow_id,
+        &w.challenge_ref,
+        &FlowStep::Done,
+        Some(w.person_id),
+        Some(old.id),
+    )?;
+    tx.commit()?;
+    Ok(Some(old.id))
 }
 
 pub fn by_parties(

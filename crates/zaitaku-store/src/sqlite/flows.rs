@@ -150,7 +150,8 @@ pub fn settle_flow(
         .prepare_cached(
             "UPDATE flows SET step = ?, choices = ?, failure = ?, person_id = ?, \
              consent_id = ?, version = version + 1 \
-             WHERE id = ? AND challenge_ref = ? AND step = 'authenticate'",
+             WHERE id = ? AND challenge_ref = ? \
+             AND step IN ('authenticate', 'revoke_authenticate')",
         )?
         .execute(params![
             step.code(),
@@ -206,7 +207,10 @@ pub fn purge_expired(conn: &mut Connection, now: OffsetDateTime) -> Result<u64, 
 
 fn step_columns(step: &FlowStep) -> (Option<String>, Option<&'static str>) {
     match step {
-        FlowStep::Select | FlowStep::Done => (None, None),
+        FlowStep::Select
+        | FlowStep::RevokeConfirm
+        | FlowStep::RevokeAuthenticate
+        | FlowStep::Done => (None, None),
         FlowStep::Confirm(c) | FlowStep::Authenticate(c) => (Some(c.encode()), None),
         FlowStep::Failed(reason) => (None, Some(reason.code())),
     }
@@ -255,6 +259,8 @@ fn step(c: &mut Columns<'_, '_>) -> Result<FlowStep, StoreError> {
         "select" => FlowStep::Select,
         "confirm" => FlowStep::Confirm(decode(choices)?),
         "authenticate" => FlowStep::Authenticate(decode(choices)?),
+        "revoke_confirm" => FlowStep::RevokeConfirm,
+        "revoke_authenticate" => FlowStep::RevokeAuthenticate,
         "done" => FlowStep::Done,
         "failed" => FlowStep::Failed(some_code(
             failure.as_deref().unwrap_or_default(),

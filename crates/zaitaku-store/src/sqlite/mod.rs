@@ -28,7 +28,7 @@ mod sessions;
 
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, SessionRecord,
+    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, RevocationWrite, SessionRecord,
 };
 use crate::store::Store;
 use async_trait::async_trait;
@@ -397,6 +397,15 @@ impl Store for SqliteStore {
     ) -> Result<ConsentId, SettleError> {
         let write = write.clone();
         self.write_durable(move |c| consents::settle_registration(c, &write))
+            .await
+    }
+
+    async fn settle_revocation(
+        &self,
+        write: &RevocationWrite,
+    ) -> Result<Option<ConsentId>, SettleError> {
+        let write = write.clone();
+        self.write_durable(move |c| consents::settle_revocation(c, &write))
             .await
     }
 

@@ -198,7 +198,7 @@ faq-period-revisit = 有効期間中は、同じ医療機関等が次回以降�
 faq-period-after = 有効期限が過ぎた後も情報の提供に同意する場合は、もう一度同意登録をしてください。
 faq-revoke-q = 同意を取り消すには、どうすればよいですか？
 faq-revoke-institution = 通常は、医療機関等が資格確認端末で取消しを行います。取り消したいときは、医療機関等の職員にお申し出ください。
-faq-revoke-self = 患者さんご自身が本サービスの画面から取り消す機能（メニューの「すべての同意を取消す」）は、準備中です。それまでは、医療機関等の職員にお申し出ください。
+faq-revoke-self = 患者さんご自身が本サービスで取り消すこともできます。医療機関等のURL（または職員が表示する二次元コード）から本サービスを開き、「同意登録の準備」画面の「すべての同意を取消す」をタップし、確認画面でもう一度「すべての同意を取消す」をタップして、マイナンバーカードで本人認証をします。
 faq-revoke-effect = すべての項目の同意が取り消されます。電子処方箋に対応している病院・診療所では、連携した処方箋の発行形態の情報も取り下げられます。
 faq-revoke-update = 一部の項目だけを変えたいときは、もう一度「同意登録をする」から登録すると、新しい選択内容に置き換わります（前の内容は履歴として残ります）。メニューの「同意照会・更新」は準備中です。
 
@@ -246,3 +246,26 @@ error-stale-form-title = 選択内容が変わっています
 error-stale-form-body = 別の画面で選択内容が変更されたか、すでに送信済みです。何も登録していません。現在の画面で内容をお確かめください。
 error-internal-title = ただいま処理できません
 error-internal-body = システムで問題が発生しました。同意内容は登録されていません。しばらくしてから、もう一度お試しください。
+
+## C. Revoking all consent (the manual's C pages)
+step-revoke-confirm-clinic = 登録内容の取消し確認
+step-revoke-complete-clinic = 登録内容の取消し完了
+step-revoke-confirm-pharmacy = 同意内容の取消し確認
+step-revoke-complete-pharmacy = 同意取消しの完了
+revoke-title-clinic = 登録内容の取消し確認
+revoke-title-pharmacy = 同意内容の取消し確認
+revoke-lead = 「すべての同意を取消す」をタップし、マイナンバーカードで本人認証をすると、この医療機関等に登録した同意内容が取り消されます。
+revoke-warning-title = すべての項目の同意が取り消されます
+revoke-warning = 全ての項目についての同意が「同意しない」になります。ふたたび同意するときは、もう一度同意登録をしてください。
+revoke-warning-prescription = 連携した処方箋の発行形態の情報は取り下げられます。
+button-revoke-all = すべての同意を取消す
+button-revoke-cancel = 取り消さずに戻る
+revoked-done = 取消しが完了しました
+revoked-staff-check = 職員は画面を確認し、ブラウザのタブを閉じてください。
+revoked-state-title = 取消し後の内容
+revoked-item = 同意しない（取消し済み）
+revoked-form = 取り下げ済み
+failure-nothing-registered-title = 登録されている同意はありません
+failure-nothing-registered-body = この医療機関等に、このマイナンバーカードで登録された同意はありません。取り消すものがないため、何も変更していません。
+prepare-revoke-title = 登録済みの同意を取り消すとき
+prepare-revoke-body = この医療機関等に登録した同意を、すべて取り消すことができます。

@@ -7,8 +7,8 @@ use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    AuthenticatePage, CompletePage, FailedPage, RetryForm, Stage, Wording, consent_rows,
-    failure_text, qualification_rows,
+    AuthenticatePage, CompletePage, FailedPage, RetryForm, RevokedPage, Stage, Wording,
+    consent_rows, failure_text, qualification_rows,
 };
 use axum::Extension;
 use axum::Json;
@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use time::OffsetDateTime;
-use zaitaku_domain::{FlowStep, Institution};
+use zaitaku_domain::{FlowStep, Institution, Purpose};
 use zaitaku_store::{ChallengeState, FlowRecord};
 
 pub struct LoadedFlow {
@@ -53,7 +53,8 @@ pub fn canonical_path(flow: &FlowRecord) -> String {
     let page = match flow.step {
         FlowStep::Select => "select",
         FlowStep::Confirm(_) => "confirm",
-        FlowStep::Authenticate(_) => "authenticate",
+        FlowStep::Authenticate(_) | FlowStep::RevokeAuthenticate => "authenticate",
+        FlowStep::RevokeConfirm => "revoke",
         FlowStep::Done | FlowStep::Failed(_) => "complete",
     };
     format!("/f/{}/{page}", flow.id)
@@ -78,19 +79,32 @@ pub async fn authenticate_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
-    let (FlowStep::Authenticate(choices), Some(reference)) = (&flow.step, &flow.challenge_ref)
-    else {
+    let (true, Some(reference)) = (flow.step.is_authenticating(), &flow.challenge_ref) else {
         return Ok(to_current_step(&flow));
     };
     let challenge = state.store.challenge(reference).await?;
     let live = challenge.as_ref().is_some_and(|c| {
         c.state == ChallengeState::Pending && !c.is_expired(OffsetDateTime::now_utc())
     });
-    let timed_out = (!live).then(|| RetryForm {
-        action: format!("/f/{}/confirm", flow.id),
-        csrf: session.csrf_token.clone(),
-        fingerprint: choices.encode(),
+    // The retry goes back through the step's own confirmation, which makes a
+    // fresh challenge (flow A also checks the choices are still the ones shown).
+    let timed_out = (!live).then(|| match &flow.step {
+        FlowStep::Authenticate(choices) => RetryForm {
+            action: format!("/f/{}/confirm", flow.id),
+            csrf: session.csrf_token.clone(),
+            fingerprint: choices.encode(),
+        },
+        _ => RetryForm {
+            action: format!("/f/{}/revoke", flow.id),
+            csrf: session.csrf_token.clone(),
+            fingerprint: String::new(),
+        },
     });
+    let wording = Wording::of(&institution);
+    let steps = match flow.purpose {
+        Purpose::Revoke => wording.revoke_steps(Stage::Authenticate),
+        _ => wording.steps(Stage::Authenticate),
+    };
     let auth_link = format!("{}/auth/{reference}", state.origin.as_str());
     let reader_href = if state.demo.is_some() {
         format!("/demo/reader/{reference}")
@@ -101,7 +115,7 @@ pub async fn authenticate_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
-        steps: Wording::of(&institution).steps(Stage::Authenticate),
+        steps,
         timed_out,
         reader_href,
         auth_link,
@@ -133,7 +147,7 @@ pub async fn status(
     let flow = load_flow(&state, &session, &flow_id).await?.flow;
     let next = canonical_path(&flow);
     let state_name = match (&flow.step, &flow.challenge_ref) {
-        (FlowStep::Authenticate(_), Some(reference)) => {
+        (step, Some(reference)) if step.is_authenticating() => {
             match state.store.challenge(reference).await? {
                 Some(c)
                     if c.state == ChallengeState::Pending
@@ -169,6 +183,36 @@ pub async fn complete_page(
                 body,
                 guidance,
                 restart_href: format!("/i/{}", institution.url_token.as_str()),
+            }
+            .into_response())
+        }
+        FlowStep::Done if flow.purpose == Purpose::Revoke => {
+            let consent_id = flow.consent_id.ok_or_else(|| {
+                PageError::Internal("a done revocation without its consent".into())
+            })?;
+            let consent = state
+                .store
+                .consent_by_id(consent_id)
+                .await?
+                .ok_or_else(|| PageError::Internal("revoked consent is missing".into()))?;
+            let wording = Wording::of(&institution);
+            let mut rows = vec![(Text.get("row-institution"), institution.name.clone())];
+            rows.extend(
+                consent
+                    .choices
+                    .items()
+                    .map(|(item, _)| (item.label().to_owned(), Text.get("revoked-item"))),
+            );
+            if wording.withdraws_prescription_form() {
+                rows.push((Text.get("prescription-form"), Text.get("revoked-form")));
+            }
+            Ok(RevokedPage {
+                t: Text,
+                demo,
+                institution_name: institution.name.clone(),
+                steps: wording.revoke_steps(Stage::Complete),
+                heading: wording.revoked_heading(),
+                rows,
             }
             .into_response())
         }

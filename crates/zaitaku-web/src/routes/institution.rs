@@ -1,4 +1,4 @@
-//! The institution URL: the preparation screen, and the start of flow A.
+//! The institution URL: the preparation screen, and the start of flows A and C.
 
 use crate::error::PageError;
 use crate::i18n::Text;
@@ -35,6 +35,7 @@ pub async fn prepare(
         demo: state.demo.is_some(),
         steps: Wording::of(&institution).steps(Stage::Access),
         action: format!("/i/{token}/registration"),
+        revoke_action: format!("/i/{token}/revocation"),
         qr_href: format!("/i/{token}/qr"),
         institution_name: institution.name,
         csrf: session.csrf_token,
@@ -47,22 +48,54 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// 「同意登録をする」: a new flow for this browser session.
+/// 「同意登録をする」: a new flow A for this browser session.
 pub async fn start_registration(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Redirect, PageError> {
+    let flow = start(
+        &state,
+        session,
+        &token,
+        &form,
+        Purpose::Register,
+        FlowStep::Select,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/f/{}/select", flow.id)))
+}
+
+/// 「すべての同意を取消す」: a new flow C for this browser session.
+pub async fn start_revocation(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, PageError> {
+    let step = FlowStep::RevokeConfirm;
+    let flow = start(&state, session, &token, &form, Purpose::Revoke, step).await?;
+    Ok(Redirect::to(&format!("/f/{}/revoke", flow.id)))
+}
+
+async fn start(
+    state: &AppState,
+    session: Session,
+    token: &str,
+    form: &CsrfForm,
+    purpose: Purpose,
+    step: FlowStep,
+) -> Result<FlowRecord, PageError> {
     session.check_csrf(&form.csrf)?;
-    let institution = institution_by_token(&state, &token).await?;
+    let institution = institution_by_token(state, token).await?;
     let now = OffsetDateTime::now_utc();
     let flow = FlowRecord {
         id: random::id128(),
         session_hash: session.id_hash,
         institution_id: institution.id,
-        purpose: Purpose::Register,
-        step: FlowStep::Select,
+        purpose,
+        step,
         challenge_ref: None,
         person_id: None,
         consent_id: None,
@@ -71,5 +104,5 @@ pub async fn start_registration(
         version: 0,
     };
     state.store.insert_flow(&flow).await?;
-    Ok(Redirect::to(&format!("/f/{}/select", flow.id)))
+    Ok(flow)
 }

@@ -9,6 +9,7 @@ mod flow_pages;
 mod institution;
 mod qr;
 mod registration;
+mod revocation;
 
 use crate::error::PageError;
 use crate::state::AppState;
@@ -24,7 +25,15 @@ pub fn all(state: AppState) -> Router {
             "/i/{token}/registration",
             axum::routing::post(institution::start_registration),
         )
+        .route(
+            "/i/{token}/revocation",
+            axum::routing::post(institution::start_revocation),
+        )
         .route("/f/{flow}", get(flow_pages::resume))
+        .route(
+            "/f/{flow}/revoke",
+            get(revocation::revoke_page).post(revocation::revoke_submit),
+        )
         .route(
             "/f/{flow}/select",
             get(registration::select_page).post(registration::select_submit),

@@ -25,6 +25,8 @@ pub struct PreparePage {
     pub institution_name: String,
     pub steps: Vec<StepView>,
     pub action: String,
+    /// Where 「すべての同意を取消す」 posts: the start of flow C.
+    pub revoke_action: String,
     pub csrf: String,
     /// The institution's 2D-code page, for the patient's own phone.
     pub qr_href: String,
@@ -209,4 +211,29 @@ pub struct DemoReaderPage {
     pub back_href: Option<String>,
     /// False once the challenge is settled or expired: nothing left to sign.
     pub show_form: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "revoke_confirm.html")]
+pub struct RevokeConfirmPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub heading: String,
+    pub withdraws_form: bool,
+    pub action: String,
+    pub csrf: String,
+    pub back_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "revoked.html")]
+pub struct RevokedPage {
+    pub t: Text,
+    pub demo: bool,
+    pub institution_name: String,
+    pub steps: Vec<StepView>,
+    pub heading: String,
+    pub rows: Vec<(String, String)>,
 }

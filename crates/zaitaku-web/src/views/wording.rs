@@ -81,6 +81,60 @@ impl Wording {
             .collect()
     }
 
+    /// Flow C's steps, as the manual's C pages name them.
+    pub fn revoke_steps(self, stage: Stage) -> Vec<StepView> {
+        let t = Text;
+        let (confirm, complete) = if self.clinic {
+            (
+                t.get("step-revoke-confirm-clinic"),
+                t.get("step-revoke-complete-clinic"),
+            )
+        } else {
+            (
+                t.get("step-revoke-confirm-pharmacy"),
+                t.get("step-revoke-complete-pharmacy"),
+            )
+        };
+        let labels = [
+            (t.get("step-access"), Stage::Access),
+            (confirm, Stage::Confirm),
+            (t.get("step-auth"), Stage::Authenticate),
+            (complete, Stage::Complete),
+        ];
+        let current = labels.iter().position(|(_, s)| *s == stage).unwrap_or(0);
+        labels
+            .into_iter()
+            .enumerate()
+            .map(|(i, (label, _))| StepView {
+                number: circled(i + 1),
+                label,
+                done: i < current,
+                current: i == current,
+            })
+            .collect()
+    }
+
+    pub fn revoke_heading(self) -> String {
+        if self.clinic {
+            Text.get("revoke-title-clinic")
+        } else {
+            Text.get("revoke-title-pharmacy")
+        }
+    }
+
+    pub fn revoked_heading(self) -> String {
+        if self.clinic {
+            Text.get("step-revoke-complete-clinic")
+        } else {
+            Text.get("step-revoke-complete-pharmacy")
+        }
+    }
+
+    /// Only e-prescription clinics passed a prescription form on; only they withdraw one.
+    pub fn withdraws_prescription_form(self) -> bool {
+        self.asks_form
+    }
+
     pub fn select_heading(self) -> String {
         match (self.clinic, self.asks_form) {
             (true, true) => Text.get("select-title-clinic-eprescription"),
@@ -177,6 +231,11 @@ pub fn failure_text(reason: FailureReason) -> (String, String, Option<(String, S
         FailureReason::PinBlocked => (
             t.get("failure-pin-blocked-title"),
             t.get("failure-pin-blocked-body"),
+            None,
+        ),
+        FailureReason::NothingRegistered => (
+            t.get("failure-nothing-registered-title"),
+            t.get("failure-nothing-registered-body"),
             None,
         ),
     }

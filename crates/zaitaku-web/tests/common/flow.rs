@@ -72,3 +72,27 @@ pub async fn until_authentication(
     let (auth, nonce) = challenge(client, &walk).await;
     (walk, auth, nonce)
 }
+
+/// Flow C up to its card: 「すべての同意を取消す」 on the institution page, then
+/// on the confirmation screen. Returns the flow and its challenge.
+pub async fn revoke_until_authentication(
+    client: &mut Client,
+    kit: &Kit,
+    institution: &Institution,
+) -> (Walk, String, String) {
+    let url = kit.url(institution);
+    let page = client.get(&url).await;
+    let csrf = page.input("csrf");
+    let started = client
+        .post_form(&format!("{url}/revocation"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let flow = started.location().trim_end_matches("/revoke").to_owned();
+    let walk = Walk { flow, csrf };
+    let confirmed = client
+        .post_form(&format!("{}/revoke", walk.flow), &[("csrf", &walk.csrf)])
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    let (auth, nonce) = challenge(client, &walk).await;
+    (walk, auth, nonce)
+}

@@ -1,0 +1,187 @@
+//! Flow C over HTTP: 「すべての同意を取消す」 → confirmation → card → done, and
+//! the database after.
+
+mod common;
+
+use common::flow::{self, ALL_AGREE};
+use common::{Kit, qualification, sign};
+use zaitaku_domain::{ConsentItem, ConsentStatus, RevocationReason};
+use zaitaku_store::Store;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_all_consent_at_an_e_prescription_clinic() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut browser = kit.client();
+    let answers = [
+        ("YZK", "1"),
+        ("SRJ", "1"),
+        ("TKK", "0"),
+        ("prescription_form", "1"),
+    ];
+    let (_, auth, nonce) =
+        flow::until_authentication(&mut browser, &kit, &kit.clinic_e, &answers).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+
+    let prepare = browser.get(&kit.url(&kit.clinic_e)).await;
+    assert!(prepare.body.contains("すべての同意を取消す"));
+    let csrf = prepare.input("csrf");
+    let started = browser
+        .post_form(
+            &format!("{}/revocation", kit.url(&kit.clinic_e)),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    let confirm = browser.get(started.location()).await;
+    for label in [
+        "登録内容の取消し確認",
+        "すべての同意を取消す",
+        "取り下げられます",
+        "本人認証",
+    ] {
+        assert!(confirm.body.contains(label), "{label}");
+    }
+    let walk_flow = started.location().trim_end_matches("/revoke").to_owned();
+    let confirmed = browser
+        .post_form(started.location(), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(confirmed.location(), format!("{walk_flow}/authenticate"));
+    // A double submit makes no second challenge.
+    let again = browser
+        .post_form(started.location(), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(again.location(), format!("{walk_flow}/authenticate"));
+    let walk = flow::Walk {
+        flow: walk_flow,
+        csrf,
+    };
+    let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
+    let described = browser.fresh().get_json(&auth).await.json();
+    assert_eq!(described["purpose"], "revoke");
+    assert_eq!(described["purposeLabel"], "すべての同意の取消し");
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+
+    let done = browser.get(&format!("{}/complete", walk.flow)).await;
+    for label in [
+        "登録内容の取消し完了",
+        "取消しが完了しました",
+        "取り下げ済み",
+        "同意しない（取消し済み）",
+    ] {
+        assert!(done.body.contains(label), "{label}");
+    }
+    let consent = kit
+        .store
+        .consent(kit.clinic_e.id, card.person.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        consent.status,
+        ConsentStatus::Revoked(RevocationReason::ByPatient)
+    );
+    assert_eq!(consent.choices.agreed(ConsentItem::Medication), Some(false));
+    assert_eq!(consent.choices.agreed(ConsentItem::Clinical), Some(false));
+    assert_eq!(consent.choices.prescription_form(), None, "withdrawn");
+    let history = kit.store.consent_history(consent.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let (old_choices, old_status) = history[1].old.as_ref().unwrap();
+    assert_eq!(*old_status, ConsentStatus::Active);
+    assert_eq!(old_choices.agreed(ConsentItem::Medication), Some(true));
+    assert!(history[1].authentication.is_some());
+
+    // Revoking again: nothing is registered any more; nothing is written.
+    let (walk, auth, nonce) =
+        flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic_e).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    let nothing = browser.get(&format!("{}/complete", walk.flow)).await;
+    assert!(nothing.body.contains("登録されている同意はありません"));
+    assert_eq!(
+        kit.store.consent_history(consent.id).await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pharmacy_wording_and_nothing_to_revoke() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("sato", qualification("佐藤 花子")).await;
+    let mut browser = kit.client();
+
+    // Nothing registered yet: say so, write nothing.
+    let (walk, auth, nonce) =
+        flow::revoke_until_authentication(&mut browser, &kit, &kit.pharmacy).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    let nothing = browser.get(&format!("{}/complete", walk.flow)).await;
+    assert!(nothing.body.contains("登録されている同意はありません"));
+    assert!(
+        kit.store
+            .consent(kit.pharmacy.id, card.person.unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let (_, auth, nonce) =
+        flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ALL_AGREE).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    let url = kit.url(&kit.pharmacy);
+    let csrf = browser.get(&url).await.input("csrf");
+    let started = browser
+        .post_form(&format!("{url}/revocation"), &[("csrf", &csrf)])
+        .await;
+    let confirm = browser.get(started.location()).await;
+    assert!(confirm.body.contains("同意内容の取消し確認"));
+    assert!(
+        !confirm.body.contains("処方箋の発行形態の情報"),
+        "no prescription form at a pharmacy"
+    );
+    browser
+        .post_form(started.location(), &[("csrf", &csrf)])
+        .await;
+    let walk = flow::Walk {
+        flow: started.location().trim_end_matches("/revoke").to_owned(),
+        csrf,
+    };
+    let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    let done = browser.get(&format!("{}/complete", walk.flow)).await;
+    assert!(done.body.contains("同意取消しの完了"));
+    let consent = kit
+        .store
+        .consent(kit.pharmacy.id, card.person.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        consent.status,
+        ConsentStatus::Revoked(RevocationReason::ByPatient)
+    );
+    // Back and reload land on the result.
+    let back = browser.get(&format!("{}/revoke", walk.flow)).await;
+    assert_eq!(back.location(), format!("{}/complete", walk.flow));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_without_an_insurance_link_cannot_revoke() {
+    let kit = Kit::start().await;
+    let (unlinked, _) = kit.new_card(
+        "unlinked",
+        &kit.ca,
+        zaitaku_card::test_ca::LeafSpec::jpki_auth(365).unwrap(),
+    );
+    let mut browser = kit.client();
+    let (walk, auth, nonce) =
+        flow::revoke_until_authentication(&mut browser, &kit, &kit.nursing).await;
+    let token = sign(&unlinked, &kit.origin, &nonce).await;
+    let refused = browser.fresh().post_json(&auth, &token).await;
+    assert_eq!(refused.status, 422);
+    let page = browser.get(&format!("{}/complete", walk.flow)).await;
+    assert!(page.body.contains("健康保険証利用の登録がありません"));
+}
