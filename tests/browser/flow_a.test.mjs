@@ -556,6 +556,37 @@ test('(e) the FAQ, from the footer of the first screen', async () => {
   }
 });
 
+test('(f) revoke all consent at the e-prescription clinic registered in (a)', async () => {
+  const context = await newPhone();
+  const page = await context.newPage();
+  const problems = watch(page, 'f');
+  try {
+    await openInstitution(page, CLINIC);
+    await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await expectH1(page, '登録内容の取消し確認');
+    await page.getByText('連携した処方箋の発行形態の情報は取り下げられます').waitFor();
+    await shot(page, 'f-01-revoke-confirm');
+    await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await expectAuthPage(page);
+    await page.getByRole('link', { name: '読み取り開始', exact: true }).click();
+    await expectReader(page, CLINIC);
+    await readCard(page, YAMADA, YAMADA.pin);
+    await expectH1(page, '登録内容の取消し完了');
+    const after = await rows(panel(page, '取消し後の内容'));
+    assert.deepEqual(after, {
+      医療機関等: CLINIC,
+      薬剤情報: '同意しない（取消し済み）',
+      診療情報: '同意しない（取消し済み）',
+      特定健診情報: '同意しない（取消し済み）',
+      処方箋の発行形態: '取り下げ済み',
+    });
+    await shot(page, 'f-02-revoked');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 // { key: obj[key] } when present: for rows whose value depends on today's date.
 function pick(obj, key) {
   assert.match(obj[key] ?? '', /^\d{4}年\d{1,2}月\d{1,2}日$/, `${key} is a date`);
