@@ -3,6 +3,7 @@
 
 mod assets;
 mod auth_api;
+mod authentication_step;
 mod demo;
 mod faq;
 mod flow_pages;

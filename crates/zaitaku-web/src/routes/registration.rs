@@ -3,7 +3,6 @@
 use super::flow_pages::{LoadedFlow, load_flow, to_current_step};
 use crate::error::PageError;
 use crate::i18n::Text;
-use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
@@ -15,9 +14,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
-use zaitaku_card::ChallengeNonce;
-use zaitaku_domain::{ChoiceError, ConsentChoices, FlowStep, Institution, PrescriptionForm};
-use zaitaku_store::{ChallengeRecord, ChallengeState};
+use zaitaku_domain::{ChoiceError, ConsentChoices, Institution, PrescriptionForm};
 
 const PRESCRIPTION_FIELD: &str = "prescription_form";
 
@@ -212,7 +209,7 @@ pub async fn confirm_submit(
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form.csrf)?;
-    let LoadedFlow { mut flow, .. } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow { flow, .. } = load_flow(&state, &session, &flow_id).await?;
     let current = super::flow_pages::canonical_path(&flow);
     let Some(choices) = flow.step.choices() else {
         return Err(PageError::StaleForm { current });
@@ -220,37 +217,8 @@ pub async fn confirm_submit(
     if choices.encode() != form.choices {
         return Err(PageError::StaleForm { current });
     }
-    let now = OffsetDateTime::now_utc();
-    if let (FlowStep::Authenticate(_), Some(reference)) = (&flow.step, &flow.challenge_ref) {
-        let live = state
-            .store
-            .challenge(reference)
-            .await?
-            .is_some_and(|c| c.state == ChallengeState::Pending && !c.is_expired(now));
-        if live {
-            return Ok(Redirect::to(&format!("/f/{}/authenticate", flow.id)).into_response());
-        }
-    }
-    let nonce =
-        ChallengeNonce::generate().map_err(|e| PageError::Internal(format!("nonce: {e}")))?;
-    let challenge = ChallengeRecord {
-        reference: random::id128(),
-        nonce: nonce.as_str().to_owned(),
-        flow_id: flow.id.clone(),
-        session_hash: session.id_hash.clone(),
-        purpose: flow.purpose,
-        created_at: now,
-        expires_at: now + state.lifetimes.challenge,
-        state: ChallengeState::Pending,
-    };
-    flow.step = flow
-        .step
-        .confirm()
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    flow.challenge_ref = Some(challenge.reference.clone());
-    flow.expires_at = now + state.lifetimes.flow;
-    if !state.store.update_flow(&flow, Some(&challenge)).await? {
-        return Err(PageError::StaleForm { current });
-    }
-    Ok(Redirect::to(&format!("/f/{}/authenticate", flow.id)).into_response())
+    let next = flow.step.confirm().map_err(|_| PageError::StaleForm {
+        current: current.clone(),
+    })?;
+    super::authentication_step::enter(&state, &session, flow, next, current).await
 }

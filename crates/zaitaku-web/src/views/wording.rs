@@ -69,16 +69,7 @@ impl Wording {
             .iter()
             .position(|(_, stages)| stages.contains(&stage))
             .unwrap_or(0);
-        labels
-            .into_iter()
-            .enumerate()
-            .map(|(i, (label, _))| StepView {
-                number: circled(i + 1),
-                label,
-                done: i < current,
-                current: i == current,
-            })
-            .collect()
+        numbered(labels.into_iter().map(|(label, _)| label), current)
     }
 
     /// Flow C's steps, as the manual's C pages name them.
@@ -102,16 +93,7 @@ impl Wording {
             (complete, Stage::Complete),
         ];
         let current = labels.iter().position(|(_, s)| *s == stage).unwrap_or(0);
-        labels
-            .into_iter()
-            .enumerate()
-            .map(|(i, (label, _))| StepView {
-                number: circled(i + 1),
-                label,
-                done: i < current,
-                current: i == current,
-            })
-            .collect()
+        numbered(labels.into_iter().map(|(label, _)| label), current)
     }
 
     pub fn revoke_heading(self) -> String {
@@ -175,6 +157,19 @@ impl Wording {
             Text.get("complete-done-pharmacy")
         }
     }
+}
+
+/// ① ② … with the steps before `current` done.
+fn numbered(labels: impl Iterator<Item = String>, current: usize) -> Vec<StepView> {
+    labels
+        .enumerate()
+        .map(|(i, label)| StepView {
+            number: circled(i + 1),
+            label,
+            done: i < current,
+            current: i == current,
+        })
+        .collect()
 }
 
 fn circled(n: usize) -> char {

@@ -1,0 +1,56 @@
+//! Entering a flow's authentication step, shared by flow A's confirmation and
+//! flow C's: a fresh challenge bound to the flow, this session and the flow's
+//! purpose; or, when the flow's challenge is still live (a double click, a
+//! reload), that one again, so a flow never has two live challenges.
+
+use crate::error::PageError;
+use crate::random;
+use crate::session::Session;
+use crate::state::AppState;
+use axum::response::{IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+use zaitaku_card::ChallengeNonce;
+use zaitaku_domain::FlowStep;
+use zaitaku_store::{ChallengeRecord, ChallengeState, FlowRecord};
+
+/// Move `flow` to `next`, its authentication step, and send the browser there.
+/// `current` is where to send a form that lost a race with another tab.
+pub async fn enter(
+    state: &AppState,
+    session: &Session,
+    mut flow: FlowRecord,
+    next: FlowStep,
+    current: String,
+) -> Result<Response, PageError> {
+    let there = Redirect::to(&format!("/f/{}/authenticate", flow.id)).into_response();
+    let now = OffsetDateTime::now_utc();
+    if let (true, Some(reference)) = (flow.step.is_authenticating(), &flow.challenge_ref) {
+        let live = state
+            .store
+            .challenge(reference)
+            .await?
+            .is_some_and(|c| c.state == ChallengeState::Pending && !c.is_expired(now));
+        if live {
+            return Ok(there);
+        }
+    }
+    let nonce =
+        ChallengeNonce::generate().map_err(|e| PageError::Internal(format!("nonce: {e}")))?;
+    let challenge = ChallengeRecord {
+        reference: random::id128(),
+        nonce: nonce.as_str().to_owned(),
+        flow_id: flow.id.clone(),
+        session_hash: session.id_hash.clone(),
+        purpose: flow.purpose,
+        created_at: now,
+        expires_at: now + state.lifetimes.challenge,
+        state: ChallengeState::Pending,
+    };
+    flow.step = next;
+    flow.challenge_ref = Some(challenge.reference.clone());
+    flow.expires_at = now + state.lifetimes.flow;
+    if !state.store.update_flow(&flow, Some(&challenge)).await? {
+        return Err(PageError::StaleForm { current });
+    }
+    Ok(there)
+}
