@@ -24,16 +24,7 @@ async fn revoking_all_consent_at_an_e_prescription_clinic() {
     let token = sign(&card.path, &kit.origin, &nonce).await;
     assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
 
-    let prepare = browser.get(&kit.url(&kit.clinic_e)).await;
-    assert!(prepare.body.contains("すべての同意を取消す"));
-    let csrf = prepare.input("csrf");
-    let started = browser
-        .post_form(
-            &format!("{}/revocation", kit.url(&kit.clinic_e)),
-            &[("csrf", &csrf)],
-        )
-        .await;
-    let confirm = browser.get(started.location()).await;
+    let (walk, confirm) = flow::start_revocation(&mut browser, &kit, &kit.clinic_e).await;
     for label in [
         "登録内容の取消し確認",
         "すべての同意を取消す",
@@ -42,20 +33,11 @@ async fn revoking_all_consent_at_an_e_prescription_clinic() {
     ] {
         assert!(confirm.body.contains(label), "{label}");
     }
-    let walk_flow = started.location().trim_end_matches("/revoke").to_owned();
-    let confirmed = browser
-        .post_form(started.location(), &[("csrf", &csrf)])
-        .await;
-    assert_eq!(confirmed.location(), format!("{walk_flow}/authenticate"));
+    let confirmed = flow::confirm_revocation(&mut browser, &walk).await;
+    assert_eq!(confirmed.location(), format!("{}/authenticate", walk.flow));
     // A double submit makes no second challenge.
-    let again = browser
-        .post_form(started.location(), &[("csrf", &csrf)])
-        .await;
-    assert_eq!(again.location(), format!("{walk_flow}/authenticate"));
-    let walk = flow::Walk {
-        flow: walk_flow,
-        csrf,
-    };
+    let again = flow::confirm_revocation(&mut browser, &walk).await;
+    assert_eq!(again.location(), format!("{}/authenticate", walk.flow));
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     let described = browser.fresh().get_json(&auth).await.json();
     assert_eq!(described["purpose"], "revoke");
@@ -130,24 +112,13 @@ async fn pharmacy_wording_and_nothing_to_revoke() {
         flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ALL_AGREE).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
     assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
-    let url = kit.url(&kit.pharmacy);
-    let csrf = browser.get(&url).await.input("csrf");
-    let started = browser
-        .post_form(&format!("{url}/revocation"), &[("csrf", &csrf)])
-        .await;
-    let confirm = browser.get(started.location()).await;
+    let (walk, confirm) = flow::start_revocation(&mut browser, &kit, &kit.pharmacy).await;
     assert!(confirm.body.contains("同意内容の取消し確認"));
     assert!(
         !confirm.body.contains("処方箋の発行形態の情報"),
         "no prescription form at a pharmacy"
     );
-    browser
-        .post_form(started.location(), &[("csrf", &csrf)])
-        .await;
-    let walk = flow::Walk {
-        flow: started.location().trim_end_matches("/revoke").to_owned(),
-        csrf,
-    };
+    flow::confirm_revocation(&mut browser, &walk).await;
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
     assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);

@@ -73,25 +73,42 @@ pub async fn until_authentication(
     (walk, auth, nonce)
 }
 
-/// Flow C up to its card: 「すべての同意を取消す」 on the institution page, then
-/// on the confirmation screen. Returns the flow and its challenge.
-pub async fn revoke_until_authentication(
+/// Flow C's start: 「すべての同意を取消す」 on the institution page. Returns the
+/// flow and its confirmation page.
+pub async fn start_revocation(
     client: &mut Client,
     kit: &Kit,
     institution: &Institution,
-) -> (Walk, String, String) {
+) -> (Walk, Response) {
     let url = kit.url(institution);
     let page = client.get(&url).await;
+    assert!(page.body.contains("すべての同意を取消す"));
     let csrf = page.input("csrf");
     let started = client
         .post_form(&format!("{url}/revocation"), &[("csrf", &csrf)])
         .await;
     assert_eq!(started.status, 303, "{}", started.body);
     let flow = started.location().trim_end_matches("/revoke").to_owned();
-    let walk = Walk { flow, csrf };
-    let confirmed = client
+    let confirm = client.get(started.location()).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    (Walk { flow, csrf }, confirm)
+}
+
+/// 「すべての同意を取消す」 on flow C's confirmation screen.
+pub async fn confirm_revocation(client: &mut Client, walk: &Walk) -> Response {
+    client
         .post_form(&format!("{}/revoke", walk.flow), &[("csrf", &walk.csrf)])
-        .await;
+        .await
+}
+
+/// Flow C up to its card. Returns the flow and its challenge.
+pub async fn revoke_until_authentication(
+    client: &mut Client,
+    kit: &Kit,
+    institution: &Institution,
+) -> (Walk, String, String) {
+    let (walk, _) = start_revocation(client, kit, institution).await;
+    let confirmed = confirm_revocation(client, &walk).await;
     assert_eq!(confirmed.status, 303, "{}", confirmed.body);
     let (auth, nonce) = challenge(client, &walk).await;
     (walk, auth, nonce)
