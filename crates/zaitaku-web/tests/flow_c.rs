@@ -156,3 +156,48 @@ async fn a_card_without_an_insurance_link_cannot_revoke() {
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(page.body.contains("健康保険証利用の登録がありません"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
+    let options = common::Options {
+        lifetimes: zaitaku_web::Lifetimes {
+            challenge: time::Duration::seconds(1),
+            ..zaitaku_web::Lifetimes::default()
+        },
+        ..common::Options::default()
+    };
+    let kit = Kit::start_with(options).await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut browser = kit.client();
+    let (_, auth, nonce) =
+        flow::until_authentication(&mut browser, &kit, &kit.clinic, ALL_AGREE).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+
+    let (walk, old_auth, _) =
+        flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let page = browser.get(&format!("{}/authenticate", walk.flow)).await;
+    assert!(page.body.contains("時間切れです"));
+    assert!(
+        page.body
+            .contains(&format!("action=\"{}/revoke\"", walk.flow))
+    );
+    // 「もう一度認証する」 posts the revocation's own confirmation again.
+    let retry = flow::confirm_revocation(&mut browser, &walk).await;
+    assert_eq!(retry.location(), format!("{}/authenticate", walk.flow));
+    let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
+    assert_ne!(auth, old_auth);
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    let consent = kit
+        .store
+        .consent(kit.clinic.id, card.person.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        consent.status,
+        ConsentStatus::Revoked(RevocationReason::ByPatient)
+    );
+}
