@@ -174,6 +174,32 @@ function watch(page, label) {
 
 // ---------------------------------------------------------------- helpers
 
+// One case on fresh browser contexts (a phone unless told otherwise), one page
+// each, every page watched: the case fails on any problem any page saw.
+// `open(context, label)` opens and watches one more page of a context.
+async function onDevices(devices, run) {
+  const contexts = [];
+  const problems = [];
+  const open = async (context, label) => {
+    const page = await context.newPage();
+    problems.push(watch(page, label));
+    return page;
+  };
+  try {
+    const pages = [];
+    for (const [label, device] of devices) {
+      const context = await newPhone(device);
+      contexts.push(context);
+      pages.push(await open(context, label));
+    }
+    await run(pages, open, contexts);
+    assert.deepEqual(problems.flat(), []);
+  } finally {
+    for (const context of contexts) await context.close();
+  }
+}
+
+
 // Save a full-page screenshot, and check the page fits the phone's width.
 async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -245,11 +271,8 @@ async function expectQualification(page, card) {
 
 // ---------------------------------------------------------------- cases
 
-test('(a) e-prescription clinic: all items, electronic prescription, fix a choice, wrong PIN then success', async () => {
-  const context = await newPhone();
-  const page = await context.newPage();
-  const problems = watch(page, 'a');
-  try {
+test('(a) e-prescription clinic: all items, electronic prescription, fix a choice, wrong PIN then success', () =>
+  onDevices([['a', PHONE]], async ([page]) => {
     await openInstitution(page, CLINIC);
     await shot(page, 'a-01-prepare');
     await page.getByRole('button', { name: '同意登録をする', exact: true }).click();
@@ -324,17 +347,10 @@ test('(a) e-prescription clinic: all items, electronic prescription, fix a choic
     });
     await expectQualification(page, YAMADA);
     await shot(page, 'a-10-complete');
-    assert.deepEqual(problems, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('(b) pharmacy: its own wording, fix a choice, wrong PIN then success', async () => {
-  const context = await newPhone();
-  const page = await context.newPage();
-  const problems = watch(page, 'b');
-  try {
+test('(b) pharmacy: its own wording, fix a choice, wrong PIN then success', () =>
+  onDevices([['b', PHONE]], async ([page]) => {
     await openInstitution(page, PHARMACY);
     await shot(page, 'b-01-prepare');
     await page.getByRole('button', { name: '同意登録をする', exact: true }).click();
@@ -397,21 +413,14 @@ test('(b) pharmacy: its own wording, fix a choice, wrong PIN then success', asyn
     });
     await expectQualification(page, YAMADA);
     await shot(page, 'b-07-complete');
-    assert.deepEqual(problems, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('(c) visiting nursing: the card reads on another page, the waiting page moves on by itself', async () => {
-  const context = await newPhone();
-  const page = await context.newPage();
-  const problems = watch(page, 'c');
-  const statusPolls = [];
-  page.on('request', (r) => {
-    if (/\/f\/[^/]+\/status$/.test(new URL(r.url()).pathname)) statusPolls.push(r.url());
-  });
-  try {
+test('(c) visiting nursing: the card reads on another page, the waiting page moves on by itself', () =>
+  onDevices([['c', PHONE]], async ([page], open, [context]) => {
+    const statusPolls = [];
+    page.on('request', (r) => {
+      if (/\/f\/[^/]+\/status$/.test(new URL(r.url()).pathname)) statusPolls.push(r.url());
+    });
     await openInstitution(page, NURSING);
     await page.getByRole('button', { name: '同意登録をする', exact: true }).click();
     await expectH1(page, '同意登録内容の選択');
@@ -429,8 +438,7 @@ test('(c) visiting nursing: the card reads on another page, the waiting page mov
     assert.equal(new URL(readerHref, baseUrl).pathname, `/demo/reader/${ref}`, 'the reader is for the shown auth link');
 
     // Meanwhile, on another page of the same browser (think: a second tab).
-    const reader = await context.newPage();
-    const readerProblems = watch(reader, 'c/reader');
+    const reader = await open(context, 'c/reader');
     await reader.goto(new URL(readerHref, baseUrl).href);
     await expectReader(reader, NURSING);
     await shot(reader, 'c-02-reader-other-page');
@@ -452,11 +460,7 @@ test('(c) visiting nursing: the card reads on another page, the waiting page mov
     });
     await expectQualification(page, SATO);
     await shot(page, 'c-04-complete-by-itself');
-    assert.deepEqual([...problems, ...readerProblems], []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
 // The 2D code on screen: wait for the image, check its size, screenshot just the
 // image and decode that PNG with jsQR, as a phone camera would read the screen.
@@ -474,17 +478,9 @@ async function readQrFromScreen(page, name, minWidth) {
   return code.data;
 }
 
-test('(d) the institution URL as a 2D code: decoded from the screen, opened on the patient\'s own phone', async () => {
-  const context = await newPhone();
-  const page = await context.newPage();
-  const problems = watch(page, 'd');
-  const patientContext = await newPhone(); // another device: no cookies shared
-  const patient = await patientContext.newPage();
-  const patientProblems = watch(patient, 'd/patient');
-  const tabletContext = await newPhone(TABLET);
-  const tablet = await tabletContext.newPage();
-  const tabletProblems = watch(tablet, 'd/tablet');
-  try {
+test('(d) the institution URL as a 2D code: decoded from the screen, opened on the patient\'s own phone', () =>
+  // The patient's phone is another device: no cookies shared.
+  onDevices([['d', PHONE], ['d/patient', PHONE], ['d/tablet', TABLET]], async ([page, patient, tablet]) => {
     await openInstitution(page, NURSING);
     const institutionUrl = page.url();
     assert.match(institutionUrl, /^http:\/\/127\.0\.0\.1:\d+\/i\/[A-Za-z0-9_-]{43}$/);
@@ -516,19 +512,10 @@ test('(d) the institution URL as a 2D code: decoded from the screen, opened on t
     await page.getByRole('link', { name: '同意登録の準備に戻る', exact: true }).click();
     await expectH1(page, '同意登録の準備');
     assert.equal(page.url(), institutionUrl);
-    assert.deepEqual([...problems, ...patientProblems, ...tabletProblems], []);
-  } finally {
-    await context.close();
-    await patientContext.close();
-    await tabletContext.close();
-  }
-});
+  }));
 
-test('(e) the FAQ, from the footer of the first screen', async () => {
-  const context = await newPhone();
-  const page = await context.newPage();
-  const problems = watch(page, 'e');
-  try {
+test('(e) the FAQ, from the footer of the first screen', () =>
+  onDevices([['e', PHONE]], async ([page]) => {
     await openInstitution(page, CLINIC);
     await page.getByRole('contentinfo').getByRole('link', { name: 'よくあるご質問', exact: true }).click();
     await expectH1(page, 'よくあるご質問');
@@ -550,17 +537,10 @@ test('(e) the FAQ, from the footer of the first screen', async () => {
     await page.getByText('すべての同意を取消す', { exact: false }).first().waitFor();
     await page.getByText('デモ用カードリーダー', { exact: false }).first().waitFor(); // the demo's own answer
     await shot(page, 'e-01-faq');
-    assert.deepEqual(problems, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('(f) revoke all consent at the e-prescription clinic registered in (a)', async () => {
-  const context = await newPhone();
-  const page = await context.newPage();
-  const problems = watch(page, 'f');
-  try {
+test('(f) revoke all consent at the e-prescription clinic registered in (a)', () =>
+  onDevices([['f', PHONE]], async ([page]) => {
     await openInstitution(page, CLINIC);
     await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
     await expectH1(page, '登録内容の取消し確認');
@@ -581,11 +561,7 @@ test('(f) revoke all consent at the e-prescription clinic registered in (a)', as
       処方箋の発行形態: '取り下げ済み',
     });
     await shot(page, 'f-02-revoked');
-    assert.deepEqual(problems, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
 // { key: obj[key] } when present: for rows whose value depends on today's date.
 function pick(obj, key) {
