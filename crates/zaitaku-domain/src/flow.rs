@@ -57,12 +57,16 @@ pub enum FailureReason {
     /// Not from a trusted JPKI root, wrong profile or policy, bad signature.
     CertificateUntrusted,
     PinBlocked,
-    /// Revocation asked, but this person has no standing consent here.
+    /// Revocation or inquiry asked, but this person has no standing consent here.
     NothingRegistered,
+    /// Flow B: the card that saves an update is not the one that viewed the consent.
+    DifferentPerson,
+    /// Flow B: the consent changed (another tab or device) after it was viewed.
+    UpdateConflict,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 8] = [
+    pub const ALL: [FailureReason; 10] = [
         FailureReason::NotRegistered,
         FailureReason::QualificationLost,
         FailureReason::QualificationNotFound,
@@ -71,6 +75,8 @@ impl FailureReason {
         FailureReason::CertificateUntrusted,
         FailureReason::PinBlocked,
         FailureReason::NothingRegistered,
+        FailureReason::DifferentPerson,
+        FailureReason::UpdateConflict,
     ];
 
     pub fn code(self) -> &'static str {
@@ -83,6 +89,8 @@ impl FailureReason {
             FailureReason::CertificateUntrusted => "certificate_untrusted",
             FailureReason::PinBlocked => "pin_blocked",
             FailureReason::NothingRegistered => "nothing_registered",
+            FailureReason::DifferentPerson => "different_person",
+            FailureReason::UpdateConflict => "update_conflict",
         }
     }
 
@@ -91,14 +99,39 @@ impl FailureReason {
     }
 }
 
+/// Flow B: the consent as the first card authentication showed it. The update
+/// is written only if the consent is still at this version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewed {
+    pub choices: ConsentChoices,
+    pub version: i64,
+}
+
 /// The steps of the patient flows. Flow A: selection and confirmation may be
-/// revisited until the card has signed. Flow C: a confirmation, then the card.
-/// Once settled, a flow only shows its result.
+/// revisited until the card has signed. Flow B: the card to view, then the same
+/// edit-and-confirm loop over the viewed consent, then the card again to save.
+/// Flow C: a confirmation, then the card. Once settled, a flow only shows its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowStep {
     Select,
     Confirm(ConsentChoices),
     Authenticate(ConsentChoices),
+    /// Flow B: waiting for the card that shows the current consent.
+    ViewAuthenticate,
+    /// Flow B: the viewed consent, and the answers as edited so far.
+    UpdateSelect {
+        viewed: Viewed,
+        draft: ConsentChoices,
+    },
+    UpdateConfirm {
+        viewed: Viewed,
+        draft: ConsentChoices,
+    },
+    /// Flow B: confirmed, waiting for the same person's card to save.
+    UpdateAuthenticate {
+        viewed: Viewed,
+        draft: ConsentChoices,
+    },
     /// Flow C: 「すべての同意を取消す」 not yet confirmed.
     RevokeConfirm,
     /// Flow C: confirmed, waiting for the card.
@@ -113,6 +146,10 @@ impl FlowStep {
             FlowStep::Select => "select",
             FlowStep::Confirm(_) => "confirm",
             FlowStep::Authenticate(_) => "authenticate",
+            FlowStep::ViewAuthenticate => "view_authenticate",
+            FlowStep::UpdateSelect { .. } => "update_select",
+            FlowStep::UpdateConfirm { .. } => "update_confirm",
+            FlowStep::UpdateAuthenticate { .. } => "update_authenticate",
             FlowStep::RevokeConfirm => "revoke_confirm",
             FlowStep::RevokeAuthenticate => "revoke_authenticate",
             FlowStep::Done => "done",
@@ -128,9 +165,31 @@ impl FlowStep {
     pub fn choices(&self) -> Option<&ConsentChoices> {
         match self {
             FlowStep::Confirm(c) | FlowStep::Authenticate(c) => Some(c),
+            FlowStep::UpdateSelect { draft, .. }
+            | FlowStep::UpdateConfirm { draft, .. }
+            | FlowStep::UpdateAuthenticate { draft, .. } => Some(draft),
             _ => None,
         }
     }
+
+    /// Flow B: the consent as it was viewed, while the update is being made.
+    pub fn viewed(&self) -> Option<&Viewed> {
+        match self {
+            FlowStep::UpdateSelect { viewed, .. }
+            | FlowStep::UpdateConfirm { viewed, .. }
+            | FlowStep::UpdateAuthenticate { viewed, .. } => Some(viewed),
+            _ => None,
+        }
+    }
+}
+
+/// Why flow B's edited answers cannot go to the confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReviseError {
+    #[error(transparent)]
+    Step(StepError),
+    #[error("the answers are the same as the viewed consent")]
+    Unchanged,
 }
 
 /// A step was asked for that the flow cannot take from where it is.
@@ -142,12 +201,47 @@ pub struct StepError {
 }
 
 impl FlowStep {
-    /// Whether the flow is waiting for a card (either flow's authentication step).
+    /// Whether the flow is waiting for a card (any flow's authentication step).
     pub fn is_authenticating(&self) -> bool {
-        matches!(
-            self,
-            FlowStep::Authenticate(_) | FlowStep::RevokeAuthenticate
-        )
+        self.authentication_purpose().is_some()
+    }
+
+    /// What the card is asked to prove at this step; a challenge is bound to it.
+    pub fn authentication_purpose(&self) -> Option<Purpose> {
+        match self {
+            FlowStep::Authenticate(_) => Some(Purpose::Register),
+            FlowStep::ViewAuthenticate => Some(Purpose::View),
+            FlowStep::UpdateAuthenticate { .. } => Some(Purpose::Update),
+            FlowStep::RevokeAuthenticate => Some(Purpose::Revoke),
+            _ => None,
+        }
+    }
+
+    /// Flow B, 「更新内容を確認する」: the edited answers go to the confirmation.
+    /// Answers equal to the viewed consent change nothing and are refused.
+    pub fn revise(&self, draft: ConsentChoices) -> Result<FlowStep, ReviseError> {
+        let viewed = self
+            .viewed()
+            .ok_or(ReviseError::Step(self.refuse("update_confirm")))?;
+        if viewed.choices == draft {
+            return Err(ReviseError::Unchanged);
+        }
+        Ok(FlowStep::UpdateConfirm {
+            viewed: viewed.clone(),
+            draft,
+        })
+    }
+
+    /// Flow B, 「同意内容を更新する」 on the confirmation screen.
+    pub fn confirm_update(&self) -> Result<FlowStep, StepError> {
+        match self {
+            FlowStep::UpdateConfirm { viewed, draft }
+            | FlowStep::UpdateAuthenticate { viewed, draft } => Ok(FlowStep::UpdateAuthenticate {
+                viewed: viewed.clone(),
+                draft: draft.clone(),
+            }),
+            _ => Err(self.refuse("update_authenticate")),
+        }
     }
 
     /// Choices submitted on the selection screen: allowed until the card signs.
@@ -208,6 +302,44 @@ mod tests {
             FlowStep::Failed(FailureReason::PinBlocked)
                 .confirm()
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn flow_b_refuses_unchanged_answers_and_keeps_the_viewed_version() {
+        let offered = [ConsentItem::Medication, ConsentItem::Clinical];
+        let viewed = Viewed {
+            choices: ConsentChoices::none_of(&offered),
+            version: 3,
+        };
+        let step = FlowStep::UpdateSelect {
+            viewed: viewed.clone(),
+            draft: viewed.choices.clone(),
+        };
+        assert_eq!(step.choices(), Some(&viewed.choices), "pre-selected");
+        assert_eq!(
+            step.revise(viewed.choices.clone()),
+            Err(ReviseError::Unchanged)
+        );
+        let changed = ConsentChoices::decode("YZK=1,SRJ=0").unwrap();
+        let step = step.revise(changed.clone()).unwrap();
+        assert!(
+            step.confirm().is_err(),
+            "flow A's confirmation is not flow B's"
+        );
+        let step = step.confirm_update().unwrap();
+        assert_eq!(step.authentication_purpose(), Some(Purpose::Update));
+        assert_eq!(step.viewed(), Some(&viewed));
+        assert_eq!(step.choices(), Some(&changed));
+        // 「選択内容を修正する」 from the card step goes back to the confirmation.
+        assert!(
+            step.revise(ConsentChoices::decode("YZK=1,SRJ=1").unwrap())
+                .is_ok()
+        );
+        assert!(FlowStep::ViewAuthenticate.revise(changed).is_err());
+        assert_eq!(
+            FlowStep::ViewAuthenticate.authentication_purpose(),
+            Some(Purpose::View)
         );
     }
 

@@ -19,7 +19,7 @@ pub use consent::{
     CardAuthentication, Channel, ChoiceError, Consent, ConsentChange, ConsentChoices, ConsentId,
     ConsentStatus,
 };
-pub use flow::{FailureReason, FlowStep, Purpose, StepError};
+pub use flow::{FailureReason, FlowStep, Purpose, ReviseError, StepError, Viewed};
 pub use institution::{Institution, InstitutionId, InstitutionKind, UrlToken};
 pub use institution_code::{InstitutionCode, InstitutionCodeError, ScoreTable};
 pub use insurer_number::{InsurerNumber, InsurerNumberError};

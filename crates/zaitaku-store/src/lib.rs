@@ -10,7 +10,7 @@ mod store;
 pub use error::{SettleError, StoreError};
 pub use records::{
     ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite,
-    RevocationWrite, SessionRecord,
+    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, ViewWrite,
 };
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -84,6 +84,40 @@ pub struct RegistrationWrite {
     pub authentication: CardAuthentication,
 }
 
+/// Flow B's first card authentication: show the person's standing consent.
+#[derive(Debug, Clone)]
+pub struct ViewWrite {
+    pub challenge_ref: String,
+    pub flow_id: String,
+    pub institution_id: InstitutionId,
+    pub person_id: PersonId,
+    /// Consents that expired before this day no longer stand.
+    pub today: Date,
+    pub at: OffsetDateTime,
+}
+
+/// Flow B's second card authentication: save the edited answers if the consent
+/// is still the one viewed.
+#[derive(Debug, Clone)]
+pub struct UpdateWrite {
+    pub challenge_ref: String,
+    pub flow_id: String,
+    pub consent_id: ConsentId,
+    /// The consent's version when it was viewed.
+    pub viewed_version: i64,
+    pub choices: ConsentChoices,
+    pub expires_on: Date,
+    pub at: OffsetDateTime,
+    pub authentication: CardAuthentication,
+}
+
+/// How an update settled: written, or refused because the consent moved on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Updated,
+    Conflict,
+}
+
 /// Everything a completed revocation (flow C) writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct RevocationWrite {

@@ -1,6 +1,7 @@
 use crate::error::{SettleError, StoreError};
 use crate::records::{
     ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, RevocationWrite, SessionRecord,
+    UpdateOutcome, UpdateWrite, ViewWrite,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -80,6 +81,17 @@ pub trait Store: Send + Sync + 'static {
         &self,
         write: &RevocationWrite,
     ) -> Result<Option<ConsentId>, SettleError>;
+    /// Flow B's first card: use the challenge and move the flow to its edit step
+    /// with the person's standing consent (active, not expired before
+    /// `write.today`) pre-selected, recording the person and consent on the flow.
+    /// With none, the flow ends with `NothingRegistered` and `None` is returned.
+    /// Writes nothing about the consent; at most once.
+    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError>;
+    /// Flow B's second card: use the challenge and, if the consent is still
+    /// active at the viewed version, write the new answers (a new expiry), its
+    /// history, and finish the flow. Otherwise end the flow with `UpdateConflict`
+    /// and write no consent or history: a concurrent change is never overwritten.
+    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError>;
     /// Use the challenge and end its flow with `reason`: all or nothing, at most once.
     async fn settle_failure(
         &self,

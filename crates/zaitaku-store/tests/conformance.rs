@@ -13,7 +13,7 @@ use zaitaku_domain::{
 };
 use zaitaku_store::{
     ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite, SettleError,
-    SqliteStore, Store,
+    SqliteStore, Store, UpdateOutcome, UpdateWrite, ViewWrite,
 };
 
 struct Fixture {
@@ -340,4 +340,271 @@ async fn sessions_expire_and_flows_come_with_their_institution() {
             .unwrap()
             .is_none()
     );
+}
+
+/// A new flow of `f`'s institution and session, at `step` with a pending challenge
+/// named `reference`.
+async fn waiting_flow(f: &Fixture, id: &str, step: FlowStep, reference: &str) -> FlowRecord {
+    let now = OffsetDateTime::now_utc();
+    let purpose = step.authentication_purpose().unwrap();
+    let mut flow = FlowRecord {
+        id: id.into(),
+        step: FlowStep::Select,
+        challenge_ref: None,
+        purpose,
+        version: 0,
+        ..f.flow.clone()
+    };
+    f.store.insert_flow(&flow).await.unwrap();
+    let challenge = ChallengeRecord {
+        reference: reference.into(),
+        nonce: format!("{reference:n<44}"),
+        flow_id: flow.id.clone(),
+        session_hash: flow.session_hash.clone(),
+        purpose,
+        created_at: now,
+        expires_at: now + Duration::minutes(5),
+        state: ChallengeState::Pending,
+    };
+    flow.step = step;
+    flow.challenge_ref = Some(challenge.reference.clone());
+    assert!(f.store.update_flow(&flow, Some(&challenge)).await.unwrap());
+    flow.version += 1;
+    flow
+}
+
+fn view_write(f: &Fixture, flow: &FlowRecord) -> ViewWrite {
+    ViewWrite {
+        challenge_ref: flow.challenge_ref.clone().unwrap(),
+        flow_id: flow.id.clone(),
+        institution_id: f.write.institution_id,
+        person_id: f.write.person_id,
+        today: date!(2026 - 11 - 24),
+        at: OffsetDateTime::now_utc(),
+    }
+}
+
+/// A flow B that viewed the registered consent, now waiting to save `draft`.
+async fn viewed_then_waiting(f: &Fixture, id: &str, draft: &ConsentChoices) -> UpdateWrite {
+    let view = waiting_flow(f, id, FlowStep::ViewAuthenticate, &format!("{id}-view")).await;
+    let shown = f.store.settle_view(&view_write(f, &view)).await.unwrap();
+    let consent = shown.expect("a standing consent is shown");
+    let flow = f.store.flow(id).await.unwrap().unwrap();
+    let FlowStep::UpdateSelect {
+        viewed,
+        draft: preselected,
+    } = flow.step.clone()
+    else {
+        panic!("viewing leads to the edit step, got {:?}", flow.step);
+    };
+    assert_eq!(
+        preselected, consent.choices,
+        "the edit starts from the consent"
+    );
+    assert_eq!(viewed.version, consent.version);
+    assert_eq!(flow.person_id, Some(f.write.person_id));
+    assert_eq!(flow.consent_id, Some(consent.id));
+    let reference = format!("{id}-save");
+    let mut saving = flow.clone();
+    let now = OffsetDateTime::now_utc();
+    let challenge = ChallengeRecord {
+        reference: reference.clone(),
+        nonce: format!("{reference:n<44}"),
+        flow_id: id.into(),
+        session_hash: flow.session_hash.clone(),
+        purpose: Purpose::Update,
+        created_at: now,
+        expires_at: now + Duration::minutes(5),
+        state: ChallengeState::Pending,
+    };
+    saving.step = FlowStep::UpdateAuthenticate {
+        viewed: viewed.clone(),
+        draft: draft.clone(),
+    };
+    saving.challenge_ref = Some(reference.clone());
+    assert!(
+        f.store
+            .update_flow(&saving, Some(&challenge))
+            .await
+            .unwrap()
+    );
+    let stored = f.store.flow(id).await.unwrap().unwrap();
+    assert_eq!(stored.step, saving.step, "flow B's steps round-trip");
+    UpdateWrite {
+        challenge_ref: reference,
+        flow_id: id.into(),
+        consent_id: consent.id,
+        viewed_version: viewed.version,
+        choices: draft.clone(),
+        expires_on: date!(2027 - 06 - 01),
+        at: now,
+        authentication: f.write.authentication.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewing_with_nothing_registered_ends_the_flow_and_writes_no_consent() {
+    let f = fixture().await;
+    let view = waiting_flow(
+        &f,
+        "flow-b-nothing-0123456",
+        FlowStep::ViewAuthenticate,
+        "v-1",
+    )
+    .await;
+    assert!(
+        f.store
+            .settle_view(&view_write(&f, &view))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let flow = f.store.flow(&view.id).await.unwrap().unwrap();
+    assert_eq!(
+        flow.step,
+        FlowStep::Failed(FailureReason::NothingRegistered)
+    );
+    let challenge = f.store.challenge("v-1").await.unwrap().unwrap();
+    assert_eq!(
+        challenge.state,
+        ChallengeState::Failed(FailureReason::NothingRegistered)
+    );
+    let consent = f.store.consent(f.write.institution_id, f.write.person_id);
+    assert!(consent.await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_consent_is_not_shown_for_update() {
+    let f = fixture().await;
+    let mut write = f.write.clone();
+    write.expires_on = date!(2026 - 11 - 23);
+    f.store.settle_registration(&write).await.unwrap();
+    let view = waiting_flow(
+        &f,
+        "flow-b-expired-0123456",
+        FlowStep::ViewAuthenticate,
+        "v-2",
+    )
+    .await;
+    assert!(
+        f.store
+            .settle_view(&view_write(&f, &view))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_writes_the_new_answers_and_its_history_once() {
+    let f = fixture().await;
+    f.store.settle_registration(&f.write).await.unwrap();
+    let draft = ConsentChoices::decode("YZK=1").unwrap();
+    let update = viewed_then_waiting(&f, "flow-b-update-01234567", &draft).await;
+    assert_eq!(
+        f.store.settle_update(&update).await.unwrap(),
+        UpdateOutcome::Updated
+    );
+    let again = f.store.settle_update(&update).await;
+    assert!(matches!(again, Err(SettleError::ChallengeNotPending)));
+    let consent = f
+        .store
+        .consent_by_id(update.consent_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(consent.choices, draft);
+    assert_eq!(consent.version, update.viewed_version + 1);
+    assert_eq!(consent.expires_on, date!(2027 - 06 - 01));
+    let history = f.store.consent_history(consent.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let last = &history[1];
+    assert_eq!(last.old.as_ref().unwrap().0, f.write.choices);
+    assert_eq!(last.new.0, draft);
+    let flow = f.store.flow(&update.flow_id).await.unwrap().unwrap();
+    assert_eq!(flow.step, FlowStep::Done);
+    assert_eq!(flow.consent_id, Some(consent.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_updates_of_one_viewed_consent_never_lose_one_silently() {
+    let f = fixture().await;
+    f.store.settle_registration(&f.write).await.unwrap();
+    let agree = ConsentChoices::decode("YZK=1").unwrap();
+    let first = viewed_then_waiting(&f, "flow-b-tab-one-0123456", &agree).await;
+    let second = viewed_then_waiting(&f, "flow-b-tab-two-0123456", &agree).await;
+    let (a, b) = tokio::join!(
+        {
+            let (store, w) = (f.store.clone(), first.clone());
+            async move { store.settle_update(&w).await.unwrap() }
+        },
+        {
+            let (store, w) = (f.store.clone(), second.clone());
+            async move { store.settle_update(&w).await.unwrap() }
+        }
+    );
+    let mut outcomes = [a, b];
+    outcomes.sort_by_key(|o| *o == UpdateOutcome::Conflict);
+    assert_eq!(outcomes, [UpdateOutcome::Updated, UpdateOutcome::Conflict]);
+    let history = f.store.consent_history(first.consent_id).await.unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "registration and the one update that landed"
+    );
+    for w in [&first, &second] {
+        let flow = f.store.flow(&w.flow_id).await.unwrap().unwrap();
+        assert!(
+            flow.step == FlowStep::Done
+                || flow.step == FlowStep::Failed(FailureReason::UpdateConflict),
+            "{:?}",
+            flow.step
+        );
+        assert_eq!(
+            flow.consent_id,
+            Some(w.consent_id),
+            "the conflict can show the consent"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_after_the_view_makes_the_update_a_conflict() {
+    let f = fixture().await;
+    f.store.settle_registration(&f.write).await.unwrap();
+    let draft = ConsentChoices::decode("YZK=1").unwrap();
+    let update = viewed_then_waiting(&f, "flow-b-revoked-0123456", &draft).await;
+    let revoke = waiting_flow(
+        &f,
+        "flow-c-meanwhile-01234",
+        FlowStep::RevokeAuthenticate,
+        "r-1",
+    )
+    .await;
+    let revocation = zaitaku_store::RevocationWrite {
+        challenge_ref: "r-1".into(),
+        flow_id: revoke.id.clone(),
+        institution_id: f.write.institution_id,
+        person_id: f.write.person_id,
+        reason: zaitaku_domain::RevocationReason::ByPatient,
+        at: OffsetDateTime::now_utc(),
+        authentication: f.write.authentication.clone(),
+    };
+    f.store
+        .settle_revocation(&revocation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        f.store.settle_update(&update).await.unwrap(),
+        UpdateOutcome::Conflict
+    );
+    let consent = f
+        .store
+        .consent_by_id(update.consent_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(consent.status, zaitaku_domain::ConsentStatus::Active);
+    assert_eq!(f.store.consent_history(consent.id).await.unwrap().len(), 2);
 }

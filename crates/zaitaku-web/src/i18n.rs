@@ -36,8 +36,11 @@ impl Text {
 
     /// Whether the catalogue has `key` (messages with a `$count` argument included).
     pub fn has(&self, key: &str) -> bool {
-        let args: HashMap<Cow<'static, str>, FluentValue> =
-            HashMap::from([(Cow::Borrowed("count"), FluentValue::from("0"))]);
+        // Every variable a message may use, so messages with arguments resolve too.
+        let args: HashMap<Cow<'static, str>, FluentValue> = HashMap::from([
+            (Cow::Borrowed("count"), FluentValue::from("0")),
+            (Cow::Borrowed("old"), FluentValue::from("-")),
+        ]);
         LOCALES.try_lookup_with_args(&JA, key, &args).is_some()
     }
 }
@@ -67,6 +70,12 @@ mod tests {
                         keys.push(rest[..end].to_owned());
                     }
                 }
+            }
+            // `Wording::pick("clinic-key", "pharmacy-key")`, possibly over two lines.
+            for (i, _) in text.match_indices("pick(\"") {
+                let rest = &text[i + "pick(".len()..];
+                let args = &rest[..rest.find(')').unwrap_or(rest.len())];
+                keys.extend(args.split('"').skip(1).step_by(2).map(str::to_owned));
             }
         }
         keys.sort();

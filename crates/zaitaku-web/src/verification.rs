@@ -1,8 +1,9 @@
 //! From a posted token to a settled challenge, the same for every authenticator
 //! (phone app, `zaitaku card auth`, demo card reader): verify the token with the
 //! card core, map the certificate to the insured person, then, by the challenge's
-//! purpose, check the qualification and register (flow A) or revoke (flow C);
-//! all or nothing and at most once.
+//! purpose, check the qualification and register (flow A), show the consent or
+//! save its update by the same person (flow B), or revoke (flow C); all or
+//! nothing and at most once.
 
 use crate::state::AppState;
 use std::time::SystemTime;
@@ -14,6 +15,7 @@ use zaitaku_domain::{
 };
 use zaitaku_store::{
     ChallengeRecord, ChallengeState, RegistrationWrite, RevocationWrite, SettleError,
+    UpdateOutcome, UpdateWrite, ViewWrite,
 };
 
 /// Japan Standard Time: qualification and consent dates are Japanese calendar days.
@@ -149,6 +151,49 @@ pub async fn submit_token(
                 authentication,
             };
             state.store.settle_registration(&write).await?;
+        }
+        // Flow B confirms no qualification (the manual's B is inquiry and update
+        // only): the person sees their consent, or that there is none.
+        (FlowStep::ViewAuthenticate, Purpose::View) => {
+            let write = ViewWrite {
+                challenge_ref: challenge.reference.clone(),
+                flow_id: flow.id.clone(),
+                institution_id: institution.id,
+                person_id: person.id,
+                today,
+                at: now,
+            };
+            state.store.settle_view(&write).await?;
+        }
+        (FlowStep::UpdateAuthenticate { viewed, draft }, Purpose::Update) => {
+            // Saving takes the card that viewed: another card, even a valid
+            // one, must not change someone else's consent.
+            if flow.person_id != Some(person.id) {
+                let reason = FailureReason::DifferentPerson;
+                return reject(state, &challenge, reason, "different_person").await;
+            }
+            let consent_id = flow
+                .consent_id
+                .ok_or_else(|| SubmitError::Internal("an update without its consent".into()))?;
+            let write = UpdateWrite {
+                challenge_ref: challenge.reference.clone(),
+                flow_id: flow.id.clone(),
+                consent_id,
+                viewed_version: viewed.version,
+                choices: draft.clone(),
+                expires_on: today + Duration::days(i64::from(institution.consent_validity_days)),
+                at: now,
+                authentication,
+            };
+            if state.store.settle_update(&write).await? == UpdateOutcome::Conflict {
+                tracing::info!(
+                    purpose = "update",
+                    "consent update refused: changed since viewed"
+                );
+                return Ok(TokenOutcome::Rejected {
+                    code: "update_conflict",
+                });
+            }
         }
         // Revoking needs no valid qualification: someone who lost theirs may
         // still withdraw what they agreed to.

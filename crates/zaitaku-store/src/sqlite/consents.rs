@@ -4,11 +4,13 @@
 use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
 use super::flows;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeState, RegistrationWrite, RevocationWrite};
+use crate::records::{
+    ChallengeState, RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite,
+};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
-    FailureReason, FlowStep, InstitutionId, PersonId,
+    FailureReason, FlowStep, InstitutionId, PersonId, Viewed,
 };
 
 /// Actor recorded for changes the card holder made themselves.
@@ -68,25 +70,16 @@ pub fn settle_registration(
             ConsentId(tx.last_insert_rowid())
         }
     };
-    tx.prepare_cached(
-        "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, auth_serial, \
-         auth_revocation, old_choices, old_status, new_choices, new_status, flow_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        consent_id.0,
+    let change = PatientChange {
+        consent_id,
         at,
-        PATIENT,
-        Channel::PatientWeb.code(),
-        w.authentication.certificate_issuer,
-        w.authentication.certificate_serial,
-        w.authentication.revocation,
-        old.as_ref().map(|c| c.choices.encode()),
-        old.as_ref().map(|c| c.status.code()),
-        new_choices,
-        new_status.code(),
-        w.flow_id,
-    ])?;
+        authentication: &w.authentication,
+        old: old.as_ref(),
+        new_choices: &new_choices,
+        new_status,
+        flow_id: &w.flow_id,
+    };
+    change.record(&tx)?;
     flows::settle_flow(
         &tx,
         &w.flow_id,
@@ -139,25 +132,16 @@ pub fn settle_revocation(
          WHERE id = ?",
     )?
     .execute(params![new_choices, new_status.code(), at, old.id.0])?;
-    tx.prepare_cached(
-        "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, auth_serial, \
-         auth_revocation, old_choices, old_status, new_choices, new_status, flow_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        old.id.0,
+    let change = PatientChange {
+        consent_id: old.id,
         at,
-        PATIENT,
-        Channel::PatientWeb.code(),
-        w.authentication.certificate_issuer,
-        w.authentication.certificate_serial,
-        w.authentication.revocation,
-        old.choices.encode(),
-        old.status.code(),
-        new_choices,
-        new_status.code(),
-        w.flow_id,
-    ])?;
+        authentication: &w.authentication,
+        old: Some(&old),
+        new_choices: &new_choices,
+        new_status,
+        flow_id: &w.flow_id,
+    };
+    change.record(&tx)?;
     flows::settle_flow(
         &tx,
         &w.flow_id,
@@ -168,6 +152,142 @@ pub fn settle_revocation(
     )?;
     tx.commit()?;
     Ok(Some(old.id))
+}
+
+/// Flow B's view: use the challenge and move the flow to the edit step with the
+/// standing consent pre-selected, or end it with `NothingRegistered`. Nothing
+/// about the consent is written.
+pub fn settle_view(conn: &mut Connection, w: &ViewWrite) -> Result<Option<Consent>, SettleError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let standing = by_parties(&tx, w.institution_id, w.person_id)?
+        .filter(|c| c.status == ConsentStatus::Active && c.expires_on >= w.today);
+    let (state, step) = match &standing {
+        Some(consent) => {
+            let viewed = Viewed {
+                choices: consent.choices.clone(),
+                version: consent.version,
+            };
+            let draft = viewed.choices.clone();
+            let step = FlowStep::UpdateSelect { viewed, draft };
+            (ChallengeState::Succeeded, step)
+        }
+        None => {
+            let reason = FailureReason::NothingRegistered;
+            (ChallengeState::Failed(reason), FlowStep::Failed(reason))
+        }
+    };
+    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, state, w.at)?;
+    if flow_id != w.flow_id {
+        return Err(SettleError::FlowMoved);
+    }
+    let consent_id = standing.as_ref().map(|c| c.id);
+    flows::settle_flow(
+        &tx,
+        &w.flow_id,
+        &w.challenge_ref,
+        &step,
+        Some(w.person_id),
+        consent_id,
+    )?;
+    tx.commit()?;
+    Ok(standing)
+}
+
+/// Flow B's save: use the challenge; if the consent still stands at the viewed
+/// version, write the edited answers and their history and finish the flow;
+/// otherwise end the flow with `UpdateConflict` and write nothing else.
+pub fn settle_update(conn: &mut Connection, w: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read under the write lock: no other writer can slip in before the update.
+    let current = by_id(&tx, w.consent_id)?
+        .filter(|c| c.version == w.viewed_version && c.status == ConsentStatus::Active);
+    let Some(old) = current else {
+        let reason = FailureReason::UpdateConflict;
+        let flow_id =
+            flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Failed(reason), w.at)?;
+        if flow_id != w.flow_id {
+            return Err(SettleError::FlowMoved);
+        }
+        let step = FlowStep::Failed(reason);
+        flows::settle_flow(&tx, &w.flow_id, &w.challenge_ref, &step, None, None)?;
+        tx.commit()?;
+        return Ok(UpdateOutcome::Conflict);
+    };
+    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Succeeded, w.at)?;
+    if flow_id != w.flow_id {
+        return Err(SettleError::FlowMoved);
+    }
+    let new_choices = w.choices.encode();
+    let new_status = ConsentStatus::Active;
+    let at = instant(w.at);
+    tx.prepare_cached(
+        "UPDATE consents SET choices = ?, expires_on = ?, updated_at = ?, version = version + 1 \
+         WHERE id = ? AND version = ?",
+    )?
+    .execute(params![
+        new_choices,
+        date(w.expires_on),
+        at,
+        old.id.0,
+        old.version
+    ])?;
+    let change = PatientChange {
+        consent_id: old.id,
+        at,
+        authentication: &w.authentication,
+        old: Some(&old),
+        new_choices: &new_choices,
+        new_status,
+        flow_id: &w.flow_id,
+    };
+    change.record(&tx)?;
+    flows::settle_flow(
+        &tx,
+        &w.flow_id,
+        &w.challenge_ref,
+        &FlowStep::Done,
+        None,
+        Some(old.id),
+    )?;
+    tx.commit()?;
+    Ok(UpdateOutcome::Updated)
+}
+
+/// One history row for a change the card holder made on the patient web.
+struct PatientChange<'a> {
+    consent_id: ConsentId,
+    /// Unix seconds.
+    at: i64,
+    authentication: &'a CardAuthentication,
+    old: Option<&'a Consent>,
+    new_choices: &'a str,
+    new_status: ConsentStatus,
+    flow_id: &'a str,
+}
+
+impl PatientChange<'_> {
+    fn record(&self, tx: &Connection) -> Result<(), StoreError> {
+        tx.prepare_cached(
+            "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, \
+             auth_serial, auth_revocation, old_choices, old_status, new_choices, new_status, \
+             flow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?
+        .execute(params![
+            self.consent_id.0,
+            self.at,
+            PATIENT,
+            Channel::PatientWeb.code(),
+            self.authentication.certificate_issuer,
+            self.authentication.certificate_serial,
+            self.authentication.revocation,
+            self.old.map(|c| c.choices.encode()),
+            self.old.map(|c| c.status.code()),
+            self.new_choices,
+            self.new_status.code(),
+            self.flow_id,
+        ])?;
+        Ok(())
+    }
 }
 
 pub fn by_parties(

@@ -6,15 +6,15 @@ use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose,
+    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, Viewed,
 };
 
 pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
-    let (choices, failure) = step_columns(&f.step);
+    let step = StepColumns::of(&f.step);
     conn.prepare_cached(
         "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
-         challenge_ref, person_id, consent_id, created_at, expires_at, version) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
+         expires_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         f.id,
@@ -22,8 +22,10 @@ pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
         f.institution_id.0,
         f.purpose.code(),
         f.step.code(),
-        choices,
-        failure,
+        step.choices,
+        step.failure,
+        step.viewed_choices,
+        step.viewed_version,
         f.challenge_ref,
         f.person_id.map(|p| p.0),
         f.consent_id.map(|c| c.0),
@@ -37,8 +39,8 @@ pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
 pub fn by_id(conn: &Connection, id: &str) -> Result<Option<FlowRecord>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT id, session_hash, institution_id, purpose, step, choices, failure, \
-         challenge_ref, person_id, consent_id, created_at, expires_at, version \
-         FROM flows WHERE id = ?",
+         viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
+         expires_at, version FROM flows WHERE id = ?",
     )?;
     codec::optional(&mut statement, [id], flow_from_row)
 }
@@ -49,17 +51,19 @@ pub fn update(
     new_challenge: Option<&ChallengeRecord>,
 ) -> Result<bool, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (choices, failure) = step_columns(&f.step);
+    let step = StepColumns::of(&f.step);
     let updated = tx
         .prepare_cached(
-            "UPDATE flows SET step = ?, choices = ?, failure = ?, challenge_ref = ?, \
-             person_id = ?, consent_id = ?, expires_at = ?, version = version + 1 \
-             WHERE id = ? AND version = ?",
+            "UPDATE flows SET step = ?, choices = ?, failure = ?, viewed_choices = ?, \
+             viewed_version = ?, challenge_ref = ?, person_id = ?, consent_id = ?, \
+             expires_at = ?, version = version + 1 WHERE id = ? AND version = ?",
         )?
         .execute(params![
             f.step.code(),
-            choices,
-            failure,
+            step.choices,
+            step.failure,
+            step.viewed_choices,
+            step.viewed_version,
             f.challenge_ref,
             f.person_id.map(|p| p.0),
             f.consent_id.map(|c| c.0),
@@ -145,18 +149,21 @@ pub fn settle_flow(
     person: Option<PersonId>,
     consent: Option<ConsentId>,
 ) -> Result<(), SettleError> {
-    let (choices, failure) = step_columns(step);
+    let columns = StepColumns::of(step);
     let updated = tx
         .prepare_cached(
-            "UPDATE flows SET step = ?, choices = ?, failure = ?, person_id = ?, \
-             consent_id = ?, version = version + 1 \
-             WHERE id = ? AND challenge_ref = ? \
-             AND step IN ('authenticate', 'revoke_authenticate')",
+            "UPDATE flows SET step = ?, choices = ?, failure = ?, viewed_choices = ?, \
+             viewed_version = ?, person_id = coalesce(?, person_id), \
+             consent_id = coalesce(?, consent_id), version = version + 1 \
+             WHERE id = ? AND challenge_ref = ? AND step IN ('authenticate', \
+             'view_authenticate', 'update_authenticate', 'revoke_authenticate')",
         )?
         .execute(params![
             step.code(),
-            choices,
-            failure,
+            columns.choices,
+            columns.failure,
+            columns.viewed_choices,
+            columns.viewed_version,
             person.map(|p| p.0),
             consent.map(|c| c.0),
             flow_id,
@@ -205,14 +212,29 @@ pub fn purge_expired(conn: &mut Connection, now: OffsetDateTime) -> Result<u64, 
     Ok(purged)
 }
 
-fn step_columns(step: &FlowStep) -> (Option<String>, Option<&'static str>) {
-    match step {
-        FlowStep::Select
-        | FlowStep::RevokeConfirm
-        | FlowStep::RevokeAuthenticate
-        | FlowStep::Done => (None, None),
-        FlowStep::Confirm(c) | FlowStep::Authenticate(c) => (Some(c.encode()), None),
-        FlowStep::Failed(reason) => (None, Some(reason.code())),
+/// A step as the columns choices, failure, viewed_choices, viewed_version.
+#[derive(Default)]
+struct StepColumns {
+    choices: Option<String>,
+    failure: Option<&'static str>,
+    viewed_choices: Option<String>,
+    viewed_version: Option<i64>,
+}
+
+impl StepColumns {
+    fn of(step: &FlowStep) -> Self {
+        let mut columns = StepColumns {
+            choices: step.choices().map(ConsentChoices::encode),
+            ..StepColumns::default()
+        };
+        if let Some(viewed) = step.viewed() {
+            columns.viewed_choices = Some(viewed.choices.encode());
+            columns.viewed_version = Some(viewed.version);
+        }
+        if let FlowStep::Failed(reason) = step {
+            columns.failure = Some(reason.code());
+        }
+        columns
     }
 }
 
@@ -244,21 +266,44 @@ fn flow_from_row(row: &Row<'_>) -> Result<FlowRecord, StoreError> {
     })
 }
 
-/// Columns step, choices, failure.
+/// Columns step, choices, failure, viewed_choices, viewed_version.
 fn step(c: &mut Columns<'_, '_>) -> Result<FlowStep, StoreError> {
     let step: String = c.read()?;
     let choices: Option<String> = c.read()?;
     let failure: Option<String> = c.read()?;
+    let viewed_choices: Option<String> = c.read()?;
+    let viewed_version: Option<i64> = c.read()?;
     let decode = |c: Option<String>| match c {
         Some(text) => code(&text, "flow choices", ConsentChoices::decode),
         None => Err(StoreError::Corrupt {
             what: "flow choices",
         }),
     };
+    let viewed = || -> Result<Viewed, StoreError> {
+        Ok(Viewed {
+            choices: decode(viewed_choices.clone())?,
+            version: viewed_version.ok_or(StoreError::Corrupt {
+                what: "flow viewed version",
+            })?,
+        })
+    };
     Ok(match step.as_str() {
         "select" => FlowStep::Select,
         "confirm" => FlowStep::Confirm(decode(choices)?),
         "authenticate" => FlowStep::Authenticate(decode(choices)?),
+        "view_authenticate" => FlowStep::ViewAuthenticate,
+        "update_select" => FlowStep::UpdateSelect {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "update_confirm" => FlowStep::UpdateConfirm {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "update_authenticate" => FlowStep::UpdateAuthenticate {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
         "revoke_confirm" => FlowStep::RevokeConfirm,
         "revoke_authenticate" => FlowStep::RevokeAuthenticate,
         "done" => FlowStep::Done,

@@ -13,11 +13,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "flow_b",
+        sql: include_str!("../../migrations/sqlite/0002_flow_b.sql"),
+    },
+];
 
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
@@ -113,7 +120,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1]);
+        assert_eq!(versions(&conn), [1, 2]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -131,7 +138,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1]);
+        assert_eq!(versions(&conn), [1, 2]);
     }
 
     #[test]

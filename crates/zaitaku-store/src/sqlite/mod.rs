@@ -29,6 +29,7 @@ mod sessions;
 use crate::error::{SettleError, StoreError};
 use crate::records::{
     ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, RevocationWrite, SessionRecord,
+    UpdateOutcome, UpdateWrite, ViewWrite,
 };
 use crate::store::Store;
 use async_trait::async_trait;
@@ -409,6 +410,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError> {
+        let write = write.clone();
+        // Only the challenge and the flow change: bookkeeping durability.
+        self.write(move |c| consents::settle_view(c, &write)).await
+    }
+
+    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
+        let write = write.clone();
+        self.write_durable(move |c| consents::settle_update(c, &write))
+            .await
+    }
+
     async fn settle_failure(
         &self,
         challenge_ref: &str,
@@ -507,7 +520,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(migrations, 1);
+        assert_eq!(migrations, 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
-//! Entering a flow's authentication step, shared by flow A's confirmation and
-//! flow C's: a fresh challenge bound to the flow, this session and the flow's
-//! purpose; or, when the flow's challenge is still live (a double click, a
+//! Entering a flow's authentication step, shared by every flow (A's
+//! confirmation, B's view and save, C's confirmation): a fresh challenge bound
+//! to the flow, this session and the step's purpose; or, when the flow's challenge is still live (a double click, a
 //! reload), that one again, so a flow never has two live challenges.
 
 use crate::error::PageError;
@@ -34,6 +34,9 @@ pub async fn enter(
             return Ok(there);
         }
     }
+    let purpose = next
+        .authentication_purpose()
+        .ok_or_else(|| PageError::Internal(format!("{} asks for no card", next.code())))?;
     let nonce =
         ChallengeNonce::generate().map_err(|e| PageError::Internal(format!("nonce: {e}")))?;
     let challenge = ChallengeRecord {
@@ -41,7 +44,7 @@ pub async fn enter(
         nonce: nonce.as_str().to_owned(),
         flow_id: flow.id.clone(),
         session_hash: session.id_hash.clone(),
-        purpose: flow.purpose,
+        purpose,
         created_at: now,
         expires_at: now + state.lifetimes.challenge,
         state: ChallengeState::Pending,

@@ -7,7 +7,7 @@ use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    AuthenticatePage, CompletePage, FailedPage, RetryForm, RevokedPage, Stage, Wording,
+    AuthenticatePage, CompletePage, FailedPage, OfferForm, RetryForm, RevokedPage, Stage, Wording,
     consent_rows, failure_text, qualification_rows,
 };
 use axum::Extension;
@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use time::OffsetDateTime;
-use zaitaku_domain::{FlowStep, Institution, Purpose};
+use zaitaku_domain::{Consent, ConsentStatus, FailureReason, FlowStep, Institution, Purpose};
 use zaitaku_store::{ChallengeState, FlowRecord};
 
 pub struct LoadedFlow {
@@ -53,7 +53,12 @@ pub fn canonical_path(flow: &FlowRecord) -> String {
     let page = match flow.step {
         FlowStep::Select => "select",
         FlowStep::Confirm(_) => "confirm",
-        FlowStep::Authenticate(_) | FlowStep::RevokeAuthenticate => "authenticate",
+        FlowStep::Authenticate(_)
+        | FlowStep::ViewAuthenticate
+        | FlowStep::UpdateAuthenticate { .. }
+        | FlowStep::RevokeAuthenticate => "authenticate",
+        FlowStep::UpdateSelect { .. } => "update",
+        FlowStep::UpdateConfirm { .. } => "update/confirm",
         FlowStep::RevokeConfirm => "revoke",
         FlowStep::Done | FlowStep::Failed(_) => "complete",
     };
@@ -79,31 +84,51 @@ pub async fn authenticate_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
-    let (true, Some(reference)) = (flow.step.is_authenticating(), &flow.challenge_ref) else {
+    let Some(purpose) = flow.step.authentication_purpose() else {
         return Ok(to_current_step(&flow));
     };
-    let challenge = state.store.challenge(reference).await?;
-    let live = challenge.as_ref().is_some_and(|c| {
-        c.state == ChallengeState::Pending && !c.is_expired(OffsetDateTime::now_utc())
-    });
-    // The retry goes back through the step's own confirmation, which makes a
-    // fresh challenge (flow A also checks the choices are still the ones shown).
-    let timed_out = (!live).then(|| match &flow.step {
-        FlowStep::Authenticate(choices) => RetryForm {
-            action: format!("/f/{}/confirm", flow.id),
-            csrf: session.csrf_token.clone(),
-            fingerprint: choices.encode(),
-        },
-        _ => RetryForm {
-            action: format!("/f/{}/revoke", flow.id),
-            csrf: session.csrf_token.clone(),
-            fingerprint: String::new(),
-        },
-    });
+    let challenge = match &flow.challenge_ref {
+        Some(reference) => state.store.challenge(reference).await?,
+        None => None,
+    };
+    let live = challenge
+        .as_ref()
+        .filter(|c| c.state == ChallengeState::Pending && !c.is_expired(OffsetDateTime::now_utc()));
     let wording = Wording::of(&institution);
-    let steps = match flow.purpose {
+    let steps = match purpose {
+        Purpose::Register => wording.steps(Stage::Authenticate),
+        Purpose::View => wording.update_steps(Stage::Inquiry),
+        Purpose::Update => wording.update_steps(Stage::Authenticate),
         Purpose::Revoke => wording.revoke_steps(Stage::Authenticate),
-        _ => wording.steps(Stage::Authenticate),
+    };
+    let reference = match live {
+        Some(c) => c.reference.clone(),
+        // The retry goes back through the step's own confirmation, which makes a
+        // fresh challenge (flows A and B also check the choices are still the ones shown).
+        None => {
+            let (page, fingerprint) = match &flow.step {
+                FlowStep::Authenticate(choices) => ("confirm", choices.encode()),
+                FlowStep::UpdateAuthenticate { draft, .. } => ("update/confirm", draft.encode()),
+                FlowStep::ViewAuthenticate => ("inquiry", String::new()),
+                _ => ("revoke", String::new()),
+            };
+            return Ok(AuthenticatePage {
+                t: Text,
+                demo: state.demo.is_some(),
+                institution_name: institution.name.clone(),
+                steps,
+                timed_out: Some(RetryForm {
+                    action: format!("/f/{}/{page}", flow.id),
+                    csrf: session.csrf_token.clone(),
+                    fingerprint,
+                }),
+                reader_href: String::new(),
+                auth_link: String::new(),
+                status_url: String::new(),
+                check_href: String::new(),
+            }
+            .into_response());
+        }
     };
     let auth_link = format!("{}/auth/{reference}", state.origin.as_str());
     let reader_href = if state.demo.is_some() {
@@ -116,7 +141,7 @@ pub async fn authenticate_page(
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
         steps,
-        timed_out,
+        timed_out: None,
         reader_href,
         auth_link,
         status_url: format!("/f/{}/status", flow.id),
@@ -171,30 +196,14 @@ pub async fn complete_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
-    let demo = state.demo.is_some();
-    match flow.step {
-        FlowStep::Failed(reason) => {
-            let (title, body, guidance) = failure_text(reason);
-            Ok(FailedPage {
-                t: Text,
-                demo,
-                institution_name: institution.name.clone(),
-                title,
-                body,
-                guidance,
-                restart_href: format!("/i/{}", institution.url_token.as_str()),
-            }
-            .into_response())
-        }
-        FlowStep::Done if flow.purpose == Purpose::Revoke => {
-            let consent_id = flow.consent_id.ok_or_else(|| {
-                PageError::Internal("a done revocation without its consent".into())
-            })?;
-            let consent = state
-                .store
-                .consent_by_id(consent_id)
+    match (&flow.step, flow.purpose) {
+        (FlowStep::Failed(reason), _) => {
+            Ok(failed_page(&state, &session, &flow, &institution, *reason)
                 .await?
-                .ok_or_else(|| PageError::Internal("revoked consent is missing".into()))?;
+                .into_response())
+        }
+        (FlowStep::Done, Purpose::Revoke) => {
+            let consent = flow_consent(&state, &flow).await?;
             let wording = Wording::of(&institution);
             let mut rows = vec![(Text.get("row-institution"), institution.name.clone())];
             rows.extend(
@@ -208,7 +217,7 @@ pub async fn complete_page(
             }
             Ok(RevokedPage {
                 t: Text,
-                demo,
+                demo: state.demo.is_some(),
                 institution_name: institution.name.clone(),
                 steps: wording.revoke_steps(Stage::Complete),
                 heading: wording.revoked_heading(),
@@ -216,21 +225,8 @@ pub async fn complete_page(
             }
             .into_response())
         }
-        FlowStep::Done => {
-            let (Some(consent_id), Some(person_id)) = (flow.consent_id, flow.person_id) else {
-                return Err(PageError::Internal(
-                    "a done flow without its consent".into(),
-                ));
-            };
-            let consent = state
-                .store
-                .consent_by_id(consent_id)
-                .await?
-                .ok_or_else(|| PageError::Internal("consent of a done flow is missing".into()))?;
-            let person =
-                state.store.person(person_id).await?.ok_or_else(|| {
-                    PageError::Internal("person of a done flow is missing".into())
-                })?;
+        (FlowStep::Done, purpose) => {
+            let consent = flow_consent(&state, &flow).await?;
             let wording = Wording::of(&institution);
             let mut rows = vec![(Text.get("row-institution"), institution.name.clone())];
             rows.extend(consent_rows(&consent.choices));
@@ -238,18 +234,126 @@ pub async fn complete_page(
                 Text.get("row-expires"),
                 crate::views::date_ja(consent.expires_on),
             ));
-            Ok(CompletePage {
-                t: Text,
-                demo,
-                institution_name: institution.name.clone(),
-                steps: wording.steps(Stage::Complete),
-                heading: wording.complete_heading(),
-                done_message: wording.complete_message(),
-                consent_rows: rows,
-                qualification_rows: qualification_rows(&person.qualification),
-            }
-            .into_response())
+            let page = if purpose == Purpose::Update {
+                // Flow B confirms no qualification: it shows the consent only.
+                CompletePage {
+                    t: Text,
+                    demo: state.demo.is_some(),
+                    institution_name: institution.name.clone(),
+                    steps: wording.update_steps(Stage::Complete),
+                    heading: wording.updated_heading(),
+                    done_message: wording.updated_message(),
+                    staff_check: Text.get("updated-staff-check"),
+                    consent_rows: rows,
+                    qualification_rows: Vec::new(),
+                }
+            } else {
+                let person_id = flow.person_id.ok_or_else(|| {
+                    PageError::Internal("a done registration without its person".into())
+                })?;
+                let person = state.store.person(person_id).await?.ok_or_else(|| {
+                    PageError::Internal("person of a done flow is missing".into())
+                })?;
+                CompletePage {
+                    t: Text,
+                    demo: state.demo.is_some(),
+                    institution_name: institution.name.clone(),
+                    steps: wording.steps(Stage::Complete),
+                    heading: wording.complete_heading(),
+                    done_message: wording.complete_message(),
+                    staff_check: Text.get("complete-staff-check"),
+                    consent_rows: rows,
+                    qualification_rows: qualification_rows(&person.qualification),
+                }
+            };
+            Ok(page.into_response())
         }
         _ => Ok(to_current_step(&flow)),
     }
+}
+
+/// The consent a settled flow wrote or refused to overwrite.
+async fn flow_consent(state: &AppState, flow: &FlowRecord) -> Result<Consent, PageError> {
+    let id = flow
+        .consent_id
+        .ok_or_else(|| PageError::Internal("a done flow without its consent".into()))?;
+    state
+        .store
+        .consent_by_id(id)
+        .await?
+        .ok_or_else(|| PageError::Internal("the consent of a flow is missing".into()))
+}
+
+/// Why the flow ended, and what the person can do next: register when flow B
+/// found nothing, view again when flow B's update lost a race.
+async fn failed_page(
+    state: &AppState,
+    session: &Session,
+    flow: &FlowRecord,
+    institution: &Institution,
+    reason: FailureReason,
+) -> Result<FailedPage, PageError> {
+    let (title, mut body, guidance) = failure_text(reason);
+    let token = institution.url_token.as_str();
+    let offer = |page: &str, label: &str| {
+        Some(OfferForm {
+            action: format!("/i/{token}/{page}"),
+            csrf: session.csrf_token.clone(),
+            label: Text.get(label),
+        })
+    };
+    let mut nothing_written = Text.get("failed-nothing-written");
+    let mut consent_rows_now = Vec::new();
+    let mut next = None;
+    if flow.purpose == Purpose::Update {
+        nothing_written = Text.get("failed-update-not-saved");
+        match reason {
+            FailureReason::NothingRegistered => {
+                body = Text.get("failure-nothing-registered-inquiry-body");
+                nothing_written = Text.get("failed-nothing-written");
+                next = offer("registration", "button-start-registration");
+            }
+            FailureReason::UpdateConflict => {
+                let consent = flow_consent(state, flow).await?;
+                consent_rows_now = current_rows(&consent);
+                next = offer("inquiry", "button-inquiry-again");
+            }
+            _ => {}
+        }
+    }
+    Ok(FailedPage {
+        t: Text,
+        demo: state.demo.is_some(),
+        institution_name: institution.name.clone(),
+        title,
+        body,
+        guidance,
+        consent_rows: consent_rows_now,
+        offer: next,
+        nothing_written,
+        restart_href: format!("/i/{token}"),
+    })
+}
+
+/// The consent as it stands: its answers and expiry, or that it was revoked.
+fn current_rows(consent: &Consent) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    match consent.status {
+        ConsentStatus::Active => {
+            rows.extend(consent_rows(&consent.choices));
+            rows.push((
+                Text.get("row-expires"),
+                crate::views::date_ja(consent.expires_on),
+            ));
+        }
+        ConsentStatus::Revoked(_) => {
+            rows.extend(
+                consent
+                    .choices
+                    .items()
+                    .map(|(item, _)| (item.label().to_owned(), Text.get("revoked-item"))),
+            );
+        }
+    }
+    rows
 }

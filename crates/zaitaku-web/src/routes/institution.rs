@@ -1,4 +1,4 @@
-//! The institution URL: the preparation screen, and the start of flows A and C.
+//! The institution URL: the preparation screen, and the start of flows A, B and C.
 
 use crate::error::PageError;
 use crate::i18n::Text;
@@ -8,7 +8,7 @@ use crate::state::AppState;
 use crate::views::{PreparePage, Stage, Wording};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
-use axum::response::Redirect;
+use axum::response::{Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use zaitaku_domain::{FlowStep, Institution, Purpose, UrlToken};
@@ -65,6 +65,28 @@ pub async fn start_registration(
     )
     .await?;
     Ok(Redirect::to(&format!("/f/{}/select", flow.id)))
+}
+
+/// 「同意照会・更新」: a new flow B, straight to the card that shows the consent.
+pub async fn start_inquiry(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let step = FlowStep::ViewAuthenticate;
+    let flow = start(
+        &state,
+        session.clone(),
+        &token,
+        &form,
+        Purpose::Update,
+        step,
+    )
+    .await?;
+    let current = format!("/f/{}", flow.id);
+    super::authentication_step::enter(&state, &session, flow, FlowStep::ViewAuthenticate, current)
+        .await
 }
 
 /// 「すべての同意を取消す」: a new flow C for this browser session.

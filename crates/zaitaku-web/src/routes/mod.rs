@@ -11,6 +11,7 @@ mod institution;
 mod qr;
 mod registration;
 mod revocation;
+mod update;
 
 use crate::error::PageError;
 use crate::state::AppState;
@@ -25,6 +26,10 @@ pub fn all(state: AppState) -> Router {
         .route(
             "/i/{token}/registration",
             axum::routing::post(institution::start_registration),
+        )
+        .route(
+            "/i/{token}/inquiry",
+            axum::routing::post(institution::start_inquiry),
         )
         .route(
             "/i/{token}/revocation",
@@ -42,6 +47,15 @@ pub fn all(state: AppState) -> Router {
         .route(
             "/f/{flow}/confirm",
             get(registration::confirm_page).post(registration::confirm_submit),
+        )
+        .route("/f/{flow}/inquiry", axum::routing::post(update::retry_view))
+        .route(
+            "/f/{flow}/update",
+            get(update::edit_page).post(update::edit_submit),
+        )
+        .route(
+            "/f/{flow}/update/confirm",
+            get(update::confirm_page).post(update::confirm_submit),
         )
         .route("/f/{flow}/authenticate", get(flow_pages::authenticate_page))
         .route("/f/{flow}/status", get(flow_pages::status))

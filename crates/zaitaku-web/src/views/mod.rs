@@ -6,6 +6,6 @@ mod format;
 mod pages;
 mod wording;
 
-pub use format::{consent_rows, date_ja, qualification_rows};
+pub use format::{agree_label, consent_rows, date_ja, qualification_rows};
 pub use pages::*;
-pub use wording::{Stage, Wording, explanation, failure_text};
+pub use wording::{Stage, StepView, Wording, explanation, failure_text};

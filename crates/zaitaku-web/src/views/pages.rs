@@ -89,6 +89,9 @@ pub struct SelectPage {
     pub institution_name: String,
     pub steps: Vec<StepView>,
     pub heading: String,
+    pub lead: String,
+    /// Shown above the form: flow B's "nothing changed".
+    pub notice: Option<String>,
     pub action: String,
     pub csrf: String,
     pub items: Vec<ItemChoice>,
@@ -105,7 +108,10 @@ pub struct ConfirmPage {
     pub institution_name: String,
     pub steps: Vec<StepView>,
     pub heading: String,
+    pub lead: String,
     pub rows: Vec<(String, String)>,
+    /// 「同意内容を登録する」 (flow A) or 「同意内容を更新する」 (flow B).
+    pub submit_label: String,
     pub action: String,
     pub csrf: String,
     pub fingerprint: String,
@@ -142,8 +148,18 @@ pub struct CompletePage {
     pub steps: Vec<StepView>,
     pub heading: String,
     pub done_message: String,
+    /// What the staff check before closing the tab.
+    pub staff_check: String,
     pub consent_rows: Vec<(String, String)>,
+    /// Empty after flow B: an update confirms no qualification.
     pub qualification_rows: Vec<(String, String)>,
+}
+
+/// A button on a result screen that starts another flow (a POST with CSRF).
+pub struct OfferForm {
+    pub action: String,
+    pub csrf: String,
+    pub label: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -155,6 +171,12 @@ pub struct FailedPage {
     pub title: String,
     pub body: String,
     pub guidance: Option<(String, String)>,
+    /// The consent as it now stands, where that explains the failure (a conflict).
+    pub consent_rows: Vec<(String, String)>,
+    /// What to do instead (register when nothing is registered, view again after a conflict).
+    pub offer: Option<OfferForm>,
+    /// What was left unchanged ("同意内容は登録されていません。" and the like).
+    pub nothing_written: String,
     pub restart_href: String,
 }
 

@@ -23,6 +23,8 @@ pub struct StepView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Access,
+    /// Flow B's first card authentication, to view the consent.
+    Inquiry,
     Select,
     Confirm,
     Authenticate,
@@ -94,6 +96,59 @@ impl Wording {
         ];
         let current = labels.iter().position(|(_, s)| *s == stage).unwrap_or(0);
         numbered(labels.into_iter().map(|(label, _)| label), current)
+    }
+
+    /// Flow B's steps, as the manual's B pages name them.
+    pub fn update_steps(self, stage: Stage) -> Vec<StepView> {
+        let t = Text;
+        let labels = [
+            (t.get("step-access"), &[Stage::Access][..]),
+            (t.get("step-auth"), &[Stage::Inquiry]),
+            (
+                self.pick("step-update-select-clinic", "step-update-select-pharmacy"),
+                &[Stage::Select, Stage::Confirm],
+            ),
+            (t.get("step-auth"), &[Stage::Authenticate]),
+            (
+                self.pick(
+                    "step-update-complete-clinic",
+                    "step-update-complete-pharmacy",
+                ),
+                &[Stage::Complete],
+            ),
+        ];
+        let current = labels
+            .iter()
+            .position(|(_, stages)| stages.contains(&stage))
+            .unwrap_or(0);
+        numbered(labels.into_iter().map(|(label, _)| label), current)
+    }
+
+    pub fn update_select_lead(self) -> String {
+        self.pick("update-select-lead-clinic", "update-select-lead-pharmacy")
+    }
+
+    pub fn update_confirm_heading(self) -> String {
+        self.pick(
+            "update-confirm-title-clinic",
+            "update-confirm-title-pharmacy",
+        )
+    }
+
+    pub fn updated_heading(self) -> String {
+        self.pick(
+            "step-update-complete-clinic",
+            "step-update-complete-pharmacy",
+        )
+    }
+
+    pub fn updated_message(self) -> String {
+        self.pick("updated-done-clinic", "updated-done-pharmacy")
+    }
+
+    /// The clinic page's text, or the pharmacy/nursing page's.
+    fn pick(self, clinic: &str, pharmacy: &str) -> String {
+        Text.get(if self.clinic { clinic } else { pharmacy })
     }
 
     pub fn revoke_heading(self) -> String {
@@ -231,6 +286,16 @@ pub fn failure_text(reason: FailureReason) -> (String, String, Option<(String, S
         FailureReason::NothingRegistered => (
             t.get("failure-nothing-registered-title"),
             t.get("failure-nothing-registered-body"),
+            None,
+        ),
+        FailureReason::DifferentPerson => (
+            t.get("failure-different-person-title"),
+            t.get("failure-different-person-body"),
+            None,
+        ),
+        FailureReason::UpdateConflict => (
+            t.get("failure-update-conflict-title"),
+            t.get("failure-update-conflict-body"),
             None,
         ),
     }

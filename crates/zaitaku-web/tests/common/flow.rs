@@ -113,3 +113,88 @@ pub async fn revoke_until_authentication(
     let (auth, nonce) = challenge(client, &walk).await;
     (walk, auth, nonce)
 }
+
+/// Flow A from start to its accepted card: `card` registers `answers`.
+pub async fn register(
+    client: &mut Client,
+    kit: &Kit,
+    institution: &Institution,
+    card: &std::path::Path,
+    answers: &[(&str, &str)],
+) {
+    let (_, auth, nonce) = until_authentication(client, kit, institution, answers).await;
+    let token = super::sign(card, &kit.origin, &nonce).await;
+    let accepted = client.fresh().post_json(&auth, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+}
+
+/// Flow B's start: 「同意照会・更新」 goes straight to the card that views.
+/// Returns the flow and its challenge.
+pub async fn start_inquiry(
+    client: &mut Client,
+    kit: &Kit,
+    institution: &Institution,
+) -> (Walk, String, String) {
+    let url = kit.url(institution);
+    let page = client.get(&url).await;
+    let csrf = page.input("csrf");
+    let started = client
+        .post_form(&format!("{url}/inquiry"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let flow = started
+        .location()
+        .trim_end_matches("/authenticate")
+        .to_owned();
+    let walk = Walk { flow, csrf };
+    let (auth, nonce) = challenge(client, &walk).await;
+    (walk, auth, nonce)
+}
+
+/// Flow B up to the edit screen: `card` views its consent. Returns the flow and
+/// the edit screen.
+pub async fn view(
+    client: &mut Client,
+    kit: &Kit,
+    institution: &Institution,
+    card: &std::path::Path,
+) -> (Walk, Response) {
+    let (walk, auth, nonce) = start_inquiry(client, kit, institution).await;
+    let token = super::sign(card, &kit.origin, &nonce).await;
+    let accepted = client.fresh().post_json(&auth, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let status = client.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["next"], format!("{}/update", walk.flow));
+    let edit = client.get(&format!("{}/update", walk.flow)).await;
+    assert_eq!(edit.status, 200, "{}", edit.body);
+    (walk, edit)
+}
+
+/// 「更新内容を確認する」 with `answers`.
+pub async fn revise(client: &mut Client, walk: &Walk, answers: &[(&str, &str)]) -> Response {
+    let mut pairs = vec![("csrf", walk.csrf.as_str())];
+    pairs.extend_from_slice(answers);
+    client
+        .post_form(&format!("{}/update", walk.flow), &pairs)
+        .await
+}
+
+/// 「同意内容を更新する」 on flow B's confirmation screen; returns the new challenge.
+pub async fn confirm_update(client: &mut Client, walk: &Walk) -> (String, String) {
+    let page = client.get(&format!("{}/update/confirm", walk.flow)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let fingerprint = page.input("choices");
+    let confirmed = client
+        .post_form(
+            &format!("{}/update/confirm", walk.flow),
+            &[("csrf", &walk.csrf), ("choices", &fingerprint)],
+        )
+        .await;
+    assert_eq!(
+        confirmed.location(),
+        format!("{}/authenticate", walk.flow),
+        "{}",
+        confirmed.body
+    );
+    challenge(client, walk).await
+}
