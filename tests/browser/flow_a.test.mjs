@@ -1,7 +1,8 @@
 // Flow A in a real browser: headless Debian Chromium, driven by playwright-core,
 // clicking through the `zaitaku demo` by visible labels on a phone-sized screen;
 // and, from the same first screen, the institution URL's 2D code (decoded from a
-// screenshot and opened on a second "phone") and the FAQ behind the footer link.
+// screenshot and opened on a second "phone"), the FAQ behind the footer link,
+// and flow C from the menu.
 //
 // Run from the repository root (after `cargo build -p zaitaku`):
 //   (cd tests/browser && npm ci && npm test)
@@ -539,14 +540,30 @@ test('(e) the FAQ, from the footer of the first screen', () =>
     await shot(page, 'e-01-faq');
   }));
 
-test('(f) revoke all consent at the e-prescription clinic registered in (a)', () =>
+// The menu at the top of the screen: tap 「メニュー」 (a <details> summary, so no
+// script is needed), and the list of entries opens under the header.
+function menuButton(page) {
+  return page.getByRole('banner').getByText('メニュー', { exact: true });
+}
+
+function menuList(page) {
+  return page.getByRole('navigation', { name: 'メニュー', exact: true });
+}
+
+async function openMenu(page) {
+  await menuButton(page).tap();
+  await menuList(page).waitFor();
+}
+
+test('(f) revoke all consent at the e-prescription clinic registered in (a), from the menu', () =>
   onDevices([['f', PHONE]], async ([page]) => {
     await openInstitution(page, CLINIC);
-    await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await openMenu(page);
+    await menuList(page).getByRole('button', { name: 'すべての同意を取消す', exact: true }).tap();
     await expectH1(page, '登録内容の取消し確認');
     await page.getByText('連携した処方箋の発行形態の情報は取り下げられます').waitFor();
     await shot(page, 'f-01-revoke-confirm');
-    await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await page.getByRole('main').getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
     await expectAuthPage(page);
     await page.getByRole('link', { name: '読み取り開始', exact: true }).click();
     await expectReader(page, CLINIC);

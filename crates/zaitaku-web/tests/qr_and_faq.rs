@@ -203,9 +203,14 @@ async fn the_2d_code_decodes_to_the_institution_url() {
             page.body
                 .contains(&format!(r#"href="{url}">同意登録の準備に戻る</a>"#))
         );
+        // The page's menu uses the session the first screen started; no new one.
         assert!(
             page.header("set-cookie").is_none(),
-            "no session for the 2D code page"
+            "the 2D code page keeps the browser's session"
+        );
+        assert!(
+            page.body
+                .contains("<summary class=\"menu__button\">メニュー</summary>")
         );
 
         let image = browser.get(&format!("{url}/qr.svg")).await;

@@ -12,6 +12,14 @@ operation-id = 問い合わせ番号
 link-restart = 最初からやり直す
 link-current-step = 現在の画面へ進む
 
+## The menu at the top of every patient screen (the manual's メニュー一覧, word for word)
+menu-button = メニュー
+menu-label = メニュー
+menu-registration = 同意登録
+menu-inquiry = 同意照会・更新
+menu-revoke-all = すべての同意を取消す
+menu-faq = よくあるご質問
+
 ## Steps (the manual's step names)
 step-access = 本サービスへアクセス
 step-select-clinic = 同意内容、処方箋の発行形態の選択
@@ -267,5 +275,3 @@ revoked-item = 同意しない（取消し済み）
 revoked-form = 取り下げ済み
 failure-nothing-registered-title = 登録されている同意はありません
 failure-nothing-registered-body = この医療機関等に、このマイナンバーカードで登録された同意はありません。取り消すものがないため、何も変更していません。
-prepare-revoke-title = 登録済みの同意を取り消すとき
-prepare-revoke-body = この医療機関等に登録した同意を、すべて取り消すことができます。

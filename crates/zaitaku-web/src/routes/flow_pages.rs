@@ -7,7 +7,7 @@ use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    AuthenticatePage, CompletePage, FailedPage, RetryForm, RevokedPage, Stage, Wording,
+    AuthenticatePage, CompletePage, FailedPage, Menu, RetryForm, RevokedPage, Stage, Wording,
     consent_rows, failure_text, qualification_rows,
 };
 use axum::Extension;
@@ -115,6 +115,7 @@ pub async fn authenticate_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(&institution, &session),
         steps,
         timed_out,
         reader_href,
@@ -179,6 +180,7 @@ pub async fn complete_page(
                 t: Text,
                 demo,
                 institution_name: institution.name.clone(),
+                menu: Menu::new(&institution, &session),
                 title,
                 body,
                 guidance,
@@ -210,6 +212,7 @@ pub async fn complete_page(
                 t: Text,
                 demo,
                 institution_name: institution.name.clone(),
+                menu: Menu::new(&institution, &session),
                 steps: wording.revoke_steps(Stage::Complete),
                 heading: wording.revoked_heading(),
                 rows,
@@ -242,6 +245,7 @@ pub async fn complete_page(
                 t: Text,
                 demo,
                 institution_name: institution.name.clone(),
+                menu: Menu::new(&institution, &session),
                 steps: wording.steps(Stage::Complete),
                 heading: wording.complete_heading(),
                 done_message: wording.complete_message(),

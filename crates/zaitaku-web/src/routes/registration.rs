@@ -6,7 +6,7 @@ use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    ConfirmPage, FormOption, ItemChoice, PrescriptionChoice, SelectPage, Stage, Wording,
+    ConfirmPage, FormOption, ItemChoice, Menu, PrescriptionChoice, SelectPage, Stage, Wording,
     consent_rows, explanation,
 };
 use axum::Extension;
@@ -154,6 +154,7 @@ fn select_view(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(institution, session),
         steps: wording.steps(Stage::Select),
         heading: wording.select_heading(),
         action: format!("/f/{flow_id}/select"),
@@ -179,6 +180,7 @@ pub async fn confirm_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(&institution, &session),
         steps: wording.steps(Stage::Confirm),
         heading: wording.confirm_heading(),
         rows: consent_rows(choices),
