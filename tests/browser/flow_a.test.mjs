@@ -535,7 +535,7 @@ test('(e) the FAQ, from the footer of the first screen', () =>
     // The contents list leads to an answer.
     await page.getByRole('navigation', { name: '目次' }).getByRole('link', { name: '同意を取り消すには、どうすればよいですか？' }).click();
     assert.equal(new URL(page.url()).hash, '#faq-revoke');
-    await page.getByText('すべての同意を取消す', { exact: false }).first().waitFor();
+    await page.locator('#faq-revoke').getByText('メニューボタンをタップし、「すべての同意を取消す」', { exact: false }).waitFor();
     await page.getByText('デモ用カードリーダー', { exact: false }).first().waitFor(); // the demo's own answer
     await shot(page, 'e-01-faq');
   }));
