@@ -2,7 +2,7 @@
 // clicking through the `zaitaku demo` by visible labels on a phone-sized screen;
 // and, from the same first screen, the institution URL's 2D code (decoded from a
 // screenshot and opened on a second "phone"), the FAQ behind the footer link,
-// and flow C from the menu.
+// flow C from the menu, and the menu itself on a phone with JavaScript off.
 //
 // Run from the repository root (after `cargo build -p zaitaku`):
 //   (cd tests/browser && npm ci && npm test)
@@ -578,6 +578,52 @@ test('(f) revoke all consent at the e-prescription clinic registered in (a), fro
       処方箋の発行形態: '取り下げ済み',
     });
     await shot(page, 'f-02-revoked');
+  }));
+
+test('(g) the menu on a phone with JavaScript off: tap 「メニュー」, four entries, flow C starts', () =>
+  onDevices([['g', { ...PHONE, javaScriptEnabled: false }]], async ([page]) => {
+    await openInstitution(page, PHARMACY);
+    assert.equal(await menuButton(page).isVisible(), true, 'the menu button is in the header');
+    assert.equal(await menuList(page).isVisible(), false, 'the list is closed at first');
+    await shot(page, 'g-01-menu-closed');
+
+    await openMenu(page);
+    const items = (await menuList(page).getByRole('listitem').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(items, ['同意登録', '同意照会・更新', 'すべての同意を取消す', 'よくあるご質問']);
+    for (const name of ['同意登録', '同意照会・更新', 'すべての同意を取消す']) {
+      assert.equal(await menuList(page).getByRole('button', { name, exact: true }).isVisible(), true, name);
+    }
+    const faq = menuList(page).getByRole('link', { name: 'よくあるご質問', exact: true });
+    assert.equal(await faq.getAttribute('href'), '/faq');
+    // Buttons and link alike: full-width rows inside the screen, at least 44 px
+    // tall, the label at the left.
+    const viewport = page.viewportSize();
+    const entries = [
+      ...['同意登録', '同意照会・更新', 'すべての同意を取消す'].map((name) => menuList(page).getByRole('button', { name, exact: true })),
+      faq,
+    ];
+    for (const entry of entries) {
+      const name = (await entry.textContent()).trim();
+      const box = await entry.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= viewport.width, `${name} fits the screen`);
+      assert.ok(box.width > viewport.width * 0.9, `${name} is a full-width row (${box.width}px)`);
+      assert.ok(box.height >= 44, `${name} is ${box.height}px tall`);
+      const style = await entry.evaluate((el) => {
+        const s = getComputedStyle(el);
+        return { border: s.borderTopWidth, align: s.textAlign, justify: s.justifyContent, weight: s.fontWeight, size: s.fontSize };
+      });
+      assert.equal(style.border, '0px', `${name} has no border`);
+      assert.ok(['start', 'left'].includes(style.align) && ['normal', 'flex-start', 'start'].includes(style.justify), `${name} is left aligned: ${JSON.stringify(style)}`);
+      assert.equal(style.weight, '700', `${name} is bold like the others`);
+      assert.equal(style.size, '16px', `${name} has the page's font size`);
+    }
+    await shot(page, 'g-02-menu-open');
+
+    await menuList(page).getByRole('button', { name: 'すべての同意を取消す', exact: true }).tap();
+    await expectH1(page, '同意内容の取消し確認');
+    assert.equal(await page.getByText(PHARMACY, { exact: true }).first().isVisible(), true);
+    assert.equal(await menuList(page).isVisible(), false, 'the next screen starts with the menu closed');
+    await shot(page, 'g-03-revoke-confirm');
   }));
 
 // { key: obj[key] } when present: for rows whose value depends on today's date.
