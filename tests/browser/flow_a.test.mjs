@@ -1,7 +1,8 @@
 // Flow A in a real browser: headless Debian Chromium, driven by playwright-core,
 // clicking through the `zaitaku demo` by visible labels on a phone-sized screen;
 // and, from the same first screen, the institution URL's 2D code (decoded from a
-// screenshot and opened on a second "phone") and the FAQ behind the footer link.
+// screenshot and opened on a second "phone"), the FAQ behind the footer link,
+// flow C from the menu, and the menu itself on a phone with JavaScript off.
 //
 // Run from the repository root (after `cargo build -p zaitaku`):
 //   (cd tests/browser && npm ci && npm test)
@@ -534,19 +535,35 @@ test('(e) the FAQ, from the footer of the first screen', () =>
     // The contents list leads to an answer.
     await page.getByRole('navigation', { name: '目次' }).getByRole('link', { name: '同意を取り消すには、どうすればよいですか？' }).click();
     assert.equal(new URL(page.url()).hash, '#faq-revoke');
-    await page.getByText('すべての同意を取消す', { exact: false }).first().waitFor();
+    await page.locator('#faq-revoke').getByText('メニューボタンをタップし、「すべての同意を取消す」', { exact: false }).waitFor();
     await page.getByText('デモ用カードリーダー', { exact: false }).first().waitFor(); // the demo's own answer
     await shot(page, 'e-01-faq');
   }));
 
-test('(f) revoke all consent at the e-prescription clinic registered in (a)', () =>
+// The menu at the top of the screen: tap 「メニュー」 (a <details> summary, so no
+// script is needed), and the list of entries opens under the header.
+function menuButton(page) {
+  return page.getByRole('banner').getByText('メニュー', { exact: true });
+}
+
+function menuList(page) {
+  return page.getByRole('navigation', { name: 'メニュー', exact: true });
+}
+
+async function openMenu(page) {
+  await menuButton(page).tap();
+  await menuList(page).waitFor();
+}
+
+test('(f) revoke all consent at the e-prescription clinic registered in (a), from the menu', () =>
   onDevices([['f', PHONE]], async ([page]) => {
     await openInstitution(page, CLINIC);
-    await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await openMenu(page);
+    await menuList(page).getByRole('button', { name: 'すべての同意を取消す', exact: true }).tap();
     await expectH1(page, '登録内容の取消し確認');
     await page.getByText('連携した処方箋の発行形態の情報は取り下げられます').waitFor();
     await shot(page, 'f-01-revoke-confirm');
-    await page.getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await page.getByRole('main').getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
     await expectAuthPage(page);
     await page.getByRole('link', { name: '読み取り開始', exact: true }).click();
     await expectReader(page, CLINIC);
@@ -561,6 +578,52 @@ test('(f) revoke all consent at the e-prescription clinic registered in (a)', ()
       処方箋の発行形態: '取り下げ済み',
     });
     await shot(page, 'f-02-revoked');
+  }));
+
+test('(g) the menu on a phone with JavaScript off: tap 「メニュー」, four entries, flow C starts', () =>
+  onDevices([['g', { ...PHONE, javaScriptEnabled: false }]], async ([page]) => {
+    await openInstitution(page, PHARMACY);
+    assert.equal(await menuButton(page).isVisible(), true, 'the menu button is in the header');
+    assert.equal(await menuList(page).isVisible(), false, 'the list is closed at first');
+    await shot(page, 'g-01-menu-closed');
+
+    await openMenu(page);
+    const items = (await menuList(page).getByRole('listitem').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(items, ['同意登録', '同意照会・更新', 'すべての同意を取消す', 'よくあるご質問']);
+    for (const name of ['同意登録', '同意照会・更新', 'すべての同意を取消す']) {
+      assert.equal(await menuList(page).getByRole('button', { name, exact: true }).isVisible(), true, name);
+    }
+    const faq = menuList(page).getByRole('link', { name: 'よくあるご質問', exact: true });
+    assert.equal(await faq.getAttribute('href'), '/faq');
+    // Buttons and link alike: full-width rows inside the screen, at least 44 px
+    // tall, the label at the left.
+    const viewport = page.viewportSize();
+    const entries = [
+      ...['同意登録', '同意照会・更新', 'すべての同意を取消す'].map((name) => menuList(page).getByRole('button', { name, exact: true })),
+      faq,
+    ];
+    for (const entry of entries) {
+      const name = (await entry.textContent()).trim();
+      const box = await entry.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= viewport.width, `${name} fits the screen`);
+      assert.ok(box.width > viewport.width * 0.9, `${name} is a full-width row (${box.width}px)`);
+      assert.ok(box.height >= 44, `${name} is ${box.height}px tall`);
+      const style = await entry.evaluate((el) => {
+        const s = getComputedStyle(el);
+        return { border: s.borderTopWidth, align: s.textAlign, justify: s.justifyContent, weight: s.fontWeight, size: s.fontSize };
+      });
+      assert.equal(style.border, '0px', `${name} has no border`);
+      assert.ok(['start', 'left'].includes(style.align) && ['normal', 'flex-start', 'start'].includes(style.justify), `${name} is left aligned: ${JSON.stringify(style)}`);
+      assert.equal(style.weight, '700', `${name} is bold like the others`);
+      assert.equal(style.size, '16px', `${name} has the page's font size`);
+    }
+    await shot(page, 'g-02-menu-open');
+
+    await menuList(page).getByRole('button', { name: 'すべての同意を取消す', exact: true }).tap();
+    await expectH1(page, '同意内容の取消し確認');
+    assert.equal(await page.getByText(PHARMACY, { exact: true }).first().isVisible(), true);
+    assert.equal(await menuList(page).isVisible(), false, 'the next screen starts with the menu closed');
+    await shot(page, 'g-03-revoke-confirm');
   }));
 
 // { key: obj[key] } when present: for rows whose value depends on today's date.

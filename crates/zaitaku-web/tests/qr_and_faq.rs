@@ -203,9 +203,14 @@ async fn the_2d_code_decodes_to_the_institution_url() {
             page.body
                 .contains(&format!(r#"href="{url}">同意登録の準備に戻る</a>"#))
         );
+        // The page's menu uses the session the first screen started; no new one.
         assert!(
             page.header("set-cookie").is_none(),
-            "no session for the 2D code page"
+            "the 2D code page keeps the browser's session"
+        );
+        assert!(
+            page.body
+                .contains("<summary class=\"menu__button\">メニュー</summary>")
         );
 
         let image = browser.get(&format!("{url}/qr.svg")).await;
@@ -261,6 +266,7 @@ async fn the_faq_answers_the_questions_and_every_page_links_to_it() {
     );
     for question in [
         "利用するには、何が必要ですか？",
+        "画面上部の「メニュー」からは、何ができますか？",
         "暗証番号は、どの番号ですか？",
         "暗証番号を間違えると、どうなりますか？ ロックされたときは？",
         "同意する項目ごとに、どんな情報が提供されますか？",
@@ -294,6 +300,10 @@ async fn the_faq_answers_the_questions_and_every_page_links_to_it() {
         "手術情報",
         "「同意の有効期限」まで有効です",
         "すべての同意を取消す",
+        "画面上部のメニューボタンをタップし、「すべての同意を取消す」",
+        "「同意照会・更新」",
+        "「更新内容を確認する」",
+        "「同意内容を更新する」",
         "資格確認書",
         "5回目の誕生日",
         "NFC",
@@ -302,6 +312,10 @@ async fn the_faq_answers_the_questions_and_every_page_links_to_it() {
     ] {
         assert!(faq.body.contains(answer), "the answer mentions {answer}");
     }
+    assert!(
+        !faq.body.contains("「同意照会・更新」は準備中"),
+        "the menu's 同意照会・更新 is no longer announced as coming"
+    );
     // The demo's stand-in reader is explained only in the demo.
     assert!(!faq.body.contains("デモ用カードリーダー"));
     assert!(faq.header("set-cookie").is_none(), "no session for the FAQ");

@@ -7,8 +7,8 @@ use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    AuthenticatePage, CompletePage, FailedPage, OfferForm, RetryForm, RevokedPage, Stage, Wording,
-    consent_rows, failure_text, qualification_rows,
+    AuthenticatePage, CompletePage, FailedPage, Menu, OfferForm, RetryForm, RevokedPage, Stage,
+    Wording, consent_rows, failure_text, qualification_rows,
 };
 use axum::Extension;
 use axum::Json;
@@ -116,6 +116,7 @@ pub async fn authenticate_page(
                 t: Text,
                 demo: state.demo.is_some(),
                 institution_name: institution.name.clone(),
+                menu: Menu::new(&institution, &session),
                 steps,
                 timed_out: Some(RetryForm {
                     action: format!("/f/{}/{page}", flow.id),
@@ -140,6 +141,7 @@ pub async fn authenticate_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(&institution, &session),
         steps,
         timed_out: None,
         reader_href,
@@ -219,6 +221,7 @@ pub async fn complete_page(
                 t: Text,
                 demo: state.demo.is_some(),
                 institution_name: institution.name.clone(),
+                menu: Menu::new(&institution, &session),
                 steps: wording.revoke_steps(Stage::Complete),
                 heading: wording.revoked_heading(),
                 rows,
@@ -240,6 +243,7 @@ pub async fn complete_page(
                     t: Text,
                     demo: state.demo.is_some(),
                     institution_name: institution.name.clone(),
+                    menu: Menu::new(&institution, &session),
                     steps: wording.update_steps(Stage::Complete),
                     heading: wording.updated_heading(),
                     done_message: wording.updated_message(),
@@ -258,6 +262,7 @@ pub async fn complete_page(
                     t: Text,
                     demo: state.demo.is_some(),
                     institution_name: institution.name.clone(),
+                    menu: Menu::new(&institution, &session),
                     steps: wording.steps(Stage::Complete),
                     heading: wording.complete_heading(),
                     done_message: wording.complete_message(),
@@ -325,6 +330,7 @@ async fn failed_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(institution, session),
         title,
         body,
         guidance,

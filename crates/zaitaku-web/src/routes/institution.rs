@@ -5,7 +5,7 @@ use crate::i18n::Text;
 use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
-use crate::views::{PreparePage, Stage, Wording};
+use crate::views::{Menu, PreparePage, Stage, Wording};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::{Redirect, Response};
@@ -29,15 +29,16 @@ pub async fn prepare(
     Path(token): Path<String>,
 ) -> Result<PreparePage, PageError> {
     let institution = institution_by_token(&state, &token).await?;
+    let menu = Menu::new(&institution, &session);
     let token = institution.url_token.as_str();
     Ok(PreparePage {
         t: Text,
         demo: state.demo.is_some(),
         steps: Wording::of(&institution).steps(Stage::Access),
         action: format!("/i/{token}/registration"),
-        revoke_action: format!("/i/{token}/revocation"),
         qr_href: format!("/i/{token}/qr"),
         institution_name: institution.name,
+        menu,
         csrf: session.csrf_token,
     })
 }
@@ -48,7 +49,8 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// 「同意登録をする」: a new flow A for this browser session.
+/// 「同意登録をする」 (and the menu's 「同意登録」): a new flow A for this browser
+/// session.
 pub async fn start_registration(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -67,7 +69,7 @@ pub async fn start_registration(
     Ok(Redirect::to(&format!("/f/{}/select", flow.id)))
 }
 
-/// 「同意照会・更新」: a new flow B, straight to the card that shows the consent.
+/// The menu's 「同意照会・更新」: a new flow B, straight to the card that shows the consent.
 pub async fn start_inquiry(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -89,7 +91,7 @@ pub async fn start_inquiry(
         .await
 }
 
-/// 「すべての同意を取消す」: a new flow C for this browser session.
+/// The menu's 「すべての同意を取消す」: a new flow C for this browser session.
 pub async fn start_revocation(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,

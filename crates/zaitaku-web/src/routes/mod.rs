@@ -1,5 +1,6 @@
-//! The routers, one module per area. Pages that carry flow state get a session;
-//! the authenticator API, static assets, the 2D code and the FAQ do not.
+//! The routers, one module per area. Pages that carry flow state or the menu get
+//! a session; the authenticator API, static assets, the 2D code image and the FAQ
+//! do not.
 
 mod assets;
 mod auth_api;
@@ -35,6 +36,7 @@ pub fn all(state: AppState) -> Router {
             "/i/{token}/revocation",
             axum::routing::post(institution::start_revocation),
         )
+        .route("/i/{token}/qr", get(qr::page))
         .route("/f/{flow}", get(flow_pages::resume))
         .route(
             "/f/{flow}/revoke",
@@ -81,7 +83,6 @@ pub fn all(state: AppState) -> Router {
     let open = Router::new()
         .route("/", get(demo::index))
         .route("/faq", get(faq::page))
-        .route("/i/{token}/qr", get(qr::page))
         .route("/i/{token}/qr.svg", get(qr::image))
         .route("/assets/style.css", get(assets::style))
         .route("/assets/auth.js", get(assets::auth_script))

@@ -1,11 +1,14 @@
 //! The institution URL as a 2D code: the staff show it, and the patient opens the
-//! same service on their own phone. No session: nothing here is per browser.
+//! same service on their own phone. The page carries the menu, so it has the
+//! browser's session (for the menu's CSRF token); the image needs none.
 
 use super::institution::institution_by_token;
 use crate::error::PageError;
 use crate::i18n::Text;
+use crate::session::Session;
 use crate::state::AppState;
-use crate::views::QrPage;
+use crate::views::{Menu, QrPage};
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -29,11 +32,14 @@ fn institution_url(state: &AppState, institution: &Institution) -> String {
 
 pub async fn page(
     State(state): State<AppState>,
+    Extension(session): Extension<Session>,
     Path(token): Path<String>,
 ) -> Result<QrPage, PageError> {
     let institution = institution_by_token(&state, &token).await?;
+    let menu = Menu::new(&institution, &session);
     let token = institution.url_token.as_str();
     Ok(QrPage {
+        menu,
         t: Text,
         demo: state.demo.is_some(),
         url: institution_url(&state, &institution),

@@ -6,8 +6,8 @@ use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    ConfirmPage, FormOption, ItemChoice, PrescriptionChoice, SelectPage, Stage, StepView, Wording,
-    consent_rows, explanation,
+    ConfirmPage, FormOption, ItemChoice, Menu, PrescriptionChoice, SelectPage, Stage, StepView,
+    Wording, consent_rows, explanation,
 };
 use axum::Extension;
 use axum::extract::{Form, Path, State};
@@ -203,6 +203,7 @@ pub fn select_view(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(institution, session),
         steps: screen.steps,
         heading: screen.heading,
         lead: screen.lead,
@@ -230,6 +231,7 @@ pub async fn confirm_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(&institution, &session),
         steps: wording.steps(Stage::Confirm),
         heading: wording.confirm_heading(),
         lead: Text.get("confirm-lead"),

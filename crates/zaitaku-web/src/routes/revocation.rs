@@ -5,7 +5,7 @@ use crate::error::PageError;
 use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
-use crate::views::{RevokeConfirmPage, Stage, Wording};
+use crate::views::{Menu, RevokeConfirmPage, Stage, Wording};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,7 @@ pub async fn revoke_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(&institution, &session),
         steps: wording.revoke_steps(Stage::Confirm),
         heading: wording.revoke_heading(),
         withdraws_form: wording.withdraws_prescription_form(),

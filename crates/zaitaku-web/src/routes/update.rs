@@ -7,7 +7,7 @@ use crate::error::PageError;
 use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
-use crate::views::{ConfirmPage, Stage, Wording, agree_label};
+use crate::views::{ConfirmPage, Menu, Stage, Wording, agree_label};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -105,6 +105,7 @@ pub async fn confirm_page(
         t: Text,
         demo: state.demo.is_some(),
         institution_name: institution.name.clone(),
+        menu: Menu::new(&institution, &session),
         steps: wording.update_steps(Stage::Confirm),
         heading: wording.update_confirm_heading(),
         lead: Text.get("update-confirm-lead"),

@@ -3,9 +3,11 @@
 //! in `wording`, from the manual's own pages for each.
 
 mod format;
+mod menu;
 mod pages;
 mod wording;
 
 pub use format::{agree_label, consent_rows, date_ja, qualification_rows};
+pub use menu::Menu;
 pub use pages::*;
 pub use wording::{Stage, StepView, Wording, explanation, failure_text};

@@ -1,5 +1,6 @@
 //! The template structs, one per screen.
 
+use super::menu::Menu;
 use super::wording::StepView;
 use crate::i18n::Text;
 use askama::Template;
@@ -23,10 +24,9 @@ pub struct PreparePage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub action: String,
-    /// Where 「すべての同意を取消す」 posts: the start of flow C.
-    pub revoke_action: String,
     pub csrf: String,
     /// The institution's 2D-code page, for the patient's own phone.
     pub qr_href: String,
@@ -39,6 +39,7 @@ pub struct QrPage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     /// What the code says: `{origin}/i/{token}`.
     pub url: String,
     pub image_src: String,
@@ -87,6 +88,7 @@ pub struct SelectPage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub heading: String,
     pub lead: String,
@@ -106,6 +108,7 @@ pub struct ConfirmPage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub heading: String,
     pub lead: String,
@@ -131,6 +134,7 @@ pub struct AuthenticatePage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub timed_out: Option<RetryForm>,
     pub reader_href: String,
@@ -145,6 +149,7 @@ pub struct CompletePage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub heading: String,
     pub done_message: String,
@@ -168,6 +173,7 @@ pub struct FailedPage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub title: String,
     pub body: String,
     pub guidance: Option<(String, String)>,
@@ -241,6 +247,7 @@ pub struct RevokeConfirmPage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub heading: String,
     pub withdraws_form: bool,
@@ -255,6 +262,7 @@ pub struct RevokedPage {
     pub t: Text,
     pub demo: bool,
     pub institution_name: String,
+    pub menu: Menu,
     pub steps: Vec<StepView>,
     pub heading: String,
     pub rows: Vec<(String, String)>,

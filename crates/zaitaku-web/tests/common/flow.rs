@@ -73,8 +73,8 @@ pub async fn until_authentication(
     (walk, auth, nonce)
 }
 
-/// Flow C's start: 「すべての同意を取消す」 on the institution page. Returns the
-/// flow and its confirmation page.
+/// Flow C's start: the menu's 「すべての同意を取消す」 on the institution page.
+/// Returns the flow and its confirmation page.
 pub async fn start_revocation(
     client: &mut Client,
     kit: &Kit,
@@ -82,7 +82,12 @@ pub async fn start_revocation(
 ) -> (Walk, Response) {
     let url = kit.url(institution);
     let page = client.get(&url).await;
-    assert!(page.body.contains("すべての同意を取消す"));
+    assert!(
+        page.body.contains(&format!(
+            r#"<form class="menu__form" method="post" action="{url}/revocation">"#
+        )),
+        "the menu starts flow C"
+    );
     let csrf = page.input("csrf");
     let started = client
         .post_form(&format!("{url}/revocation"), &[("csrf", &csrf)])

@@ -1,0 +1,34 @@
+//! The menu at the top of every patient screen (the manual: 「職員は画面上部にある
+//! メニューボタンをタップしてください。」). Its entries that start a flow are forms
+//! posting this session's CSRF token to the institution's own URL, so the menu
+//! works without JavaScript; 「よくあるご質問」 is a plain link.
+
+use crate::session::Session;
+use zaitaku_domain::Institution;
+
+/// What `_menu.html` shows: where each entry goes, for one institution.
+#[derive(Debug, Clone)]
+pub struct Menu {
+    /// 「同意登録」: starts flow A.
+    pub registration_action: String,
+    /// 「同意照会・更新」: starts flow B.
+    pub inquiry_action: String,
+    /// 「すべての同意を取消す」: starts flow C.
+    pub revocation_action: String,
+    /// 「よくあるご質問」.
+    pub faq_href: &'static str,
+    pub csrf: String,
+}
+
+impl Menu {
+    pub fn new(institution: &Institution, session: &Session) -> Menu {
+        let base = format!("/i/{}", institution.url_token.as_str());
+        Menu {
+            registration_action: format!("{base}/registration"),
+            inquiry_action: format!("{base}/inquiry"),
+            revocation_action: format!("{base}/revocation"),
+            faq_href: "/faq",
+            csrf: session.csrf_token.clone(),
+        }
+    }
+}
