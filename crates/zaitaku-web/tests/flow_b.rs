@@ -328,7 +328,9 @@ async fn nothing_registered_says_so_and_offers_registration() {
 async fn a_timed_out_view_is_retried_with_a_fresh_challenge() {
     let options = common::Options {
         lifetimes: zaitaku_web::Lifetimes {
-            challenge: time::Duration::seconds(1),
+            // Stored to the second, so a challenge lives 2–3 s: long enough to
+            // sign the renewed one even on a loaded machine.
+            challenge: time::Duration::seconds(3),
             ..zaitaku_web::Lifetimes::default()
         },
         ..common::Options::default()
@@ -338,7 +340,7 @@ async fn a_timed_out_view_is_retried_with_a_fresh_challenge() {
     let mut browser = kit.client();
     flow::register(&mut browser, &kit, &kit.clinic, &card.path, ALL_AGREE).await;
     let (walk, old_auth, _) = flow::start_inquiry(&mut browser, &kit, &kit.clinic).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let page = browser.get(&format!("{}/authenticate", walk.flow)).await;
     assert!(page.body.contains("時間切れです"));
     let retry_action = format!("{}/inquiry", walk.flow);

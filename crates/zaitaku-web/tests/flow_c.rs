@@ -161,7 +161,9 @@ async fn a_card_without_an_insurance_link_cannot_revoke() {
 async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
     let options = common::Options {
         lifetimes: zaitaku_web::Lifetimes {
-            challenge: time::Duration::seconds(1),
+            // Stored to the second, so a challenge lives 2–3 s: long enough to
+            // sign the renewed one even on a loaded machine.
+            challenge: time::Duration::seconds(3),
             ..zaitaku_web::Lifetimes::default()
         },
         ..common::Options::default()
@@ -176,7 +178,7 @@ async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
 
     let (walk, old_auth, _) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let page = browser.get(&format!("{}/authenticate", walk.flow)).await;
     assert!(page.body.contains("時間切れです"));
     assert!(

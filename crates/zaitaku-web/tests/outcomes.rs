@@ -162,7 +162,9 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
 async fn a_challenge_times_out_and_can_be_renewed_with_the_choices_kept() {
     let options = Options {
         lifetimes: Lifetimes {
-            challenge: time::Duration::seconds(1),
+            // Stored to the second, so a challenge lives 2–3 s: long enough to
+            // sign the renewed one even on a loaded machine.
+            challenge: time::Duration::seconds(3),
             ..Lifetimes::default()
         },
         ..Options::default()
@@ -172,7 +174,7 @@ async fn a_challenge_times_out_and_can_be_renewed_with_the_choices_kept() {
     let mut browser = kit.client();
     let (walk, auth, nonce) =
         flow::until_authentication(&mut browser, &kit, &kit.clinic, ALL_AGREE).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
 
     assert_eq!(
         browser.get(&format!("{}/status", walk.flow)).await.json()["state"],
