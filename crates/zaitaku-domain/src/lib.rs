@@ -2,6 +2,7 @@
 //! types that can only hold valid values. Parsing happens here, once, at the edge;
 //! nothing raw travels inward. No I/O.
 
+pub mod auth_method;
 pub mod check_digit;
 pub mod codes;
 pub mod consent;
@@ -11,6 +12,7 @@ pub mod institution_code;
 pub mod insurer_number;
 pub mod qualification;
 
+pub use auth_method::AuthMethod;
 pub use codes::{
     BurdenRatio, ConsentItem, ConsentState, EPrescriptionUsage, PrescriptionForm,
     QualificationValidity, Relationship, RevocationReason, Sex, UnknownCode,

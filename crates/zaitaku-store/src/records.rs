@@ -3,8 +3,9 @@
 
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{
-    CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage, FailureReason,
-    FlowStep, InstitutionCode, InstitutionId, PersonId, Purpose, RevocationReason, UrlToken,
+    AuthMethod, CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage,
+    FailureReason, FlowStep, InstitutionCode, InstitutionId, PersonId, Purpose, RevocationReason,
+    UrlToken,
 };
 
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct SessionRecord {
     pub csrf_token: String,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// How this browser's staff last chose to read cards; `None` until they choose.
+    pub auth_method: Option<AuthMethod>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +66,9 @@ pub struct ChallengeRecord {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub state: ChallengeState,
+    /// SHA-256 (hex) of the claim secret of the authenticator that fetched the
+    /// challenge; `None` while no authenticator has.
+    pub claim_hash: Option<String>,
 }
 
 impl ChallengeRecord {

@@ -6,8 +6,8 @@ use crate::records::{
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId, InsuredPerson,
-    PersonId, Qualification, UrlToken,
+    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId,
+    InsuredPerson, PersonId, Qualification, UrlToken,
 };
 
 /// All persistence of Zaitaku. Implementations must make every method that writes
@@ -48,6 +48,13 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// Remember how this session's staff read cards.
+    async fn set_session_auth_method(
+        &self,
+        id_hash: &str,
+        method: AuthMethod,
+    ) -> Result<(), StoreError>;
+
     // Flows and their challenges.
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
@@ -66,6 +73,14 @@ pub trait Store: Send + Sync + 'static {
         new_challenge: Option<&ChallengeRecord>,
     ) -> Result<bool, StoreError>;
     async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError>;
+    /// The first authenticator to fetch a pending, unexpired challenge claims it:
+    /// store `claim_hash` if none is stored yet. True if this call claimed it.
+    async fn claim_challenge(
+        &self,
+        reference: &str,
+        claim_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Use the challenge, write the consent and its history, and finish the flow:
     /// all or nothing, and at most once per challenge.

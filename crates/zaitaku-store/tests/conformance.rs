@@ -97,6 +97,7 @@ async fn fixture() -> Fixture {
         created_at: now,
         expires_at: now + Duration::minutes(5),
         state: ChallengeState::Pending,
+        claim_hash: None,
     };
     flow.step = FlowStep::Authenticate(choices.clone());
     flow.challenge_ref = Some(challenge.reference.clone());
@@ -313,11 +314,27 @@ async fn sessions_expire_and_flows_come_with_their_institution() {
         csrf_token: "c".into(),
         created_at: now,
         expires_at: now + Duration::hours(8),
+        auth_method: None,
     };
     f.store.insert_session(&session).await.unwrap();
     assert_eq!(
         f.store.session(&session.id_hash, now).await.unwrap(),
         Some(session.clone())
+    );
+    // The staff's choice of card reading is remembered.
+    f.store
+        .set_session_auth_method(&session.id_hash, zaitaku_domain::AuthMethod::QrCode)
+        .await
+        .unwrap();
+    let remembered = f
+        .store
+        .session(&session.id_hash, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        remembered.auth_method,
+        Some(zaitaku_domain::AuthMethod::QrCode)
     );
     let later = now + Duration::hours(9);
     assert_eq!(
@@ -365,6 +382,7 @@ async fn waiting_flow(f: &Fixture, id: &str, step: FlowStep, reference: &str) ->
         created_at: now,
         expires_at: now + Duration::minutes(5),
         state: ChallengeState::Pending,
+        claim_hash: None,
     };
     flow.step = step;
     flow.challenge_ref = Some(challenge.reference.clone());
@@ -416,6 +434,7 @@ async fn viewed_then_waiting(f: &Fixture, id: &str, draft: &ConsentChoices) -> U
         created_at: now,
         expires_at: now + Duration::minutes(5),
         state: ChallengeState::Pending,
+        claim_hash: None,
     };
     saving.step = FlowStep::UpdateAuthenticate {
         viewed: viewed.clone(),
@@ -607,4 +626,39 @@ async fn a_revocation_after_the_view_makes_the_update_a_conflict() {
         .unwrap();
     assert_ne!(consent.status, zaitaku_domain::ConsentStatus::Active);
     assert_eq!(f.store.consent_history(consent.id).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_challenge_is_claimed_by_one_authenticator_only() {
+    let f = fixture().await;
+    let reference = f.write.challenge_ref.clone();
+    let now = OffsetDateTime::now_utc();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (store, reference) = (f.store.clone(), reference.clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_challenge(&reference, &format!("claim-{i}"), now)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut claimed = 0;
+    for task in tasks {
+        claimed += usize::from(task.await.unwrap());
+    }
+    assert_eq!(claimed, 1, "scanned by several: exactly one claims it");
+    let stored = f.store.challenge(&reference).await.unwrap().unwrap();
+    assert!(stored.claim_hash.unwrap().starts_with("claim-"));
+    // A used challenge cannot be claimed.
+    let unclaimed = fixture().await;
+    unclaimed
+        .store
+        .settle_registration(&unclaimed.write)
+        .await
+        .unwrap();
+    let late = unclaimed
+        .store
+        .claim_challenge(&unclaimed.write.challenge_ref, "x", now);
+    assert!(!late.await.unwrap());
 }

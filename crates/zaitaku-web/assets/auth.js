@@ -1,12 +1,17 @@
 // The authentication page: ask the server about this flow until the card has
-// signed (or the challenge ran out), then move on. Without JavaScript the page
-// offers a link that does the same by hand.
+// signed (or the challenge ran out), then move on. The server holds each request
+// until the state changes (long poll), so the page moves within about a second
+// of the card being read, on this device or another. Without JavaScript the
+// page offers a link that does the same by hand.
 (function () {
   "use strict";
   var status = document.getElementById("auth-status");
   if (!status) { return; }
   var url = status.getAttribute("data-status-url");
+  var claimedText = status.getAttribute("data-claimed-text");
+  var seen = "pending";
   var timer = null;
+  var inFlight = false;
 
   function schedule(ms) {
     if (timer) { clearTimeout(timer); }
@@ -14,21 +19,33 @@
   }
 
   function poll() {
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
+    if (inFlight) { return; }
+    inFlight = true;
+    fetch(url + "?wait=" + encodeURIComponent(seen), {
+      headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store"
+    })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
-        if (s && s.state !== "pending" && s.next) {
+        inFlight = false;
+        if (!s) { schedule(3000); return; }
+        if (s.state === "claimed") {
+          // An authenticator (a phone that scanned the code) has the request.
+          if (claimedText) { status.textContent = claimedText; }
+          seen = s.state;
+          schedule(0);
+        } else if (s.state !== "pending" && s.next) {
           window.location.assign(s.next);
         } else {
-          schedule(1000);
+          seen = s.state;
+          schedule(0);
         }
       })
-      .catch(function () { schedule(3000); });
+      .catch(function () { inFlight = false; schedule(3000); });
   }
 
   // Coming back from the authenticator app: look at once.
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { schedule(0); }
   });
-  schedule(1000);
+  schedule(0);
 })();

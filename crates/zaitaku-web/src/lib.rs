@@ -5,6 +5,7 @@
 
 mod app;
 mod error;
+mod handoff;
 mod i18n;
 mod random;
 mod routes;

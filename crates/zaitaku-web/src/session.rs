@@ -11,6 +11,7 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
+use zaitaku_domain::AuthMethod;
 use zaitaku_store::SessionRecord;
 
 /// A visiting day; a session never outlives it.
@@ -20,6 +21,8 @@ pub const SESSION_LIFETIME: Duration = Duration::hours(8);
 pub struct Session {
     pub id_hash: String,
     pub csrf_token: String,
+    /// How this browser's staff read cards, as last chosen (default: this smartphone).
+    pub auth_method: AuthMethod,
 }
 
 impl Session {
@@ -82,6 +85,7 @@ pub async fn load_or_start(
             Session {
                 id_hash: record.id_hash,
                 csrf_token: record.csrf_token,
+                auth_method: record.auth_method.unwrap_or_default(),
             },
             None,
         ),
@@ -92,12 +96,14 @@ pub async fn load_or_start(
                 csrf_token: random::secret256(),
                 created_at: now,
                 expires_at: now + SESSION_LIFETIME,
+                auth_method: None,
             };
             state.store.insert_session(&record).await?;
             (
                 Session {
                     id_hash: record.id_hash,
                     csrf_token: record.csrf_token,
+                    auth_method: AuthMethod::default(),
                 },
                 Some(id),
             )
@@ -127,6 +133,7 @@ mod tests {
         let s = Session {
             id_hash: "h".into(),
             csrf_token: "abc".into(),
+            auth_method: AuthMethod::default(),
         };
         assert!(s.check_csrf("abc").is_ok());
         assert!(s.check_csrf("abd").is_err());

@@ -37,6 +37,10 @@ pub enum SubmitError {
     UnknownChallenge,
     Expired,
     AlreadyUsed,
+    /// Another authenticator fetched (claimed) the challenge first.
+    AlreadyClaimed,
+    /// Answered without the claim its fetch handed out.
+    NotClaimed,
     /// Not a Web eID token at all; the challenge stays usable.
     BadToken(&'static str),
     Internal(String),
@@ -186,6 +190,7 @@ pub async fn submit_token(
                 authentication,
             };
             if state.store.settle_update(&write).await? == UpdateOutcome::Conflict {
+                crate::handoff::announce_change();
                 tracing::info!(
                     purpose = "update",
                     "consent update refused: changed since viewed"
@@ -215,6 +220,7 @@ pub async fn submit_token(
         purpose = challenge.purpose.code(),
         "card authentication accepted"
     );
+    crate::handoff::announce_change();
     Ok(TokenOutcome::Accepted)
 }
 
@@ -242,6 +248,7 @@ async fn reject(
         code,
         "card authentication refused"
     );
+    crate::handoff::announce_change();
     Ok(TokenOutcome::Rejected { code })
 }
 

@@ -42,8 +42,10 @@ async fn demo_kit() -> (Kit, common::Card) {
     (kit, card)
 }
 
+/// The demo reader of the challenge at `auth` (`/auth/{ref}`, with or without its claim).
 fn reader_path(auth: &str) -> String {
-    auth.replace("/auth/", "/demo/reader/")
+    let path = auth.split('?').next().unwrap_or(auth);
+    path.replace("/auth/", "/demo/reader/")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,13 +164,21 @@ async fn a_blocked_card_ends_the_flow_and_another_device_sees_done() {
     let result = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(result.body.contains("暗証番号がロックされています"));
 
-    // The reader on another device: it says it is done; the flow page moves on.
+    // The reader on another device (a phone that scanned the page's 2D code): it
+    // claims the challenge, says it is done, and the flow page moves on.
     let mut browser = kit.client();
-    let (walk, auth, _) =
-        flow::until_authentication(&mut browser, &kit, &kit.nursing, ALL_AGREE).await;
+    let walk = flow::start(&mut browser, &kit, &kit.nursing).await;
+    flow::choose(&mut browser, &walk, ALL_AGREE).await;
+    flow::confirm(&mut browser, &walk).await;
+    let auth = flow::auth_link(&mut browser, &walk).await;
     let mut phone = browser.fresh();
     let reader = reader_path(&auth);
     let page = phone.get(&reader).await;
+    // A second device that scans the same code is refused.
+    let mut other = browser.fresh();
+    let refused = other.get(&reader).await;
+    assert!(refused.body.contains("すでに別の端末で読み取られています"));
+    assert!(!refused.body.contains("name=\"pin\""));
     let done = phone
         .post_form(
             &reader,

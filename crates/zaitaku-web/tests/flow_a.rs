@@ -66,9 +66,12 @@ async fn e_prescription_clinic_registers_consent_and_shows_qualification() {
     ] {
         assert!(auth_page.body.contains(label), "{label}");
     }
-    let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     let status = browser.get(&format!("{}/status", walk.flow)).await.json();
     assert_eq!(status["state"], "pending");
+    // Fetching the challenge claims it for this authenticator; the page can tell.
+    let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
+    let status = browser.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["state"], "claimed");
 
     // The authenticator: another client, no cookie, as a phone app would be.
     let described = browser.fresh().get_json(&auth).await.json();

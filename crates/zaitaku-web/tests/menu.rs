@@ -142,8 +142,20 @@ fn answers(institution: &Institution) -> Vec<(&'static str, &'static str)> {
 /// Sign the flow's challenge with `card` and open the screen it ends on.
 async fn finish(client: &mut Client, kit: &Kit, walk: &Walk, card: &std::path::Path) -> Response {
     let (auth, nonce) = flow::challenge(client, walk).await;
-    let token = sign(card, &kit.origin, &nonce).await;
-    client.fresh().post_json(&auth, &token).await;
+    answer(client, kit, walk, card, &auth, &nonce).await
+}
+
+/// Answer the fetched challenge at `auth` with `card`, and show where the flow went.
+async fn answer(
+    client: &mut Client,
+    kit: &Kit,
+    walk: &Walk,
+    card: &std::path::Path,
+    auth: &str,
+    nonce: &str,
+) -> Response {
+    let token = sign(card, &kit.origin, nonce).await;
+    client.fresh().post_json(auth, &token).await;
     client.get(&format!("{}/complete", walk.flow)).await
 }
 
@@ -200,10 +212,10 @@ async fn every_screen_of_flows_a_b_and_c_carries_the_menu_of_its_institution() {
         check(&complete, "complete", &csrf);
 
         // Flow A ending in failure: a card not registered for insurance use.
-        let (walk, _, _) =
+        let (walk, auth, nonce) =
             flow::until_authentication(&mut browser, &kit, institution, &answers(institution))
                 .await;
-        let failed = finish(&mut browser, &kit, &walk, &unlinked).await;
+        let failed = answer(&mut browser, &kit, &walk, &unlinked, &auth, &nonce).await;
         assert!(failed.body.contains("健康保険証利用の登録がありません"));
         check(&failed, "failed", &csrf);
 

@@ -131,21 +131,29 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
         flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ALL_AGREE).await;
     let bad = browser
         .fresh()
-        .post_json(&format!("{auth}/error"), r#"{"code":"oops"}"#)
+        .post_json(&flow::error_path(&auth), r#"{"code":"oops"}"#)
         .await;
     assert_eq!(bad.status, 400);
     let cancelled = browser
         .fresh()
-        .post_json(&format!("{auth}/error"), r#"{"code":"cancelled"}"#)
+        .post_json(&flow::error_path(&auth), r#"{"code":"cancelled"}"#)
         .await;
     assert_eq!(cancelled.status, 200);
     assert_eq!(
         browser.get(&format!("{}/status", walk.flow)).await.json()["state"],
-        "pending"
+        "claimed",
+        "cancelling leaves the challenge to the authenticator that has it"
     );
+    // Without the claim, nobody else can end the flow.
+    let unclaimed = auth.split('?').next().unwrap();
+    let forged = browser
+        .fresh()
+        .post_json(&format!("{unclaimed}/error"), r#"{"code":"pin_blocked"}"#)
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
     let blocked = browser
         .fresh()
-        .post_json(&format!("{auth}/error"), r#"{"code":"pin_blocked"}"#)
+        .post_json(&flow::error_path(&auth), r#"{"code":"pin_blocked"}"#)
         .await;
     assert_eq!(blocked.status, 200, "{}", blocked.body);
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
@@ -153,7 +161,7 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
     assert!(page.body.contains("市区町村の窓口"));
     let again = browser
         .fresh()
-        .post_json(&format!("{auth}/error"), r#"{"code":"pin_blocked"}"#)
+        .post_json(&flow::error_path(&auth), r#"{"code":"pin_blocked"}"#)
         .await;
     assert_eq!(again.status, 409);
 }

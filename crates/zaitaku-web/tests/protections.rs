@@ -133,10 +133,11 @@ async fn double_submits_stale_confirmations_and_replays_write_once() {
 
     // A double click on 「同意内容を登録する」 makes one challenge, not two.
     flow::confirm(&mut browser, &walk).await;
-    let (first, _) = flow::challenge(&mut browser, &walk).await;
+    let shown = flow::auth_link(&mut browser, &walk).await;
     flow::confirm(&mut browser, &walk).await;
-    let (second, nonce) = flow::challenge(&mut browser, &walk).await;
-    assert_eq!(first, second);
+    assert_eq!(flow::auth_link(&mut browser, &walk).await, shown);
+    let (first, nonce) = flow::challenge(&mut browser, &walk).await;
+    assert!(first.starts_with(&format!("{shown}?claim=")));
 
     // A token that is not one: refused, and the challenge stays usable.
     let junk = browser.fresh().post_json(&first, "{\"hello\":1}").await;

@@ -237,9 +237,14 @@ fn challenge(origin: &str, nonce: &str) -> Value {
         "purpose": "register",
         "purposeLabel": "同意登録",
         "nonce": nonce,
+        "matchingCode": "0427",
+        "claim": CLAIM,
         "expiresAt": "2026-11-24T09:00:00Z",
     })
 }
+
+/// The claim the scripted server hands out; later calls must carry it.
+const CLAIM: &str = "c1aim-of-this-authenticator";
 
 /// What the protocol's server does with its paths.
 struct Plan {
@@ -254,11 +259,12 @@ fn protocol_handler(plan: Plan, origin: &str) -> Handler {
     let origin = Origin::parse(origin).unwrap();
     let expected = ChallengeNonce::parse(&plan.expected_nonce).unwrap();
     let auth = format!("/auth/{REF}");
-    let error = format!("/auth/{REF}/error");
+    let claimed = format!("/auth/{REF}?claim={CLAIM}");
+    let error = format!("/auth/{REF}/error?claim={CLAIM}");
     Box::new(
         move |request| match (request.method.as_str(), request.path.as_str()) {
             ("GET", p) if p == auth => (plan.get.0, plan.get.1.to_string()),
-            ("POST", p) if p == auth => {
+            ("POST", p) if p == claimed => {
                 match plan
                 .validator
                 .validate_token(&request.body, &origin, &expected, SystemTime::now())
@@ -315,12 +321,13 @@ fn auth_get() -> String {
     format!("GET /auth/{REF}")
 }
 
+/// The token goes back with the claim the GET handed out.
 fn auth_post() -> String {
-    format!("POST /auth/{REF}")
+    format!("POST /auth/{REF}?claim={CLAIM}")
 }
 
 fn error_post() -> String {
-    format!("POST /auth/{REF}/error")
+    format!("POST /auth/{REF}/error?claim={CLAIM}")
 }
 
 fn last_json_line(out: &Output) -> Value {
@@ -358,11 +365,12 @@ fn the_card_signs_for_the_link_and_the_server_accepts() {
         "register",
         "2026-11-24T18:00:00+09:00",
         "accepted: consent registered for",
+        "matching code: 0427",
     ] {
         assert!(err.contains(shown), "{shown:?} not shown: {err}");
     }
     assert!(!err.contains(PROMPT), "a given PIN is not asked for");
-    for secret in [PIN, nonce.as_str(), REF] {
+    for secret in [PIN, nonce.as_str(), REF, CLAIM] {
         let all = format!("{}{err}", stdout(&out));
         assert!(!all.contains(secret), "{secret:?} printed: {all}");
     }

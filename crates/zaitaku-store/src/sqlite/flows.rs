@@ -91,7 +91,7 @@ fn insert_challenge(tx: &Transaction<'_>, c: &ChallengeRecord) -> Result<(), Sto
     let (state, failure) = challenge_state_columns(c.state);
     tx.prepare_cached(
         "INSERT INTO challenges (reference, nonce, flow_id, session_hash, purpose, created_at, \
-         expires_at, state, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         expires_at, state, failure, claim_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         c.reference,
@@ -103,6 +103,7 @@ fn insert_challenge(tx: &Transaction<'_>, c: &ChallengeRecord) -> Result<(), Sto
         instant(c.expires_at),
         state,
         failure,
+        c.claim_hash,
     ])?;
     Ok(())
 }
@@ -113,9 +114,24 @@ pub fn challenge(
 ) -> Result<Option<ChallengeRecord>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
-         state, failure FROM challenges WHERE reference = ?",
+         state, failure, claim_hash FROM challenges WHERE reference = ?",
     )?;
     codec::optional(&mut statement, [reference], challenge_from_row)
+}
+
+pub fn claim(
+    conn: &Connection,
+    reference: &str,
+    claim_hash: &str,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let claimed = conn
+        .prepare_cached(
+            "UPDATE challenges SET claim_hash = ?, claimed_at = ? WHERE reference = ? \
+             AND state = 'pending' AND claim_hash IS NULL AND expires_at > ?",
+        )?
+        .execute(params![claim_hash, instant(at), reference, instant(at)])?;
+    Ok(claimed == 1)
 }
 
 /// Mark a pending, unexpired challenge settled; the caller's transaction makes
@@ -328,6 +344,7 @@ fn challenge_from_row(row: &Row<'_>) -> Result<ChallengeRecord, StoreError> {
         created_at: to_instant(c.read()?, "challenge")?,
         expires_at: to_instant(c.read()?, "challenge")?,
         state: challenge_state(&mut c)?,
+        claim_hash: c.read()?,
     })
 }
 

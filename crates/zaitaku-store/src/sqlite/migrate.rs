@@ -24,6 +24,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "flow_b",
         sql: include_str!("../../migrations/sqlite/0002_flow_b.sql"),
     },
+    Migration {
+        version: 3,
+        name: "handoff",
+        sql: include_str!("../../migrations/sqlite/0003_handoff.sql"),
+    },
 ];
 
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.
@@ -120,7 +125,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2]);
+        assert_eq!(versions(&conn), [1, 2, 3]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -138,7 +143,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2]);
+        assert_eq!(versions(&conn), [1, 2, 3]);
     }
 
     #[test]

@@ -40,8 +40,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId, InsuredPerson,
-    PersonId, Qualification, UrlToken,
+    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId,
+    InsuredPerson, PersonId, Qualification, UrlToken,
 };
 
 /// Readers run in parallel with the writer under WAL.
@@ -340,6 +340,16 @@ impl Store for SqliteStore {
         self.write(move |c| sessions::insert(c, &session)).await
     }
 
+    async fn set_session_auth_method(
+        &self,
+        id_hash: &str,
+        method: AuthMethod,
+    ) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.write(move |c| sessions::set_auth_method(c, &id_hash, method))
+            .await
+    }
+
     async fn session(
         &self,
         id_hash: &str,
@@ -390,6 +400,17 @@ impl Store for SqliteStore {
     async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError> {
         let reference = reference.to_owned();
         self.read(move |c| flows::challenge(c, &reference)).await
+    }
+
+    async fn claim_challenge(
+        &self,
+        reference: &str,
+        claim_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (reference, claim_hash) = (reference.to_owned(), claim_hash.to_owned());
+        self.write(move |c| flows::claim(c, &reference, &claim_hash, at))
+            .await
     }
 
     async fn settle_registration(
@@ -520,7 +541,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(migrations, 2);
+        assert_eq!(migrations, 3);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,19 +1,32 @@
-use super::codec::{self, Columns, instant, to_instant};
+use super::codec::{self, Columns, instant, some_code, to_instant};
 use crate::error::StoreError;
 use crate::records::SessionRecord;
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
+use zaitaku_domain::AuthMethod;
 
 pub fn insert(conn: &Connection, s: &SessionRecord) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at, auth_method) \
+         VALUES (?, ?, ?, ?, ?)",
     )?
     .execute(params![
         s.id_hash,
         s.csrf_token,
         instant(s.created_at),
         instant(s.expires_at),
+        s.auth_method.map(AuthMethod::code),
     ])?;
+    Ok(())
+}
+
+pub fn set_auth_method(
+    conn: &Connection,
+    id_hash: &str,
+    method: AuthMethod,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE sessions SET auth_method = ? WHERE id_hash = ?")?
+        .execute(params![method.code(), id_hash])?;
     Ok(())
 }
 
@@ -23,7 +36,7 @@ pub fn live(
     now: OffsetDateTime,
 ) -> Result<Option<SessionRecord>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT id_hash, csrf_token, created_at, expires_at FROM sessions \
+        "SELECT id_hash, csrf_token, created_at, expires_at, auth_method FROM sessions \
          WHERE id_hash = ? AND expires_at > ?",
     )?;
     codec::optional(&mut statement, params![id_hash, instant(now)], |row| {
@@ -33,6 +46,10 @@ pub fn live(
             csrf_token: c.read()?,
             created_at: to_instant(c.read()?, "session")?,
             expires_at: to_instant(c.read()?, "session")?,
+            auth_method: match c.read::<Option<String>>()? {
+                Some(code) => Some(some_code(&code, "session auth method", AuthMethod::parse)?),
+                None => None,
+            },
         })
     })
 }

@@ -1,5 +1,6 @@
 //! The authenticator's side of the wire protocol (docs/auth-protocol.md).
 
+use crate::handoff;
 use crate::i18n::Text;
 use crate::random;
 use crate::state::AppState;
@@ -7,11 +8,12 @@ use crate::verification::{self, SubmitError, TokenOutcome};
 use crate::views::AuthLinkPage;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub const PROTOCOL: &str = "zaitaku-auth:1";
@@ -32,6 +34,16 @@ fn error_response(e: SubmitError) -> Response {
             StatusCode::CONFLICT,
             "already_used",
             "the authentication request was already answered",
+        ),
+        SubmitError::AlreadyClaimed => (
+            StatusCode::CONFLICT,
+            "already_claimed",
+            "this code was already read by another device; start the authentication again on the page",
+        ),
+        SubmitError::NotClaimed => (
+            StatusCode::FORBIDDEN,
+            "not_claimed",
+            "fetch the authentication request first (GET) and send back its claim",
         ),
         SubmitError::BadToken(code) => {
             return (
@@ -67,10 +79,18 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-/// What the authenticator shows before the PIN: origin, institution, purpose.
+/// The claim an authenticator got from its GET, sent back with every later call.
+#[derive(Deserialize, Default)]
+pub struct ClaimQuery {
+    claim: Option<String>,
+}
+
+/// What the authenticator shows before the PIN: origin, institution, purpose and
+/// the matching code. The first authenticator to ask claims the challenge.
 pub async fn describe(
     State(state): State<AppState>,
     Path(reference): Path<String>,
+    Query(query): Query<ClaimQuery>,
     headers: HeaderMap,
 ) -> Response {
     if !wants_json(&headers) {
@@ -87,7 +107,7 @@ pub async fn describe(
         }
         .into_response();
     }
-    match describe_json(&state, &reference).await {
+    match describe_json(&state, &reference, query.claim).await {
         Ok(body) => Json(body).into_response(),
         Err(e) => error_response(e),
     }
@@ -96,11 +116,27 @@ pub async fn describe(
 async fn describe_json(
     state: &AppState,
     reference: &str,
+    claim: Option<String>,
 ) -> Result<serde_json::Value, SubmitError> {
     if !random::is_id(reference) {
         return Err(SubmitError::UnknownChallenge);
     }
     let challenge = verification::live_challenge(state, reference).await?;
+    let claim = match (&challenge.claim_hash, claim) {
+        (None, _) => {
+            let secret = random::secret256();
+            let now = OffsetDateTime::now_utc();
+            let hash = handoff::claim_hash(&secret);
+            if !state.store.claim_challenge(reference, &hash, now).await? {
+                return Err(SubmitError::AlreadyClaimed);
+            }
+            handoff::announce_change();
+            secret
+        }
+        // The claimer asking again (a retry after a network error) is answered.
+        (Some(stored), Some(secret)) if handoff::claim_matches(stored, &secret) => secret,
+        (Some(_), _) => return Err(SubmitError::AlreadyClaimed),
+    };
     let (_, institution) = state
         .store
         .flow_with_institution(&challenge.flow_id)
@@ -117,17 +153,37 @@ async fn describe_json(
         "purpose": challenge.purpose.code(),
         "purposeLabel": challenge.purpose.label(),
         "nonce": challenge.nonce,
+        "matchingCode": handoff::matching_code(&challenge.nonce),
+        "claim": claim,
         "expiresAt": expires_at,
     }))
+}
+
+/// Only the authenticator that claimed the challenge may answer it.
+async fn check_claim(
+    state: &AppState,
+    reference: &str,
+    claim: Option<&str>,
+) -> Result<(), SubmitError> {
+    if !random::is_id(reference) {
+        return Err(SubmitError::UnknownChallenge);
+    }
+    let challenge = verification::live_challenge(state, reference).await?;
+    match (&challenge.claim_hash, claim) {
+        (Some(stored), Some(secret)) if handoff::claim_matches(stored, secret) => Ok(()),
+        (Some(_), Some(_)) => Err(SubmitError::AlreadyClaimed),
+        _ => Err(SubmitError::NotClaimed),
+    }
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     Path(reference): Path<String>,
+    Query(query): Query<ClaimQuery>,
     body: Bytes,
 ) -> Response {
-    if !random::is_id(&reference) {
-        return error_response(SubmitError::UnknownChallenge);
+    if let Err(e) = check_claim(&state, &reference, query.claim.as_deref()).await {
+        return error_response(e);
     }
     match verification::submit_token(&state, &reference, &body).await {
         Ok(TokenOutcome::Accepted) => Json(json!({
@@ -168,10 +224,11 @@ pub struct ErrorReport {
 pub async fn report_error(
     State(state): State<AppState>,
     Path(reference): Path<String>,
+    Query(query): Query<ClaimQuery>,
     body: Bytes,
 ) -> Response {
-    if !random::is_id(&reference) {
-        return error_response(SubmitError::UnknownChallenge);
+    if let Err(e) = check_claim(&state, &reference, query.claim.as_deref()).await {
+        return error_response(e);
     }
     let Ok(report) = serde_json::from_slice::<ErrorReport>(&body) else {
         return (

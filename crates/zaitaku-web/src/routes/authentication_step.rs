@@ -48,6 +48,7 @@ pub async fn enter(
         created_at: now,
         expires_at: now + state.lifetimes.challenge,
         state: ChallengeState::Pending,
+        claim_hash: None,
     };
     flow.step = next;
     flow.challenge_ref = Some(challenge.reference.clone());

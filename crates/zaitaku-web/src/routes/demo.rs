@@ -3,6 +3,7 @@
 //! card and posts the token through the very same verification as a real card.
 
 use crate::error::PageError;
+use crate::handoff;
 use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::{AppState, DemoCard};
@@ -123,12 +124,49 @@ fn page(
     }
 }
 
+/// The demo reader stands in for an authenticator app. In the browser that
+/// started the flow it acts for that session; opened in another browser (a
+/// phone that scanned the page's 2D code) it must claim the challenge first,
+/// like an app, and only one may.
+async fn may_answer(
+    state: &AppState,
+    session: &Session,
+    challenge: &ChallengeRecord,
+) -> Result<bool, PageError> {
+    if challenge.session_hash == session.id_hash {
+        return Ok(true);
+    }
+    let mine = handoff::claim_hash(&format!("demo-reader:{}", session.id_hash));
+    match &challenge.claim_hash {
+        Some(claimed) => Ok(*claimed == mine),
+        None => {
+            let now = time::OffsetDateTime::now_utc();
+            let claimed = state
+                .store
+                .claim_challenge(&challenge.reference, &mine, now)
+                .await?;
+            if claimed {
+                handoff::announce_change();
+            }
+            Ok(claimed)
+        }
+    }
+}
+
 pub async fn reader_page(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(reference): Path<String>,
 ) -> Result<DemoReaderPage, PageError> {
     let ctx = context(&state, &reference).await?;
+    if let Some(challenge) = &ctx.challenge
+        && !may_answer(&state, &session, challenge).await?
+    {
+        let mut refused = page(&state, &session, &reference, &ctx, None, None);
+        refused.message = Some(("error", Text.get("demo-reader-claimed")));
+        refused.show_form = false;
+        return Ok(refused);
+    }
     Ok(page(&state, &session, &reference, &ctx, None, None))
 }
 
@@ -187,6 +225,12 @@ pub async fn reader_submit(
     let Some(challenge) = &ctx.challenge else {
         return Ok(page(&state, &session, &reference, &ctx, None, None).into_response());
     };
+    if !may_answer(&state, &session, challenge).await? {
+        let mut refused = page(&state, &session, &reference, &ctx, None, None);
+        refused.message = Some(("error", Text.get("demo-reader-claimed")));
+        refused.show_form = false;
+        return Ok(refused.into_response());
+    }
     let render = |message: (&'static str, String)| {
         page(
             &state,

@@ -1,5 +1,5 @@
 //! Loading a flow for this browser session, finding the screen for its step, and
-//! the screens that only show state: authentication wait, completion, failure.
+//! the screens that only show a settled flow: completion and failure.
 
 use crate::error::PageError;
 use crate::i18n::Text;
@@ -7,17 +7,15 @@ use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    AuthenticatePage, CompletePage, FailedPage, Menu, OfferForm, RetryForm, RevokedPage, Stage,
-    Wording, consent_rows, failure_text, qualification_rows,
+    CompletePage, FailedPage, Menu, OfferForm, RevokedPage, Stage, Wording, consent_rows,
+    failure_text, qualification_rows,
 };
 use axum::Extension;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 use time::OffsetDateTime;
 use zaitaku_domain::{Consent, ConsentStatus, FailureReason, FlowStep, Institution, Purpose};
-use zaitaku_store::{ChallengeState, FlowRecord};
+use zaitaku_store::FlowRecord;
 
 pub struct LoadedFlow {
     pub flow: FlowRecord,
@@ -76,120 +74,6 @@ pub async fn resume(
 ) -> Result<Response, PageError> {
     let loaded = load_flow(&state, &session, &flow_id).await?;
     Ok(to_current_step(&loaded.flow))
-}
-
-pub async fn authenticate_page(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(flow_id): Path<String>,
-) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
-    let Some(purpose) = flow.step.authentication_purpose() else {
-        return Ok(to_current_step(&flow));
-    };
-    let challenge = match &flow.challenge_ref {
-        Some(reference) => state.store.challenge(reference).await?,
-        None => None,
-    };
-    let live = challenge
-        .as_ref()
-        .filter(|c| c.state == ChallengeState::Pending && !c.is_expired(OffsetDateTime::now_utc()));
-    let wording = Wording::of(&institution);
-    let steps = match purpose {
-        Purpose::Register => wording.steps(Stage::Authenticate),
-        Purpose::View => wording.update_steps(Stage::Inquiry),
-        Purpose::Update => wording.update_steps(Stage::Authenticate),
-        Purpose::Revoke => wording.revoke_steps(Stage::Authenticate),
-    };
-    let reference = match live {
-        Some(c) => c.reference.clone(),
-        // The retry goes back through the step's own confirmation, which makes a
-        // fresh challenge (flows A and B also check the choices are still the ones shown).
-        None => {
-            let (page, fingerprint) = match &flow.step {
-                FlowStep::Authenticate(choices) => ("confirm", choices.encode()),
-                FlowStep::UpdateAuthenticate { draft, .. } => ("update/confirm", draft.encode()),
-                FlowStep::ViewAuthenticate => ("inquiry", String::new()),
-                _ => ("revoke", String::new()),
-            };
-            return Ok(AuthenticatePage {
-                t: Text,
-                demo: state.demo.is_some(),
-                institution_name: institution.name.clone(),
-                menu: Menu::new(&institution, &session),
-                steps,
-                timed_out: Some(RetryForm {
-                    action: format!("/f/{}/{page}", flow.id),
-                    csrf: session.csrf_token.clone(),
-                    fingerprint,
-                }),
-                reader_href: String::new(),
-                auth_link: String::new(),
-                status_url: String::new(),
-                check_href: String::new(),
-            }
-            .into_response());
-        }
-    };
-    let auth_link = format!("{}/auth/{reference}", state.origin.as_str());
-    let reader_href = if state.demo.is_some() {
-        format!("/demo/reader/{reference}")
-    } else {
-        app_link(&auth_link)
-    };
-    Ok(AuthenticatePage {
-        t: Text,
-        demo: state.demo.is_some(),
-        institution_name: institution.name.clone(),
-        menu: Menu::new(&institution, &session),
-        steps,
-        timed_out: None,
-        reader_href,
-        auth_link,
-        status_url: format!("/f/{}/status", flow.id),
-        check_href: format!("/f/{}/authenticate", flow.id),
-    }
-    .into_response())
-}
-
-/// Hands the authentication link to an authenticator app on the same device.
-fn app_link(auth_link: &str) -> String {
-    let mut encoded = String::new();
-    for b in auth_link.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("zaitaku-auth://authenticate?link={encoded}")
-}
-
-/// Polled by the authentication page: has the card signed yet?
-pub async fn status(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(flow_id): Path<String>,
-) -> Result<Response, PageError> {
-    let flow = load_flow(&state, &session, &flow_id).await?.flow;
-    let next = canonical_path(&flow);
-    let state_name = match (&flow.step, &flow.challenge_ref) {
-        (step, Some(reference)) if step.is_authenticating() => {
-            match state.store.challenge(reference).await? {
-                Some(c)
-                    if c.state == ChallengeState::Pending
-                        && !c.is_expired(OffsetDateTime::now_utc()) =>
-                {
-                    "pending"
-                }
-                _ => "expired",
-            }
-        }
-        (FlowStep::Done, _) => "done",
-        (FlowStep::Failed(_), _) => "failed",
-        _ => "moved",
-    };
-    Ok(Json(json!({ "state": state_name, "next": next })).into_response())
 }
 
 pub async fn complete_page(

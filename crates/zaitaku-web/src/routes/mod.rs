@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth_api;
+mod authentication_page;
 mod authentication_step;
 mod demo;
 mod faq;
@@ -59,8 +60,12 @@ pub fn all(state: AppState) -> Router {
             "/f/{flow}/update/confirm",
             get(update::confirm_page).post(update::confirm_submit),
         )
-        .route("/f/{flow}/authenticate", get(flow_pages::authenticate_page))
-        .route("/f/{flow}/status", get(flow_pages::status))
+        .route("/f/{flow}/authenticate", get(authentication_page::page))
+        .route(
+            "/f/{flow}/authenticate/code.svg",
+            get(authentication_page::code_image),
+        )
+        .route("/f/{flow}/status", get(authentication_page::status))
         .route("/f/{flow}/complete", get(flow_pages::complete_page));
     if state.demo.is_some() {
         pages = pages.route(

@@ -136,9 +136,29 @@ pub struct AuthenticatePage {
     pub institution_name: String,
     pub menu: Menu,
     pub steps: Vec<StepView>,
+    /// How the card can be read: this smartphone, a 2D code, an IC card reader.
+    pub methods: Vec<MethodLink>,
     pub timed_out: Option<RetryForm>,
+    pub waiting: Option<Waiting>,
+}
+
+pub struct MethodLink {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// A live challenge, as the chosen method presents it.
+pub struct Waiting {
+    /// `phone`, `qr` or `reader`.
+    pub method: &'static str,
+    /// 「読み取り開始」: the app link (the demo reader in the demo).
     pub reader_href: String,
     pub auth_link: String,
+    pub matching_code: String,
+    pub qr_src: String,
+    /// An authenticator has already fetched the challenge.
+    pub claimed: bool,
     pub status_url: String,
     pub check_href: String,
 }

@@ -44,17 +44,34 @@ pub async fn confirm(client: &mut Client, walk: &Walk) -> Response {
         .await
 }
 
-/// The authentication link's path (`/auth/{ref}`) and its nonce.
+/// Fetch the challenge behind the page's authentication link as an authenticator
+/// does, claiming it. Returns the path to answer it on (`/auth/{ref}?claim=…`)
+/// and its nonce.
 pub async fn challenge(client: &mut Client, walk: &Walk) -> (String, String) {
+    let path = auth_link(client, walk).await;
+    let described = client.fresh().get_json(&path).await;
+    assert_eq!(described.status, 200, "{}", described.body);
+    let json = described.json();
+    let nonce = json["nonce"].as_str().unwrap().to_owned();
+    let claim = json["claim"].as_str().expect("the fetch claims it");
+    (format!("{path}?claim={claim}"), nonce)
+}
+
+/// The authentication link's path (`/auth/{ref}`) the page shows, unfetched.
+pub async fn auth_link(client: &mut Client, walk: &Walk) -> String {
     let page = client.get(&format!("{}/authenticate", walk.flow)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let start = page.body.find("/auth/").expect("an authentication link");
     let end = page.body[start..].find('<').unwrap() + start;
-    let path = page.body[start..end].to_owned();
-    let described = client.fresh().get_json(&path).await;
-    assert_eq!(described.status, 200, "{}", described.body);
-    let nonce = described.json()["nonce"].as_str().unwrap().to_owned();
-    (path, nonce)
+    page.body[start..end].to_owned()
+}
+
+/// Where an authenticator reports an error for the challenge at `auth`.
+pub fn error_path(auth: &str) -> String {
+    match auth.split_once('?') {
+        Some((path, query)) => format!("{path}/error?{query}"),
+        None => format!("{auth}/error"),
+    }
 }
 
 /// Start, choose, confirm: a flow waiting for its card.

@@ -109,7 +109,7 @@ fn authenticate(link: &AuthLink, source: &CardSource, pin: Option<Pin>) -> Resul
     let mut card = source.open()?;
     match card.pin_status().map_err(card_failed)? {
         // Never ask for, let alone send, a PIN the card cannot take.
-        PinStatus::Blocked => return Err(pin_blocked(&client, link)),
+        PinStatus::Blocked => return Err(pin_blocked(&client, link, &challenge)),
         PinStatus::TriesLeft(1) => eprintln!(
             "warning: 1 PIN try left; one more wrong PIN blocks the card until the municipal office resets it"
         ),
@@ -126,15 +126,15 @@ fn authenticate(link: &AuthLink, source: &CardSource, pin: Option<Pin>) -> Resul
         Ok(token) => client.send_token(link, &token, &challenge),
         // The challenge stays open: the user may try again until it expires.
         Err(e @ CardError::WrongPin { .. }) => Err(Stop::Incomplete(e.to_string())),
-        Err(CardError::PinBlocked) => Err(pin_blocked(&client, link)),
+        Err(CardError::PinBlocked) => Err(pin_blocked(&client, link, &challenge)),
         Err(e) => Err(card_failed(e)),
     }
 }
 
 /// Tell the page the card is blocked (it settles the challenge with that screen) and stop.
-fn pin_blocked(client: &Client, link: &AuthLink) -> Stop {
+fn pin_blocked(client: &Client, link: &AuthLink, challenge: &Challenge) -> Stop {
     let mut message = CardError::PinBlocked.to_string();
-    if let Err(why) = client.report_error(link, "pin_blocked") {
+    if let Err(why) = client.report_error(link, challenge, "pin_blocked") {
         message.push_str(&format!(" (the page could not be told: {why})"));
     }
     Stop::Incomplete(message)
@@ -255,6 +255,8 @@ struct ChallengeAnswer {
     purpose: String,
     purpose_label: String,
     nonce: String,
+    matching_code: String,
+    claim: String,
     expires_at: String,
 }
 
@@ -270,6 +272,10 @@ struct Challenge {
     purpose: String,
     purpose_label: String,
     nonce: ChallengeNonce,
+    /// Shown here and on the page: the staff check they are the same.
+    matching_code: String,
+    /// Handed out to this authenticator alone; later calls prove it by it.
+    claim: String,
     expires_at: OffsetDateTime,
 }
 
@@ -298,11 +304,22 @@ impl Challenge {
         if answer.institution.name.trim().is_empty() {
             return Err("the server's challenge names no institution".to_owned());
         }
+        let url_safe = |text: &str| {
+            !text.is_empty()
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !url_safe(&answer.claim) || !answer.matching_code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("the server's challenge has no usable claim or matching code".to_owned());
+        }
         Ok(Challenge {
             institution: answer.institution,
             purpose: answer.purpose,
             purpose_label: answer.purpose_label,
             nonce,
+            matching_code: answer.matching_code,
+            claim: answer.claim,
             expires_at,
         })
     }
@@ -328,7 +345,10 @@ fn show_challenge(link: &AuthLink, challenge: &Challenge) {
         shown(&challenge.purpose)
     );
     eprintln!("  expires:      {expires}");
-    eprintln!("Enter the PIN only if you are dealing with this institution at this site.");
+    eprintln!("  matching code: {}", challenge.matching_code);
+    eprintln!(
+        "Enter the PIN only if you are dealing with this institution at this site, and the page shows the same matching code."
+    );
 }
 
 /// Server text made safe for a terminal: no control or bidi-override characters
@@ -433,7 +453,7 @@ impl Client {
     ) -> Result<ExitCode, Stop> {
         let request = self
             .agent
-            .post(&link.url)
+            .post(format!("{}?claim={}", link.url, challenge.claim))
             .header("Content-Type", "application/json")
             .send(token.to_json());
         let answer = read_answer(request, &link.origin)?;
@@ -470,10 +490,15 @@ impl Client {
     }
 
     /// `POST {link}/error`: the authenticator could not produce a token.
-    fn report_error(&self, link: &AuthLink, code: &str) -> Result<(), String> {
+    fn report_error(
+        &self,
+        link: &AuthLink,
+        challenge: &Challenge,
+        code: &str,
+    ) -> Result<(), String> {
         let request = self
             .agent
-            .post(format!("{}/error", link.url))
+            .post(format!("{}/error?claim={}", link.url, challenge.claim))
             .header("Content-Type", "application/json")
             .send(json!({ "code": code }).to_string());
         match read_answer(request, &link.origin) {
@@ -566,6 +591,8 @@ mod tests {
             "purpose": "register",
             "purposeLabel": "同意登録",
             "nonce": ChallengeNonce::generate().unwrap().as_str(),
+            "matchingCode": "0427",
+            "claim": "Zm9vYmFy-_claim",
             "expiresAt": "2026-11-24T09:00:00Z",
         })
         .to_string()
