@@ -95,6 +95,14 @@ impl Client {
         }
     }
 
+    /// Another tab of the same browser: same cookie.
+    pub fn fresh_with_cookies(&self) -> Client {
+        Client {
+            host: self.host.clone(),
+            cookie: self.cookie.clone(),
+        }
+    }
+
     pub async fn get(&mut self, path: &str) -> Response {
         self.request("GET", path, None, b"", &[]).await
     }

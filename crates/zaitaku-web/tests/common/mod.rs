@@ -5,6 +5,7 @@
 
 pub mod flow;
 pub mod http;
+pub mod qr;
 
 use std::path::PathBuf;
 use std::sync::Arc;

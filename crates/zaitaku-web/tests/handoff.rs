@@ -1,0 +1,157 @@
+//! Authentication from a tablet/PC (issue 5): the staff's chosen way of reading
+//! is remembered; the page shows this challenge's 2D code and a matching code;
+//! the first authenticator to fetch the challenge claims it, a second is refused;
+//! only the claimer can answer; the page's long-polled status moves on as soon
+//! as the card is read.
+
+mod common;
+
+use common::flow::{self, ALL_AGREE};
+use common::qr::{Bitmap, attribute};
+use common::{Kit, qualification, sign};
+use std::time::{Duration, Instant};
+
+/// The text of the element with `id`.
+fn by_id(html: &str, id: &str) -> String {
+    let start = html.find(&format!("id=\"{id}\"")).expect(id);
+    let open = html[start..].find('>').unwrap() + start + 1;
+    let close = html[open..].find('<').unwrap() + open;
+    html[open..close].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_shows_the_challenges_2d_code_and_a_phone_answers_it_once() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut tablet = kit.client();
+    let walk = flow::start(&mut tablet, &kit, &kit.clinic).await;
+    flow::choose(&mut tablet, &walk, ALL_AGREE).await;
+    flow::confirm(&mut tablet, &walk).await;
+
+    // The staff pick 2D-code reading on the authentication page.
+    let here = format!("{}/authenticate", walk.flow);
+    let page = tablet.get(&format!("{here}?method=qr")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for label in [
+        "スマートフォン（二次元コード）認証",
+        "ICカードリーダライタ認証",
+        "スマートフォンで二次元コードを読み取る",
+        "確認コード",
+        "1回だけ",
+    ] {
+        assert!(page.body.contains(label), "{label}");
+    }
+    assert!(
+        page.body
+            .contains("aria-current=\"page\">スマートフォン（二次元コード）認証")
+    );
+    let matching = by_id(&page.body, "matching-code");
+    assert_eq!(matching.len(), 4);
+
+    // The code on the screen is the page's own authentication link.
+    let src = attribute(&page.body, "<img class=\"qr__image\"", "src");
+    assert_eq!(src, format!("{here}/code.svg"));
+    let image = tablet.get(&src).await;
+    assert_eq!(image.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(image.header("cache-control"), Some("no-store"));
+    let scanned = Bitmap::of_svg(&image.body).decode();
+    let auth = flow::auth_link(&mut tablet, &walk).await;
+    assert_eq!(scanned, format!("{}{auth}", kit.base));
+    // Another browser cannot get this challenge's code.
+    assert_eq!(kit.client().get(&src).await.status, 404);
+
+    // The phone's authenticator fetches it: it claims it and shows the same code.
+    let mut phone = tablet.fresh();
+    let described = phone.get_json(&auth).await;
+    assert_eq!(described.status, 200, "{}", described.body);
+    let described = described.json();
+    assert_eq!(described["matchingCode"], matching.as_str());
+    let claim = described["claim"].as_str().unwrap().to_owned();
+    let status = tablet.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["state"], "claimed");
+    let page = tablet.get(&here).await;
+    assert!(page.body.contains("認証アプリで読み取られました"));
+
+    // A second scan, from anywhere, is refused; so is answering without the claim.
+    let again = tablet.fresh().get_json(&auth).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.json()["error"], "already_claimed");
+    let nonce = described["nonce"].as_str().unwrap();
+    let token = sign(&card.path, &kit.origin, nonce).await;
+    let unclaimed = tablet.fresh().post_json(&auth, &token).await;
+    assert_eq!(unclaimed.status, 403, "{}", unclaimed.body);
+    let wrong = format!("{auth}?claim=not-the-claim");
+    assert_eq!(tablet.fresh().post_json(&wrong, &token).await.status, 409);
+    // The claimer may ask again (a retry after a dropped connection).
+    let claimed = format!("{auth}?claim={claim}");
+    assert_eq!(phone.get_json(&claimed).await.status, 200);
+
+    // The tablet's page waits (long poll) and hears of the card at once.
+    let waiting = {
+        let mut tablet = tablet.fresh_with_cookies();
+        let url = format!("{}/status?wait=claimed", walk.flow);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let answer = tablet.get(&url).await.json();
+            (answer, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let accepted = phone.post_json(&claimed, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let (answer, waited) = waiting.await.unwrap();
+    assert_eq!(answer["state"], "done");
+    assert_eq!(answer["next"], format!("{}/complete", walk.flow));
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+        "held until the card was read, then answered: {waited:?}"
+    );
+    // Used: the code is good for nothing now.
+    assert_eq!(phone.get_json(&claimed).await.status, 409);
+    assert_eq!(tablet.get(&src).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_way_of_reading_is_remembered_for_the_session() {
+    let kit = Kit::start().await;
+    let mut pc = kit.client();
+    let (walk, _, _) = flow::until_authentication(&mut pc, &kit, &kit.pharmacy, ALL_AGREE).await;
+    let here = format!("{}/authenticate", walk.flow);
+    // By default, this device reads the card (a smartphone).
+    let page = pc.get(&here).await;
+    assert!(
+        page.body
+            .contains("aria-current=\"page\">この端末で読み取る")
+    );
+    assert!(page.body.contains("zaitaku-auth://authenticate?link="));
+    // The IC card reader: the link to hand to the desktop authenticator.
+    let page = pc.get(&format!("{here}?method=reader")).await;
+    assert!(page.body.contains("ICカードリーダライタで読み取る"));
+    assert!(page.body.contains("zaitaku card auth --reader"));
+    assert!(page.body.contains("zaitaku-auth://authenticate?link="));
+    // A later flow of the same session opens in the way last chosen.
+    let (walk, _) = flow::start_revocation(&mut pc, &kit, &kit.pharmacy).await;
+    flow::confirm_revocation(&mut pc, &walk).await;
+    let page = pc.get(&format!("{}/authenticate", walk.flow)).await;
+    assert!(
+        page.body
+            .contains("aria-current=\"page\">ICカードリーダライタ認証")
+    );
+    // Another browser has its own default.
+    let mut phone = kit.client();
+    let (walk, _, _) = flow::until_authentication(&mut phone, &kit, &kit.pharmacy, ALL_AGREE).await;
+    let page = phone.get(&format!("{}/authenticate", walk.flow)).await;
+    assert!(
+        page.body
+            .contains("aria-current=\"page\">この端末で読み取る")
+    );
+    // An unknown method is ignored.
+    let page = phone
+        .get(&format!("{}/authenticate?method=carrier-pigeon", walk.flow))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("aria-current=\"page\">この端末で読み取る")
+    );
+}
