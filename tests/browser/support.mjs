@@ -13,7 +13,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,7 +23,7 @@ import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ZAITAKU_BIN = process.env.ZAITAKU_BIN || join(REPO, 'target/debug/zaitaku');
+export const ZAITAKU_BIN = process.env.ZAITAKU_BIN || join(REPO, 'target/debug/zaitaku');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = join(REPO, 'target/browser-artifacts');
 
@@ -35,7 +35,7 @@ export const YAMADA = { label: '山田 太郎（有効・3割）', pin: '1234', 
 export const SATO = { label: '佐藤 花子（有効・1割・後期高齢者）', pin: '2345', name: '佐藤 花子', share: '1割' };
 
 let demo; // the `zaitaku demo` child process
-let dataDir;
+export let dataDir;
 export let baseUrl;
 let browser;
 
@@ -283,10 +283,7 @@ export async function readQrFromScreen(page, name, minWidth) {
   assert.ok(box.width >= minWidth && Math.abs(box.width - box.height) < 1, `${name}: the code is ${box.width}×${box.height} CSS px`);
   const viewport = page.viewportSize();
   assert.ok(Math.abs(box.x + box.width / 2 - viewport.width / 2) < 2, `${name}: the code is centred`);
-  const png = PNG.sync.read(await img.screenshot({ path: join(ARTIFACTS, `${name}.png`) }));
-  const code = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
-  assert.ok(code, `${name}: jsQR found no 2D code in the ${png.width}×${png.height} screenshot`);
-  return code.data;
+  return decodeCodeOnScreen(page, 'この医療機関等のURLを表す二次元コード', name);
 }
 
 // The menu at the top of the screen: tap 「メニュー」 (a <details> summary, so no
@@ -308,4 +305,24 @@ export async function openMenu(page) {
 export function pick(obj, key) {
   assert.match(obj[key] ?? '', /^\d{4}年\d{1,2}月\d{1,2}日$/, `${key} is a date`);
   return { [key]: obj[key] };
+}
+
+// The demo's virtual card file for `id` (e.g. yamada), from its manifest.
+export function demoCardFile(id) {
+  const manifest = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
+  const card = manifest.cards.find((c) => c.id === id);
+  assert.ok(card, `no demo card ${id}`);
+  return join(dataDir, 'cards', card.file);
+}
+
+// A 2D code on screen, found by its accessible name: screenshot just the image
+// and decode that PNG with jsQR, as a phone camera would read the screen.
+export async function decodeCodeOnScreen(page, name, shotName) {
+  const img = page.getByRole('img', { name, exact: true });
+  await img.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  const png = PNG.sync.read(await img.screenshot({ path: join(ARTIFACTS, `${shotName}.png`) }));
+  const code = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+  assert.ok(code, `${shotName}: jsQR found no 2D code in the ${png.width}×${png.height} screenshot`);
+  return code.data;
 }

@@ -1,0 +1,94 @@
+// Issue 5 in a real browser: a "PC" (a tablet-sized context) in 2D-code mode
+// shows this authentication's code; the test decodes it from a screenshot and
+// completes the authentication with `zaitaku card auth --card` on the demo's
+// virtual card, as a phone's authenticator would; the PC page moves on by
+// itself, without a reload. For flows A, B and C.
+//
+// Run from the repository root (after `cargo build -p zaitaku`):
+//   (cd tests/browser && npm ci && npm test)
+// The demo, the browser and the helpers are in support.mjs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  CLINIC, ITEMS, TABLET, YAMADA, ZAITAKU_BIN,
+  decodeCodeOnScreen, demoCardFile, expectAuthPage, expectH1, menuList, onDevices,
+  openInstitution, openMenu, radio, rows, shot, useDemo,
+} from './support.mjs';
+
+useDemo(import.meta.url);
+
+const run = promisify(execFile);
+
+// The phone: its authenticator opens what it scanned, checks the matching code
+// against the PC's, and signs with the card and PIN.
+async function phoneAuthenticates(link, card, pin, matchingCode) {
+  const { stdout, stderr } = await run(ZAITAKU_BIN, ['card', 'auth', '--card', demoCardFile(card), '--pin', pin, link], {
+    timeout: 30_000,
+  });
+  assert.match(stderr, new RegExp(`matching code: ${matchingCode}`), 'the phone shows the PC\'s matching code');
+  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+// On the PC's authentication page in 2D-code mode: decode the code, let the
+// phone sign, and check the page moves on by itself.
+async function authenticateByCode(pc, tag, card, pin) {
+  await expectAuthPage(pc);
+  const code = pc.getByRole('img', { name: 'この認証の二次元コード', exact: true });
+  if (!(await code.isVisible())) {
+    await pc.getByRole('link', { name: 'スマートフォン（二次元コード）認証', exact: true }).click();
+  }
+  const matching = (await pc.locator('#matching-code').textContent()).trim();
+  assert.match(matching, /^\d{4}$/);
+  await shot(pc, `${tag}-qr-page`);
+  const link = await decodeCodeOnScreen(pc, 'この認証の二次元コード', `${tag}-qr-code`);
+  assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/auth\/[A-Za-z0-9_-]+$/);
+  const waitingUrl = pc.url();
+  const navigations = [];
+  const onNavigated = (frame) => { if (frame === pc.mainFrame()) navigations.push(frame.url()); };
+  pc.on('framenavigated', onNavigated);
+  const verdict = await phoneAuthenticates(link, card, pin, matching);
+  assert.equal(verdict.result, 'accepted');
+  // Scanned a second time (another phone): refused.
+  await assert.rejects(phoneAuthenticates(link, card, pin, matching), /already read by another device|already answered/);
+  await pc.waitForURL((url) => url.href !== waitingUrl, { timeout: 5_000 });
+  pc.off('framenavigated', onNavigated);
+  assert.ok(navigations.length >= 1 && navigations[0] !== waitingUrl, `the page moved on by itself, not by a reload: ${navigations}`);
+}
+
+test('(j) PC + phone by 2D code: register, update and revoke at the e-prescription clinic', () =>
+  onDevices([['j/pc', TABLET]], async ([pc]) => {
+    await openInstitution(pc, CLINIC);
+    await pc.getByRole('button', { name: '同意登録をする', exact: true }).click();
+    for (const item of ITEMS) await radio(pc, item, '同意する').check();
+    await radio(pc, '処方箋の発行形態', '電子処方箋').check();
+    await pc.getByRole('button', { name: '同意内容を確認する', exact: true }).click();
+    await pc.getByRole('main').getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await authenticateByCode(pc, 'j-01-register', 'yamada', YAMADA.pin);
+    await expectH1(pc, '資格確認・登録完了');
+
+    // B: the remembered method is used for both cards.
+    await openMenu(pc);
+    await menuList(pc).getByRole('button', { name: '同意照会・更新', exact: true }).tap();
+    await expectAuthPage(pc);
+    assert.equal(await pc.getByRole('img', { name: 'この認証の二次元コード', exact: true }).isVisible(), true, 'the method is remembered');
+    await authenticateByCode(pc, 'j-02-view', 'yamada', YAMADA.pin);
+    await expectH1(pc, '更新内容の選択');
+    await radio(pc, '特定健診情報', '同意しない').check();
+    await pc.getByRole('button', { name: '更新内容を確認する', exact: true }).click();
+    await pc.getByRole('button', { name: '同意内容を更新する', exact: true }).click();
+    await authenticateByCode(pc, 'j-03-update', 'yamada', YAMADA.pin);
+    await expectH1(pc, '登録内容の更新完了');
+    const updated = await rows(pc.locator('main section').first());
+    assert.equal(updated['特定健診情報'], '同意しない');
+
+    // C.
+    await openMenu(pc);
+    await menuList(pc).getByRole('button', { name: 'すべての同意を取消す', exact: true }).tap();
+    await pc.getByRole('main').getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+    await authenticateByCode(pc, 'j-04-revoke', 'yamada', YAMADA.pin);
+    await expectH1(pc, '登録内容の取消し完了');
+    await shot(pc, 'j-05-revoked');
+  }));
