@@ -145,13 +145,35 @@ async fn the_way_of_reading_is_remembered_for_the_session() {
         page.body
             .contains("aria-current=\"page\">この端末で読み取る")
     );
-    // An unknown method is ignored.
+    // The tablet/PC menu offers each flow per way of reading; its choice sticks.
+    let prepare = phone.get(&kit.url(&kit.pharmacy)).await;
+    let group = prepare
+        .body
+        .find("id=\"menu-group-qr\"")
+        .expect("the 2D-code group");
+    let form = &prepare.body[group..];
+    assert!(form.contains("<input type=\"hidden\" name=\"method\" value=\"qr\">"));
+    let csrf = prepare.input("csrf");
+    let started = phone
+        .post_form(
+            &format!("{}/inquiry", kit.url(&kit.pharmacy)),
+            &[("csrf", &csrf), ("method", "qr")],
+        )
+        .await;
+    assert_eq!(started.status, 303);
+    let page = phone.get(started.location()).await;
+    assert!(
+        page.body
+            .contains("aria-current=\"page\">スマートフォン（二次元コード）認証")
+    );
+    assert!(page.body.contains("この認証の二次元コード"));
+    // An unknown method is ignored: the remembered one stays.
     let page = phone
         .get(&format!("{}/authenticate?method=carrier-pigeon", walk.flow))
         .await;
     assert_eq!(page.status, 200);
     assert!(
         page.body
-            .contains("aria-current=\"page\">この端末で読み取る")
+            .contains("aria-current=\"page\">スマートフォン（二次元コード）認証")
     );
 }

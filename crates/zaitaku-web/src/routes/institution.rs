@@ -11,7 +11,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::{Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use zaitaku_domain::{FlowStep, Institution, Purpose, UrlToken};
+use zaitaku_domain::{AuthMethod, FlowStep, Institution, Purpose, UrlToken};
 use zaitaku_store::FlowRecord;
 
 pub async fn institution_by_token(state: &AppState, token: &str) -> Result<Institution, PageError> {
@@ -44,9 +44,11 @@ pub async fn prepare(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct StartForm {
     #[serde(default)]
     csrf: String,
+    /// The tablet/PC menu's way of reading the card for this flow (and after).
+    method: Option<String>,
 }
 
 /// 「同意登録をする」 (and the menu's 「同意登録」): a new flow A for this browser
@@ -55,7 +57,7 @@ pub async fn start_registration(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<StartForm>,
 ) -> Result<Redirect, PageError> {
     let flow = start(
         &state,
@@ -74,7 +76,7 @@ pub async fn start_inquiry(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<StartForm>,
 ) -> Result<Response, PageError> {
     let step = FlowStep::ViewAuthenticate;
     let flow = start(
@@ -96,7 +98,7 @@ pub async fn start_revocation(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<StartForm>,
 ) -> Result<Redirect, PageError> {
     let step = FlowStep::RevokeConfirm;
     let flow = start(&state, session, &token, &form, Purpose::Revoke, step).await?;
@@ -107,12 +109,20 @@ async fn start(
     state: &AppState,
     session: Session,
     token: &str,
-    form: &CsrfForm,
+    form: &StartForm,
     purpose: Purpose,
     step: FlowStep,
 ) -> Result<FlowRecord, PageError> {
     session.check_csrf(&form.csrf)?;
     let institution = institution_by_token(state, token).await?;
+    if let Some(method) = form.method.as_deref().and_then(AuthMethod::parse)
+        && method != session.auth_method
+    {
+        state
+            .store
+            .set_session_auth_method(&session.id_hash, method)
+            .await?;
+    }
     let now = OffsetDateTime::now_utc();
     let flow = FlowRecord {
         id: random::id128(),

@@ -1,10 +1,14 @@
 //! The menu at the top of every patient screen (the manual: 「職員は画面上部にある
 //! メニューボタンをタップしてください。」). Its entries that start a flow are forms
 //! posting this session's CSRF token to the institution's own URL, so the menu
-//! works without JavaScript; 「よくあるご質問」 is a plain link.
+//! works without JavaScript; 「よくあるご質問」 is a plain link. On a tablet or PC
+//! (a wide screen, by the stylesheet) the flows are offered once per way of
+//! reading the card, as the manual's tablet/PC pages describe; the choice is
+//! then remembered for the session.
 
+use crate::i18n::Text;
 use crate::session::Session;
-use zaitaku_domain::Institution;
+use zaitaku_domain::{AuthMethod, Institution};
 
 /// What `_menu.html` shows: where each entry goes, for one institution.
 #[derive(Debug, Clone)]
@@ -18,6 +22,15 @@ pub struct Menu {
     /// 「よくあるご質問」.
     pub faq_href: &'static str,
     pub csrf: String,
+    /// Tablet/PC: the flows again under each way of reading that needs one.
+    pub methods: Vec<MenuGroup>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuGroup {
+    /// The `method` the group's forms post.
+    pub code: &'static str,
+    pub label: String,
 }
 
 impl Menu {
@@ -29,6 +42,16 @@ impl Menu {
             revocation_action: format!("{base}/revocation"),
             faq_href: "/faq",
             csrf: session.csrf_token.clone(),
+            methods: [
+                (AuthMethod::QrCode, "method-qr"),
+                (AuthMethod::CardReader, "method-reader"),
+            ]
+            .into_iter()
+            .map(|(method, key)| MenuGroup {
+                code: method.code(),
+                label: Text.get(key),
+            })
+            .collect(),
         }
     }
 }
