@@ -271,6 +271,7 @@ fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &
     let (_, _, described) = c.send("GET", &link, None, true);
     let described: serde_json::Value = serde_json::from_str(&described).unwrap();
     let nonce = ChallengeNonce::parse(described["nonce"].as_str().unwrap()).unwrap();
+    let answer = format!("{link}?claim={}", described["claim"].as_str().unwrap());
     let mut jpki = JpkiCard::open(VirtualCard::open(card).unwrap()).unwrap();
     let token = sign_challenge(
         &mut jpki,
@@ -284,7 +285,7 @@ fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &
     drop(jpki);
     let (status, _, body) = c.send(
         "POST",
-        &link,
+        &answer,
         Some(("application/json", token.into_bytes())),
         false,
     );
