@@ -14,6 +14,8 @@ pub mod jpki;
 pub mod pcsc_card;
 pub mod pin;
 pub mod reader;
+#[cfg(feature = "testing")]
+pub mod simulated;
 pub mod transport;
 pub mod virtual_card;
 
