@@ -64,7 +64,9 @@ pub enum CardCommand {
     /// Fetches the challenge behind the link, shows who asks and why, has the card
     /// sign, and sends the token back. The card signs for the origin of URL itself;
     /// a challenge that names another origin is refused before any PIN is asked for.
-    /// A blocked card is reported to the page and never sent a PIN.
+    /// The PIN tries left are shown before the PIN is asked for, with a warning at one.
+    /// A blocked card is reported to the page and never sent a PIN. A card removed
+    /// part-way leaves the link usable for another try.
     #[command(after_help = card_auth::EXIT_STATUS_HELP)]
     Auth(card_auth::AuthArgs),
     /// List the smart card readers (PC/SC) and which hold a card.

@@ -3,6 +3,7 @@
 use super::{CliError, EXIT_INVALID};
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 use zaitaku_card::{CardPresence, ReaderInfo, TransportError};
 
 /// What a build without the `pcsc` feature says when asked for a reader.
@@ -61,6 +62,19 @@ fn report(
             let _ = writeln!(err, "error: {error}");
             EXIT_INVALID
         }
+    }
+}
+
+/// Why `card auth --reader` reached no card, in the user's terms. Nothing goes to
+/// the page: the challenge stays usable once the card or reader is there.
+#[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
+pub(super) fn connect_failed(err: TransportError, wait: Duration) -> String {
+    match err {
+        TransportError::NoCard => format!(
+            "no card was placed on the reader within {} s; place your My Number card on the reader and try again",
+            wait.as_secs()
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -169,6 +183,26 @@ mod tests {
         assert!(
             err.starts_with("error: card reader error while listing readers:"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_card_that_never_came_names_the_wait() {
+        assert_eq!(
+            connect_failed(TransportError::NoCard, Duration::from_secs(30)),
+            "no card was placed on the reader within 30 s; \
+             place your My Number card on the reader and try again"
+        );
+        assert_eq!(
+            connect_failed(TransportError::ServiceNotRunning, Duration::from_secs(30)),
+            TransportError::ServiceNotRunning.to_string()
+        );
+        assert_eq!(
+            connect_failed(
+                TransportError::ReaderNotFound("sony".to_owned()),
+                Duration::ZERO
+            ),
+            "the card reader \"sony\" was not found"
         );
     }
 }

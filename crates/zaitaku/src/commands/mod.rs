@@ -3,6 +3,7 @@
 mod card;
 mod card_auth;
 mod card_readers;
+mod card_session;
 mod serve;
 mod verify;
 
