@@ -13,6 +13,9 @@ pub mod jpki;
 #[cfg(feature = "pcsc")]
 pub mod pcsc_card;
 pub mod pin;
+pub mod reader;
+#[cfg(feature = "testing")]
+pub mod simulated;
 pub mod transport;
 pub mod virtual_card;
 
@@ -35,6 +38,7 @@ pub use origin::Origin;
 #[cfg(feature = "pcsc")]
 pub use pcsc_card::PcscTransport;
 pub use pin::{Pin, PinFormatError};
+pub use reader::{CardPresence, ReaderInfo};
 pub use token::WebEidToken;
 pub use transport::{CardTransport, TransportError};
 pub use validate::{RevocationPolicy, Validator, ValidatorConfig};

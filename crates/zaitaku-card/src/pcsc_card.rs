@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Card, Context, Protocols, ReaderState, Scope, ShareMode, State};
 
+use crate::reader::{CardPresence, ReaderInfo};
 use crate::transport::{CardTransport, TransportError};
 
 /// Room for any response, including extended-length ones; a signature needs 258 bytes.
@@ -24,6 +25,27 @@ impl PcscTransport {
         Ok(reader_names(&context)?
             .iter()
             .map(|name| name.to_string_lossy().into_owned())
+            .collect())
+    }
+
+    /// The connected readers and what is on each, without touching any card.
+    /// No reader at all is [`TransportError::NoReader`].
+    pub fn readers() -> Result<Vec<ReaderInfo>, TransportError> {
+        let context = establish_context()?;
+        let mut states: Vec<ReaderState> = reader_names(&context)?
+            .into_iter()
+            .map(|name| ReaderState::new(name, State::UNAWARE))
+            .collect();
+        // From UNAWARE, PC/SC answers at once with each reader's current state.
+        context
+            .get_status_change(Duration::ZERO, &mut states)
+            .map_err(|err| map_error("asking the readers for their state", err))?;
+        Ok(states
+            .iter()
+            .map(|state| ReaderInfo {
+                name: state.name().to_string_lossy().into_owned(),
+                card: presence(state.event_state()),
+            })
             .collect())
     }
 
@@ -132,6 +154,21 @@ fn find_reader(readers: &[CString], wanted: &str) -> Result<CString, TransportEr
     }
 }
 
+/// What a reader's PC/SC state says about its card.
+fn presence(state: State) -> CardPresence {
+    if state.intersects(State::UNAVAILABLE | State::UNKNOWN | State::IGNORE) {
+        CardPresence::Unavailable
+    } else if !state.contains(State::PRESENT) {
+        CardPresence::Empty
+    } else if state.contains(State::MUTE) {
+        CardPresence::Mute
+    } else if state.intersects(State::INUSE | State::EXCLUSIVE) {
+        CardPresence::InUse
+    } else {
+        CardPresence::Present
+    }
+}
+
 fn connect_card(context: &Context, reader: &CStr) -> Result<Card, pcsc::Error> {
     // Exclusive: no other program may use the card between VERIFY and the signature.
     context.connect(reader, ShareMode::Exclusive, Protocols::ANY)
@@ -145,12 +182,15 @@ fn map_error(operation: &str, err: pcsc::Error) -> TransportError {
         pcsc::Error::UnknownReader => {
             TransportError::reader(operation, "the reader was disconnected")
         }
-        pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard => TransportError::CardRemoved,
+        // Pulled out, lifted off a contactless reader, powered down or reset: the
+        // session (and any verified PIN) is gone either way.
+        pcsc::Error::RemovedCard
+        | pcsc::Error::NoSmartcard
+        | pcsc::Error::ResetCard
+        | pcsc::Error::UnpoweredCard
+        | pcsc::Error::UnresponsiveCard => TransportError::CardRemoved,
         pcsc::Error::Timeout => TransportError::NoCard,
-        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TransportError::reader(
-            operation,
-            "the PC/SC service is not running (on Linux, start pcscd)",
-        ),
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TransportError::ServiceNotRunning,
         pcsc::Error::SharingViolation => {
             TransportError::reader(operation, "the card is in use by another program")
         }
@@ -190,6 +230,27 @@ mod tests {
     }
 
     #[test]
+    fn reader_states_say_whether_a_usable_card_is_there() {
+        let cases = [
+            (State::EMPTY, CardPresence::Empty),
+            (State::EMPTY | State::CHANGED, CardPresence::Empty),
+            (State::PRESENT, CardPresence::Present),
+            (State::PRESENT | State::CHANGED, CardPresence::Present),
+            (State::PRESENT | State::INUSE, CardPresence::InUse),
+            (State::PRESENT | State::EXCLUSIVE, CardPresence::InUse),
+            (State::PRESENT | State::MUTE, CardPresence::Mute),
+            (State::UNAVAILABLE, CardPresence::Unavailable),
+            (State::UNKNOWN | State::CHANGED, CardPresence::Unavailable),
+            (State::IGNORE, CardPresence::Unavailable),
+        ];
+        for (state, expected) in cases {
+            assert_eq!(presence(state), expected, "{state:?}");
+        }
+        assert!(presence(State::PRESENT).is_usable());
+        assert!(!presence(State::PRESENT | State::INUSE).is_usable());
+    }
+
+    #[test]
     fn pcsc_errors_map_to_transport_errors() {
         assert!(matches!(
             map_error("x", pcsc::Error::RemovedCard),
@@ -203,6 +264,25 @@ mod tests {
             map_error("x", pcsc::Error::NoReadersAvailable),
             TransportError::NoReader
         ));
+        for pulled in [
+            pcsc::Error::NoSmartcard,
+            pcsc::Error::ResetCard,
+            pcsc::Error::UnpoweredCard,
+            pcsc::Error::UnresponsiveCard,
+        ] {
+            assert!(
+                matches!(map_error("x", pulled), TransportError::CardRemoved),
+                "{pulled:?}"
+            );
+        }
+        for stopped in [pcsc::Error::NoService, pcsc::Error::ServiceStopped] {
+            let error = map_error("listing readers", stopped);
+            assert!(
+                matches!(error, TransportError::ServiceNotRunning),
+                "{stopped:?}"
+            );
+            assert!(error.to_string().contains("pcscd"), "{error}");
+        }
         let other = map_error("talking to the card", pcsc::Error::CommError);
         assert!(
             other

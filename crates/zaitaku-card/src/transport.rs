@@ -23,13 +23,19 @@ impl<T: CardTransport + ?Sized> CardTransport for Box<T> {
 /// Messages include their cause because a CLI usually prints only the top error.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
+    #[error(
+        "the PC/SC smart card service is not running; start it (on Linux: sudo systemctl start pcscd) and try again"
+    )]
+    ServiceNotRunning,
     #[error("no smart card reader found; connect a reader and try again")]
     NoReader,
     #[error("the card reader \"{0}\" was not found")]
     ReaderNotFound(String),
     #[error("no card was found in the reader; place your My Number card on the reader")]
     NoCard,
-    #[error("the card was removed before the operation finished; place it on the reader again")]
+    /// Pulled out, moved off a contactless reader, or no longer answering, in the
+    /// middle of a card session: whatever the session had (a verified PIN) is gone.
+    #[error("the card was removed or stopped answering; place it on the reader and try again")]
     CardRemoved,
     #[error("card reader error while {operation}: {cause}")]
     Reader {

@@ -364,6 +364,7 @@ fn the_card_signs_for_the_link_and_the_server_accepts() {
         "同意登録",
         "register",
         "2026-11-24T18:00:00+09:00",
+        "PIN tries left: 3",
         "accepted: consent registered for",
         "matching code: 0427",
     ] {
@@ -420,6 +421,11 @@ fn the_pin_may_come_from_the_environment_or_standard_input() {
     let shown_at = err.find("在宅ひまわりクリニック").unwrap();
     let prompt_at = err.find("暗証番号 (4 digits): ").expect("prompt");
     assert!(shown_at < prompt_at, "{err}");
+    let tries_at = err.find("PIN tries left: 3\n").expect("tries shown");
+    assert!(
+        tries_at < prompt_at,
+        "the tries left come before the prompt: {err}"
+    );
 
     let malformed = Run {
         args,
@@ -447,7 +453,7 @@ fn a_wrong_pin_says_how_many_tries_are_left_and_posts_nothing() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("wrong PIN: 2 tries left"),
+        stderr(&out).contains("PIN tries left: 3\nerror: wrong PIN: 2 tries left"),
         "{}",
         stderr(&out)
     );
@@ -473,6 +479,7 @@ fn a_blocked_card_is_reported_to_the_page_and_never_asked_for_its_pin() {
         "{err}"
     );
     assert!(!err.contains(PROMPT), "{err}");
+    assert!(!err.contains("PIN tries left"), "{err}");
     assert!(out.stdout.is_empty());
 
     assert_eq!(server.seen(), [auth_get(), error_post()]);
@@ -506,7 +513,10 @@ fn the_last_wrong_pin_is_warned_about_and_blocks_the_card() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("warning: 1 PIN try left"), "{err}");
+    assert!(
+        err.contains("PIN tries left: 1\nwarning: 1 PIN try left"),
+        "{err}"
+    );
     assert!(err.contains("blocked"), "{err}");
     assert_eq!(server.seen(), [auth_get(), error_post()]);
     assert_eq!(card.tries_left(), 0);
@@ -727,4 +737,69 @@ fn without_pcsc_a_reader_cannot_be_used() {
             stderr(&out)
         );
     }
+}
+
+#[test]
+fn wait_goes_with_a_reader_only() {
+    let card = new_card();
+    let out = run(&[
+        "card",
+        "auth",
+        "--card",
+        s(&card.path),
+        "--wait",
+        "5",
+        "http://127.0.0.1:9/auth/x",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&[
+        "card",
+        "auth",
+        "--reader",
+        "--wait",
+        "3601",
+        "http://127.0.0.1:9/auth/x",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0..=3600"), "{}", stderr(&out));
+}
+
+/// The real PC/SC path up to the reader. This machine has no card on a reader (no
+/// pcscd, or no reader, or an empty one): the link is left open, nothing is asked.
+#[cfg(feature = "pcsc")]
+#[test]
+fn a_reader_without_a_card_leaves_the_link_open() {
+    let card = new_card();
+    let server = honest_server(&card, &new_nonce());
+    let out = run(&["card", "auth", "--reader", "--wait", "0", &server.url()]);
+    let err = stderr(&out);
+    if err.contains("card reader: ") {
+        eprintln!("a card is on a reader here; this test needs none");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("waiting up to 0 s"), "{err}");
+    assert!(
+        [
+            "the PC/SC smart card service is not running",
+            "no smart card reader found",
+            "no card was placed on the reader within 0 s",
+        ]
+        .iter()
+        .any(|reason| err.contains(reason)),
+        "{err}"
+    );
+    assert!(!err.contains(PROMPT), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        server.seen(),
+        [auth_get()],
+        "no error is reported to the page"
+    );
 }

@@ -3,7 +3,7 @@
 use crate::apdu::StatusWord;
 
 /// A decoded short command APDU.
-pub(super) struct Command<'a> {
+pub(crate) struct Command<'a> {
     pub cla: u8,
     pub ins: u8,
     pub p1: u8,

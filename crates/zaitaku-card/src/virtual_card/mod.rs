@@ -7,7 +7,7 @@
 //! The file holds the private key in clear: a virtual card is only as safe
 //! as the file's permissions (0600).
 
-mod command;
+pub(crate) mod command;
 mod store;
 
 use std::path::{Path, PathBuf};

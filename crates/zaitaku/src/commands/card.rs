@@ -1,6 +1,6 @@
 //! `zaitaku card …`: the test CA, virtual My Number cards, and the authenticator.
 
-use super::{CliError, EXIT_INVALID, card_auth};
+use super::{CliError, EXIT_INVALID, card_auth, card_readers};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,9 +64,16 @@ pub enum CardCommand {
     /// Fetches the challenge behind the link, shows who asks and why, has the card
     /// sign, and sends the token back. The card signs for the origin of URL itself;
     /// a challenge that names another origin is refused before any PIN is asked for.
-    /// A blocked card is reported to the page and never sent a PIN.
+    /// The PIN tries left are shown before the PIN is asked for, with a warning at one.
+    /// A blocked card is reported to the page and never sent a PIN. A card removed
+    /// part-way leaves the link usable for another try.
     #[command(after_help = card_auth::EXIT_STATUS_HELP)]
     Auth(card_auth::AuthArgs),
+    /// List the smart card readers (PC/SC) and which hold a card.
+    ///
+    /// Needs a build with --features pcsc and a running PC/SC service (pcscd).
+    #[command(after_help = card_readers::HELP)]
+    Readers,
 }
 
 pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
@@ -87,6 +94,7 @@ pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
         } => sign(&card, &pin, &origin, &nonce),
         CardCommand::Revoke { ca, card } => revoke(&ca, &card),
         CardCommand::Auth(args) => card_auth::run(args),
+        CardCommand::Readers => card_readers::run(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! asking, have the card sign for the link's own origin, post the token back.
 
 use super::card::APP_VERSION;
+use super::card_session::sign_with_card;
 use super::{CliError, EXIT_INVALID};
 use clap::{ArgGroup, Args};
 use serde::{Deserialize, Serialize};
@@ -14,11 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use zaitaku_card::authenticator::sign_challenge;
-use zaitaku_card::{
-    CardError, CardTransport, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, VirtualCard,
-    WebEidToken,
-};
+use zaitaku_card::{CardTransport, ChallengeNonce, Origin, Pin, VirtualCard, WebEidToken};
 
 const PROTOCOL: &str = "zaitaku-auth:1";
 
@@ -28,9 +25,8 @@ const MAX_ANSWER_BYTES: u64 = 16 * 1024;
 /// Per request. The PIN is typed between the two requests, so this does not rush the user.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long to wait for a card to be placed on the reader.
-#[cfg(feature = "pcsc")]
-const CARD_WAIT: Duration = Duration::from_secs(30);
+/// How long `--reader` waits for a card to be placed, unless `--wait` says otherwise.
+const DEFAULT_CARD_WAIT_SECS: u64 = 30;
 
 /// Longest server-supplied text shown to the user.
 const MAX_SHOWN_CHARS: usize = 120;
@@ -43,8 +39,9 @@ const JST: time::UtcOffset = match time::UtcOffset::from_hms(9, 0, 0) {
 
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 the server accepted the card; 1 the authentication did not complete \
-(link refused or expired, wrong or blocked PIN, token rejected, network or server error); \
-2 usage error (bad options or link, malformed --pin, unreadable card file).
+(link refused or expired, wrong or blocked PIN, card removed, no card or reader, PC/SC \
+service not running, token rejected, network or server error); 2 usage error (bad options \
+or link, malformed --pin, unreadable card file, no PC/SC support in this build).
 
 Messages go to standard error. Standard output gets one JSON line once the server has \
 judged the token: {\"result\":\"accepted\",\"institution\":{…},\"purpose\":…} or \
@@ -67,6 +64,17 @@ pub struct AuthArgs {
         default_missing_value = ""
     )]
     reader: Option<String>,
+    /// With --reader: how long to wait for the card to be placed on a reader
+    /// [default: 30].
+    // Not `requires = "reader"`: clap lets a required argument be missing when it
+    // conflicts with one present, and --reader conflicts with --card.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        conflicts_with = "card",
+        value_parser = clap::value_parser!(u64).range(0..=3600)
+    )]
+    wait: Option<u64>,
     /// The card's 4-digit PIN. Without it and ZAITAKU_PIN, one line is read from
     /// standard input once the request has been shown.
     #[arg(long, env = "ZAITAKU_PIN", hide_env_values = true)]
@@ -77,7 +85,8 @@ pub struct AuthArgs {
 
 pub fn run(args: AuthArgs) -> Result<ExitCode, CliError> {
     // Everything that can be checked without the network or the card comes first.
-    let source = CardSource::from_args(args.card, args.reader)?;
+    let wait = Duration::from_secs(args.wait.unwrap_or(DEFAULT_CARD_WAIT_SECS));
+    let source = CardSource::from_args(args.card, args.reader, wait)?;
     let link = AuthLink::parse(&args.url)?;
     let pin = match args.pin {
         Some(text) => Some(Pin::parse(&text).map_err(|e| format!("--pin: {e}"))?),
@@ -106,45 +115,45 @@ fn authenticate(link: &AuthLink, source: &CardSource, pin: Option<Pin>) -> Resul
     let challenge = client.fetch_challenge(link)?;
     show_challenge(link, &challenge);
 
-    let mut card = source.open()?;
-    match card.pin_status().map_err(card_failed)? {
-        // Never ask for, let alone send, a PIN the card cannot take.
-        PinStatus::Blocked => return Err(pin_blocked(&client, link, &challenge)),
-        PinStatus::TriesLeft(1) => eprintln!(
-            "warning: 1 PIN try left; one more wrong PIN blocks the card until the municipal office resets it"
-        ),
-        PinStatus::TriesLeft(_) => {}
-    }
-    let pin = match pin {
-        Some(pin) => pin,
-        None => prompt_pin()?,
+    let transport = source.connect()?;
+    let get_pin = || match pin {
+        Some(pin) => Ok(pin),
+        None => prompt_pin(),
     };
-    let signed = sign_challenge(&mut card, &pin, &link.origin, &challenge.nonce, APP_VERSION);
-    // Release the card (file lock, exclusive reader) before talking to the network again.
-    drop(card);
+    // The session releases the card (file lock, exclusive reader) before the network is used again.
+    let signed = sign_with_card(
+        transport,
+        &link.origin,
+        &challenge.nonce,
+        get_pin,
+        &mut std::io::stderr(),
+    );
     match signed {
         Ok(token) => client.send_token(link, &token, &challenge),
-        // The challenge stays open: the user may try again until it expires.
-        Err(e @ CardError::WrongPin { .. }) => Err(Stop::Incomplete(e.to_string())),
-        Err(CardError::PinBlocked) => Err(pin_blocked(&client, link, &challenge)),
-        Err(e) => Err(card_failed(e)),
+        Err(e) => match e.page_error() {
+            // A blocked card: the page settles the challenge with that screen.
+            Some(code) => Err(tell_page(&client, link, &challenge, code, e.to_string())),
+            // Wrong PIN, card removed…: the challenge stays open for another try until it expires.
+            None => Err(Stop::Incomplete(e.to_string())),
+        },
     }
 }
 
-/// Tell the page the card is blocked (it settles the challenge with that screen) and stop.
-fn pin_blocked(client: &Client, link: &AuthLink, challenge: &Challenge) -> Stop {
-    let mut message = CardError::PinBlocked.to_string();
-    if let Err(why) = client.report_error(link, challenge, "pin_blocked") {
+/// Tell the page why no token will come (`code`), and stop with `message`.
+fn tell_page(
+    client: &Client,
+    link: &AuthLink,
+    challenge: &Challenge,
+    code: &str,
+    mut message: String,
+) -> Stop {
+    if let Err(why) = client.report_error(link, challenge, code) {
         message.push_str(&format!(" (the page could not be told: {why})"));
     }
     Stop::Incomplete(message)
 }
 
-fn card_failed(err: CardError) -> Stop {
-    Stop::Incomplete(format!("card: {err}"))
-}
-
-fn prompt_pin() -> Result<Pin, Stop> {
+fn prompt_pin() -> Result<Pin, String> {
     eprint!("暗証番号 (4 digits): ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
@@ -153,59 +162,73 @@ fn prompt_pin() -> Result<Pin, Stop> {
         .lock()
         .take(64)
         .read_line(&mut line)
-        .map_err(|e| Stop::Incomplete(format!("cannot read the PIN: {e}")))?;
+        .map_err(|e| format!("cannot read the PIN: {e}"))?;
     // A terminal echoes the user's Enter; piped input leaves the prompt's line open.
     if !std::io::stdin().is_terminal() {
         eprintln!();
     }
     let text = line.strip_suffix('\n').unwrap_or(&line);
     let text = text.strip_suffix('\r').unwrap_or(text);
-    Pin::parse(text).map_err(|e| Stop::Incomplete(e.to_string()))
+    Pin::parse(text).map_err(|e| e.to_string())
 }
 
 /// Where the card is.
 enum CardSource {
     Virtual(PathBuf),
-    /// A reader name, or any reader holding a card.
+    /// A reader name, or any reader holding a card; how long to wait for the card.
     #[cfg(feature = "pcsc")]
-    Reader(Option<String>),
+    Reader {
+        name: Option<String>,
+        wait: Duration,
+    },
 }
 
 impl CardSource {
-    fn from_args(card: Option<PathBuf>, reader: Option<String>) -> Result<Self, CliError> {
+    fn from_args(
+        card: Option<PathBuf>,
+        reader: Option<String>,
+        wait: Duration,
+    ) -> Result<Self, CliError> {
         match (card, reader) {
             (Some(path), None) => Ok(CardSource::Virtual(path)),
-            (None, Some(name)) => Self::reader(name),
+            (None, Some(name)) => Self::reader(name, wait),
             // clap's argument group already demands exactly one.
             _ => Err("give exactly one of --card and --reader".into()),
         }
     }
 
     #[cfg(feature = "pcsc")]
-    fn reader(name: String) -> Result<Self, CliError> {
-        Ok(CardSource::Reader((!name.is_empty()).then_some(name)))
+    fn reader(name: String, wait: Duration) -> Result<Self, CliError> {
+        Ok(CardSource::Reader {
+            name: (!name.is_empty()).then_some(name),
+            wait,
+        })
     }
 
     #[cfg(not(feature = "pcsc"))]
-    fn reader(_name: String) -> Result<Self, CliError> {
-        Err("this build has no PC/SC support; rebuild with --features pcsc".into())
+    fn reader(_name: String, _wait: Duration) -> Result<Self, CliError> {
+        Err(super::card_readers::NO_PCSC.into())
     }
 
-    fn open(&self) -> Result<JpkiCard<Box<dyn CardTransport>>, Stop> {
-        let transport: Box<dyn CardTransport> = match self {
-            CardSource::Virtual(path) => {
-                Box::new(VirtualCard::open(path).map_err(|e| Stop::Usage(e.into()))?)
-            }
+    /// The card's transport; for a reader, once a card is there (or the wait is over).
+    fn connect(&self) -> Result<Box<dyn CardTransport>, Stop> {
+        match self {
+            CardSource::Virtual(path) => match VirtualCard::open(path) {
+                Ok(card) => Ok(Box::new(card)),
+                Err(e) => Err(Stop::Usage(e.into())),
+            },
             #[cfg(feature = "pcsc")]
-            CardSource::Reader(name) => {
-                eprintln!("Place your My Number card on the reader…");
-                let reader = zaitaku_card::PcscTransport::connect(name.as_deref(), CARD_WAIT)
-                    .map_err(|e| card_failed(e.into()))?;
+            CardSource::Reader { name, wait } => {
+                eprintln!(
+                    "Place your My Number card on the reader (waiting up to {} s)…",
+                    wait.as_secs()
+                );
+                let reader = zaitaku_card::PcscTransport::connect(name.as_deref(), *wait)
+                    .map_err(|e| Stop::Incomplete(super::card_readers::connect_failed(e, *wait)))?;
                 eprintln!("card reader: {}", reader.reader_name());
-                Box::new(reader)
+                Ok(Box::new(reader))
             }
-        };
-        JpkiCard::open(transport).map_err(card_failed)
+        }
     }
 }
 

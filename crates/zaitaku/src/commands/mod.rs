@@ -2,6 +2,8 @@
 
 mod card;
 mod card_auth;
+mod card_readers;
+mod card_session;
 mod serve;
 mod verify;
 
@@ -33,7 +35,7 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the service with demo institutions, patients and virtual cards (no setup needed).
     Demo(serve::DemoArgs),
-    /// Virtual My Number cards, their test CA, and card authentication at a page.
+    /// Virtual My Number cards, their test CA, card readers, and card authentication at a page.
     #[command(subcommand)]
     Card(card::CardCommand),
     /// Web eID authentication tokens.
