@@ -80,12 +80,43 @@ pub async fn live_challenge(
     Ok(challenge)
 }
 
+/// Who answers a challenge.
+#[derive(Debug, Clone, Copy)]
+pub enum Answerer<'a> {
+    /// An authenticator, with the claim its fetch handed out (if it sent one).
+    Claimant(Option<&'a str>),
+    /// The demo card reader, which its page has already cleared for this session.
+    DemoReader,
+}
+
+/// A live challenge this answerer may answer: an authenticator only with the
+/// claim of the fetch that claimed it.
+pub async fn answerable_challenge(
+    state: &AppState,
+    reference: &str,
+    answerer: Answerer<'_>,
+) -> Result<ChallengeRecord, SubmitError> {
+    if !crate::random::is_id(reference) {
+        return Err(SubmitError::UnknownChallenge);
+    }
+    let challenge = live_challenge(state, reference).await?;
+    if let Answerer::Claimant(claim) = answerer {
+        match (&challenge.claim_hash, claim) {
+            (Some(stored), Some(secret)) if crate::handoff::claim_matches(stored, secret) => {}
+            (Some(_), Some(_)) => return Err(SubmitError::AlreadyClaimed),
+            _ => return Err(SubmitError::NotClaimed),
+        }
+    }
+    Ok(challenge)
+}
+
 pub async fn submit_token(
     state: &AppState,
     reference: &str,
+    answerer: Answerer<'_>,
     token_json: &[u8],
 ) -> Result<TokenOutcome, SubmitError> {
-    let challenge = live_challenge(state, reference).await?;
+    let challenge = answerable_challenge(state, reference, answerer).await?;
     let nonce = ChallengeNonce::parse(&challenge.nonce)
         .map_err(|_| SubmitError::Internal("stored nonce is malformed".into()))?;
     let checked =
@@ -253,8 +284,12 @@ async fn reject(
 }
 
 /// The authenticator reports the card's PIN is blocked: the flow ends on that screen.
-pub async fn report_pin_blocked(state: &AppState, reference: &str) -> Result<(), SubmitError> {
-    let challenge = live_challenge(state, reference).await?;
+pub async fn report_pin_blocked(
+    state: &AppState,
+    reference: &str,
+    answerer: Answerer<'_>,
+) -> Result<(), SubmitError> {
+    let challenge = answerable_challenge(state, reference, answerer).await?;
     reject(state, &challenge, FailureReason::PinBlocked, "pin_blocked").await?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use crate::handoff;
 use crate::i18n::Text;
 use crate::random;
 use crate::state::AppState;
-use crate::verification::{self, SubmitError, TokenOutcome};
+use crate::verification::{self, Answerer, SubmitError, TokenOutcome};
 use crate::views::AuthLinkPage;
 use axum::Json;
 use axum::body::Bytes;
@@ -159,33 +159,14 @@ async fn describe_json(
     }))
 }
 
-/// Only the authenticator that claimed the challenge may answer it.
-async fn check_claim(
-    state: &AppState,
-    reference: &str,
-    claim: Option<&str>,
-) -> Result<(), SubmitError> {
-    if !random::is_id(reference) {
-        return Err(SubmitError::UnknownChallenge);
-    }
-    let challenge = verification::live_challenge(state, reference).await?;
-    match (&challenge.claim_hash, claim) {
-        (Some(stored), Some(secret)) if handoff::claim_matches(stored, secret) => Ok(()),
-        (Some(_), Some(_)) => Err(SubmitError::AlreadyClaimed),
-        _ => Err(SubmitError::NotClaimed),
-    }
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     Path(reference): Path<String>,
     Query(query): Query<ClaimQuery>,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = check_claim(&state, &reference, query.claim.as_deref()).await {
-        return error_response(e);
-    }
-    match verification::submit_token(&state, &reference, &body).await {
+    let answerer = Answerer::Claimant(query.claim.as_deref());
+    match verification::submit_token(&state, &reference, answerer, &body).await {
         Ok(TokenOutcome::Accepted) => Json(json!({
             "result": "accepted",
             "message": "the card was accepted; the page moves on by itself",
@@ -227,9 +208,7 @@ pub async fn report_error(
     Query(query): Query<ClaimQuery>,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = check_claim(&state, &reference, query.claim.as_deref()).await {
-        return error_response(e);
-    }
+    let answerer = Answerer::Claimant(query.claim.as_deref());
     let Ok(report) = serde_json::from_slice::<ErrorReport>(&body) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -238,9 +217,9 @@ pub async fn report_error(
             .into_response();
     };
     let result = match report.code.as_str() {
-        "pin_blocked" => verification::report_pin_blocked(&state, &reference).await,
+        "pin_blocked" => verification::report_pin_blocked(&state, &reference, answerer).await,
         // The user may still try again until the challenge expires.
-        "cancelled" => verification::live_challenge(&state, &reference)
+        "cancelled" => verification::answerable_challenge(&state, &reference, answerer)
             .await
             .map(|_| ()),
         _ => {

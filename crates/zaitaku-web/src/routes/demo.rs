@@ -7,7 +7,7 @@ use crate::handoff;
 use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::{AppState, DemoCard};
-use crate::verification::{self, SubmitError, TokenOutcome};
+use crate::verification::{self, Answerer, SubmitError, TokenOutcome};
 use crate::views::{DemoCardView, DemoIndexPage, DemoInstitution, DemoReaderPage, ReaderCard};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
@@ -275,7 +275,7 @@ pub async fn reader_submit(
             return Ok(render(("error", text)));
         }
         CardResult::Blocked => {
-            match verification::report_pin_blocked(&state, &reference).await {
+            match verification::report_pin_blocked(&state, &reference, Answerer::DemoReader).await {
                 Ok(()) | Err(SubmitError::AlreadyUsed) | Err(SubmitError::Expired) => {}
                 Err(e) => return Err(submit_error(e)),
             }
@@ -285,7 +285,9 @@ pub async fn reader_submit(
         }
     };
     let json = token.to_json();
-    match verification::submit_token(&state, &reference, json.as_bytes()).await {
+    match verification::submit_token(&state, &reference, Answerer::DemoReader, json.as_bytes())
+        .await
+    {
         Ok(TokenOutcome::Accepted) | Ok(TokenOutcome::Rejected { .. }) => Ok(back_to_service(
             &state, &session, &reference, &ctx, challenge,
         )),
