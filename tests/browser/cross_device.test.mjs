@@ -2,7 +2,8 @@
 // shows this authentication's code; the test decodes it from a screenshot and
 // completes the authentication with `zaitaku card auth --card` on the demo's
 // virtual card, as a phone's authenticator would; the PC page moves on by
-// itself, without a reload. For flows A, B and C.
+// itself, without a reload. For flows A, B and C. And a second browser as the
+// phone: it opens the scanned link, the demo reader claims it, a third is refused.
 //
 // Run from the repository root (after `cargo build -p zaitaku`):
 //   (cd tests/browser && npm ci && npm test)
@@ -13,9 +14,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
-  CLINIC, ITEMS, TABLET, YAMADA, ZAITAKU_BIN,
-  decodeCodeOnScreen, demoCardFile, expectAuthPage, expectH1, menuList, onDevices,
-  openInstitution, openMenu, radio, rows, shot, useDemo,
+  CLINIC, ITEMS, PHARMACY, PHONE, SATO, TABLET, YAMADA, ZAITAKU_BIN,
+  decodeCodeOnScreen, demoCardFile, expectAuthPage, expectH1, expectReader, menuList, onDevices,
+  openInstitution, openMenu, radio, readCard, rows, shot, useDemo,
 } from './support.mjs';
 
 useDemo(import.meta.url);
@@ -94,4 +95,42 @@ test('(j) PC + phone by 2D code: register, update and revoke at the e-prescripti
     await authenticateByCode(pc, 'j-04-revoke', 'yamada', YAMADA.pin);
     await expectH1(pc, '登録内容の取消し完了');
     await shot(pc, 'j-05-revoked');
+  }));
+
+test('(k) PC + phone by 2D code, the phone a second browser: the demo reader claims the code, a third device is refused', () =>
+  onDevices([['k/pc', TABLET], ['k/phone', PHONE], ['k/other', PHONE]], async ([pc, phone, other]) => {
+    await openInstitution(pc, PHARMACY);
+    await openMenu(pc);
+    await menuList(pc).getByRole('list', { name: 'スマートフォン（二次元コード）認証', exact: true })
+      .getByRole('button', { name: '同意登録', exact: true }).click();
+    for (const item of ITEMS) await radio(pc, item, '同意する').check();
+    await pc.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await pc.getByRole('main').getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await expectAuthPage(pc);
+    const matching = (await pc.locator('#matching-code').textContent()).trim();
+    const link = await decodeCodeOnScreen(pc, 'この認証の二次元コード', 'k-01-qr-code');
+    const waitingUrl = pc.url();
+
+    // The phone's camera opens the link; in the demo, the demo reader stands in
+    // for the authenticator app, and reading it claims the challenge.
+    await phone.goto(link);
+    await expectH1(phone, '認証アプリで開くリンクです');
+    await phone.getByRole('link', { name: 'デモ用カードリーダーで開く', exact: true }).click();
+    await expectReader(phone, PHARMACY);
+    await pc.getByText('認証アプリで読み取られました', { exact: false }).waitFor();
+    await shot(pc, 'k-02-pc-claimed');
+
+    // A third device scanning the same code is refused.
+    await other.goto(link.replace('/auth/', '/demo/reader/'));
+    await other.getByText('すでに別の端末で読み取られています', { exact: false }).waitFor();
+    assert.equal(await other.getByLabel('暗証番号', { exact: true }).count(), 0, 'no PIN field on the refused device');
+    await shot(other, 'k-03-other-refused');
+
+    await readCard(phone, SATO, SATO.pin);
+    await phone.getByText('読み取りが完了しました', { exact: false }).waitFor();
+    await shot(phone, 'k-04-phone-done');
+    await expectH1(pc, '資格確認・同意登録完了');
+    assert.notEqual(pc.url(), waitingUrl);
+    assert.match(matching, /^\d{4}$/);
+    await shot(pc, 'k-05-pc-complete');
   }));
