@@ -177,3 +177,29 @@ async fn the_way_of_reading_is_remembered_for_the_session() {
             .contains("aria-current=\"page\">スマートフォン（二次元コード）認証")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_made_for_one_challenge_is_refused_by_another() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    // Two flows waiting for a card: a registration, and a view of flow B.
+    let mut first = kit.client();
+    let (walk_a, auth_a, nonce_a) =
+        flow::until_authentication(&mut first, &kit, &kit.clinic, ALL_AGREE).await;
+    let mut second = kit.client();
+    let (walk_b, auth_b, _) = flow::start_inquiry(&mut second, &kit, &kit.clinic).await;
+    // The card signs the registration's challenge; the token is posted to the view's.
+    let token = sign(&card.path, &kit.origin, &nonce_a).await;
+    let refused = second.fresh().post_json(&auth_b, &token).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let page = second.get(&format!("{}/complete", walk_b.flow)).await;
+    assert!(
+        page.body.contains("電子証明書を確認できません"),
+        "{}",
+        page.body
+    );
+    // Its own challenge still takes it.
+    assert_eq!(first.fresh().post_json(&auth_a, &token).await.status, 200);
+    let done = first.get(&format!("{}/complete", walk_a.flow)).await;
+    assert!(done.body.contains("資格確認・登録完了"));
+}
