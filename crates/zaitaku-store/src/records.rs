@@ -18,6 +18,16 @@ pub struct NewInstitution {
     pub url_token: UrlToken,
 }
 
+/// Changes to an institution's settings; `None` leaves a setting as it is. The
+/// code never changes, and the URL token changes only through `set_url_token`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstitutionChanges {
+    pub name: Option<String>,
+    pub offered_items: Option<Vec<ConsentItem>>,
+    pub e_prescription: Option<EPrescriptionUsage>,
+    pub consent_validity_days: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     /// SHA-256 of the cookie value, hex; the cookie itself is never stored.

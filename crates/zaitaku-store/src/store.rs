@@ -1,13 +1,13 @@
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, RevocationWrite, SessionRecord,
-    UpdateOutcome, UpdateWrite, ViewWrite,
+    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, RegistrationWrite,
+    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, ViewWrite,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId,
-    InsuredPerson, PersonId, Qualification, UrlToken,
+    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
+    InstitutionId, InsuredPerson, PersonId, Qualification, UrlToken,
 };
 
 /// All persistence of Zaitaku. Implementations must make every method that writes
@@ -21,7 +21,28 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token: &UrlToken,
     ) -> Result<Option<Institution>, StoreError>;
+    /// Every institution, in the order they were added.
     async fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
+    async fn institution_by_code(
+        &self,
+        code: &InstitutionCode,
+    ) -> Result<Option<Institution>, StoreError>;
+    /// Apply `changes` to the institution with `code`, all in one write; its URL
+    /// token is kept. The institution as it now stands, or `None` (and nothing
+    /// written) if no institution has that code.
+    async fn update_institution(
+        &self,
+        code: &InstitutionCode,
+        changes: &InstitutionChanges,
+    ) -> Result<Option<Institution>, StoreError>;
+    /// Give the institution with `code` a new URL token: from the moment this
+    /// returns, the old token finds nothing. `None` if no institution has that
+    /// code; `Duplicate` (nothing written) if another institution has `token`.
+    async fn set_url_token(
+        &self,
+        code: &InstitutionCode,
+        token: &UrlToken,
+    ) -> Result<Option<Institution>, StoreError>;
 
     // Insured persons and their cards.
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;

@@ -1,7 +1,7 @@
 use super::codec::{self, Columns, code, instant, is_unique_violation};
 use crate::error::StoreError;
-use crate::records::NewInstitution;
-use rusqlite::{Connection, Row, params};
+use crate::records::{InstitutionChanges, NewInstitution};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
     ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionId, InstitutionKind,
@@ -71,6 +71,69 @@ pub fn by_url_token(
         " FROM institutions WHERE url_token = ?"
     ))?;
     codec::optional(&mut statement, [token.as_str()], from_row)
+}
+
+pub fn by_code(
+    conn: &Connection,
+    code: &InstitutionCode,
+) -> Result<Option<Institution>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM institutions WHERE code = ?"
+    ))?;
+    codec::optional(&mut statement, [code.as_str()], from_row)
+}
+
+/// One statement: a setting left `NULL` keeps its stored value.
+pub fn update(
+    conn: &Connection,
+    code: &InstitutionCode,
+    changes: &InstitutionChanges,
+) -> Result<Option<Institution>, StoreError> {
+    let items = changes
+        .offered_items
+        .as_ref()
+        .map(|items| items.iter().map(|i| i.code()).collect::<Vec<_>>().join(","));
+    let mut statement = conn.prepare_cached(concat!(
+        "UPDATE institutions SET name = coalesce(?, name), \
+         offered_items = coalesce(?, offered_items), \
+         e_prescription = coalesce(?, e_prescription), \
+         consent_validity_days = coalesce(?, consent_validity_days) \
+         WHERE code = ? RETURNING ",
+        columns!()
+    ))?;
+    codec::optional(
+        &mut statement,
+        params![
+            changes.name,
+            items,
+            changes.e_prescription.map(|u| u.code()),
+            changes.consent_validity_days.map(i64::from),
+            code.as_str(),
+        ],
+        from_row,
+    )
+}
+
+pub fn set_url_token(
+    conn: &Connection,
+    code: &InstitutionCode,
+    token: &UrlToken,
+) -> Result<Option<Institution>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "UPDATE institutions SET url_token = ? WHERE code = ? RETURNING ",
+        columns!()
+    ))?;
+    let result = statement
+        .query_row([token.as_str(), code.as_str()], |row| Ok(from_row(row)))
+        .optional();
+    match result {
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
+            what: "an institution with this URL token",
+        }),
+        result => result?.transpose(),
+    }
 }
 
 pub fn all(conn: &Connection) -> Result<Vec<Institution>, StoreError> {

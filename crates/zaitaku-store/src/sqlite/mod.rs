@@ -28,8 +28,8 @@ mod sessions;
 
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, NewInstitution, RegistrationWrite, RevocationWrite, SessionRecord,
-    UpdateOutcome, UpdateWrite, ViewWrite,
+    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, RegistrationWrite,
+    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, ViewWrite,
 };
 use crate::store::Store;
 use async_trait::async_trait;
@@ -40,8 +40,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionId,
-    InsuredPerson, PersonId, Qualification, UrlToken,
+    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
+    InstitutionId, InsuredPerson, PersonId, Qualification, UrlToken,
 };
 
 /// Readers run in parallel with the writer under WAL.
@@ -301,6 +301,34 @@ impl Store for SqliteStore {
 
     async fn institutions(&self) -> Result<Vec<Institution>, StoreError> {
         self.read(institutions::all).await
+    }
+
+    async fn institution_by_code(
+        &self,
+        code: &InstitutionCode,
+    ) -> Result<Option<Institution>, StoreError> {
+        let code = *code;
+        self.read(move |c| institutions::by_code(c, &code)).await
+    }
+
+    async fn update_institution(
+        &self,
+        code: &InstitutionCode,
+        changes: &InstitutionChanges,
+    ) -> Result<Option<Institution>, StoreError> {
+        let (code, changes) = (*code, changes.clone());
+        self.write_durable(move |c| institutions::update(c, &code, &changes))
+            .await
+    }
+
+    async fn set_url_token(
+        &self,
+        code: &InstitutionCode,
+        token: &UrlToken,
+    ) -> Result<Option<Institution>, StoreError> {
+        let (code, token) = (*code, token.clone());
+        self.write_durable(move |c| institutions::set_url_token(c, &code, &token))
+            .await
     }
 
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError> {
