@@ -1,5 +1,6 @@
 //! Command-line interface: one module per command group.
 
+mod admin;
 mod card;
 mod card_auth;
 mod card_readers;
@@ -38,6 +39,9 @@ enum Command {
     /// Virtual My Number cards, their test CA, card readers, and card authentication at a page.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// The operator's administration: institutions.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Web eID authentication tokens.
     #[command(subcommand)]
     Token(verify::TokenCommand),
@@ -51,6 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve::serve(args),
         Command::Demo(args) => serve::demo(args),
         Command::Card(c) => card::run(c),
+        Command::Admin(c) => admin::run(c),
         Command::Token(c) => verify::run_token(c),
         Command::Cert(c) => verify::run_cert(c),
     }

@@ -15,6 +15,8 @@ use zaitaku_web::AppState;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "zaitaku.sqlite3";
+/// The data directory of `zaitaku serve` and `zaitaku admin` when none is given.
+pub const DEFAULT_DATA_DIR: &str = "zaitaku-data";
 
 #[derive(Args)]
 pub struct ListenOptions {
@@ -67,7 +69,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         .listen
         .data_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from("zaitaku-data"));
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
@@ -123,7 +125,8 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
         .map_err(|e| format!("cannot listen on {addr}: {e}").into())
 }
 
-async fn open_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
+/// Open (creating if missing) the database in `data_dir`.
+pub async fn open_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
     let path = data_dir.join(DATABASE_FILE);

@@ -1,0 +1,61 @@
+//! `zaitaku admin …`: the operator's commands (the national-system role). They
+//! work on the service's own database, also while `zaitaku serve` runs (WAL).
+
+mod institution;
+
+use super::CliError;
+use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
+use clap::{Args, Subcommand};
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zaitaku_store::SqliteStore;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Institutions: add one, list, show, change settings, rotate the URL.
+    #[command(subcommand)]
+    Institution(institution::InstitutionCommand),
+}
+
+pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
+    match command {
+        AdminCommand::Institution(c) => institution::run(c),
+    }
+}
+
+/// Where the database is: the same directory `zaitaku serve` is given.
+#[derive(Args)]
+pub struct DataDir {
+    /// The service's data directory (the one `zaitaku serve` uses).
+    #[arg(long = "data-dir", value_name = "DIR", env = "ZAITAKU_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    path: PathBuf,
+}
+
+impl DataDir {
+    /// Open the database, creating the directory and database if missing.
+    pub async fn create_or_open(&self) -> Result<SqliteStore, CliError> {
+        open_store(&self.path).await
+    }
+
+    /// Open the database, which must exist: a mistyped directory is an error,
+    /// not a new empty database.
+    pub async fn open_existing(&self) -> Result<SqliteStore, CliError> {
+        if !self.path.join(DATABASE_FILE).is_file() {
+            return Err(format!(
+                "no Zaitaku database in {} (give the --data-dir that `zaitaku serve` uses)",
+                self.path.display()
+            )
+            .into());
+        }
+        open_store(&self.path).await
+    }
+}
+
+/// Run one command's async work; store calls use tokio's blocking pool.
+pub fn block_on<T>(work: impl Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
+}

@@ -1,0 +1,372 @@
+//! `zaitaku admin institution …` as an operator runs it: against a real data
+//! directory, while `zaitaku serve` runs on it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+const CODE: &str = "1310123458";
+const ORIGIN: &str = "https://zaitaku.example.jp";
+
+fn zaitaku() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
+    command
+        .env_remove("ZAITAKU_DATA_DIR")
+        .env_remove("ZAITAKU_PUBLIC_ORIGIN");
+    command
+}
+
+fn admin(data: &Path, args: &[&str]) -> Output {
+    zaitaku()
+        .args(["admin", "institution"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Assert the command failed with `code` and said `needle` on standard error.
+fn refused(out: &Output, code: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(out.stdout.is_empty(), "{}", stdout(out));
+}
+
+fn add_clinic(data: &Path, origin: &str) -> String {
+    let out = admin(
+        data,
+        &[
+            "add",
+            "--code",
+            CODE,
+            "--name",
+            "在宅クリニック",
+            "--items",
+            "YZK,SRJ,TKK",
+            "--e-prescription",
+            "2",
+            "--validity-days",
+            "180",
+            "--public-origin",
+            origin,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("added 1310123458 病院・診療所 在宅クリニック"));
+    let url = stdout(&out).trim().to_owned();
+    let token = url
+        .strip_prefix(&format!("{origin}/i/"))
+        .unwrap_or_else(|| panic!("URL {url}"));
+    assert_eq!(token.len(), 43);
+    url
+}
+
+#[test]
+fn add_list_show_and_set_an_institution() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = add_clinic(&data, ORIGIN);
+    assert!(data.join("zaitaku.sqlite3").is_file());
+
+    // A pharmacy with the defaults.
+    let out = admin(
+        &data,
+        &[
+            "add",
+            "--code",
+            "3440712366",
+            "--name",
+            "みなと薬局",
+            "--public-origin",
+            ORIGIN,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(stdout(&out).trim(), url, "each institution its own URL");
+
+    let out = admin(&data, &["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "1310123458\tclinic\t在宅クリニック\tYZK,SRJ,TKK\t2\t180\n\
+         3440712366\tpharmacy\tみなと薬局\tYZK,SRJ,TKK\t0\t365\n"
+    );
+    let out = admin(&data, &["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        listed[0],
+        serde_json::json!({
+            "code": CODE, "kind": "clinic", "name": "在宅クリニック",
+            "items": ["YZK", "SRJ", "TKK"], "e_prescription": "2",
+            "consent_validity_days": 180,
+        })
+    );
+    assert_eq!(listed[1]["kind"], "pharmacy");
+    assert!(!stdout(&out).contains(&url[url.len() - 43..]), "no tokens");
+
+    // Without an origin, no URL; with one, the URL `add` printed.
+    let out = admin(&data, &["show", CODE]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "code            1310123458\n\
+         kind            clinic (病院・診療所)\n\
+         name            在宅クリニック\n\
+         items           YZK 薬剤情報, SRJ 診療情報, TKK 特定健診情報\n\
+         e-prescription  2 電子処方箋・紙の処方箋 (patients choose the prescription form)\n\
+         validity        180 days\n"
+    );
+    let out = admin(&data, &["show", CODE, "--public-origin", ORIGIN]);
+    assert!(stdout(&out).ends_with(&format!("url             {url}\n")));
+
+    // Only what is given changes.
+    let out = admin(
+        &data,
+        &["set", CODE, "--items", "SHJ,YZK", "--validity-days", "730"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("items           SHJ 手術情報, YZK 薬剤情報\n"));
+    let out = admin(
+        &data,
+        &[
+            "set",
+            CODE,
+            "--name",
+            "在宅医療クリニック",
+            "--e-prescription",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = admin(&data, &["list"]);
+    assert!(
+        stdout(&out).starts_with("1310123458\tclinic\t在宅医療クリニック\tSHJ,YZK\t1\t730\n"),
+        "{}",
+        stdout(&out)
+    );
+    // The URL did not change.
+    let out = admin(&data, &["show", CODE, "--public-origin", ORIGIN]);
+    assert!(stdout(&out).contains("e-prescription  1 電子処方箋のみ (no prescription-form step)"));
+    assert!(stdout(&out).ends_with(&format!("url             {url}\n")));
+}
+
+#[test]
+fn every_bad_value_is_refused_with_a_clear_message_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // `extra` may name the institution itself.
+    let add = |code: &str, extra: &[&str]| {
+        let mut args = vec!["add", "--code", code, "--public-origin", ORIGIN];
+        if !extra.contains(&"--name") {
+            args.extend(["--name", "X"]);
+        }
+        args.extend_from_slice(extra);
+        admin(&data, &args)
+    };
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "1310123459",
+            &[],
+            "the check digit (10th digit) is 9, but for 131012345 it must be 8",
+        ),
+        ("131012345", &[], "10 half-width digits"),
+        ("4810123458", &[], "prefecture"),
+        ("1320123458", &[], "fee schedule"),
+        (
+            CODE,
+            &["--items", "YZK,ABC"],
+            "unknown consent item \"ABC\"; known codes: YZK (薬剤情報), SRJ (診療情報), TKK (特定健診情報), SHJ (手術情報), TSR (特定疾病療養受療証)",
+        ),
+        (
+            CODE,
+            &["--items", "YZK,SRJ,YZK"],
+            "consent item YZK is given twice",
+        ),
+        (CODE, &["--items", ""], "separated by commas"),
+        (
+            CODE,
+            &["--e-prescription", "4"],
+            "must be one of 0 (利用しない), 1 (電子処方箋のみ), 2 (電子処方箋・紙の処方箋), 3 (紙の処方箋のみ)",
+        ),
+        (CODE, &["--validity-days", "0"], "from 1 to 3650"),
+        (CODE, &["--validity-days", "3651"], "from 1 to 3650"),
+        (CODE, &["--validity-days", "ten"], "from 1 to 3650"),
+        (CODE, &["--name", "  "], "the name is empty"),
+        (CODE, &["--name", "a\nb"], "control character"),
+    ];
+    for (code, extra, needle) in cases {
+        refused(&add(code, extra), 2, needle);
+    }
+    // A bad origin, and no origin at all.
+    refused(
+        &admin(
+            &data,
+            &[
+                "add",
+                "--code",
+                CODE,
+                "--name",
+                "X",
+                "--public-origin",
+                "http://zaitaku.example.jp",
+            ],
+        ),
+        2,
+        "plain http is allowed only on localhost",
+    );
+    refused(
+        &admin(&data, &["add", "--code", CODE, "--name", "X"]),
+        2,
+        "--public-origin",
+    );
+    assert!(!data.exists(), "nothing was created for a refused command");
+
+    // Reading a data directory that is not there creates none.
+    refused(&admin(&data, &["list"]), 2, "no Zaitaku database in");
+    assert!(!data.exists());
+
+    add_clinic(&data, ORIGIN);
+    // The same code again: refused, the first one unchanged.
+    let out = add(CODE, &["--e-prescription", "3"]);
+    refused(
+        &out,
+        1,
+        "an institution with code 1310123458 already exists",
+    );
+    let out = admin(&data, &["list"]);
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert!(stdout(&out).contains("在宅クリニック"));
+
+    // Codes nobody has.
+    let other = "3410712362";
+    refused(
+        &admin(&data, &["show", other]),
+        1,
+        "no institution has code 3410712362",
+    );
+    refused(
+        &admin(&data, &["set", other, "--name", "Y"]),
+        1,
+        "no institution has code",
+    );
+    refused(
+        &admin(&data, &["rotate-url", other, "--public-origin", ORIGIN]),
+        1,
+        "no institution has code",
+    );
+    refused(&admin(&data, &["show", "1310123459"]), 2, "it must be 8");
+
+    // `set` needs something to change, and checks what it is given.
+    refused(&admin(&data, &["set", CODE]), 2, "--name");
+    refused(
+        &admin(&data, &["set", CODE, "--items", "XYZ"]),
+        2,
+        "unknown consent item",
+    );
+    refused(
+        &admin(&data, &["set", CODE, "--validity-days", "0"]),
+        2,
+        "from 1 to 3650",
+    );
+    refused(&admin(&data, &["rotate-url", CODE]), 2, "--public-origin");
+    let out = admin(&data, &["list"]);
+    assert_eq!(
+        stdout(&out),
+        "1310123458\tclinic\t在宅クリニック\tYZK,SRJ,TKK\t2\t180\n"
+    );
+}
+
+/// `zaitaku serve` on `data` with a fresh test CA; its origin, from its log.
+fn start_serve(dir: &Path, data: &Path) -> (Child, String) {
+    let ca = dir.join("ca");
+    let out = zaitaku()
+        .args(["card", "ca-init", "--dir"])
+        .arg(&ca)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut child = zaitaku()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--trust-anchor")
+        .arg(ca.join("ca-cert.pem"))
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let origin = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.strip_prefix("Zaitaku is serving ")
+                .map(|rest| rest.split(' ').next().unwrap().to_owned())
+        })
+        .expect("the serving line");
+    std::thread::spawn(move || for _ in lines {});
+    (child, origin)
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_rotated_url_stops_working_at_once_on_a_running_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (child, origin) = start_serve(dir.path(), &data);
+    let _serve = KillOnDrop(child);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = |url: &str| agent.get(url).call().unwrap().status();
+
+    // Added while the service runs, and served at once.
+    let old = add_clinic(&data, &origin);
+    assert_eq!(status(&old), 200);
+    assert_eq!(status(&format!("{old}/qr")), 200);
+
+    let out = admin(&data, &["rotate-url", CODE, "--public-origin", &origin]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the old URL no longer works"));
+    let new = stdout(&out).trim().to_owned();
+    assert!(
+        new.starts_with(&format!("{origin}/i/")) && new != old,
+        "{new}"
+    );
+    assert_eq!(status(&old), 404);
+    assert_eq!(status(&format!("{old}/qr")), 404);
+    assert_eq!(status(&new), 200);
+
+    // `show` gives the new URL; settings changed while serving show at once.
+    let out = admin(&data, &["show", CODE, "--public-origin", &origin]);
+    assert!(stdout(&out).ends_with(&format!("url             {new}\n")));
+    let out = admin(&data, &["set", CODE, "--name", "新しい名前のクリニック"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = agent
+        .get(&new)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("新しい名前のクリニック"));
+}
