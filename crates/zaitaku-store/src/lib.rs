@@ -9,8 +9,8 @@ mod store;
 
 pub use error::{SettleError, StoreError};
 pub use records::{
-    ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, RegistrationWrite,
-    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, ViewWrite,
+    ChallengeRecord, ChallengeState, FlowRecord, NewInstitution, PersonKey, RegistrationWrite,
+    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use sqlite::SqliteStore;
 pub use store::Store;
