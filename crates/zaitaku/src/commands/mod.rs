@@ -1,5 +1,6 @@
 //! Command-line interface: one module per command group.
 
+mod admin;
 mod card;
 mod card_auth;
 mod card_readers;
@@ -44,6 +45,9 @@ enum Command {
     /// Card certificates.
     #[command(subcommand)]
     Cert(verify::CertCommand),
+    /// Operator's commands on the service's data: insured persons, card links.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
@@ -53,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Card(c) => card::run(c),
         Command::Token(c) => verify::run_token(c),
         Command::Cert(c) => verify::run_cert(c),
+        Command::Admin(c) => admin::run(c),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
@@ -123,7 +123,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
         .map_err(|e| format!("cannot listen on {addr}: {e}").into())
 }
 
-async fn open_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
+pub(super) async fn open_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
     let path = data_dir.join(DATABASE_FILE);
