@@ -4,8 +4,8 @@
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{
     AuthMethod, CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage,
-    FailureReason, FlowStep, InstitutionCode, InstitutionId, PersonId, Purpose, RevocationReason,
-    UrlToken,
+    FailureReason, FlowStep, InstitutionCode, InstitutionId, InsurerNumber, PersonId, Purpose,
+    Qualification, RevocationReason, UrlToken,
 };
 
 #[derive(Debug, Clone)]
@@ -144,4 +144,44 @@ pub struct RevocationWrite {
     pub reason: RevocationReason,
     pub at: OffsetDateTime,
     pub authentication: CardAuthentication,
+}
+
+/// What identifies an insured person across imports: insurer number, symbol,
+/// number and branch. A missing symbol or branch is a value of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonKey {
+    pub insurer_number: InsurerNumber,
+    pub symbol: Option<String>,
+    pub number: String,
+    pub branch: Option<String>,
+}
+
+impl PersonKey {
+    pub fn of(q: &Qualification) -> Self {
+        PersonKey {
+            insurer_number: q.insurer_number.clone(),
+            symbol: q.symbol.clone(),
+            number: q.number.clone(),
+            branch: q.branch.clone(),
+        }
+    }
+}
+
+/// What a batch upsert of qualification records did, row by row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    /// New persons.
+    pub inserted: u64,
+    /// Known persons whose record changed; they keep their id.
+    pub updated: u64,
+    /// Known persons whose record was already the same.
+    pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for UpsertCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
 }

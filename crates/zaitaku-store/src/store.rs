@@ -1,7 +1,7 @@
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, RegistrationWrite,
-    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, ViewWrite,
+    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
+    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -47,6 +47,12 @@ pub trait Store: Send + Sync + 'static {
     // Insured persons and their cards.
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
     async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError>;
+    async fn person_by_key(&self, key: &PersonKey) -> Result<Option<InsuredPerson>, StoreError>;
+    /// Insert or update each record by its [`PersonKey`], in one durable
+    /// transaction: a known person keeps its id (and so its certificate links and
+    /// consents); a record equal to the stored one writes nothing. Keys within
+    /// one batch should be distinct (a later record overwrites an earlier one).
+    async fn upsert_persons(&self, batch: &[Qualification]) -> Result<UpsertCounts, StoreError>;
     async fn link_certificate(
         &self,
         issuer: &str,
@@ -54,6 +60,8 @@ pub trait Store: Send + Sync + 'static {
         person: PersonId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+    /// Remove the certificate's link; false if it had none.
+    async fn unlink_certificate(&self, issuer: &str, serial: &str) -> Result<bool, StoreError>;
     async fn person_by_certificate(
         &self,
         issuer: &str,

@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "handoff",
         sql: include_str!("../../migrations/sqlite/0003_handoff.sql"),
     },
+    Migration {
+        version: 4,
+        name: "person_key",
+        sql: include_str!("../../migrations/sqlite/0004_person_key.sql"),
+    },
 ];
 
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.
@@ -125,7 +130,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -143,7 +148,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4]);
     }
 
     #[test]

@@ -28,8 +28,8 @@ mod sessions;
 
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, RegistrationWrite,
-    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, ViewWrite,
+    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
+    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 use crate::store::Store;
 use async_trait::async_trait;
@@ -48,7 +48,7 @@ use zaitaku_domain::{
 const READERS: usize = 4;
 /// More than the distinct statements any one connection makes, so none is
 /// ever prepared twice.
-const STATEMENT_CACHE: usize = 32;
+const STATEMENT_CACHE: usize = 48;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
@@ -341,6 +341,17 @@ impl Store for SqliteStore {
         self.read(move |c| persons::by_id(c, id)).await
     }
 
+    async fn person_by_key(&self, key: &PersonKey) -> Result<Option<InsuredPerson>, StoreError> {
+        let key = key.clone();
+        self.read(move |c| persons::by_key(c, &key)).await
+    }
+
+    async fn upsert_persons(&self, batch: &[Qualification]) -> Result<UpsertCounts, StoreError> {
+        let batch = batch.to_vec();
+        self.write_durable(move |c| persons::upsert(c, &batch))
+            .await
+    }
+
     async fn link_certificate(
         &self,
         issuer: &str,
@@ -350,6 +361,12 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
         self.write_durable(move |c| persons::link_certificate(c, &issuer, &serial, person, at))
+            .await
+    }
+
+    async fn unlink_certificate(&self, issuer: &str, serial: &str) -> Result<bool, StoreError> {
+        let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
+        self.write_durable(move |c| persons::unlink_certificate(c, &issuer, &serial))
             .await
     }
 
@@ -569,7 +586,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(migrations, 3);
+        assert_eq!(migrations, 4);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

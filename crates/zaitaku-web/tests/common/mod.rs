@@ -57,12 +57,16 @@ pub struct Card {
     pub person: Option<PersonId>,
 }
 
+/// A record for a new person: each call gets its own number, since an insured
+/// person is known by insurer number, symbol, number and branch.
 pub fn qualification(name: &str) -> Qualification {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(5678);
+    let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Qualification {
         insurer_number: InsurerNumber::parse("01130012").unwrap(),
         insurer_name: "全国健康保険協会東京支部".into(),
         symbol: Some("1234".into()),
-        number: "5678".into(),
+        number: number.to_string(),
         branch: Some("00".into()),
         relationship: Relationship::Insured,
         name: name.into(),

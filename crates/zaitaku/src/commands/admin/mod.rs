@@ -1,7 +1,10 @@
 //! `zaitaku admin …`: the operator's commands (the national-system role). They
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
+mod card;
 mod institution;
+mod insured;
+mod insured_csv;
 
 use super::CliError;
 use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
@@ -16,11 +19,19 @@ pub enum AdminCommand {
     /// Institutions: add one, list, show, change settings, rotate the URL.
     #[command(subcommand)]
     Institution(institution::InstitutionCommand),
+    /// Insured persons and their qualification records.
+    #[command(subcommand)]
+    Insured(insured::InsuredCommand),
+    /// Which card certificate belongs to which insured person.
+    #[command(subcommand)]
+    Card(card::CardCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
     match command {
         AdminCommand::Institution(c) => institution::run(c),
+        AdminCommand::Insured(c) => insured::run(c),
+        AdminCommand::Card(c) => card::run(c),
     }
 }
 
