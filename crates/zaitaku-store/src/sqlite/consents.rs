@@ -2,11 +2,9 @@
 //! history row that explains it, in one transaction.
 
 use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
-use super::flows;
+use super::flows::{self, FlowEnd};
 use crate::error::{SettleError, StoreError};
-use crate::records::{
-    ChallengeState, RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite,
-};
+use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
@@ -29,10 +27,6 @@ pub fn settle_registration(
     w: &RegistrationWrite,
 ) -> Result<ConsentId, SettleError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Succeeded, w.at)?;
-    if flow_id != w.flow_id {
-        return Err(SettleError::FlowMoved);
-    }
     let old = by_parties(&tx, w.institution_id, w.person_id)?;
     let new_status = ConsentStatus::Active;
     let new_choices = w.choices.encode();
@@ -80,14 +74,12 @@ pub fn settle_registration(
         flow_id: &w.flow_id,
     };
     change.record(&tx)?;
-    flows::settle_flow(
-        &tx,
-        &w.flow_id,
-        &w.challenge_ref,
-        &FlowStep::Done,
-        Some(w.person_id),
-        Some(consent_id),
-    )?;
+    let end = FlowEnd {
+        step: &FlowStep::Done,
+        person: Some(w.person_id),
+        consent: Some(consent_id),
+    };
+    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
     tx.commit()?;
     Ok(consent_id)
 }
@@ -101,27 +93,15 @@ pub fn settle_revocation(
     let standing = by_parties(&tx, w.institution_id, w.person_id)?
         .filter(|c| c.status == ConsentStatus::Active);
     let Some(old) = standing else {
-        let reason = FailureReason::NothingRegistered;
-        let flow_id =
-            flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Failed(reason), w.at)?;
-        if flow_id != w.flow_id {
-            return Err(SettleError::FlowMoved);
-        }
-        flows::settle_flow(
-            &tx,
-            &w.flow_id,
-            &w.challenge_ref,
-            &FlowStep::Failed(reason),
-            Some(w.person_id),
-            None,
-        )?;
+        let end = FlowEnd {
+            step: &FlowStep::Failed(FailureReason::NothingRegistered),
+            person: Some(w.person_id),
+            consent: None,
+        };
+        flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
         tx.commit()?;
         return Ok(None);
     };
-    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Succeeded, w.at)?;
-    if flow_id != w.flow_id {
-        return Err(SettleError::FlowMoved);
-    }
     // Every item revoked; the prescription form, if any, withdrawn.
     let items: Vec<_> = old.choices.items().map(|(item, _)| item).collect();
     let new_choices = ConsentChoices::none_of(&items).encode();
@@ -142,14 +122,12 @@ pub fn settle_revocation(
         flow_id: &w.flow_id,
     };
     change.record(&tx)?;
-    flows::settle_flow(
-        &tx,
-        &w.flow_id,
-        &w.challenge_ref,
-        &FlowStep::Done,
-        Some(w.person_id),
-        Some(old.id),
-    )?;
+    let end = FlowEnd {
+        step: &FlowStep::Done,
+        person: Some(w.person_id),
+        consent: Some(old.id),
+    };
+    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
     tx.commit()?;
     Ok(Some(old.id))
 }
@@ -161,34 +139,22 @@ pub fn settle_view(conn: &mut Connection, w: &ViewWrite) -> Result<Option<Consen
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let standing = by_parties(&tx, w.institution_id, w.person_id)?
         .filter(|c| c.status == ConsentStatus::Active && c.expires_on >= w.today);
-    let (state, step) = match &standing {
-        Some(consent) => {
-            let viewed = Viewed {
+    let step = match &standing {
+        Some(consent) => FlowStep::UpdateSelect {
+            viewed: Viewed {
                 choices: consent.choices.clone(),
                 version: consent.version,
-            };
-            let draft = viewed.choices.clone();
-            let step = FlowStep::UpdateSelect { viewed, draft };
-            (ChallengeState::Succeeded, step)
-        }
-        None => {
-            let reason = FailureReason::NothingRegistered;
-            (ChallengeState::Failed(reason), FlowStep::Failed(reason))
-        }
+            },
+            draft: consent.choices.clone(),
+        },
+        None => FlowStep::Failed(FailureReason::NothingRegistered),
     };
-    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, state, w.at)?;
-    if flow_id != w.flow_id {
-        return Err(SettleError::FlowMoved);
-    }
-    let consent_id = standing.as_ref().map(|c| c.id);
-    flows::settle_flow(
-        &tx,
-        &w.flow_id,
-        &w.challenge_ref,
-        &step,
-        Some(w.person_id),
-        consent_id,
-    )?;
+    let end = FlowEnd {
+        step: &step,
+        person: Some(w.person_id),
+        consent: standing.as_ref().map(|c| c.id),
+    };
+    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
     tx.commit()?;
     Ok(standing)
 }
@@ -202,21 +168,15 @@ pub fn settle_update(conn: &mut Connection, w: &UpdateWrite) -> Result<UpdateOut
     let current = by_id(&tx, w.consent_id)?
         .filter(|c| c.version == w.viewed_version && c.status == ConsentStatus::Active);
     let Some(old) = current else {
-        let reason = FailureReason::UpdateConflict;
-        let flow_id =
-            flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Failed(reason), w.at)?;
-        if flow_id != w.flow_id {
-            return Err(SettleError::FlowMoved);
-        }
-        let step = FlowStep::Failed(reason);
-        flows::settle_flow(&tx, &w.flow_id, &w.challenge_ref, &step, None, None)?;
+        let end = FlowEnd {
+            step: &FlowStep::Failed(FailureReason::UpdateConflict),
+            person: None,
+            consent: None,
+        };
+        flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
         tx.commit()?;
         return Ok(UpdateOutcome::Conflict);
     };
-    let flow_id = flows::use_challenge(&tx, &w.challenge_ref, ChallengeState::Succeeded, w.at)?;
-    if flow_id != w.flow_id {
-        return Err(SettleError::FlowMoved);
-    }
     let new_choices = w.choices.encode();
     let new_status = ConsentStatus::Active;
     let at = instant(w.at);
@@ -241,14 +201,12 @@ pub fn settle_update(conn: &mut Connection, w: &UpdateWrite) -> Result<UpdateOut
         flow_id: &w.flow_id,
     };
     change.record(&tx)?;
-    flows::settle_flow(
-        &tx,
-        &w.flow_id,
-        &w.challenge_ref,
-        &FlowStep::Done,
-        None,
-        Some(old.id),
-    )?;
+    let end = FlowEnd {
+        step: &FlowStep::Done,
+        person: None,
+        consent: Some(old.id),
+    };
+    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
     tx.commit()?;
     Ok(UpdateOutcome::Updated)
 }

@@ -134,16 +134,31 @@ pub fn claim(
     Ok(claimed == 1)
 }
 
-/// Mark a pending, unexpired challenge settled; the caller's transaction makes
-/// this and the rest of the settlement one unit. Returns the flow's id.
-pub fn use_challenge(
+/// Where a settlement leaves the flow: its step, and the person and consent it
+/// concerns (`None` keeps what the flow already has).
+pub struct FlowEnd<'a> {
+    pub step: &'a FlowStep,
+    pub person: Option<PersonId>,
+    pub consent: Option<ConsentId>,
+}
+
+/// Use the pending, unexpired challenge `reference` and move the flow waiting for
+/// it to `end`; the caller's transaction makes this and the rest of the
+/// settlement one unit. The challenge fails with the step's reason, or succeeds.
+/// `flow_id`, when the caller knows it, must be the challenge's flow.
+pub fn settle(
     tx: &Transaction<'_>,
     reference: &str,
-    state: ChallengeState,
+    flow_id: Option<&str>,
+    end: FlowEnd<'_>,
     at: OffsetDateTime,
-) -> Result<String, SettleError> {
+) -> Result<(), SettleError> {
+    let state = match end.step {
+        FlowStep::Failed(reason) => ChallengeState::Failed(*reason),
+        _ => ChallengeState::Succeeded,
+    };
     let (state_code, failure) = challenge_state_columns(state);
-    let flow_id = tx
+    let used_by: String = tx
         .prepare_cached(
             "UPDATE challenges SET state = ?, failure = ?, settled_at = ? \
              WHERE reference = ? AND state = 'pending' AND expires_at > ? RETURNING flow_id",
@@ -152,20 +167,12 @@ pub fn use_challenge(
             params![state_code, failure, instant(at), reference, instant(at)],
             |row| row.get(0),
         )
-        .optional()?;
-    flow_id.ok_or(SettleError::ChallengeNotPending)
-}
-
-/// Move the flow waiting for `reference` to its settled step.
-pub fn settle_flow(
-    tx: &Transaction<'_>,
-    flow_id: &str,
-    reference: &str,
-    step: &FlowStep,
-    person: Option<PersonId>,
-    consent: Option<ConsentId>,
-) -> Result<(), SettleError> {
-    let columns = StepColumns::of(step);
+        .optional()?
+        .ok_or(SettleError::ChallengeNotPending)?;
+    if flow_id.is_some_and(|expected| expected != used_by) {
+        return Err(SettleError::FlowMoved);
+    }
+    let columns = StepColumns::of(end.step);
     let updated = tx
         .prepare_cached(
             "UPDATE flows SET step = ?, choices = ?, failure = ?, viewed_choices = ?, \
@@ -175,14 +182,14 @@ pub fn settle_flow(
              'view_authenticate', 'update_authenticate', 'revoke_authenticate')",
         )?
         .execute(params![
-            step.code(),
+            end.step.code(),
             columns.choices,
             columns.failure,
             columns.viewed_choices,
             columns.viewed_version,
-            person.map(|p| p.0),
-            consent.map(|c| c.0),
-            flow_id,
+            end.person.map(|p| p.0),
+            end.consent.map(|c| c.0),
+            used_by,
             reference,
         ])?;
     if updated == 1 {
@@ -199,15 +206,12 @@ pub fn settle_failure(
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let flow_id = use_challenge(&tx, reference, ChallengeState::Failed(reason), at)?;
-    settle_flow(
-        &tx,
-        &flow_id,
-        reference,
-        &FlowStep::Failed(reason),
-        None,
-        None,
-    )?;
+    let end = FlowEnd {
+        step: &FlowStep::Failed(reason),
+        person: None,
+        consent: None,
+    };
+    settle(&tx, reference, None, end, at)?;
     tx.commit()?;
     Ok(())
 }
