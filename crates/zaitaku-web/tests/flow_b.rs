@@ -378,7 +378,32 @@ async fn flow_b_screens_belong_to_their_session_and_step() {
     let partial = flow::revise(&mut browser, &walk, &[("YZK", "0")]).await;
     assert_eq!(partial.status, 422);
     assert!(partial.body.contains("field-error"));
+    // A confirmation shown before the answers were changed again (another tab)
+    // is refused, and no card is asked for.
+    flow::revise(
+        &mut browser,
+        &walk,
+        &[("YZK", "0"), ("SRJ", "1"), ("TKK", "1")],
+    )
+    .await;
+    let seen = browser.get(&format!("{}/update/confirm", walk.flow)).await;
+    let shown = seen.input("choices");
+    flow::revise(
+        &mut browser,
+        &walk,
+        &[("YZK", "0"), ("SRJ", "0"), ("TKK", "1")],
+    )
+    .await;
+    let stale = browser
+        .post_form(
+            &format!("{}/update/confirm", walk.flow),
+            &[("csrf", &walk.csrf), ("choices", &shown)],
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let status = browser.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["next"], format!("{}/update/confirm", walk.flow));
     // Flow A's screens do not serve flow B's steps.
     let wrong = browser.get(&format!("{}/confirm", walk.flow)).await;
-    assert_eq!(wrong.location(), format!("{}/update", walk.flow));
+    assert_eq!(wrong.location(), format!("{}/update/confirm", walk.flow));
 }

@@ -1,8 +1,10 @@
 //! Entering a flow's authentication step, shared by every flow (A's
-//! confirmation, B's view and save, C's confirmation): a fresh challenge bound
-//! to the flow, this session and the step's purpose; or, when the flow's challenge is still live (a double click, a
+//! confirmation, B's view and save, C's confirmation, and their time-out
+//! retries): a fresh challenge bound to the flow, this session and the step's
+//! purpose; or, when the flow's challenge is still live (a double click, a
 //! reload), that one again, so a flow never has two live challenges.
 
+use super::flow_pages::{LoadedFlow, canonical_path, load_flow};
 use crate::error::PageError;
 use crate::random;
 use crate::session::Session;
@@ -12,6 +14,39 @@ use time::OffsetDateTime;
 use zaitaku_card::ChallengeNonce;
 use zaitaku_domain::FlowStep;
 use zaitaku_store::{ChallengeRecord, ChallengeState, FlowRecord};
+
+/// A form that leads to a card step.
+#[derive(serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    /// The choices the confirmation screen showed, when the flow has choices.
+    #[serde(default)]
+    choices: String,
+}
+
+/// A posted confirmation: this session's token, the choices the screen showed
+/// still the flow's (a stale tab is refused), and `next` allowed from where the
+/// flow is; then the card step.
+pub async fn confirm(
+    state: &AppState,
+    session: &Session,
+    flow_id: &str,
+    form: &ConfirmForm,
+    next: impl FnOnce(&FlowStep) -> Option<FlowStep>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let LoadedFlow { flow, .. } = load_flow(state, session, flow_id).await?;
+    let current = canonical_path(&flow);
+    let shown_still = flow
+        .step
+        .choices()
+        .is_none_or(|choices| choices.encode() == form.choices);
+    match next(&flow.step) {
+        Some(next) if shown_still => enter(state, session, flow, next, current).await,
+        _ => Err(PageError::StaleForm { current }),
+    }
+}
 
 /// Move `flow` to `next`, its authentication step, and send the browser there.
 /// `current` is where to send a form that lost a race with another tab.

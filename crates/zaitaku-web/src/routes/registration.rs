@@ -1,5 +1,6 @@
 //! Flow A's screens that take input: item selection and confirmation.
 
+use super::authentication_step::ConfirmForm;
 use super::flow_pages::{LoadedFlow, load_flow, to_current_step};
 use crate::error::PageError;
 use crate::i18n::Text;
@@ -245,15 +246,6 @@ pub async fn confirm_page(
     .into_response())
 }
 
-#[derive(serde::Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-    /// The choices this confirmation screen showed; they must still be the flow's.
-    #[serde(default)]
-    choices: String,
-}
-
 /// 「同意内容を登録する」: make the challenge and go to the authentication step.
 /// Posting again (double click, reload, the time-out retry) never makes a second
 /// live challenge: a live one is reused.
@@ -263,17 +255,6 @@ pub async fn confirm_submit(
     Path(flow_id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&form.csrf)?;
-    let LoadedFlow { flow, .. } = load_flow(&state, &session, &flow_id).await?;
-    let current = super::flow_pages::canonical_path(&flow);
-    let Some(choices) = flow.step.choices() else {
-        return Err(PageError::StaleForm { current });
-    };
-    if choices.encode() != form.choices {
-        return Err(PageError::StaleForm { current });
-    }
-    let next = flow.step.confirm().map_err(|_| PageError::StaleForm {
-        current: current.clone(),
-    })?;
-    super::authentication_step::enter(&state, &session, flow, next, current).await
+    let next = |step: &FlowStep| step.confirm().ok();
+    super::authentication_step::confirm(&state, &session, &flow_id, &form, next).await
 }

@@ -1,6 +1,7 @@
 //! Flow C's confirmation: 「すべての同意を取消す」, then the card.
 
-use super::flow_pages::{LoadedFlow, canonical_path, load_flow, to_current_step};
+use super::authentication_step::ConfirmForm;
+use super::flow_pages::{LoadedFlow, load_flow, to_current_step};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::session::Session;
@@ -39,27 +40,13 @@ pub async fn revoke_page(
     .into_response())
 }
 
-#[derive(serde::Deserialize)]
-pub struct RevokeForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// 「すべての同意を取消す」 confirmed: a challenge for the purpose `revoke`.
 pub async fn revoke_submit(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
-    Form(form): Form<RevokeForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&form.csrf)?;
-    let LoadedFlow { flow, .. } = load_flow(&state, &session, &flow_id).await?;
-    let current = canonical_path(&flow);
-    let next = flow
-        .step
-        .confirm_revocation()
-        .map_err(|_| PageError::StaleForm {
-            current: current.clone(),
-        })?;
-    super::authentication_step::enter(&state, &session, flow, next, current).await
+    let next = |step: &FlowStep| step.confirm_revocation().ok();
+    super::authentication_step::confirm(&state, &session, &flow_id, &form, next).await
 }

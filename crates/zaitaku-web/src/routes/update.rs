@@ -1,6 +1,7 @@
 //! Flow B's screens that take input: the viewed consent to edit (「更新内容を確認する」),
 //! the confirmation (「同意内容を更新する」), and a fresh card request for the view.
 
+use super::authentication_step::ConfirmForm;
 use super::flow_pages::{LoadedFlow, canonical_path, load_flow, to_current_step};
 use super::registration::{Answers, PostedAnswers, SelectScreen, select_view};
 use crate::error::PageError;
@@ -141,15 +142,6 @@ fn change_rows(viewed: &ConsentChoices, draft: &ConsentChoices) -> Vec<(String, 
     rows
 }
 
-#[derive(serde::Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-    /// The answers this confirmation showed; they must still be the flow's.
-    #[serde(default)]
-    choices: String,
-}
-
 /// 「同意内容を更新する」: a challenge for the purpose `update`, to be answered by
 /// the same person's card.
 pub async fn confirm_submit(
@@ -158,26 +150,8 @@ pub async fn confirm_submit(
     Path(flow_id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&form.csrf)?;
-    let LoadedFlow { flow, .. } = load_flow(&state, &session, &flow_id).await?;
-    let current = canonical_path(&flow);
-    let shown = flow.step.choices().map(ConsentChoices::encode);
-    if shown.as_deref() != Some(form.choices.as_str()) {
-        return Err(PageError::StaleForm { current });
-    }
-    let next = flow
-        .step
-        .confirm_update()
-        .map_err(|_| PageError::StaleForm {
-            current: current.clone(),
-        })?;
-    super::authentication_step::enter(&state, &session, flow, next, current).await
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
+    let next = |step: &FlowStep| step.confirm_update().ok();
+    super::authentication_step::confirm(&state, &session, &flow_id, &form, next).await
 }
 
 /// 「もう一度認証する」 after the viewing challenge timed out.
@@ -185,14 +159,10 @@ pub async fn retry_view(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&form.csrf)?;
-    let LoadedFlow { flow, .. } = load_flow(&state, &session, &flow_id).await?;
-    let current = canonical_path(&flow);
-    if flow.step != FlowStep::ViewAuthenticate {
-        return Err(PageError::StaleForm { current });
-    }
-    let next = FlowStep::ViewAuthenticate;
-    super::authentication_step::enter(&state, &session, flow, next, current).await
+    let next = |step: &FlowStep| {
+        (*step == FlowStep::ViewAuthenticate).then_some(FlowStep::ViewAuthenticate)
+    };
+    super::authentication_step::confirm(&state, &session, &flow_id, &form, next).await
 }
