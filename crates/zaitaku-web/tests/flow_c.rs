@@ -159,16 +159,7 @@ async fn a_card_without_an_insurance_link_cannot_revoke() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
-    let options = common::Options {
-        lifetimes: zaitaku_web::Lifetimes {
-            // Stored to the second, so a challenge lives 2–3 s: long enough to
-            // sign the renewed one even on a loaded machine.
-            challenge: time::Duration::seconds(3),
-            ..zaitaku_web::Lifetimes::default()
-        },
-        ..common::Options::default()
-    };
-    let kit = Kit::start_with(options).await;
+    let kit = Kit::start_with(common::Options::short_challenges()).await;
     let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
     let mut browser = kit.client();
     let (_, auth, nonce) =
@@ -178,7 +169,10 @@ async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
 
     let (walk, old_auth, _) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic).await;
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        common::SHORT_CHALLENGE_WAIT_MS,
+    ))
+    .await;
     let page = browser.get(&format!("{}/authenticate", walk.flow)).await;
     assert!(page.body.contains("時間切れです"));
     assert!(

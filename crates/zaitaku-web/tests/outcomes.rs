@@ -168,21 +168,12 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_challenge_times_out_and_can_be_renewed_with_the_choices_kept() {
-    let options = Options {
-        lifetimes: Lifetimes {
-            // Stored to the second, so a challenge lives 2–3 s: long enough to
-            // sign the renewed one even on a loaded machine.
-            challenge: time::Duration::seconds(3),
-            ..Lifetimes::default()
-        },
-        ..Options::default()
-    };
-    let kit = Kit::start_with(options).await;
+    let kit = Kit::start_with(common::Options::short_challenges()).await;
     let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
     let mut browser = kit.client();
     let (walk, auth, nonce) =
         flow::until_authentication(&mut browser, &kit, &kit.clinic, ALL_AGREE).await;
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(common::SHORT_CHALLENGE_WAIT_MS)).await;
 
     assert_eq!(
         browser.get(&format!("{}/status", walk.flow)).await.json()["state"],

@@ -52,6 +52,23 @@ pub struct Options {
     pub lifetimes: Lifetimes,
 }
 
+/// Long enough for a challenge made with `Options::short_challenges` to expire.
+pub const SHORT_CHALLENGE_WAIT_MS: u64 = 3100;
+
+impl Options {
+    /// Challenges that time out within a test. Expiry is stored to the second,
+    /// so one lives 2–3 s: long enough to sign a renewed one on a loaded machine.
+    pub fn short_challenges() -> Options {
+        Options {
+            lifetimes: zaitaku_web::Lifetimes {
+                challenge: time::Duration::seconds(3),
+                ..zaitaku_web::Lifetimes::default()
+            },
+            ..Options::default()
+        }
+    }
+}
+
 pub struct Card {
     pub path: PathBuf,
     pub person: Option<PersonId>,
