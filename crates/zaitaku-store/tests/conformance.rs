@@ -58,6 +58,22 @@ async fn fresh_store() -> (tempfile::TempDir, Arc<dyn Store>) {
     (dir, Arc::new(store))
 }
 
+/// A fresh 5-minute challenge named `reference` for `flow` and `purpose`.
+fn pending_challenge(reference: &str, flow: &FlowRecord, purpose: Purpose) -> ChallengeRecord {
+    let now = OffsetDateTime::now_utc();
+    ChallengeRecord {
+        reference: reference.into(),
+        nonce: format!("{reference:n<44}"),
+        flow_id: flow.id.clone(),
+        session_hash: flow.session_hash.clone(),
+        purpose,
+        created_at: now,
+        expires_at: now + Duration::minutes(5),
+        state: ChallengeState::Pending,
+        claim_hash: None,
+    }
+}
+
 /// A flow at its authentication step with a pending challenge.
 async fn fixture() -> Fixture {
     let (dir, store) = fresh_store().await;
@@ -89,17 +105,7 @@ async fn fixture() -> Fixture {
         version: 0,
     };
     store.insert_flow(&flow).await.unwrap();
-    let challenge = ChallengeRecord {
-        reference: "challenge-0123456789ab".into(),
-        nonce: "n".repeat(44),
-        flow_id: flow.id.clone(),
-        session_hash: "s".into(),
-        purpose: Purpose::Register,
-        created_at: now,
-        expires_at: now + Duration::minutes(5),
-        state: ChallengeState::Pending,
-        claim_hash: None,
-    };
+    let challenge = pending_challenge("challenge-0123456789ab", &flow, Purpose::Register);
     flow.step = FlowStep::Authenticate(choices.clone());
     flow.challenge_ref = Some(challenge.reference.clone());
     assert!(store.update_flow(&flow, Some(&challenge)).await.unwrap());
@@ -363,7 +369,6 @@ async fn sessions_expire_and_flows_come_with_their_institution() {
 /// A new flow of `f`'s institution and session, at `step` with a pending challenge
 /// named `reference`.
 async fn waiting_flow(f: &Fixture, id: &str, step: FlowStep, reference: &str) -> FlowRecord {
-    let now = OffsetDateTime::now_utc();
     let purpose = step.authentication_purpose().unwrap();
     let mut flow = FlowRecord {
         id: id.into(),
@@ -374,17 +379,7 @@ async fn waiting_flow(f: &Fixture, id: &str, step: FlowStep, reference: &str) ->
         ..f.flow.clone()
     };
     f.store.insert_flow(&flow).await.unwrap();
-    let challenge = ChallengeRecord {
-        reference: reference.into(),
-        nonce: format!("{reference:n<44}"),
-        flow_id: flow.id.clone(),
-        session_hash: flow.session_hash.clone(),
-        purpose,
-        created_at: now,
-        expires_at: now + Duration::minutes(5),
-        state: ChallengeState::Pending,
-        claim_hash: None,
-    };
+    let challenge = pending_challenge(reference, &flow, purpose);
     flow.step = step;
     flow.challenge_ref = Some(challenge.reference.clone());
     assert!(f.store.update_flow(&flow, Some(&challenge)).await.unwrap());
@@ -426,17 +421,7 @@ async fn viewed_then_waiting(f: &Fixture, id: &str, draft: &ConsentChoices) -> U
     let reference = format!("{id}-save");
     let mut saving = flow.clone();
     let now = OffsetDateTime::now_utc();
-    let challenge = ChallengeRecord {
-        reference: reference.clone(),
-        nonce: format!("{reference:n<44}"),
-        flow_id: id.into(),
-        session_hash: flow.session_hash.clone(),
-        purpose: Purpose::Update,
-        created_at: now,
-        expires_at: now + Duration::minutes(5),
-        state: ChallengeState::Pending,
-        claim_hash: None,
-    };
+    let challenge = pending_challenge(&reference, &flow, Purpose::Update);
     saving.step = FlowStep::UpdateAuthenticate {
         viewed: viewed.clone(),
         draft: draft.clone(),
