@@ -11,6 +11,7 @@ pub mod institution;
 pub mod institution_code;
 pub mod insurer_number;
 pub mod qualification;
+pub mod staff;
 
 pub use auth_method::AuthMethod;
 pub use codes::{
@@ -29,3 +30,4 @@ pub use qualification::{
     ElderlyCertificate, InsuredPerson, LimitCertificate, PersonId, Qualification,
     QualificationStatus,
 };
+pub use staff::StaffId;

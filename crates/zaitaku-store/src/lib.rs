@@ -2,11 +2,16 @@
 //! embedded SQLite implementation; PostgreSQL follows behind the same trait.
 //! Every state a flow needs lives here, so a restart loses nothing.
 
+mod console_records;
 mod error;
 mod records;
 pub mod sqlite;
 mod store;
 
+pub use console_records::{
+    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
+    PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
+};
 pub use error::{SettleError, StoreError};
 pub use records::{
     ChallengeRecord, ChallengeState, FlowRecord, InstitutionChanges, NewInstitution, PersonKey,

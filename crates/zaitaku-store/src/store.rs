@@ -1,3 +1,7 @@
+use crate::console_records::{
+    AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
+    StaffRevocationOutcome,
+};
 use crate::error::{SettleError, StoreError};
 use crate::records::{
     ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
@@ -153,6 +157,40 @@ pub trait Store: Send + Sync + 'static {
     async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError>;
     /// Oldest first.
     async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError>;
+
+    // Institution console.
+    /// One institution's consents with their persons, filtered and paged.
+    async fn patients(&self, query: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError>;
+    /// The institution's qualification checks of the person, newest first.
+    async fn qualification_checks(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        limit: u32,
+    ) -> Result<Vec<QualificationCheck>, StoreError>;
+    /// Re-query (再照会): while the person's consent at the institution stands
+    /// on `today`, record their current qualification as a new check and return
+    /// it; `None`, and nothing written, when it does not stand.
+    async fn requery_qualification(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        today: time::Date,
+        at: OffsetDateTime,
+    ) -> Result<Option<QualificationCheck>, StoreError>;
+    /// Revoke every item of the consent for the patient, from the console: all
+    /// or nothing, and only at the version the staff confirmed.
+    async fn revoke_by_staff(
+        &self,
+        revocation: &StaffRevocation,
+    ) -> Result<StaffRevocationOutcome, StoreError>;
+    async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError>;
+    /// The institution's access log, newest first.
+    async fn access_log(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<AccessLogLine>, StoreError>;
 
     /// Forget sessions, and settled or abandoned flows and challenges, expired
     /// before `now`. Consents and their history are never purged here.

@@ -2,25 +2,30 @@
 //! history row that explains it, in one transaction.
 
 use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
+use super::console;
 use super::flows::{self, FlowEnd};
+use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
 use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
-    FailureReason, FlowStep, InstitutionId, PersonId, Viewed,
+    FailureReason, FlowStep, InstitutionId, PersonId, RevocationReason, Viewed,
 };
 
 /// Actor recorded for changes the card holder made themselves.
 const PATIENT: &str = "patient";
+/// Actor prefix for changes made by the staff from the console: `staff:LOGIN`.
+pub const STAFF_PREFIX: &str = "staff:";
 
 /// The columns `from_row` reads, in its order.
-macro_rules! columns {
+macro_rules! consent_columns {
     () => {
         "id, institution_id, person_id, choices, status, expires_on, registered_at, \
          updated_at, version"
     };
 }
+pub(super) use consent_columns;
 
 pub fn settle_registration(
     conn: &mut Connection,
@@ -74,6 +79,14 @@ pub fn settle_registration(
         flow_id: &w.flow_id,
     };
     change.record(&tx)?;
+    // What the card's qualification check found, for a later re-query to compare.
+    console::record_check(
+        &tx,
+        w.institution_id,
+        w.person_id,
+        at,
+        CheckSource::Registration,
+    )?;
     let end = FlowEnd {
         step: &FlowStep::Done,
         person: Some(w.person_id),
@@ -211,6 +224,49 @@ pub fn settle_update(conn: &mut Connection, w: &UpdateWrite) -> Result<UpdateOut
     Ok(UpdateOutcome::Updated)
 }
 
+/// The staff revoke the consent from the console: every item revoked with
+/// reason 1 (医療機関等による取消し), if it is still active at the version the
+/// confirmation screen showed. One durable transaction with its history row.
+pub fn revoke_by_staff(
+    conn: &mut Connection,
+    w: &StaffRevocation,
+) -> Result<StaffRevocationOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(old) =
+        by_parties(&tx, w.institution, w.person)?.filter(|c| c.status == ConsentStatus::Active)
+    else {
+        return Ok(StaffRevocationOutcome::NotStanding);
+    };
+    if old.version != w.expected_version {
+        return Ok(StaffRevocationOutcome::Conflict);
+    }
+    let items: Vec<_> = old.choices.items().map(|(item, _)| item).collect();
+    let new_choices = ConsentChoices::none_of(&items).encode();
+    let new_status = ConsentStatus::Revoked(RevocationReason::ByInstitution);
+    let at = instant(w.at);
+    tx.prepare_cached(
+        "UPDATE consents SET choices = ?, status = ?, updated_at = ?, version = version + 1 \
+         WHERE id = ?",
+    )?
+    .execute(params![new_choices, new_status.code(), at, old.id.0])?;
+    tx.prepare_cached(
+        "INSERT INTO consent_history (consent_id, at, actor, channel, old_choices, old_status, \
+         new_choices, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        old.id.0,
+        at,
+        format!("{STAFF_PREFIX}{}", w.actor.login),
+        Channel::InstitutionTerminal.code(),
+        old.choices.encode(),
+        old.status.code(),
+        new_choices,
+        new_status.code(),
+    ])?;
+    tx.commit()?;
+    Ok(StaffRevocationOutcome::Revoked)
+}
+
 /// One history row for a change the card holder made on the patient web.
 struct PatientChange<'a> {
     consent_id: ConsentId,
@@ -255,7 +311,7 @@ pub fn by_parties(
 ) -> Result<Option<Consent>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        consent_columns!(),
         " FROM consents WHERE institution_id = ? AND person_id = ?"
     ))?;
     codec::optional(&mut statement, [institution.0, person.0], from_row)
@@ -264,7 +320,7 @@ pub fn by_parties(
 pub fn by_id(conn: &Connection, id: ConsentId) -> Result<Option<Consent>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        consent_columns!(),
         " FROM consents WHERE id = ?"
     ))?;
     codec::optional(&mut statement, [id.0], from_row)
@@ -288,7 +344,11 @@ fn choices(text: &str) -> Result<ConsentChoices, StoreError> {
 }
 
 fn from_row(row: &Row<'_>) -> Result<Consent, StoreError> {
-    let mut c = Columns::new(row);
+    read(&mut Columns::new(row))
+}
+
+/// A consent from the columns of `consent_columns!`, read from `c` onwards.
+pub(super) fn read(c: &mut Columns<'_, '_>) -> Result<Consent, StoreError> {
     // A struct expression evaluates its fields in the order written: this reads
     // the columns in the order of `columns!`.
     Ok(Consent {

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "person_key",
         sql: include_str!("../../migrations/sqlite/0004_person_key.sql"),
     },
+    Migration {
+        version: 8,
+        name: "console",
+        sql: include_str!("../../migrations/sqlite/0008_console.sql"),
+    },
 ];
 
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.

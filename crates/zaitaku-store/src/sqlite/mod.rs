@@ -20,12 +20,17 @@
 
 mod codec;
 mod consents;
+mod console;
 mod flows;
 mod institutions;
 mod migrate;
 mod persons;
 mod sessions;
 
+use crate::console_records::{
+    AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
+    StaffRevocationOutcome,
+};
 use crate::error::{SettleError, StoreError};
 use crate::records::{
     ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
@@ -514,6 +519,57 @@ impl Store for SqliteStore {
 
     async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
         self.read(move |c| consents::history(c, id)).await
+    }
+
+    async fn patients(&self, query: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
+        let query = query.clone();
+        self.read(move |c| console::patients(c, &query)).await
+    }
+
+    async fn qualification_checks(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        limit: u32,
+    ) -> Result<Vec<QualificationCheck>, StoreError> {
+        self.read(move |c| console::checks(c, institution, person, limit))
+            .await
+    }
+
+    async fn requery_qualification(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        today: time::Date,
+        at: OffsetDateTime,
+    ) -> Result<Option<QualificationCheck>, StoreError> {
+        self.write_durable(move |c| console::requery(c, institution, person, today, at))
+            .await
+    }
+
+    async fn revoke_by_staff(
+        &self,
+        revocation: &StaffRevocation,
+    ) -> Result<StaffRevocationOutcome, StoreError> {
+        let revocation = revocation.clone();
+        self.write_durable(move |c| consents::revoke_by_staff(c, &revocation))
+            .await
+    }
+
+    async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        // Durable: the log must not lose a look at personal data.
+        self.write_durable(move |c| console::record_access(c, &entry))
+            .await
+    }
+
+    async fn access_log(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<AccessLogLine>, StoreError> {
+        self.read(move |c| console::access_log(c, institution, limit))
+            .await
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {

@@ -8,13 +8,22 @@ use zaitaku_domain::{
     Qualification, QualificationValidity, Relationship, Sex,
 };
 
-/// The columns `from_row` reads, in its order: the order of `Qualification`'s fields.
-macro_rules! columns {
+/// A qualification record's 25 columns, in the order of `Qualification`'s fields;
+/// `qualification_checks` has them too.
+macro_rules! qualification_columns {
     () => {
-        "id, insurer_number, insurer_name, symbol, number, branch, relationship, name, \
+        "insurer_number, insurer_name, symbol, number, branch, relationship, name, \
          name_kana, sex, birth_date, address, postal_code, acquired_on, lost_on, loss_reason, \
          valid_from, valid_until, burden_ratio, elderly_valid_from, elderly_valid_until, \
          elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
+    };
+}
+pub(super) use qualification_columns;
+
+/// The columns `from_row` reads, in its order.
+macro_rules! columns {
+    () => {
+        concat!("id, ", qualification_columns!())
     };
 }
 
@@ -203,7 +212,11 @@ pub fn by_certificate(
 }
 
 fn from_row(row: &Row<'_>) -> Result<InsuredPerson, StoreError> {
-    let mut c = Columns::new(row);
+    read(&mut Columns::new(row))
+}
+
+/// A person from the columns `id` (or `person_id`) then `qualification_columns!`.
+pub(super) fn read(c: &mut Columns<'_, '_>) -> Result<InsuredPerson, StoreError> {
     let id = PersonId(c.read()?);
     // A struct expression evaluates its fields in the order written: this reads
     // the columns in the order of `columns!`.
@@ -226,8 +239,8 @@ fn from_row(row: &Row<'_>) -> Result<InsuredPerson, StoreError> {
         valid_from: to_opt_date(c.read()?, "validity start")?,
         valid_until: to_opt_date(c.read()?, "validity end")?,
         burden_ratio: ratio(c.read()?)?,
-        elderly: elderly(&mut c)?,
-        limit: limit(&mut c)?,
+        elderly: elderly(c)?,
+        limit: limit(c)?,
         specific_disease: c.read()?,
         validity: code(
             &c.read::<String>()?,

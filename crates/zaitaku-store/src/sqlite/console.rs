@@ -1,0 +1,202 @@
+//! The institution console's queries: the patient list, qualification checks
+//! (再照会) and the access log. Consent writes by the staff are in `consents`.
+
+use super::codec::{self, Columns, date, instant, some_code, to_date, to_instant};
+use super::consents::{self, consent_columns};
+use super::persons::{self, qualification_columns};
+use crate::console_records::{
+    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
+    PatientSummary, QualificationCheck, StaffActor,
+};
+use crate::error::StoreError;
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use time::{Date, OffsetDateTime};
+use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
+
+pub fn patients(conn: &Connection, q: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
+    // One statement for every combination of filters: a NULL filter is off.
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        consent_columns!(),
+        ", name, name_kana, birth_date FROM consents \
+         JOIN (SELECT id AS pid, name, name_kana, birth_date FROM insured_persons) \
+           ON pid = person_id \
+         WHERE institution_id = ?1 \
+           AND (?2 IS NULL \
+                OR replace(replace(name, ' ', ''), '\u{3000}', '') LIKE ?2 ESCAPE '\\' \
+                OR replace(replace(name_kana, ' ', ''), '\u{3000}', '') LIKE ?2 ESCAPE '\\') \
+           AND (?3 IS NULL OR registered_at >= ?3) \
+           AND (?4 IS NULL OR registered_at < ?4) \
+           AND (?5 IS NULL \
+                OR (?5 = 'standing' AND status = 'active' AND expires_on >= ?6) \
+                OR (?5 = 'expired' AND status = 'active' AND expires_on < ?6) \
+                OR (?5 = 'revoked' AND status <> 'active')) \
+         ORDER BY registered_at DESC, id DESC LIMIT ?7 OFFSET ?8"
+    ))?;
+    let pattern = q.name.as_deref().map(name_pattern);
+    let state = q.state.map(|s| match s {
+        ConsentFilter::Standing => "standing",
+        ConsentFilter::Expired => "expired",
+        ConsentFilter::Revoked => "revoked",
+    });
+    codec::all(
+        &mut statement,
+        params![
+            q.institution.0,
+            pattern,
+            q.registered_from.map(instant),
+            q.registered_before.map(instant),
+            state,
+            date(q.today),
+            q.limit,
+            q.offset,
+        ],
+        |row| {
+            let mut c = Columns::new(row);
+            let consent = consents::read(&mut c)?;
+            Ok(PatientSummary {
+                person_id: consent.person_id,
+                name: c.read()?,
+                name_kana: c.read()?,
+                birth_date: to_date(&c.read::<String>()?, "birth date")?,
+                consent,
+            })
+        },
+    )
+}
+
+/// `%part%` for LIKE, with spaces removed and LIKE's own characters escaped.
+fn name_pattern(part: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in part.chars().filter(|c| !c.is_whitespace()) {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Copy the person's current record as a check made by `institution`.
+pub fn record_check(
+    tx: &Connection,
+    institution: InstitutionId,
+    person: PersonId,
+    at: i64,
+    source: CheckSource,
+) -> Result<i64, StoreError> {
+    tx.prepare_cached(concat!(
+        "INSERT INTO qualification_checks (institution_id, person_id, checked_at, source, ",
+        qualification_columns!(),
+        ") SELECT ?, id, ?, ?, ",
+        qualification_columns!(),
+        " FROM insured_persons WHERE id = ?"
+    ))?
+    .execute(params![institution.0, at, source.code(), person.0])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Newest first, at most `limit`.
+pub fn checks(
+    conn: &Connection,
+    institution: InstitutionId,
+    person: PersonId,
+    limit: u32,
+) -> Result<Vec<QualificationCheck>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT id, checked_at, source, person_id, ",
+        qualification_columns!(),
+        " FROM qualification_checks WHERE institution_id = ? AND person_id = ? \
+         ORDER BY id DESC LIMIT ?"
+    ))?;
+    codec::all(
+        &mut statement,
+        params![institution.0, person.0, limit],
+        check_from_row,
+    )
+}
+
+/// Re-query: while the consent stands, record the person's current record as a
+/// new check and return it. `None` (nothing written) when it does not stand.
+pub fn requery(
+    conn: &mut Connection,
+    institution: InstitutionId,
+    person: PersonId,
+    today: Date,
+    at: OffsetDateTime,
+) -> Result<Option<QualificationCheck>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let standing = consents::by_parties(&tx, institution, person)?
+        .is_some_and(|c| c.status == ConsentStatus::Active && c.expires_on >= today);
+    if !standing {
+        return Ok(None);
+    }
+    let id = record_check(&tx, institution, person, instant(at), CheckSource::Requery)?;
+    let mut statement = tx.prepare_cached(concat!(
+        "SELECT id, checked_at, source, person_id, ",
+        qualification_columns!(),
+        " FROM qualification_checks WHERE id = ?"
+    ))?;
+    let check = codec::optional(&mut statement, [id], check_from_row)?;
+    drop(statement);
+    tx.commit()?;
+    Ok(check)
+}
+
+fn check_from_row(row: &Row<'_>) -> Result<QualificationCheck, StoreError> {
+    let mut c = Columns::new(row);
+    Ok(QualificationCheck {
+        id: c.read()?,
+        checked_at: to_instant(c.read()?, "qualification check")?,
+        source: some_code(&c.read::<String>()?, "check source", CheckSource::parse)?,
+        qualification: persons::read(&mut c)?.qualification,
+    })
+}
+
+pub fn record_access(conn: &Connection, entry: &AccessEntry) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO access_log (at, institution_id, staff_id, staff_login, staff_name, \
+         person_id, action) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        instant(entry.at),
+        entry.institution.0,
+        entry.staff.id.0,
+        entry.staff.login,
+        entry.staff.name,
+        entry.person.0,
+        entry.action.code(),
+    ])?;
+    Ok(())
+}
+
+/// Newest first, at most `limit`.
+pub fn access_log(
+    conn: &Connection,
+    institution: InstitutionId,
+    limit: u32,
+) -> Result<Vec<AccessLogLine>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
+         a.action, p.name FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
+         WHERE a.institution_id = ? ORDER BY a.id DESC LIMIT ?",
+    )?;
+    codec::all(&mut statement, params![institution.0, limit], |row| {
+        let mut c = Columns::new(row);
+        Ok(AccessLogLine {
+            entry: AccessEntry {
+                at: to_instant(c.read()?, "access log")?,
+                institution: InstitutionId(c.read()?),
+                staff: StaffActor {
+                    id: StaffId(c.read()?),
+                    login: c.read()?,
+                    name: c.read()?,
+                },
+                person: PersonId(c.read()?),
+                action: some_code(&c.read::<String>()?, "access action", AccessAction::parse)?,
+            },
+            person_name: c.read()?,
+        })
+    })
+}
