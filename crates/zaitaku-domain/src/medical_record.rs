@@ -182,15 +182,14 @@ impl MedicalRecord {
                 reason: format!("{date} is in the future"),
             });
         }
-        let mut check = |field: RecordField, value: &str, required: bool| {
-            match text(field, value, required) {
+        let mut check =
+            |field: RecordField, value: &str, required: bool| match text(field, value, required) {
                 Ok(v) => v,
                 Err(e) => {
                     errors.push(e);
                     None
                 }
-            }
-        };
+            };
         let provider = check(RecordField::Provider, provider, true);
         let name = check(RecordField::Name, name, true);
         let detail = check(RecordField::Detail, detail, false);
@@ -334,12 +333,15 @@ mod tests {
         assert_eq!(errors[2].reason, "longer than 200 characters");
         assert!(errors[3].reason.contains("control character"));
 
-        let spaces =
-            MedicalRecord::new(RecordKind::Clinical, TODAY, " 医院", "  ", "a\tb", TODAY)
-                .unwrap_err();
+        let spaces = MedicalRecord::new(RecordKind::Clinical, TODAY, " 医院", "  ", "a\tb", TODAY)
+            .unwrap_err();
         assert_eq!(
             fields_of(spaces),
-            [RecordField::Provider, RecordField::Name, RecordField::Detail]
+            [
+                RecordField::Provider,
+                RecordField::Name,
+                RecordField::Detail
+            ]
         );
         // Exactly at the limits is fine.
         assert!(
