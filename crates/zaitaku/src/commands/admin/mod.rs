@@ -2,8 +2,9 @@
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
 mod card;
+pub(crate) mod csv_import;
 mod institution;
-mod insured;
+pub(crate) mod insured;
 mod insured_csv;
 
 use super::CliError;
