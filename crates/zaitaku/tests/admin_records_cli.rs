@@ -187,8 +187,8 @@ fn every_kind_of_bad_row_is_rejected_with_all_its_reasons() {
     let long = "長".repeat(201);
     let lines = [
         format!("{TARO},YZK,2026-10-13,さくら薬局,アムロジピン錠5mg,28日分"), // 2: good
-        format!("06130487,77,1001,00,YZK,2026-10-13,薬局,薬,"),               // 3: check digit
-        format!("06130488,77,,0,SRJ,2026-10-13,医院,高血圧症,"),              // 4: number, branch
+        "06130487,77,1001,00,YZK,2026-10-13,薬局,薬,".to_owned(),             // 3: check digit
+        "06130488,77,,0,SRJ,2026-10-13,医院,高血圧症,".to_owned(),            // 4: number, branch
         format!("{TARO},TSR,2026-10-13,医院,高血圧症,"),                      // 5: unknown kind
         format!("{TARO},SRJ,2026-02-30,医院,高血圧症,"),                      // 6: no such day
         format!("{TARO},SRJ,2026/10/13,医院,高血圧症,"),                      // 7: date format
@@ -197,7 +197,7 @@ fn every_kind_of_bad_row_is_rejected_with_all_its_reasons() {
         format!("{TARO},SRJ,2026-10-13,医院,{long},\"a\tb\""), // 10: too long, control
         format!("{TARO},SRJ,2026-10-13"),                      // 11: short line
         format!("{TARO},YZK,2026-10-13,さくら薬局,アムロジピン錠5mg,28日分"), // 12: same as 2
-        format!("06130488,77,9999,00,YZK,2026-10-13,薬局,薬,"), // 13: unknown person
+        "06130488,77,9999,00,YZK,2026-10-13,薬局,薬,".to_owned(), // 13: unknown person
         format!("{TARO},,2026-10-13,医院,高血圧症,"),          // 14: kind missing
     ];
     let file = records_csv(dir.path(), "bad.csv", &lines);
@@ -284,7 +284,7 @@ fn an_unknown_person_loses_nothing_else_of_its_batch() {
     let data = data_with_persons(dir.path());
     let lines = [
         format!("{TARO},YZK,2026-10-13,薬局,薬A,"),
-        format!("06130488,77,9999,00,YZK,2026-10-13,薬局,薬B,"),
+        "06130488,77,9999,00,YZK,2026-10-13,薬局,薬B,".to_owned(),
         format!("{HANAKO},YZK,2026-10-13,薬局,薬C,"),
         format!("{TARO},YZK,2026-10-14,薬局,薬D,"),
     ];

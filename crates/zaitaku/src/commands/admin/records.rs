@@ -24,13 +24,17 @@ const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
 #[derive(Subcommand)]
 pub enum RecordsCommand {
     /// Import medical records from a CSV file (UTF-8, a header row naming the
-    /// columns, in any order). Columns: insurer_number*, symbol, number*, branch
-    /// (the insured person, who must already be imported), kind* (YZK 薬剤情報,
-    /// SRJ 診療情報, TKK 特定健診情報, SHJ 手術情報), date* (YYYY-MM-DD, not after
-    /// today), provider* (≤ 100 characters), name* (≤ 200), detail (≤ 500);
-    /// * = a value is required. A record already stored is left alone. Exit 0
-    /// if every line was taken, 1 if some were rejected (the others are still
-    /// written), 2 if the file is unusable.
+    /// columns in any order; see the README).
+    ///
+    /// Columns, those marked with an asterisk required: insurer_number*, symbol,
+    /// number*, branch (the insured person, who must already be imported); kind*
+    /// (YZK 薬剤情報, SRJ 診療情報, TKK 特定健診情報, SHJ 手術情報); date* (YYYY-MM-DD,
+    /// not after today); provider* (up to 100 characters); name* (up to 200);
+    /// detail (up to 500).
+    ///
+    /// A record already stored is left alone. Exit 0 if every line was taken, 1
+    /// if some were rejected (the others are still written), 2 if the file is
+    /// unusable or the data directory holds no database.
     Import(ImportArgs),
 }
 
