@@ -14,9 +14,9 @@ pub use console_records::{
 };
 pub use error::{SettleError, StoreError};
 pub use records::{
-    ChallengeRecord, ChallengeState, FlowRecord, InstitutionChanges, NewInstitution, PersonKey,
-    RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
-    ViewWrite,
+    ChallengeRecord, ChallengeState, FlowRecord, InstitutionChanges, NewInstitution, NewRecord,
+    PersonKey, RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord,
+    UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use sqlite::SqliteStore;
 pub use store::Store;

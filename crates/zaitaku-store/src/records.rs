@@ -4,8 +4,8 @@
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{
     AuthMethod, CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage,
-    FailureReason, FlowStep, InstitutionCode, InstitutionId, InsurerNumber, PersonId, Purpose,
-    Qualification, RevocationReason, UrlToken,
+    FailureReason, FlowStep, InstitutionCode, InstitutionId, InsurerNumber, MedicalRecord,
+    PersonId, Purpose, Qualification, RevocationReason, UrlToken,
 };
 
 #[derive(Debug, Clone)]
@@ -184,4 +184,23 @@ impl std::ops::AddAssign for UpsertCounts {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
     }
+}
+
+/// One medical record to import, for the person its key names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    pub person: PersonKey,
+    pub record: MedicalRecord,
+}
+
+/// What a batch import of medical records did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordImportCounts {
+    /// Records not stored before.
+    pub inserted: u64,
+    /// Records already stored (a re-import).
+    pub unchanged: u64,
+    /// Positions in the batch of the records whose person is not known: none
+    /// of them was written, and the rest of the batch was.
+    pub unknown_persons: Vec<usize>,
 }

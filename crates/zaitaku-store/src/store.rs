@@ -4,14 +4,15 @@ use crate::console_records::{
 };
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
-    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
+    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, NewRecord, PersonKey,
+    RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome,
+    UpdateWrite, UpsertCounts, ViewWrite,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use zaitaku_domain::{
     AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
-    InstitutionId, InsuredPerson, PersonId, Qualification, UrlToken,
+    InstitutionId, InsuredPerson, MedicalRecord, PersonId, Qualification, RecordKind, UrlToken,
 };
 
 /// All persistence of Zaitaku. Implementations must make every method that writes
@@ -71,6 +72,21 @@ pub trait Store: Send + Sync + 'static {
         issuer: &str,
         serial: &str,
     ) -> Result<Option<InsuredPerson>, StoreError>;
+
+    // Medical records.
+    /// Store each record for the person its key names, in one durable
+    /// transaction. A record already stored (every field equal) is left alone,
+    /// so a re-import changes nothing. A record whose person is not known is
+    /// not written and is named in the answer; the rest of the batch is.
+    async fn import_records(&self, batch: &[NewRecord]) -> Result<RecordImportCounts, StoreError>;
+    /// The person's records of the given kinds (the caller passes the kinds the
+    /// patient consented to), newest first; records of one day in the order
+    /// they were imported. No kinds, no records.
+    async fn records_of(
+        &self,
+        person: PersonId,
+        kinds: &[RecordKind],
+    ) -> Result<Vec<MedicalRecord>, StoreError>;
 
     // Browser sessions.
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;

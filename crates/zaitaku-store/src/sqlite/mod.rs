@@ -2,13 +2,13 @@
 //! readers.
 //!
 //! Durability is chosen per write. What must survive a power cut (consents and
-//! their history, institutions, insured persons, certificate links) commits with
-//! `synchronous = FULL`: one fsync of the WAL per commit. Flow bookkeeping
-//! (sessions, flow steps, challenges, failed settlements) commits with `NORMAL`:
-//! still atomic and consistent, and synced by the next durable commit or
-//! checkpoint; a power cut can at worst send a patient back one step of an
-//! unfinished flow. The WAL is append-only, so a durable commit also makes every
-//! earlier commit durable, in order.
+//! their history, institutions, insured persons, certificate links, medical
+//! records) commits with `synchronous = FULL`: one fsync of the WAL per commit.
+//! Flow bookkeeping (sessions, flow steps, challenges, failed settlements)
+//! commits with `NORMAL`: still atomic and consistent, and synced by the next
+//! durable commit or checkpoint; a power cut can at worst send a patient back one
+//! step of an unfinished flow. The WAL is append-only, so a durable commit also
+//! makes every earlier commit durable, in order.
 //!
 //! SQLite's calls block. Every [`Store`] method runs as one closure holding one
 //! connection from its first statement to its last. Durable writes (a commit
@@ -23,6 +23,7 @@ mod consents;
 mod console;
 mod flows;
 mod institutions;
+mod medical_records;
 mod migrate;
 mod persons;
 mod sessions;
@@ -33,8 +34,9 @@ use crate::console_records::{
 };
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
-    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
+    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, NewRecord, PersonKey,
+    RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome,
+    UpdateWrite, UpsertCounts, ViewWrite,
 };
 use crate::store::Store;
 use async_trait::async_trait;
@@ -46,7 +48,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use zaitaku_domain::{
     AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
-    InstitutionId, InsuredPerson, PersonId, Qualification, UrlToken,
+    InstitutionId, InsuredPerson, MedicalRecord, PersonId, Qualification, RecordKind, UrlToken,
 };
 
 /// Readers run in parallel with the writer under WAL.
@@ -385,6 +387,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn import_records(&self, batch: &[NewRecord]) -> Result<RecordImportCounts, StoreError> {
+        let batch = batch.to_vec();
+        self.write_durable(move |c| medical_records::import(c, &batch))
+            .await
+    }
+
+    async fn records_of(
+        &self,
+        person: PersonId,
+        kinds: &[RecordKind],
+    ) -> Result<Vec<MedicalRecord>, StoreError> {
+        let kinds = kinds.to_vec();
+        self.read(move |c| medical_records::of_person(c, person, &kinds))
+            .await
+    }
+
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
         let session = session.clone();
         self.write(move |c| sessions::insert(c, &session)).await
@@ -625,6 +643,14 @@ mod tests {
     async fn a_panicking_call_is_an_error_and_the_connection_lives_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        let migrations = || {
+            store.read(|c| {
+                c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
+        };
+        let applied: i64 = migrations().await.unwrap();
+        assert!(applied > 0);
         let panicked = store
             .write(|c| -> Result<(), StoreError> {
                 let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -635,14 +661,7 @@ mod tests {
         assert!(matches!(panicked, Err(StoreError::Database(_))));
         // The transaction rolled back, and the poisoned writer still works.
         store.insert_institution(&clinic('a')).await.unwrap();
-        let migrations: i64 = store
-            .read(|c| {
-                c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-        assert_eq!(migrations, 4);
+        assert_eq!(migrations().await.unwrap(), applied);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

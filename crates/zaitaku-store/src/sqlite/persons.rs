@@ -134,6 +134,25 @@ pub fn by_key(conn: &Connection, key: &PersonKey) -> Result<Option<InsuredPerson
     )
 }
 
+/// The id of the person `key` names, without reading the record.
+pub fn id_by_key(conn: &Connection, key: &PersonKey) -> Result<Option<PersonId>, StoreError> {
+    // The expressions of the unique index insured_persons_by_key (0004).
+    let mut statement = conn.prepare_cached(
+        "SELECT id FROM insured_persons WHERE insurer_number = ? AND coalesce(symbol, '') = ? \
+         AND number = ? AND coalesce(branch, '') = ?",
+    )?;
+    codec::optional(
+        &mut statement,
+        params![
+            key.insurer_number.as_str(),
+            key.symbol.as_deref().unwrap_or(""),
+            key.number,
+            key.branch.as_deref().unwrap_or("")
+        ],
+        |row| Ok(PersonId(row.get(0)?)),
+    )
+}
+
 fn by_key_parts(
     conn: &Connection,
     insurer_number: &str,

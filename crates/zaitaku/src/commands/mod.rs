@@ -1,6 +1,6 @@
 //! Command-line interface: one module per command group.
 
-mod admin;
+pub(crate) mod admin;
 mod card;
 mod card_auth;
 mod card_readers;

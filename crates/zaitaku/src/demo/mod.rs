@@ -3,6 +3,7 @@
 //! the middle of a flow loses nothing). Cards come from a demo root CA that
 //! only the demo trusts.
 
+mod data;
 mod people;
 
 use crate::commands::CliError;
@@ -116,6 +117,7 @@ async fn create(dir: &Path, store: &SqliteStore) -> Result<Manifest, CliError> {
             .map(|h| h.join().expect("key generation thread panicked"))
             .collect::<Result<Vec<_>, _>>()
     })?;
+    data::load(store).await?;
     let now = OffsetDateTime::now_utc();
     let mut cards = Vec::new();
     for (person, key) in PEOPLE.iter().zip(keys) {
@@ -137,7 +139,11 @@ async fn create(dir: &Path, store: &SqliteStore) -> Result<Manifest, CliError> {
         if person.blocked {
             block(&path, person.pin)?;
         }
-        let person_id = store.insert_person(&(person.qualification)()).await?;
+        let person_id = store
+            .person_by_key(&person.key())
+            .await?
+            .ok_or_else(|| format!("demo person {} is not in insured.csv", person.id))?
+            .id;
         if person.linked {
             store
                 .link_certificate(&summary.issuer, &summary.serial, person_id, now)

@@ -1,12 +1,10 @@
 //! The demo's fictitious institutions, insured persons and cards: one of each
-//! qualification state and each way a card authentication can end.
+//! qualification state and each way a card authentication can end. The
+//! persons' qualification records are in `insured.csv`, their medical records
+//! in `records.csv`.
 
-use time::Date;
-use time::macros::date;
-use zaitaku_domain::{
-    BurdenRatio, ConsentItem, EPrescriptionUsage, InsurerNumber, QualificationValidity,
-    Relationship, Sex, qualification::Qualification,
-};
+use zaitaku_domain::{ConsentItem, EPrescriptionUsage, InsurerNumber};
+use zaitaku_store::PersonKey;
 
 pub struct DemoInstitution {
     pub code: &'static str,
@@ -66,7 +64,26 @@ pub struct DemoPerson {
     pub certificate: Certificate,
     /// Three wrong PINs already typed.
     pub blocked: bool,
-    pub qualification: fn() -> Qualification,
+    /// The person's line in `insured.csv` (every demo person has branch 00).
+    pub key: DemoKey,
+}
+
+pub struct DemoKey {
+    pub insurer_number: &'static str,
+    pub symbol: Option<&'static str>,
+    pub number: &'static str,
+}
+
+impl DemoPerson {
+    pub fn key(&self) -> PersonKey {
+        PersonKey {
+            insurer_number: InsurerNumber::parse(self.key.insurer_number)
+                .expect("demo insurer numbers are valid"),
+            symbol: self.key.symbol.map(str::to_owned),
+            number: self.key.number.to_owned(),
+            branch: Some("00".to_owned()),
+        }
+    }
 }
 
 pub const PEOPLE: &[DemoPerson] = &[
@@ -77,7 +94,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Valid,
         blocked: false,
-        qualification: yamada,
+        key: DemoKey {
+            insurer_number: "01130012",
+            symbol: Some("1234"),
+            number: "5678",
+        },
     },
     DemoPerson {
         id: "sato",
@@ -86,7 +107,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Valid,
         blocked: false,
-        qualification: sato,
+        key: DemoKey {
+            insurer_number: "39131016",
+            symbol: None,
+            number: "00012345",
+        },
     },
     DemoPerson {
         id: "suzuki",
@@ -95,7 +120,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Valid,
         blocked: false,
-        qualification: suzuki,
+        key: DemoKey {
+            insurer_number: "138008",
+            symbol: Some("千01"),
+            number: "20345",
+        },
     },
     DemoPerson {
         id: "tanaka",
@@ -104,7 +133,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: false,
         certificate: Certificate::Valid,
         blocked: false,
-        qualification: tanaka,
+        key: DemoKey {
+            insurer_number: "06130488",
+            symbol: Some("77"),
+            number: "1001",
+        },
     },
     DemoPerson {
         id: "kobayashi",
@@ -113,7 +146,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Valid,
         blocked: false,
-        qualification: kobayashi,
+        key: DemoKey {
+            insurer_number: "01130012",
+            symbol: Some("1234"),
+            number: "9012",
+        },
     },
     DemoPerson {
         id: "takahashi",
@@ -122,7 +159,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Valid,
         blocked: true,
-        qualification: takahashi,
+        key: DemoKey {
+            insurer_number: "01130012",
+            symbol: Some("1234"),
+            number: "3456",
+        },
     },
     DemoPerson {
         id: "ito",
@@ -131,7 +172,11 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Expired,
         blocked: false,
-        qualification: ito,
+        key: DemoKey {
+            insurer_number: "06130488",
+            symbol: Some("77"),
+            number: "1002",
+        },
     },
     DemoPerson {
         id: "watanabe",
@@ -140,165 +185,10 @@ pub const PEOPLE: &[DemoPerson] = &[
         linked: true,
         certificate: Certificate::Revoked,
         blocked: false,
-        qualification: watanabe,
+        key: DemoKey {
+            insurer_number: "138008",
+            symbol: Some("千01"),
+            number: "20346",
+        },
     },
 ];
-
-struct Base {
-    insurer: &'static str,
-    insurer_name: &'static str,
-    symbol: Option<&'static str>,
-    number: &'static str,
-    name: &'static str,
-    kana: &'static str,
-    sex: Sex,
-    birth: Date,
-    ratio: &'static str,
-}
-
-fn qualification(b: Base) -> Qualification {
-    Qualification {
-        insurer_number: InsurerNumber::parse(b.insurer).expect("demo insurer numbers are valid"),
-        insurer_name: b.insurer_name.to_owned(),
-        symbol: b.symbol.map(str::to_owned),
-        number: b.number.to_owned(),
-        branch: Some("00".to_owned()),
-        relationship: Relationship::Insured,
-        name: b.name.to_owned(),
-        name_kana: b.kana.to_owned(),
-        sex: b.sex,
-        birth_date: b.birth,
-        address: "東京都千代田区霞が関一丁目".to_owned(),
-        postal_code: "100-0013".to_owned(),
-        acquired_on: date!(2020 - 04 - 01),
-        lost_on: None,
-        loss_reason: None,
-        valid_from: Some(date!(2020 - 04 - 01)),
-        valid_until: None,
-        burden_ratio: Some(BurdenRatio::parse(b.ratio).expect("demo ratios are valid")),
-        elderly: None,
-        limit: None,
-        specific_disease: None,
-        validity: QualificationValidity::Valid,
-    }
-}
-
-const KYOKAI: &str = "全国健康保険協会東京支部";
-
-fn yamada() -> Qualification {
-    qualification(Base {
-        insurer: "01130012",
-        insurer_name: KYOKAI,
-        symbol: Some("1234"),
-        number: "5678",
-        name: "山田 太郎",
-        kana: "ヤマダ タロウ",
-        sex: Sex::Male,
-        birth: date!(1960 - 05 - 10),
-        ratio: "030",
-    })
-}
-
-fn sato() -> Qualification {
-    qualification(Base {
-        insurer: "39131016",
-        insurer_name: "東京都後期高齢者医療広域連合",
-        symbol: None,
-        number: "00012345",
-        name: "佐藤 花子",
-        kana: "サトウ ハナコ",
-        sex: Sex::Female,
-        birth: date!(1940 - 02 - 20),
-        ratio: "010",
-    })
-}
-
-fn suzuki() -> Qualification {
-    let mut q = qualification(Base {
-        insurer: "138008",
-        insurer_name: "千代田区国民健康保険",
-        symbol: Some("千01"),
-        number: "20345",
-        name: "鈴木 一郎",
-        kana: "スズキ イチロウ",
-        sex: Sex::Male,
-        birth: date!(1955 - 11 - 03),
-        ratio: "030",
-    });
-    q.lost_on = Some(date!(2026 - 09 - 30));
-    q.loss_reason = Some("転出".to_owned());
-    q.validity = QualificationValidity::Invalid;
-    q
-}
-
-fn tanaka() -> Qualification {
-    qualification(Base {
-        insurer: "06130488",
-        insurer_name: "霞が関健康保険組合",
-        symbol: Some("77"),
-        number: "1001",
-        name: "田中 次郎",
-        kana: "タナカ ジロウ",
-        sex: Sex::Male,
-        birth: date!(1975 - 07 - 07),
-        ratio: "030",
-    })
-}
-
-fn kobayashi() -> Qualification {
-    let mut q = qualification(Base {
-        insurer: "01130012",
-        insurer_name: KYOKAI,
-        symbol: Some("1234"),
-        number: "9012",
-        name: "小林 さくら",
-        kana: "コバヤシ サクラ",
-        sex: Sex::Female,
-        birth: date!(1988 - 03 - 15),
-        ratio: "030",
-    });
-    q.validity = QualificationValidity::NoQualification;
-    q
-}
-
-fn takahashi() -> Qualification {
-    qualification(Base {
-        insurer: "01130012",
-        insurer_name: KYOKAI,
-        symbol: Some("1234"),
-        number: "3456",
-        name: "高橋 三郎",
-        kana: "タカハシ サブロウ",
-        sex: Sex::Male,
-        birth: date!(1950 - 08 - 21),
-        ratio: "020",
-    })
-}
-
-fn ito() -> Qualification {
-    qualification(Base {
-        insurer: "06130488",
-        insurer_name: "霞が関健康保険組合",
-        symbol: Some("77"),
-        number: "1002",
-        name: "伊藤 美咲",
-        kana: "イトウ ミサキ",
-        sex: Sex::Female,
-        birth: date!(1982 - 12 - 01),
-        ratio: "030",
-    })
-}
-
-fn watanabe() -> Qualification {
-    qualification(Base {
-        insurer: "138008",
-        insurer_name: "千代田区国民健康保険",
-        symbol: Some("千01"),
-        number: "20346",
-        name: "渡辺 健",
-        kana: "ワタナベ ケン",
-        sex: Sex::Male,
-        birth: date!(1968 - 06 - 30),
-        ratio: "030",
-    })
-}

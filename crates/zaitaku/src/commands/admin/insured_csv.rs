@@ -3,6 +3,7 @@
 //! record per line. Every field goes through the domain's own parsers; a line
 //! is taken whole or rejected with every reason found.
 
+use super::csv_import::Problem;
 use csv::StringRecord;
 use time::{Date, Month};
 use zaitaku_domain::{
@@ -72,14 +73,6 @@ const VALIDITY: usize = 24;
 pub struct Header {
     position: [Option<usize>; COLUMNS.len()],
     width: usize,
-}
-
-/// One reason a line was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The column's name; empty for the line as a whole.
-    pub column: &'static str,
-    pub reason: String,
 }
 
 impl Header {
@@ -328,7 +321,7 @@ impl Fields<'_> {
 }
 
 /// Printable text of at most `max` characters.
-fn text(value: &str, max: usize) -> Result<String, String> {
+pub(super) fn text(value: &str, max: usize) -> Result<String, String> {
     if value.chars().any(char::is_control) {
         return Err("contains a control character (a line break or tab)".to_owned());
     }
@@ -348,7 +341,7 @@ fn kana(value: &str) -> Result<String, String> {
 }
 
 /// 枝番: two digits.
-fn branch(value: &str) -> Result<String, String> {
+pub(super) fn branch(value: &str) -> Result<String, String> {
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(value.to_owned())
     } else {
@@ -372,7 +365,7 @@ fn postal_code(value: &str) -> Result<String, String> {
 }
 
 /// YYYY-MM-DD, a day of the calendar.
-fn date(value: &str) -> Result<Date, String> {
+pub(super) fn date(value: &str) -> Result<Date, String> {
     let b = value.as_bytes();
     let shape = b.len() == 10
         && b[4] == b'-'

@@ -2,9 +2,12 @@
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
 mod card;
+pub(crate) mod csv_import;
 mod institution;
-mod insured;
+pub(crate) mod insured;
 mod insured_csv;
+pub(crate) mod records;
+mod records_csv;
 
 use super::CliError;
 use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
@@ -25,6 +28,9 @@ pub enum AdminCommand {
     /// Which card certificate belongs to which insured person.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Insured persons' medical records (薬剤・診療・特定健診・手術情報).
+    #[command(subcommand)]
+    Records(records::RecordsCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -32,6 +38,7 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Institution(c) => institution::run(c),
         AdminCommand::Insured(c) => insured::run(c),
         AdminCommand::Card(c) => card::run(c),
+        AdminCommand::Records(c) => records::run(c),
     }
 }
 
