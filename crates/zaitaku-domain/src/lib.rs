@@ -11,6 +11,7 @@ pub mod institution;
 pub mod institution_code;
 pub mod insurer_number;
 pub mod qualification;
+pub mod staff;
 
 pub use auth_method::AuthMethod;
 pub use codes::{
@@ -28,4 +29,7 @@ pub use insurer_number::{InsurerNumber, InsurerNumberError};
 pub use qualification::{
     ElderlyCertificate, InsuredPerson, LimitCertificate, PersonId, Qualification,
     QualificationStatus,
+};
+pub use staff::{
+    LoginName, LoginNameError, LoginOutcome, NewPassword, PasswordError, StaffId, StaffRole,
 };

@@ -5,6 +5,7 @@
 mod error;
 mod records;
 pub mod sqlite;
+mod staff;
 mod store;
 
 pub use error::{SettleError, StoreError};
@@ -14,4 +15,8 @@ pub use records::{
     ViewWrite,
 };
 pub use sqlite::SqliteStore;
+pub use staff::{
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
+    StaffSessionRecord, StaffSessionStage,
+};
 pub use store::Store;
