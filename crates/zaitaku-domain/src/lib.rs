@@ -32,4 +32,6 @@ pub use qualification::{
     ElderlyCertificate, InsuredPerson, LimitCertificate, PersonId, Qualification,
     QualificationStatus,
 };
-pub use staff::StaffId;
+pub use staff::{
+    LoginName, LoginNameError, LoginOutcome, NewPassword, PasswordError, StaffId, StaffRole,
+};

@@ -6,6 +6,7 @@ mod console_records;
 mod error;
 mod records;
 pub mod sqlite;
+mod staff;
 mod store;
 
 pub use console_records::{
@@ -19,4 +20,8 @@ pub use records::{
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use sqlite::SqliteStore;
+pub use staff::{
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
+    StaffSessionRecord, StaffSessionStage,
+};
 pub use store::Store;

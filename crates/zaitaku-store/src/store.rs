@@ -8,11 +8,16 @@ use crate::records::{
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome,
     UpdateWrite, UpsertCounts, ViewWrite,
 };
+use crate::staff::{
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
+    StaffSessionRecord,
+};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use zaitaku_domain::{
     AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
-    InstitutionId, InsuredPerson, MedicalRecord, PersonId, Qualification, RecordKind, UrlToken,
+    InstitutionId, InsuredPerson, LoginName, MedicalRecord, PersonId, Qualification, RecordKind,
+    StaffId, UrlToken,
 };
 
 /// All persistence of Zaitaku. Implementations must make every method that writes
@@ -103,6 +108,84 @@ pub trait Store: Send + Sync + 'static {
         id_hash: &str,
         method: AuthMethod,
     ) -> Result<(), StoreError>;
+
+    // Staff accounts and console sessions.
+    /// Add an account awaiting enrolment. `Duplicate` (nothing written) if an
+    /// account has the login name already.
+    async fn insert_staff(&self, new: &NewStaff) -> Result<StaffAccount, StoreError>;
+    async fn staff(&self, id: StaffId) -> Result<Option<StaffAccount>, StoreError>;
+    async fn staff_by_login(&self, login: &LoginName) -> Result<Option<StaffAccount>, StoreError>;
+    /// The institution's accounts, by login name.
+    async fn staff_of_institution(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Vec<StaffAccount>, StoreError>;
+    /// The account whose pending enrolment token hashes to `token_hash`, if the
+    /// token has not expired at `now`.
+    async fn staff_by_enrolment(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError>;
+    /// Finish enrolment, all or nothing: set the password hash, mark the TOTP step
+    /// used, clear failures, lock and the token, log `Enrolment`, and replace the
+    /// form's session by the new one if given. Only while the token is still the
+    /// account's and unexpired at `write.at`: false (nothing written) otherwise.
+    async fn complete_enrolment(&self, write: &EnrolmentWrite) -> Result<bool, StoreError>;
+    /// Clear the password and second factor (the new secret is `totp_secret`),
+    /// unlock, end every session of the account and give it a new enrolment
+    /// token, in one transaction. `None` (nothing written) if no account has `login`.
+    async fn reset_staff(
+        &self,
+        login: &LoginName,
+        totp_secret: &str,
+        enrolment: &Enrolment,
+    ) -> Result<Option<StaffAccount>, StoreError>;
+    /// Log an attempt that changes no account (an unknown login, a locked account).
+    async fn record_login(&self, attempt: &LoginRecord) -> Result<(), StoreError>;
+    /// A wrong password or code for `attempt.staff_id`: log and count it. The
+    /// `lockout.max_failures`-th failure in a row locks the account until
+    /// `attempt.at + lockout.duration`, starts the count again and ends the
+    /// account's password-only sessions. One transaction; true if now locked.
+    async fn record_login_failure(
+        &self,
+        attempt: &LoginRecord,
+        lockout: &Lockout,
+    ) -> Result<bool, StoreError>;
+    /// The second factor was right: if `write.totp_step` is later than the
+    /// account's last used step, mark it used, clear failures and lock, replace
+    /// the password-only session by `write.session` and log `Success`, all in one
+    /// transaction. False (nothing written) for a step already used (a replayed
+    /// code) or a password-only session that is gone.
+    async fn complete_login(&self, write: &LoginCompletion) -> Result<bool, StoreError>;
+    async fn insert_staff_session(&self, session: &StaffSessionRecord) -> Result<(), StoreError>;
+    /// Delete the session `old_hash` (if it is still there) and insert `new`: a
+    /// new id at each step of a login.
+    async fn replace_staff_session(
+        &self,
+        old_hash: &str,
+        new: &StaffSessionRecord,
+    ) -> Result<(), StoreError>;
+    /// The console session if it exists and has not expired at `now`.
+    async fn staff_session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffSessionRecord>, StoreError>;
+    /// The session was used at `at`; it now expires at `expires_at`.
+    async fn touch_staff_session(
+        &self,
+        id_hash: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn delete_staff_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    /// The login log of the institution's accounts, newest first, at most `limit` lines.
+    async fn staff_logins(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<LoginRecord>, StoreError>;
 
     // Flows and their challenges.
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
@@ -208,7 +291,7 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<AccessLogLine>, StoreError>;
 
-    /// Forget sessions, and settled or abandoned flows and challenges, expired
+    /// Forget sessions (console sessions too), and settled or abandoned flows and challenges, expired
     /// before `now`. Consents and their history are never purged here.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
 }

@@ -17,6 +17,10 @@ pub enum PageError {
     FlowExpired {
         restart: String,
     },
+    /// A staff enrolment link that was used, has expired or never existed.
+    EnrolmentLinkDead,
+    /// A console page for administrators, asked for by 職員.
+    Forbidden,
     /// A form without this session's CSRF token: forged, or from an old session.
     FormRejected,
     /// The form was made for a state the flow has left (another tab, a double submit).
@@ -50,6 +54,12 @@ impl IntoResponse for PageError {
                 Some((restart, "link-restart")),
             ),
             PageError::FormRejected => (StatusCode::FORBIDDEN, "error-form-rejected", None),
+            PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
+            PageError::EnrolmentLinkDead => (
+                StatusCode::GONE,
+                "error-enrolment-link",
+                Some(("/console/login".to_owned(), "console-login-title")),
+            ),
             PageError::StaleForm { current } => (
                 StatusCode::CONFLICT,
                 "error-stale-form",

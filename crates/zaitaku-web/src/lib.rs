@@ -4,6 +4,7 @@
 //! and carry no inline script (strict CSP).
 
 mod app;
+pub mod console;
 mod error;
 mod handoff;
 mod i18n;

@@ -22,6 +22,10 @@ pub struct Lifetimes {
     pub flow: time::Duration,
     /// Web eID's bound: a challenge is good for five minutes.
     pub challenge: time::Duration,
+    /// A console session unused this long is over.
+    pub console_idle: time::Duration,
+    /// A console session is over this long after login, used or not.
+    pub console_absolute: time::Duration,
 }
 
 impl Default for Lifetimes {
@@ -29,6 +33,8 @@ impl Default for Lifetimes {
         Lifetimes {
             flow: time::Duration::minutes(30),
             challenge: time::Duration::minutes(5),
+            console_idle: time::Duration::minutes(30),
+            console_absolute: time::Duration::hours(12),
         }
     }
 }

@@ -35,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0004_person_key.sql"),
     },
     Migration {
+        version: 5,
+        name: "staff",
+        sql: include_str!("../../migrations/sqlite/0005_staff.sql"),
+    },
+    Migration {
         version: 6,
         name: "records",
         sql: include_str!("../../migrations/sqlite/0006_records.sql"),
@@ -140,7 +145,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 6, 8]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 8]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -158,7 +163,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 6, 8]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 8]);
     }
 
     #[test]

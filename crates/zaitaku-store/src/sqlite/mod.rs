@@ -27,6 +27,7 @@ mod medical_records;
 mod migrate;
 mod persons;
 mod sessions;
+mod staff;
 
 use crate::console_records::{
     AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
@@ -38,6 +39,10 @@ use crate::records::{
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome,
     UpdateWrite, UpsertCounts, ViewWrite,
 };
+use crate::staff::{
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
+    StaffSessionRecord,
+};
 use crate::store::Store;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
@@ -48,7 +53,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use zaitaku_domain::{
     AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
-    InstitutionId, InsuredPerson, MedicalRecord, PersonId, Qualification, RecordKind, UrlToken,
+    InstitutionId, InsuredPerson, LoginName, MedicalRecord, PersonId, Qualification, RecordKind,
+    StaffId, UrlToken,
 };
 
 /// Readers run in parallel with the writer under WAL.
@@ -427,6 +433,129 @@ impl Store for SqliteStore {
         self.read(move |c| sessions::live(c, &id_hash, now)).await
     }
 
+    async fn insert_staff(&self, new: &NewStaff) -> Result<StaffAccount, StoreError> {
+        let new = new.clone();
+        self.write_durable(move |c| staff::insert(c, &new)).await
+    }
+
+    async fn staff(&self, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
+        self.read(move |c| staff::by_id(c, id)).await
+    }
+
+    async fn staff_by_login(&self, login: &LoginName) -> Result<Option<StaffAccount>, StoreError> {
+        let login = login.clone();
+        self.read(move |c| staff::by_login(c, &login)).await
+    }
+
+    async fn staff_of_institution(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Vec<StaffAccount>, StoreError> {
+        self.read(move |c| staff::of_institution(c, institution))
+            .await
+    }
+
+    async fn staff_by_enrolment(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| staff::by_enrolment(c, &token_hash, now))
+            .await
+    }
+
+    async fn complete_enrolment(&self, write: &EnrolmentWrite) -> Result<bool, StoreError> {
+        let write = write.clone();
+        self.write_durable(move |c| staff::complete_enrolment(c, &write))
+            .await
+    }
+
+    async fn reset_staff(
+        &self,
+        login: &LoginName,
+        totp_secret: &str,
+        enrolment: &Enrolment,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let (login, secret, enrolment) = (login.clone(), totp_secret.to_owned(), enrolment.clone());
+        self.write_durable(move |c| staff::reset(c, &login, &secret, &enrolment))
+            .await
+    }
+
+    // The login log is an audit trail: its writes are durable.
+    async fn record_login(&self, attempt: &LoginRecord) -> Result<(), StoreError> {
+        let attempt = attempt.clone();
+        self.write_durable(move |c| staff::record(c, &attempt))
+            .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        attempt: &LoginRecord,
+        lockout: &Lockout,
+    ) -> Result<bool, StoreError> {
+        let (attempt, lockout) = (attempt.clone(), *lockout);
+        self.write_durable(move |c| staff::record_failure(c, &attempt, &lockout))
+            .await
+    }
+
+    async fn complete_login(&self, write: &LoginCompletion) -> Result<bool, StoreError> {
+        let write = write.clone();
+        self.write_durable(move |c| staff::complete_login(c, &write))
+            .await
+    }
+
+    async fn insert_staff_session(&self, session: &StaffSessionRecord) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.write(move |c| staff::insert_session(c, &session))
+            .await
+    }
+
+    async fn replace_staff_session(
+        &self,
+        old_hash: &str,
+        new: &StaffSessionRecord,
+    ) -> Result<(), StoreError> {
+        let (old_hash, new) = (old_hash.to_owned(), new.clone());
+        self.write(move |c| staff::replace_session(c, &old_hash, &new))
+            .await
+    }
+
+    async fn staff_session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffSessionRecord>, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.read(move |c| staff::session(c, &id_hash, now)).await
+    }
+
+    async fn touch_staff_session(
+        &self,
+        id_hash: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.write(move |c| staff::touch_session(c, &id_hash, at, expires_at))
+            .await
+    }
+
+    async fn delete_staff_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.write(move |c| staff::delete_session(c, &id_hash))
+            .await
+    }
+
+    async fn staff_logins(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<LoginRecord>, StoreError> {
+        self.read(move |c| staff::logins(c, institution, limit))
+            .await
+    }
+
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError> {
         let flow = flow.clone();
         self.write(move |c| flows::insert(c, &flow)).await
@@ -591,7 +720,8 @@ impl Store for SqliteStore {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        self.write(move |c| flows::purge_expired(c, now)).await
+        self.write(move |c| Ok(flows::purge_expired(c, now)? + staff::purge(c, now)?))
+            .await
     }
 }
 

@@ -15,9 +15,11 @@ mod registration;
 mod revocation;
 mod update;
 
+pub(crate) use qr::code_svg;
+
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::{security, session};
+use crate::{console, security, session};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -98,6 +100,7 @@ pub fn all(state: AppState) -> Router {
         .merge(pages)
         .merge(api)
         .merge(open)
+        .merge(console::routes())
         .fallback(not_found)
         .route_layer(from_fn(security::log_requests))
         .with_state(state)

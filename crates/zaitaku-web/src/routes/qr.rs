@@ -68,7 +68,7 @@ pub async fn image(
 
 /// Error correction M (15 %), black on white, with the standard 4-module quiet
 /// zone inside the image so it scans on any background.
-pub(super) fn code_svg(text: &str) -> Result<String, PageError> {
+pub(crate) fn code_svg(text: &str) -> Result<String, PageError> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
         .map_err(|e| PageError::Internal(format!("2D code: {e}")))?;
     Ok(code

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses part of the kit
 
+pub mod console;
 pub mod flow;
 pub mod http;
 pub mod qr;

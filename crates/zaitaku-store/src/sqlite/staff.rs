@@ -1,0 +1,362 @@
+//! Staff accounts, console sessions and the login log.
+
+use super::codec::{self, Columns, code, instant, is_unique_violation, some_code, to_instant};
+use crate::error::StoreError;
+use crate::staff::{
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
+    StaffSessionRecord, StaffSessionStage,
+};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use time::OffsetDateTime;
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
+
+/// The columns `account` reads, in its order.
+macro_rules! account_columns {
+    () => {
+        "id, institution_id, login_name, display_name, role, password_hash, totp_secret, \
+         totp_last_step, failed_attempts, locked_until, enrolment_expires_at, created_at"
+    };
+}
+
+fn account(row: &Row<'_>) -> Result<StaffAccount, StoreError> {
+    let mut c = Columns::new(row);
+    Ok(StaffAccount {
+        id: StaffId(c.read()?),
+        institution_id: InstitutionId(c.read()?),
+        login_name: code(&c.read::<String>()?, "staff login name", LoginName::parse)?,
+        display_name: c.read()?,
+        role: some_code(&c.read::<String>()?, "staff role", StaffRole::parse)?,
+        password_hash: c.read()?,
+        totp_secret: c.read()?,
+        totp_last_step: c.read()?,
+        failed_attempts: c.read()?,
+        locked_until: opt_instant(c.read()?, "staff lock")?,
+        enrolment_expires_at: opt_instant(c.read()?, "staff enrolment")?,
+        created_at: to_instant(c.read()?, "staff")?,
+    })
+}
+
+fn opt_instant(
+    secs: Option<i64>,
+    what: &'static str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    secs.map(|s| to_instant(s, what)).transpose()
+}
+
+pub fn insert(conn: &Connection, new: &NewStaff) -> Result<StaffAccount, StoreError> {
+    let result = conn
+        .prepare_cached(
+            "INSERT INTO staff (institution_id, login_name, display_name, role, totp_secret, \
+             enrolment_token_hash, enrolment_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )?
+        .execute(params![
+            new.institution_id.0,
+            new.login_name.as_str(),
+            new.display_name,
+            new.role.code(),
+            new.totp_secret,
+            new.enrolment.token_hash,
+            instant(new.enrolment.expires_at),
+            instant(new.created_at),
+        ]);
+    match result {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(StoreError::Duplicate {
+                what: "a staff account with this login name",
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    by_id(conn, StaffId(conn.last_insert_rowid()))?.ok_or(StoreError::Corrupt {
+        what: "inserted staff account",
+    })
+}
+
+pub fn by_id(conn: &Connection, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE id = ?"
+    ))?;
+    codec::optional(&mut statement, [id.0], account)
+}
+
+pub fn by_login(conn: &Connection, login: &LoginName) -> Result<Option<StaffAccount>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE login_name = ?"
+    ))?;
+    codec::optional(&mut statement, [login.as_str()], account)
+}
+
+pub fn of_institution(
+    conn: &Connection,
+    institution: InstitutionId,
+) -> Result<Vec<StaffAccount>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE institution_id = ? ORDER BY login_name"
+    ))?;
+    codec::all(&mut statement, [institution.0], account)
+}
+
+pub fn by_enrolment(
+    conn: &Connection,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<StaffAccount>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE enrolment_token_hash = ? AND enrolment_expires_at > ?"
+    ))?;
+    codec::optional(&mut statement, params![token_hash, instant(now)], account)
+}
+
+pub fn complete_enrolment(conn: &mut Connection, w: &EnrolmentWrite) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE staff SET password_hash = ?, totp_last_step = ?, failed_attempts = 0, \
+             locked_until = NULL, enrolment_token_hash = NULL, enrolment_expires_at = NULL \
+             WHERE id = ? AND enrolment_token_hash = ? AND enrolment_expires_at > ?",
+        )?
+        .execute(params![
+            w.password_hash,
+            w.totp_step,
+            w.staff_id.0,
+            w.token_hash,
+            instant(w.at),
+        ])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    log_for_account(&tx, w.staff_id, w.at, LoginOutcome::Enrolment)?;
+    if let Some(old) = &w.replaces {
+        delete_session(&tx, old)?;
+    }
+    if let Some(session) = &w.session {
+        insert_session(&tx, session)?;
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+pub fn reset(
+    conn: &mut Connection,
+    login: &LoginName,
+    totp_secret: &str,
+    enrolment: &Enrolment,
+) -> Result<Option<StaffAccount>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE staff SET password_hash = NULL, totp_secret = ?, totp_last_step = NULL, \
+             failed_attempts = 0, locked_until = NULL, enrolment_token_hash = ?, \
+             enrolment_expires_at = ? WHERE login_name = ?",
+        )?
+        .execute(params![
+            totp_secret,
+            enrolment.token_hash,
+            instant(enrolment.expires_at),
+            login.as_str(),
+        ])?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    tx.prepare_cached(
+        "DELETE FROM staff_sessions WHERE staff_id = (SELECT id FROM staff WHERE login_name = ?)",
+    )?
+    .execute([login.as_str()])?;
+    let account = by_login(&tx, login)?;
+    tx.commit()?;
+    Ok(account)
+}
+
+pub fn record(conn: &Connection, a: &LoginRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
+         VALUES (?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        instant(a.at),
+        a.login_name,
+        a.staff_id.map(|s| s.0),
+        a.institution_id.map(|i| i.0),
+        a.outcome.code(),
+    ])?;
+    Ok(())
+}
+
+pub fn record_failure(
+    conn: &mut Connection,
+    attempt: &LoginRecord,
+    lockout: &Lockout,
+) -> Result<bool, StoreError> {
+    let staff_id = attempt.staff_id.ok_or(StoreError::Database(
+        "a counted login failure needs the account".to_owned(),
+    ))?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    record(&tx, attempt)?;
+    let failures: i64 = tx
+        .prepare_cached(
+            "UPDATE staff SET failed_attempts = failed_attempts + 1 WHERE id = ? \
+             RETURNING failed_attempts",
+        )?
+        .query_row([staff_id.0], |row| row.get(0))?;
+    let locked = failures >= i64::from(lockout.max_failures);
+    if locked {
+        tx.prepare_cached("UPDATE staff SET failed_attempts = 0, locked_until = ? WHERE id = ?")?
+            .execute(params![instant(attempt.at + lockout.duration), staff_id.0])?;
+        tx.prepare_cached("DELETE FROM staff_sessions WHERE staff_id = ? AND stage <> ?")?
+            .execute(params![staff_id.0, StaffSessionStage::Complete.code()])?;
+    }
+    tx.commit()?;
+    Ok(locked)
+}
+
+pub fn complete_login(conn: &mut Connection, w: &LoginCompletion) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let step_taken = tx
+        .prepare_cached(
+            "UPDATE staff SET totp_last_step = ?, failed_attempts = 0, locked_until = NULL \
+             WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        )?
+        .execute(params![w.totp_step, w.staff_id.0, w.totp_step])?;
+    let old_gone = tx
+        .prepare_cached(
+            "DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ? AND stage = ?",
+        )?
+        .execute(params![
+            w.replaces,
+            w.staff_id.0,
+            StaffSessionStage::PasswordOk.code()
+        ])?;
+    if step_taken == 0 || old_gone == 0 {
+        // Dropping the transaction rolls back.
+        return Ok(false);
+    }
+    insert_session(&tx, &w.session)?;
+    log_for_account(&tx, w.staff_id, w.at, LoginOutcome::Success)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn log_for_account(
+    conn: &Connection,
+    staff_id: StaffId,
+    at: OffsetDateTime,
+    outcome: LoginOutcome,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
+         SELECT ?, login_name, id, institution_id, ? FROM staff WHERE id = ?",
+    )?
+    .execute(params![instant(at), outcome.code(), staff_id.0])?;
+    Ok(())
+}
+
+pub fn insert_session(conn: &Connection, s: &StaffSessionRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO staff_sessions (id_hash, staff_id, csrf_token, stage, created_at, \
+         last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        s.id_hash,
+        s.staff_id.map(|id| id.0),
+        s.csrf_token,
+        s.stage.code(),
+        instant(s.created_at),
+        instant(s.last_seen_at),
+        instant(s.expires_at),
+    ])?;
+    Ok(())
+}
+
+pub fn replace_session(
+    conn: &mut Connection,
+    old_hash: &str,
+    new: &StaffSessionRecord,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    delete_session(&tx, old_hash)?;
+    insert_session(&tx, new)?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn session(
+    conn: &Connection,
+    id_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<StaffSessionRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id_hash, staff_id, csrf_token, stage, created_at, last_seen_at, expires_at \
+         FROM staff_sessions WHERE id_hash = ? AND expires_at > ?",
+    )?;
+    codec::optional(&mut statement, params![id_hash, instant(now)], |row| {
+        let mut c = Columns::new(row);
+        Ok(StaffSessionRecord {
+            id_hash: c.read()?,
+            staff_id: c.read::<Option<i64>>()?.map(StaffId),
+            csrf_token: c.read()?,
+            stage: some_code(&c.read::<String>()?, "console session stage", |s| {
+                StaffSessionStage::parse(s)
+            })?,
+            created_at: to_instant(c.read()?, "console session")?,
+            last_seen_at: to_instant(c.read()?, "console session")?,
+            expires_at: to_instant(c.read()?, "console session")?,
+        })
+    })
+}
+
+pub fn touch_session(
+    conn: &Connection,
+    id_hash: &str,
+    at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE staff_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?",
+    )?
+    .execute(params![instant(at), instant(expires_at), id_hash])?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &Connection, id_hash: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM staff_sessions WHERE id_hash = ?")?
+        .execute([id_hash])?;
+    Ok(())
+}
+
+pub fn logins(
+    conn: &Connection,
+    institution: InstitutionId,
+    limit: u32,
+) -> Result<Vec<LoginRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT at, login_name, staff_id, institution_id, outcome FROM staff_logins \
+         WHERE institution_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+    )?;
+    codec::all(&mut statement, params![institution.0, limit], |row| {
+        let mut c = Columns::new(row);
+        Ok(LoginRecord {
+            at: to_instant(c.read()?, "login log")?,
+            login_name: c.read()?,
+            staff_id: c.read::<Option<i64>>()?.map(StaffId),
+            institution_id: c.read::<Option<i64>>()?.map(InstitutionId),
+            outcome: some_code(&c.read::<String>()?, "login outcome", LoginOutcome::parse)?,
+        })
+    })
+}
+
+/// Console sessions past their expiry.
+pub fn purge(conn: &Connection, now: OffsetDateTime) -> Result<u64, StoreError> {
+    let purged = conn
+        .prepare_cached("DELETE FROM staff_sessions WHERE expires_at <= ?")?
+        .execute([instant(now)])?;
+    Ok(purged as u64)
+}

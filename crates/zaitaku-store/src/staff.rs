@@ -1,0 +1,182 @@
+//! What the store keeps of the console's staff: accounts, console sessions, the
+//! login log, and the shape of the writes that must happen together.
+
+use std::fmt;
+use time::{Duration, OffsetDateTime};
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
+
+/// A new account, waiting for its holder to enrol through the one-time link.
+#[derive(Clone)]
+pub struct NewStaff {
+    pub institution_id: InstitutionId,
+    pub login_name: LoginName,
+    pub display_name: String,
+    pub role: StaffRole,
+    /// The TOTP secret (base32) the enrolment page shows.
+    pub totp_secret: String,
+    pub enrolment: Enrolment,
+    pub created_at: OffsetDateTime,
+}
+
+/// A one-time enrolment link: the store keeps the SHA-256 (hex) of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub token_hash: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    pub id: StaffId,
+    pub institution_id: InstitutionId,
+    pub login_name: LoginName,
+    pub display_name: String,
+    pub role: StaffRole,
+    /// argon2id PHC string; `None` until enrolled (and after a reset).
+    pub password_hash: Option<String>,
+    pub totp_secret: String,
+    /// The last TOTP time step accepted; a code of this step or earlier is refused.
+    pub totp_last_step: Option<i64>,
+    /// Wrong passwords and codes in a row since the last success or lock.
+    pub failed_attempts: u32,
+    pub locked_until: Option<OffsetDateTime>,
+    /// When the pending enrolment link dies; `None` when there is none.
+    pub enrolment_expires_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+impl StaffAccount {
+    pub fn is_enrolled(&self) -> bool {
+        self.password_hash.is_some()
+    }
+
+    pub fn is_locked(&self, now: OffsetDateTime) -> bool {
+        self.locked_until.is_some_and(|until| until > now)
+    }
+}
+
+// Secrets stay out of logs even when an account is printed for debugging.
+impl fmt::Debug for StaffAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaffAccount")
+            .field("id", &self.id)
+            .field("institution_id", &self.institution_id)
+            .field("login_name", &self.login_name)
+            .field("role", &self.role)
+            .field("enrolled", &self.is_enrolled())
+            .field("failed_attempts", &self.failed_attempts)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for NewStaff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewStaff")
+            .field("institution_id", &self.institution_id)
+            .field("login_name", &self.login_name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How far a console session has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffSessionStage {
+    /// The login or enrolment form was shown: a CSRF token, no staff member yet.
+    Login,
+    /// The password was right; the second factor is still to come.
+    PasswordOk,
+    /// Logged in.
+    Complete,
+}
+
+impl StaffSessionStage {
+    pub fn code(self) -> &'static str {
+        match self {
+            StaffSessionStage::Login => "login",
+            StaffSessionStage::PasswordOk => "password_ok",
+            StaffSessionStage::Complete => "complete",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            StaffSessionStage::Login,
+            StaffSessionStage::PasswordOk,
+            StaffSessionStage::Complete,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSessionRecord {
+    /// SHA-256 of the cookie value, hex; the cookie itself is never stored.
+    pub id_hash: String,
+    /// `None` only at the `Login` stage.
+    pub staff_id: Option<StaffId>,
+    pub csrf_token: String,
+    pub stage: StaffSessionStage,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    /// The sooner of the idle and the absolute timeout.
+    pub expires_at: OffsetDateTime,
+}
+
+/// One line of the login log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    pub at: OffsetDateTime,
+    /// As typed (cut to 64 characters): an unknown name is logged too.
+    pub login_name: String,
+    pub staff_id: Option<StaffId>,
+    pub institution_id: Option<InstitutionId>,
+    pub outcome: LoginOutcome,
+}
+
+/// After `max_failures` wrong passwords or codes in a row, the account is locked for `duration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub max_failures: u32,
+    pub duration: Duration,
+}
+
+/// Enrolment finished: the account's password and second factor, in one write.
+#[derive(Clone)]
+pub struct EnrolmentWrite {
+    pub staff_id: StaffId,
+    /// The token of the link used; it must still be the account's, and unexpired at `at`.
+    pub token_hash: String,
+    pub password_hash: String,
+    /// The TOTP step of the code entered, marked used; `None` when enrolled
+    /// programmatically (the demo, tests) without a code.
+    pub totp_step: Option<i64>,
+    /// The form's session, replaced by `session` (a logged-in one) if given.
+    pub replaces: Option<String>,
+    pub session: Option<StaffSessionRecord>,
+    pub at: OffsetDateTime,
+}
+
+impl fmt::Debug for EnrolmentWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnrolmentWrite")
+            .field("staff_id", &self.staff_id)
+            .field("totp_step", &self.totp_step)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The second factor was right: the password-only session becomes a logged-in
+/// one under a new id.
+#[derive(Debug, Clone)]
+pub struct LoginCompletion {
+    pub staff_id: StaffId,
+    pub totp_step: i64,
+    /// The password-only session, deleted.
+    pub replaces: String,
+    /// The new, `Complete` session.
+    pub session: StaffSessionRecord,
+    pub at: OffsetDateTime,
+}

@@ -1,0 +1,313 @@
+//! Logging in: the password (`/console/login`), then the 6-digit code of the
+//! authenticator app (`/console/login/code`), each step under a new session id;
+//! and logging out. Five wrong passwords or codes in a row lock the account for
+//! 15 minutes. A failed login says the same, whether the login name exists, the
+//! password was wrong or the account is locked, and costs the same argon2 work.
+
+use super::session;
+use super::staff_user::{LOGIN_PATH, StaffUser};
+use super::totp::TotpSecret;
+use super::views::{CodePage, LoginPage};
+use super::{HOME_PATH, password};
+use crate::error::PageError;
+use crate::i18n::Text;
+use crate::state::AppState;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+use zaitaku_domain::{LoginName, LoginOutcome, StaffId};
+use zaitaku_store::{
+    Lockout, LoginCompletion, LoginRecord, StaffAccount, StaffSessionRecord, StaffSessionStage,
+};
+
+pub const CODE_PATH: &str = "/console/login/code";
+
+/// Japan's medical-information security guideline asks for a lockout; five tries
+/// and a quarter of an hour keep guessing useless and a typo cheap.
+pub const LOCKOUT: Lockout = Lockout {
+    max_failures: 5,
+    duration: Duration::minutes(15),
+};
+
+/// How much of a typed login name the log keeps.
+const LOGGED_NAME_MAX: usize = 64;
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    login: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+pub fn csrf_matches(expected: &str, submitted: &str) -> bool {
+    expected.as_bytes().ct_eq(submitted.as_bytes()).into()
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let now = OffsetDateTime::now_utc();
+    match session::current(&headers, &state, now).await? {
+        Some(s) if s.stage == StaffSessionStage::Complete => {
+            Ok(Redirect::to(HOME_PATH).into_response())
+        }
+        Some(s) => Ok(login_form(&state, &s.csrf_token, String::new(), None).into_response()),
+        None => fresh_login_form(&state, StatusCode::OK, String::new(), None).await,
+    }
+}
+
+fn login_form(state: &AppState, csrf: &str, login: String, error: Option<String>) -> LoginPage {
+    LoginPage {
+        t: Text,
+        demo: state.demo.is_some(),
+        csrf: csrf.to_owned(),
+        login,
+        error,
+    }
+}
+
+/// The login form under a new session at the `Login` stage.
+async fn fresh_login_form(
+    state: &AppState,
+    status: StatusCode,
+    login: String,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let now = OffsetDateTime::now_utc();
+    let (id, record) = session::fresh(state, StaffSessionStage::Login, None, now);
+    state.store.insert_staff_session(&record).await?;
+    let mut response =
+        (status, login_form(state, &record.csrf_token, login, error)).into_response();
+    session::set_cookie(&mut response, state, &id);
+    Ok(response)
+}
+
+fn failed() -> Option<String> {
+    Some(Text.get("console-login-failed"))
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let now = OffsetDateTime::now_utc();
+    let current = session::current(&headers, &state, now)
+        .await?
+        .filter(|s| csrf_matches(&s.csrf_token, &form.csrf))
+        .ok_or(PageError::FormRejected)?;
+    let typed = form.login.trim();
+    let account = match LoginName::parse(typed) {
+        Ok(name) => state.store.staff_by_login(&name).await?,
+        Err(_) => None,
+    }
+    .filter(StaffAccount::is_enrolled);
+    // Always one argon2 verification, against a decoy hash when there is no account.
+    let password_ok = password::verify(
+        &form.password,
+        account.as_ref().and_then(|a| a.password_hash.as_deref()),
+    )
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))?;
+    let attempt = |outcome, account: Option<&StaffAccount>| LoginRecord {
+        at: now,
+        login_name: typed.chars().take(LOGGED_NAME_MAX).collect(),
+        staff_id: account.map(|a| a.id),
+        institution_id: account.map(|a| a.institution_id),
+        outcome,
+    };
+    let outcome = match &account {
+        None => {
+            state
+                .store
+                .record_login(&attempt(LoginOutcome::UnknownLogin, None))
+                .await?;
+            LoginOutcome::UnknownLogin
+        }
+        Some(a) if a.is_locked(now) => {
+            state
+                .store
+                .record_login(&attempt(LoginOutcome::Locked, Some(a)))
+                .await?;
+            LoginOutcome::Locked
+        }
+        Some(a) if !password_ok => {
+            state
+                .store
+                .record_login_failure(&attempt(LoginOutcome::WrongPassword, Some(a)), &LOCKOUT)
+                .await?;
+            LoginOutcome::WrongPassword
+        }
+        Some(a) => {
+            let (id, record) =
+                session::fresh(&state, StaffSessionStage::PasswordOk, Some(a.id), now);
+            state
+                .store
+                .replace_staff_session(&current.id_hash, &record)
+                .await?;
+            let mut response = Redirect::to(CODE_PATH).into_response();
+            session::set_cookie(&mut response, &state, &id);
+            return Ok(response);
+        }
+    };
+    log_outcome(account.as_ref().map(|a| a.id), outcome);
+    Ok((
+        StatusCode::UNAUTHORIZED,
+        login_form(&state, &current.csrf_token, typed.to_owned(), failed()),
+    )
+        .into_response())
+}
+
+/// The session, if it is waiting for its code.
+async fn password_only(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: OffsetDateTime,
+) -> Result<Option<(StaffSessionRecord, StaffId)>, PageError> {
+    Ok(session::current(headers, state, now)
+        .await?
+        .filter(|s| s.stage == StaffSessionStage::PasswordOk)
+        .and_then(|s| s.staff_id.map(|id| (s, id))))
+}
+
+pub async fn code_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let now = OffsetDateTime::now_utc();
+    let Some((current, _)) = password_only(&state, &headers, now).await? else {
+        return Ok(Redirect::to(LOGIN_PATH).into_response());
+    };
+    Ok(code_form(&state, &current, None).into_response())
+}
+
+fn code_form(state: &AppState, current: &StaffSessionRecord, error: Option<String>) -> CodePage {
+    CodePage {
+        t: Text,
+        demo: state.demo.is_some(),
+        csrf: current.csrf_token.clone(),
+        error,
+    }
+}
+
+pub async fn code_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let now = OffsetDateTime::now_utc();
+    let Some((current, staff_id)) = password_only(&state, &headers, now).await? else {
+        return Ok(Redirect::to(LOGIN_PATH).into_response());
+    };
+    if !csrf_matches(&current.csrf_token, &form.csrf) {
+        return Err(PageError::FormRejected);
+    }
+    let Some(account) = state
+        .store
+        .staff(staff_id)
+        .await?
+        .filter(StaffAccount::is_enrolled)
+    else {
+        state.store.delete_staff_session(&current.id_hash).await?;
+        return Ok(Redirect::to(LOGIN_PATH).into_response());
+    };
+    let attempt = |outcome| LoginRecord {
+        at: now,
+        login_name: account.login_name.as_str().to_owned(),
+        staff_id: Some(account.id),
+        institution_id: Some(account.institution_id),
+        outcome,
+    };
+    if account.is_locked(now) {
+        state
+            .store
+            .record_login(&attempt(LoginOutcome::Locked))
+            .await?;
+        state.store.delete_staff_session(&current.id_hash).await?;
+        log_outcome(Some(account.id), LoginOutcome::Locked);
+        return fresh_login_form(&state, StatusCode::UNAUTHORIZED, String::new(), failed()).await;
+    }
+    let secret = TotpSecret::parse(&account.totp_secret).ok_or(PageError::Internal(
+        "stored TOTP secret is malformed".to_owned(),
+    ))?;
+    if let Some(step) = secret.verify(
+        form.code.trim(),
+        now.unix_timestamp(),
+        account.totp_last_step,
+    ) {
+        let (id, record) =
+            session::fresh(&state, StaffSessionStage::Complete, Some(account.id), now);
+        let completed = state
+            .store
+            .complete_login(&LoginCompletion {
+                staff_id: account.id,
+                totp_step: step,
+                replaces: current.id_hash.clone(),
+                session: record,
+                at: now,
+            })
+            .await?;
+        if completed {
+            log_outcome(Some(account.id), LoginOutcome::Success);
+            let mut response = Redirect::to(HOME_PATH).into_response();
+            session::set_cookie(&mut response, &state, &id);
+            return Ok(response);
+        }
+        // Another request used this step first: a replayed code.
+    }
+    log_outcome(Some(account.id), LoginOutcome::WrongCode);
+    let locked = state
+        .store
+        .record_login_failure(&attempt(LoginOutcome::WrongCode), &LOCKOUT)
+        .await?;
+    if locked {
+        return fresh_login_form(&state, StatusCode::UNAUTHORIZED, String::new(), failed()).await;
+    }
+    Ok((
+        StatusCode::UNAUTHORIZED,
+        code_form(&state, &current, Some(Text.get("console-code-wrong"))),
+    )
+        .into_response())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: StaffUser,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    if let Some(id) = session::cookie_id(&headers, &state) {
+        state
+            .store
+            .delete_staff_session(&crate::session::hash_id(id))
+            .await?;
+    }
+    tracing::info!(staff = %user.staff_id, "console logout");
+    let mut response = Redirect::to(LOGIN_PATH).into_response();
+    session::clear_cookie(&mut response, &state);
+    Ok(response)
+}
+
+/// Outcomes go to the log by staff id and code: never a name, password or code.
+fn log_outcome(staff: Option<StaffId>, outcome: LoginOutcome) {
+    match staff {
+        Some(staff) => tracing::info!(%staff, outcome = outcome.code(), "console login"),
+        None => tracing::info!(outcome = outcome.code(), "console login"),
+    }
+}

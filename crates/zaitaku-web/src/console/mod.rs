@@ -1,0 +1,50 @@
+//! The institution's console: staff log in with a password and a TOTP code, and
+//! every console page takes a [`StaffUser`] and shows a [`ConsoleFrame`] around
+//! its content (`templates/console_layout.html`). Console sessions are their own
+//! (cookie `zaitaku_console`), separate from the patient screens' sessions.
+
+pub mod accounts;
+mod enrol;
+mod frame;
+mod login;
+mod logins;
+mod password;
+mod session;
+mod staff_user;
+pub mod totp;
+mod views;
+
+pub use frame::ConsoleFrame;
+pub use staff_user::StaffUser;
+
+use crate::security;
+use crate::state::AppState;
+use axum::Router;
+use axum::middleware::from_fn;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+/// Where a complete login (and `/console`) leads.
+pub const HOME_PATH: &str = "/console/patients";
+
+/// Every `/console/…` route; mounted by `routes::all`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { Redirect::to(HOME_PATH) }))
+        .route(
+            "/console/login",
+            get(login::login_page).post(login::login_submit),
+        )
+        .route(
+            "/console/login/code",
+            get(login::code_page).post(login::code_submit),
+        )
+        .route("/console/logout", post(login::logout))
+        .route(
+            "/console/enrol/{token}",
+            get(enrol::page).post(enrol::submit),
+        )
+        .route("/console/enrol/{token}/code.svg", get(enrol::code_image))
+        .route("/console/logins", get(logins::page))
+        .layer(from_fn(security::refuse_cross_site_posts))
+}
