@@ -13,6 +13,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -35,6 +36,8 @@ export const YAMADA = { label: '山田 太郎（有効・3割）', pin: '1234', 
 export const SATO = { label: '佐藤 花子（有効・1割・後期高齢者）', pin: '2345', name: '佐藤 花子', share: '1割' };
 
 let demo; // the `zaitaku demo` child process
+/** Every line the demo printed on stdout (its welcome text: URLs, cards, staff login). */
+export const demoOutput = [];
 export let dataDir;
 export let baseUrl;
 let browser;
@@ -67,6 +70,7 @@ async function start(name) {
     let first = true;
     lines.on('line', (line) => {
       log.write(`${line}\n`);
+      demoOutput.push(line);
       if (first) {
         first = false;
         resolveLine(line);
@@ -325,4 +329,25 @@ export async function decodeCodeOnScreen(page, name, shotName) {
   const code = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
   assert.ok(code, `${shotName}: jsQR found no 2D code in the ${png.width}×${png.height} screenshot`);
   return code.data;
+}
+
+// ---------------------------------------------------------------- staff second factor
+
+// The current RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 secret, as an
+// authenticator app on the staff member's phone would show it.
+export function totp(secretBase32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/[\s=]/g, '').toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    assert.ok(v >= 0, `not base32: ${c}`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(code).padStart(6, '0');
 }

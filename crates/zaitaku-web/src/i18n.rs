@@ -40,6 +40,8 @@ impl Text {
         let args: HashMap<Cow<'static, str>, FluentValue> = HashMap::from([
             (Cow::Borrowed("count"), FluentValue::from("0")),
             (Cow::Borrowed("old"), FluentValue::from("-")),
+            (Cow::Borrowed("reason"), FluentValue::from("-")),
+            (Cow::Borrowed("login"), FluentValue::from("-")),
         ]);
         LOCALES.try_lookup_with_args(&JA, key, &args).is_some()
     }

@@ -8,6 +8,7 @@ pub mod console;
 mod error;
 mod handoff;
 mod i18n;
+mod png;
 mod random;
 mod routes;
 mod security;

@@ -3,13 +3,18 @@
 //! its content (`templates/console_layout.html`). Console sessions are their own
 //! (cookie `zaitaku_console`), separate from the patient screens' sessions.
 
+mod access_log;
 pub mod accounts;
 mod enrol;
 mod frame;
 mod login;
 mod logins;
 mod password;
+mod patient;
+mod patients;
+mod revoke;
 mod session;
+mod settings;
 mod staff_user;
 pub mod totp;
 mod views;
@@ -46,5 +51,23 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/enrol/{token}/code.svg", get(enrol::code_image))
         .route("/console/logins", get(logins::page))
+        .route("/console/patients", get(patients::list))
+        .route("/console/patients/{person}", get(patient::page))
+        .route("/console/patients/{person}/requery", post(patient::requery))
+        .route(
+            "/console/patients/{person}/revoke",
+            get(revoke::confirm_page).post(revoke::submit),
+        )
+        .route(
+            "/console/settings",
+            get(settings::page).post(settings::save),
+        )
+        .route("/console/settings/qr.svg", get(settings::code_svg))
+        .route("/console/settings/qr.png", get(settings::code_png))
+        .route(
+            "/console/settings/rotate-url",
+            get(settings::rotate_page).post(settings::rotate),
+        )
+        .route("/console/access-log", get(access_log::page))
         .layer(from_fn(security::refuse_cross_site_posts))
 }

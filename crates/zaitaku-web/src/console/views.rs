@@ -98,3 +98,166 @@ mod tests {
         assert_eq!(grouped("ABCDEFGHIJ"), "ABCD EFGH IJ");
     }
 }
+
+// The patient list and page, revocation, settings and the access log.
+
+pub struct PatientRow {
+    pub href: String,
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: String,
+    pub state: String,
+    pub standing: bool,
+    pub expires_on: String,
+    pub registered_at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_patients.html")]
+pub struct PatientListPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub state: String,
+    pub errors: Vec<String>,
+    pub rows: Vec<PatientRow>,
+    pub previous_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+pub struct QualificationView {
+    /// When the shown record was fetched; empty for records older than checks.
+    pub checked_at: String,
+    pub source: String,
+    pub rows: Vec<(String, String)>,
+    /// After a re-query: what differs from the check before it.
+    pub changes: Option<Vec<ChangeRow>>,
+}
+
+pub struct ChangeRow {
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
+pub struct RecordSection {
+    pub label: String,
+    pub consented: bool,
+    /// Column headings: date, provider, name, detail, in the kind's own words.
+    pub headings: [&'static str; 4],
+    pub rows: Vec<RecordRow>,
+}
+
+pub struct RecordRow {
+    pub date: String,
+    pub provider: String,
+    pub name: String,
+    pub detail: String,
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub actor: String,
+    pub channel: String,
+    pub before: String,
+    pub after: String,
+    /// Proven with the My Number card.
+    pub card: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_patient.html")]
+pub struct PatientPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: String,
+    pub state_label: String,
+    /// Active and not expired: qualification and records may be shown.
+    pub standing: bool,
+    /// Active (perhaps expired): it can still be revoked.
+    pub active: bool,
+    pub expires_on: String,
+    pub registered_at: String,
+    pub updated_at: String,
+    pub notice: Option<String>,
+    pub consent_rows: Vec<(String, String)>,
+    pub qualification: Option<QualificationView>,
+    pub records: Vec<RecordSection>,
+    pub history: Vec<HistoryRow>,
+    pub requery_action: String,
+    pub revoke_href: String,
+    pub csrf: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_revoke.html")]
+pub struct RevokePage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub name: String,
+    pub birth_date: String,
+    pub consent_rows: Vec<(String, String)>,
+    pub action: String,
+    pub back_href: String,
+    pub version: i64,
+    pub csrf: String,
+}
+
+pub struct ItemChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+pub struct UsageChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_settings.html")]
+pub struct SettingsPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub code: String,
+    pub kind: String,
+    pub institution_name: String,
+    pub items: Vec<ItemChoice>,
+    pub usages: Vec<UsageChoice>,
+    pub validity_days: String,
+    pub url: String,
+    pub errors: Vec<String>,
+    pub invalid: bool,
+    pub notice: Option<String>,
+    pub csrf: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_rotate.html")]
+pub struct RotatePage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub url: String,
+    pub csrf: String,
+}
+
+pub struct AccessRow {
+    pub at: String,
+    pub staff: String,
+    pub patient: String,
+    pub patient_href: String,
+    pub action: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_access_log.html")]
+pub struct AccessLogPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub rows: Vec<AccessRow>,
+}

@@ -14,6 +14,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent, for images.
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -187,7 +189,8 @@ impl Client {
         Response {
             status,
             headers,
-            body: String::from_utf8(body).unwrap(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body,
         }
     }
 }

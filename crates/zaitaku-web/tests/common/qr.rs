@@ -128,3 +128,23 @@ fn rectangle(subpath: &str) -> (usize, usize, usize, usize) {
     assert_eq!((x_back, y_back), (x, y), "a closed rectangle: M{subpath}");
     (x, y, x + w, y + h)
 }
+
+/// Decode a PNG as served (with the `png` crate, independent of ours) and read
+/// the 2D code in it.
+pub fn decode_png(bytes: &[u8]) -> String {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    // Expand 1-bit grayscale to one byte per pixel.
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a sane size")];
+    let frame = reader.next_frame(&mut pixels).expect("one frame");
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    assert_eq!(frame.color_type, png::ColorType::Grayscale);
+    let stride = frame.line_size;
+    let mut image = rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| {
+        pixels[y * stride + x] < 128
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one 2D code in the image");
+    grids[0].decode().expect("the code decodes").1
+}
