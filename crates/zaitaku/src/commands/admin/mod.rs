@@ -5,6 +5,7 @@ mod card;
 mod institution;
 mod insured;
 mod insured_csv;
+mod staff;
 
 use super::CliError;
 use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
@@ -25,6 +26,9 @@ pub enum AdminCommand {
     /// Which card certificate belongs to which insured person.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// The institutions' console accounts: add one, reset one, list them.
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -32,6 +36,7 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Institution(c) => institution::run(c),
         AdminCommand::Insured(c) => insured::run(c),
         AdminCommand::Card(c) => card::run(c),
+        AdminCommand::Staff(c) => staff::run(c),
     }
 }
 
