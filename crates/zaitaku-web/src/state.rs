@@ -50,6 +50,18 @@ impl AppState {
 #[derive(Debug, Clone)]
 pub struct DemoSetup {
     pub cards: Vec<DemoCard>,
+    /// Console logins the demo made; shown on the demo index with their current code.
+    pub staff: Vec<DemoStaffLogin>,
+}
+
+/// A demo console account. Shown openly: it is a demo, like the cards' PINs.
+#[derive(Debug, Clone)]
+pub struct DemoStaffLogin {
+    pub institution_name: String,
+    pub login: String,
+    pub password: String,
+    /// Base32, as authenticator apps take it.
+    pub totp_secret: String,
 }
 
 #[derive(Debug, Clone)]

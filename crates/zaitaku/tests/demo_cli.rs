@@ -9,6 +9,8 @@ struct Demo {
     child: Child,
     base: String,
     institutions: Vec<String>,
+    /// Everything printed before "Press Ctrl+C".
+    welcome: String,
     _dir: tempfile::TempDir,
     cards: std::path::PathBuf,
 }
@@ -37,8 +39,11 @@ fn start_demo() -> Demo {
         .trim_end_matches('/')
         .to_owned();
     let mut institutions = Vec::new();
+    let mut welcome = String::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
+        welcome.push_str(&line);
+        welcome.push('\n');
         if line.starts_with("Press Ctrl+C") {
             break;
         }
@@ -52,6 +57,7 @@ fn start_demo() -> Demo {
         child,
         base,
         institutions,
+        welcome,
         cards: dir.path().join("cards"),
         _dir: dir,
     }
@@ -212,4 +218,54 @@ fn flow_a_finished_from_the_terminal_with_a_demo_card() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("qualification_lost"));
     let failed = browser.get(&format!("{flow}/complete"));
     assert!(failed.body.contains("資格が確認できません"));
+}
+
+#[test]
+fn the_demo_prints_a_staff_login_that_logs_in_with_the_code_on_its_index() {
+    let demo = start_demo();
+    assert!(
+        demo.welcome.contains(&format!(
+            "Staff console (管理画面): {}/console/login",
+            demo.base
+        )),
+        "{}",
+        demo.welcome
+    );
+    assert!(demo.welcome.contains("login himawari"));
+    assert!(demo.welcome.contains("password zaitaku-demo-pass"));
+    assert!(
+        demo.welcome
+            .contains("TOTP secret ZAITAKUDEMOSECRETZAITAKUDEMOSECR")
+    );
+
+    let mut browser = Browser::new(&demo.base);
+    let index = browser.get("/");
+    assert!(index.body.contains("職員ログイン（管理画面）"));
+    let start = index.body.find("class=\"demo-code\">").unwrap() + "class=\"demo-code\">".len();
+    let code = index.body[start..start + 6].to_owned();
+    assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+
+    let form = browser.get("/console/login");
+    let csrf = input(&form.body, "csrf");
+    let password = browser.post(
+        "/console/login",
+        &[
+            ("csrf", &csrf),
+            ("login", "himawari"),
+            ("password", "zaitaku-demo-pass"),
+        ],
+    );
+    assert_eq!(password.location.as_deref(), Some("/console/login/code"));
+    let page = browser.get("/console/login/code");
+    let csrf = input(&page.body, "csrf");
+    let done = browser.post("/console/login/code", &[("csrf", &csrf), ("code", &code)]);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/console/patients"),
+        "{}",
+        done.body
+    );
+    let history = browser.get("/console/logins");
+    assert_eq!(history.status, 200);
+    assert!(history.body.contains("在宅ひまわりクリニック"));
 }

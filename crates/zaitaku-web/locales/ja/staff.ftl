@@ -47,3 +47,4 @@ error-enrolment-link-title = この登録用リンクは使えません
 error-enrolment-link-body = 登録用リンクは一度だけ、発行から72時間まで使えます。登録済みのときはログイン画面からログインしてください。使えないときは管理者に再発行を依頼してください。
 demo-index-staff = 職員ログイン（管理画面）
 demo-index-staff-code = 現在の確認コード
+demo-index-staff-note = 確認コードは30秒ごとに変わり、同じコードは一度しか使えません。ページを再読み込みすると最新のコードを表示します。

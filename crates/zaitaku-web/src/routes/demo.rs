@@ -8,7 +8,9 @@ use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::{AppState, DemoCard};
 use crate::verification::{self, Answerer, SubmitError, TokenOutcome};
-use crate::views::{DemoCardView, DemoIndexPage, DemoInstitution, DemoReaderPage, ReaderCard};
+use crate::views::{
+    DemoCardView, DemoIndexPage, DemoInstitution, DemoReaderPage, DemoStaffView, ReaderCard,
+};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -47,11 +49,27 @@ pub async fn index(State(state): State<AppState>) -> Result<DemoIndexPage, PageE
             pin: c.pin.clone(),
         })
         .collect();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let staff = demo
+        .staff
+        .iter()
+        .filter_map(|s| {
+            let secret = crate::console::totp::TotpSecret::parse(&s.totp_secret)?;
+            Some(DemoStaffView {
+                institution_name: s.institution_name.clone(),
+                login: s.login.clone(),
+                password: s.password.clone(),
+                secret: s.totp_secret.clone(),
+                code: secret.code_at(now),
+            })
+        })
+        .collect();
     Ok(DemoIndexPage {
         t: Text,
         demo: true,
         institutions,
         cards,
+        staff,
     })
 }
 

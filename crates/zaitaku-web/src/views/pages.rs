@@ -234,6 +234,16 @@ pub struct DemoIndexPage {
     pub demo: bool,
     pub institutions: Vec<DemoInstitution>,
     pub cards: Vec<DemoCardView>,
+    pub staff: Vec<DemoStaffView>,
+}
+
+/// A demo console login with its code of the moment.
+pub struct DemoStaffView {
+    pub institution_name: String,
+    pub login: String,
+    pub password: String,
+    pub secret: String,
+    pub code: String,
 }
 
 pub struct ReaderCard {

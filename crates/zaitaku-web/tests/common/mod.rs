@@ -49,6 +49,7 @@ pub struct Kit {
 #[derive(Default)]
 pub struct Options {
     pub demo_cards: Vec<DemoCard>,
+    pub demo_staff: Vec<zaitaku_web::DemoStaffLogin>,
     pub demo: bool,
     pub lifetimes: Lifetimes,
 }
@@ -200,6 +201,7 @@ impl Kit {
             demo: (options.demo || !options.demo_cards.is_empty()).then(|| {
                 Arc::new(DemoSetup {
                     cards: options.demo_cards,
+                    staff: options.demo_staff,
                 })
             }),
             lifetimes: options.lifetimes,

@@ -5,6 +5,7 @@
 
 mod data;
 mod people;
+mod staff;
 
 use crate::commands::CliError;
 use people::{Certificate, INSTITUTIONS, PEOPLE};
@@ -96,7 +97,10 @@ pub async fn prepare(dir: &Path, store: &SqliteStore) -> Result<Prepared, CliErr
         .collect();
     Ok(Prepared {
         validator,
-        web: DemoSetup { cards },
+        web: DemoSetup {
+            cards,
+            staff: staff::ensure(store).await?,
+        },
     })
 }
 
@@ -223,6 +227,8 @@ pub async fn print_welcome(origin: &Origin, dir: &Path, state: &AppState) -> Res
             println!("  {}  PIN {}  {}", c.label, c.pin, c.path.display());
         }
     }
+    println!();
+    staff::print_welcome(origin, state);
     println!();
     println!("Press Ctrl+C to stop.");
     Ok(())

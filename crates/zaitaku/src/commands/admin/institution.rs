@@ -341,7 +341,7 @@ fn parse_items(text: &str) -> Result<Items, String> {
     Ok(Items(items))
 }
 
-fn parse_code(text: &str) -> Result<InstitutionCode, String> {
+pub(super) fn parse_code(text: &str) -> Result<InstitutionCode, String> {
     InstitutionCode::parse(text).map_err(|e| match e {
         // Only ten ASCII digits get this far.
         InstitutionCodeError::CheckDigit => format!(
@@ -387,7 +387,7 @@ fn parse_days(text: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("give a whole number of days from 1 to {VALIDITY_MAX_DAYS}"))
 }
 
-fn parse_origin(text: &str) -> Result<Origin, String> {
+pub(super) fn parse_origin(text: &str) -> Result<Origin, String> {
     Origin::parse(text).map_err(|e| e.to_string())
 }
 

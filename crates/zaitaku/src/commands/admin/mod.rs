@@ -8,6 +8,7 @@ pub(crate) mod insured;
 mod insured_csv;
 pub(crate) mod records;
 mod records_csv;
+mod staff;
 
 use super::CliError;
 use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
@@ -31,6 +32,9 @@ pub enum AdminCommand {
     /// Insured persons' medical records (薬剤・診療・特定健診・手術情報).
     #[command(subcommand)]
     Records(records::RecordsCommand),
+    /// The institutions' console accounts: add one, reset one, list them.
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -39,6 +43,7 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Insured(c) => insured::run(c),
         AdminCommand::Card(c) => card::run(c),
         AdminCommand::Records(c) => records::run(c),
+        AdminCommand::Staff(c) => staff::run(c),
     }
 }
 

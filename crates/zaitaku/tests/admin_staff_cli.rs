@@ -1,0 +1,288 @@
+//! `zaitaku admin staff …` as an operator runs it: against a real data
+//! directory, and the printed enrolment link used on a running `zaitaku serve`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use zaitaku_web::console::totp::TotpSecret;
+
+const CODE: &str = "1310123458";
+const ORIGIN: &str = "https://zaitaku.example.jp";
+
+fn zaitaku() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
+    command
+        .env_remove("ZAITAKU_DATA_DIR")
+        .env_remove("ZAITAKU_PUBLIC_ORIGIN");
+    command
+}
+
+fn admin(data: &Path, group: &str, args: &[&str]) -> Output {
+    zaitaku()
+        .args(["admin", group])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn refused(out: &Output, code: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(out.stdout.is_empty(), "{}", stdout(out));
+}
+
+fn add_clinic(data: &Path) {
+    let out = admin(
+        data,
+        "institution",
+        &[
+            "add",
+            "--code",
+            CODE,
+            "--name",
+            "在宅クリニック",
+            "--public-origin",
+            ORIGIN,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn add_staff(data: &Path, login: &str, role: &str, origin: Option<&str>) -> Output {
+    let mut args = vec![
+        "add",
+        "--institution",
+        CODE,
+        "--login",
+        login,
+        "--name",
+        "佐藤 花子",
+        "--role",
+        role,
+    ];
+    if let Some(origin) = origin {
+        args.extend(["--public-origin", origin]);
+    }
+    admin(data, "staff", &args)
+}
+
+#[test]
+fn add_list_reset_and_every_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let none = add_staff(&data, "sato", "staff", None);
+    refused(&none, 2, "no Zaitaku database");
+    add_clinic(&data);
+
+    let out = add_staff(&data, "sato", "administrator", Some(ORIGIN));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("added sato (administrator, 佐藤 花子) at 1310123458 在宅クリニック")
+    );
+    assert!(stderr(&out).contains("works once, for 72 hours"));
+    let link = stdout(&out).trim().to_owned();
+    let token = link
+        .strip_prefix(&format!("{ORIGIN}/console/enrol/"))
+        .unwrap_or_else(|| panic!("link {link}"));
+    assert_eq!(token.len(), 43);
+
+    // Without an origin: the path, and a hint on standard error.
+    let out = add_staff(&data, "ito", "staff", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("/console/enrol/"));
+    assert!(stderr(&out).contains("--public-origin"));
+
+    refused(
+        &add_staff(&data, "sato", "staff", Some(ORIGIN)),
+        1,
+        "the login name sato is taken",
+    );
+    refused(&add_staff(&data, "Sato", "staff", None), 2, "a-z, 0-9");
+    refused(&add_staff(&data, "ab", "staff", None), 2, "3 to 32");
+    refused(
+        &add_staff(&data, "kato", "admin", None),
+        2,
+        "administrator (管理者) or staff",
+    );
+    let out = admin(
+        &data,
+        "staff",
+        &[
+            "add",
+            "--institution",
+            "3410712362",
+            "--login",
+            "kato",
+            "--name",
+            "加藤",
+            "--role",
+            "staff",
+        ],
+    );
+    refused(&out, 1, "no institution has code 3410712362");
+    let out = admin(
+        &data,
+        "staff",
+        &[
+            "add",
+            "--institution",
+            "1310123459",
+            "--login",
+            "kato",
+            "--name",
+            "加藤",
+            "--role",
+            "staff",
+        ],
+    );
+    refused(&out, 2, "check digit");
+
+    let out = admin(&data, "staff", &["list", "--institution", CODE]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "ito\tstaff\t佐藤 花子\tenrolment-pending\n\
+         sato\tadministrator\t佐藤 花子\tenrolment-pending\n"
+    );
+    assert!(!stdout(&out).contains(token), "no tokens in lists");
+
+    let out = admin(
+        &data,
+        "staff",
+        &["reset", "--login", "sato", "--public-origin", ORIGIN],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("reset sato"));
+    let new_link = stdout(&out).trim().to_owned();
+    assert!(new_link.starts_with(&format!("{ORIGIN}/console/enrol/")));
+    assert_ne!(new_link, link);
+    refused(
+        &admin(&data, "staff", &["reset", "--login", "nobody"]),
+        1,
+        "no staff account has the login name nobody",
+    );
+}
+
+fn start_serve(dir: &Path, data: &Path) -> (Child, String) {
+    let ca = dir.join("ca");
+    let out = zaitaku()
+        .args(["card", "ca-init", "--dir"])
+        .arg(&ca)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut child = zaitaku()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--trust-anchor")
+        .arg(ca.join("ca-cert.pem"))
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let origin = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.strip_prefix("Zaitaku is serving ")
+                .map(|rest| rest.split(' ').next().unwrap().to_owned())
+        })
+        .expect("the serving line");
+    std::thread::spawn(move || for _ in lines {});
+    (child, origin)
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The text between `start` and the next `end` in `body`.
+fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let from = body
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {body}"))
+        + start.len();
+    let to = body[from..].find(end).unwrap() + from;
+    &body[from..to]
+}
+
+#[test]
+fn the_printed_link_enrols_on_a_running_service_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_clinic(&data);
+    let (child, origin) = start_serve(dir.path(), &data);
+    let _serve = KillOnDrop(child);
+    let out = add_staff(&data, "sato", "administrator", Some(&origin));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let link = stdout(&out).trim().to_owned();
+
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let mut page = agent.get(&link).call().unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = page.body_mut().read_to_string().unwrap();
+    assert!(body.contains("sato") && body.contains("在宅クリニック"));
+    let csrf = between(&body, "name=\"csrf\" value=\"", "\"").to_owned();
+    let secret = between(&body, "totp-secret\">", "<").replace(' ', "");
+    let code = TotpSecret::parse(&secret)
+        .unwrap()
+        .code_at(time::OffsetDateTime::now_utc().unix_timestamp());
+    let enrol = || {
+        agent
+            .post(&link)
+            .header("Cookie", &cookie)
+            .send_form([
+                ("csrf", csrf.as_str()),
+                ("password", "a long pass phrase"),
+                ("password_again", "a long pass phrase"),
+                ("code", code.as_str()),
+            ])
+            .unwrap()
+    };
+    let done = enrol();
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/console/patients");
+    assert_eq!(enrol().status(), 410, "the link works once");
+    assert_eq!(agent.get(&link).call().unwrap().status(), 410);
+
+    let out = admin(&data, "staff", &["list", "--institution", CODE]);
+    assert_eq!(stdout(&out), "sato\tadministrator\t佐藤 花子\tenrolled\n");
+
+    // A reset while serving: the new link works at once.
+    let out = admin(
+        &data,
+        "staff",
+        &["reset", "--login", "sato", "--public-origin", &origin],
+    );
+    let new_link = stdout(&out).trim().to_owned();
+    assert_eq!(agent.get(&new_link).call().unwrap().status(), 200);
+}
