@@ -9,8 +9,9 @@ mod store;
 
 pub use error::{SettleError, StoreError};
 pub use records::{
-    ChallengeRecord, ChallengeState, FlowRecord, InstitutionChanges, NewInstitution, PersonKey,
-    RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
+    AnchorAdded, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
+    InstitutionChanges, NewCrl, NewInstitution, NewTrustAnchor, PersonKey, RegistrationWrite,
+    RevocationWrite, SessionRecord, TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
     ViewWrite,
 };
 pub use sqlite::SqliteStore;

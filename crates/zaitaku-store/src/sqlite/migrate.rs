@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "person_key",
         sql: include_str!("../../migrations/sqlite/0004_person_key.sql"),
     },
+    Migration {
+        version: 7,
+        name: "trust",
+        sql: include_str!("../../migrations/sqlite/0007_trust.sql"),
+    },
 ];
 
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.
@@ -130,7 +135,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 7]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -148,7 +153,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 7]);
     }
 
     #[test]

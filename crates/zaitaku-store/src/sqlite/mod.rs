@@ -2,7 +2,8 @@
 //! readers.
 //!
 //! Durability is chosen per write. What must survive a power cut (consents and
-//! their history, institutions, insured persons, certificate links) commits with
+//! their history, institutions, insured persons, certificate links, trust
+//! anchors and CRLs) commits with
 //! `synchronous = FULL`: one fsync of the WAL per commit. Flow bookkeeping
 //! (sessions, flow steps, challenges, failed settlements) commits with `NORMAL`:
 //! still atomic and consistent, and synced by the next durable commit or
@@ -25,11 +26,13 @@ mod institutions;
 mod migrate;
 mod persons;
 mod sessions;
+mod trust;
 
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, PersonKey, RegistrationWrite,
-    RevocationWrite, SessionRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
+    AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
+    NewInstitution, NewTrustAnchor, PersonKey, RegistrationWrite, RevocationWrite, SessionRecord,
+    TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 use crate::store::Store;
 use async_trait::async_trait;
@@ -48,7 +51,7 @@ use zaitaku_domain::{
 const READERS: usize = 4;
 /// More than the distinct statements any one connection makes, so none is
 /// ever prepared twice.
-const STATEMENT_CACHE: usize = 48;
+const STATEMENT_CACHE: usize = 64;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
@@ -499,6 +502,34 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn add_trust_anchors(
+        &self,
+        anchors: &[NewTrustAnchor],
+        at: OffsetDateTime,
+    ) -> Result<Vec<AnchorAdded>, StoreError> {
+        let anchors = anchors.to_vec();
+        self.write_durable(move |c| trust::add_anchors(c, &anchors, at))
+            .await
+    }
+
+    async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError> {
+        self.read(trust::anchors).await
+    }
+
+    async fn import_crls(
+        &self,
+        crls: &[NewCrl],
+        at: OffsetDateTime,
+    ) -> Result<CrlImport, StoreError> {
+        let crls = crls.to_vec();
+        self.write_durable(move |c| trust::import_crls(c, &crls, at))
+            .await
+    }
+
+    async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError> {
+        self.read(trust::crls).await
+    }
+
     async fn consent(
         &self,
         institution: InstitutionId,
@@ -586,7 +617,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(migrations, 4);
+        assert_eq!(migrations, 5);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
