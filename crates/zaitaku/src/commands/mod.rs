@@ -1,11 +1,12 @@
 //! Command-line interface: one module per command group.
 
-mod admin;
+pub(crate) mod admin;
 mod card;
 mod card_auth;
 mod card_readers;
 mod card_session;
 mod serve;
+mod trust_reload;
 mod verify;
 
 use clap::{Parser, Subcommand};

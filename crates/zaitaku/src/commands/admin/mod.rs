@@ -2,9 +2,11 @@
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
 mod card;
+pub(crate) mod crl;
 mod institution;
 mod insured;
 mod insured_csv;
+pub(crate) mod trust;
 
 use super::CliError;
 use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
@@ -25,6 +27,12 @@ pub enum AdminCommand {
     /// Which card certificate belongs to which insured person.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Trust anchors: the root CAs whose cards are accepted.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
+    /// Certificate revocation lists from the trusted roots.
+    #[command(subcommand)]
+    Crl(crl::CrlCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -32,6 +40,8 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Institution(c) => institution::run(c),
         AdminCommand::Insured(c) => insured::run(c),
         AdminCommand::Card(c) => card::run(c),
+        AdminCommand::Trust(c) => trust::run(c),
+        AdminCommand::Crl(c) => crl::run(c),
     }
 }
 
