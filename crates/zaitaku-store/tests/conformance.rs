@@ -953,7 +953,10 @@ async fn only_the_newest_crl_per_signer_and_partition_is_kept() {
 
     let first = crl("AA", None, 1000, Some("0F"));
     assert_eq!(
-        store.import_crls(&[first.clone()], at).await.unwrap(),
+        store
+            .import_crls(std::slice::from_ref(&first), at)
+            .await
+            .unwrap(),
         CrlImport::Imported(vec![None])
     );
     // Equal, or older, by number: refused, and nothing of the batch is written,

@@ -9,7 +9,7 @@ struct Demo {
     child: Child,
     base: String,
     institutions: Vec<String>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     cards: std::path::PathBuf,
 }
 
@@ -22,9 +22,16 @@ impl Drop for Demo {
 
 fn start_demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
+    let mut demo = start_demo_in(dir.path());
+    demo._dir = Some(dir);
+    demo
+}
+
+/// The demo on `dir`, made there on the first start and reused on later ones.
+fn start_demo_in(dir: &std::path::Path) -> Demo {
     let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
         .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -52,8 +59,8 @@ fn start_demo() -> Demo {
         child,
         base,
         institutions,
-        cards: dir.path().join("cards"),
-        _dir: dir,
+        cards: dir.join("cards"),
+        _dir: None,
     }
 }
 
@@ -212,4 +219,47 @@ fn flow_a_finished_from_the_terminal_with_a_demo_card() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("qualification_lost"));
     let failed = browser.get(&format!("{flow}/complete"));
     assert!(failed.body.contains("資格が確認できません"));
+}
+
+#[test]
+fn a_restarted_demo_trusts_its_root_from_the_database_and_keeps_the_revoked_card_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(start_demo_in(dir.path()));
+
+    // The second start adds the same root again (already present) and imports a
+    // fresh CRL through `admin crl import`'s path.
+    let demo = start_demo_in(dir.path());
+    let mut browser = Browser::new(&demo.base);
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
+    let out = card_auth(&demo.cards.join("watanabe.card"), "8901", &link);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("certificate_revoked"));
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .body
+            .contains("電子証明書が失効しています")
+    );
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
+    let out = card_auth(&demo.cards.join("yamada.card"), "1234", &link);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .body
+            .contains("資格確認・登録完了")
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+        .args(["admin", "trust", "list", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("CN=Zaitaku Test Root"), "{listed}");
 }

@@ -137,6 +137,11 @@ async fn trusted_validator(
     options: &ListenOptions,
 ) -> Result<ValidatorHandle, CliError> {
     let config = trust_reload::load(store.as_ref(), &base).await?;
+    tracing::info!(
+        anchors = config.trust_anchors.len(),
+        crls = config.crls.len(),
+        "trust anchors and CRLs loaded"
+    );
     let handle = ValidatorHandle::new(Validator::new(config));
     trust_reload::spawn(
         Arc::clone(store),
