@@ -15,8 +15,9 @@ pub use console_records::{
 };
 pub use error::{SettleError, StoreError};
 pub use records::{
-    ChallengeRecord, ChallengeState, FlowRecord, InstitutionChanges, NewInstitution, NewRecord,
-    PersonKey, RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord,
+    AnchorAdded, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
+    InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,
+    RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use sqlite::SqliteStore;

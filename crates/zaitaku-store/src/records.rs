@@ -204,3 +204,85 @@ pub struct RecordImportCounts {
     /// of them was written, and the rest of the batch was.
     pub unknown_persons: Vec<usize>,
 }
+
+/// A root CA to trust, as `admin trust add` checked it; the DER is what counts,
+/// the rest is for listing and look-ups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTrustAnchor {
+    pub der: Vec<u8>,
+    /// RFC 4514.
+    pub subject: String,
+    /// Subject key identifier, upper-case hex.
+    pub key_identifier: Option<String>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    /// SHA-256 of the DER, `AB:CD:…`: the same anchor is never stored twice.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustAnchorRecord {
+    pub anchor: NewTrustAnchor,
+    pub added_at: OffsetDateTime,
+}
+
+/// What adding one anchor did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnchorAdded {
+    Added(TrustAnchorRecord),
+    /// An anchor with the same fingerprint was stored before; nothing changed.
+    AlreadyPresent(TrustAnchorRecord),
+}
+
+/// A CRL whose signature `admin crl import` checked against a stored anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCrl {
+    pub der: Vec<u8>,
+    /// RFC 4514.
+    pub issuer: String,
+    /// Fingerprint of the stored anchor that signed it.
+    pub signer_fingerprint: String,
+    /// The issuing distribution point of a partitioned CRL.
+    pub partition: Option<String>,
+    pub this_update: OffsetDateTime,
+    pub next_update: Option<OffsetDateTime>,
+    /// cRLNumber, upper-case hex without leading zeros.
+    pub crl_number: Option<String>,
+    pub entries: u64,
+}
+
+impl NewCrl {
+    /// Is this CRL newer than `stored` (same issuer, signer and partition)? By
+    /// cRLNumber when both have one, by thisUpdate otherwise; never when it was
+    /// issued before the stored one.
+    pub fn supersedes(&self, stored: &NewCrl) -> bool {
+        if self.this_update < stored.this_update {
+            return false;
+        }
+        match (&self.crl_number, &stored.crl_number) {
+            (Some(new), Some(old)) => hex_number_greater(new, old),
+            _ => self.this_update > stored.this_update,
+        }
+    }
+}
+
+/// Compare two hex numbers of any length (no leading zeros, upper case).
+fn hex_number_greater(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+    (a.len(), a.to_ascii_uppercase()) > (b.len(), b.to_ascii_uppercase())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlRecord {
+    pub crl: NewCrl,
+    pub imported_at: OffsetDateTime,
+}
+
+/// What importing a batch of CRLs did: all of them, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrlImport {
+    /// Each CRL, in order, with the one it replaced, if any.
+    Imported(Vec<Option<CrlRecord>>),
+    /// The CRL at `index` is not newer than `stored`; nothing was written.
+    NotNewer { index: usize, stored: CrlRecord },
+}

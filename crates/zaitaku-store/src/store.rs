@@ -4,9 +4,10 @@ use crate::console_records::{
 };
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, NewRecord, PersonKey,
-    RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome,
-    UpdateWrite, UpsertCounts, ViewWrite,
+    AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
+    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, RegistrationWrite,
+    RevocationWrite, SessionRecord, TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
+    ViewWrite,
 };
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
@@ -246,6 +247,28 @@ pub trait Store: Send + Sync + 'static {
         reason: FailureReason,
         at: OffsetDateTime,
     ) -> Result<(), SettleError>;
+
+    // Trust anchors and CRLs.
+    /// Add each anchor not stored yet (by fingerprint), all in one durable
+    /// transaction; one answer per anchor, in order.
+    async fn add_trust_anchors(
+        &self,
+        anchors: &[NewTrustAnchor],
+        at: OffsetDateTime,
+    ) -> Result<Vec<AnchorAdded>, StoreError>;
+    /// Every anchor, in the order they were added.
+    async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError>;
+    /// Store each CRL in place of the one kept for its issuer, signer and
+    /// partition, in one durable transaction: only if each supersedes the kept
+    /// one (see [`NewCrl::supersedes`]), else nothing is written. The signer must
+    /// be a stored anchor (`Database` error otherwise).
+    async fn import_crls(
+        &self,
+        crls: &[NewCrl],
+        at: OffsetDateTime,
+    ) -> Result<CrlImport, StoreError>;
+    /// The CRL kept for each issuer, signer and partition, oldest import first.
+    async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError>;
 
     // Consents.
     async fn consent(

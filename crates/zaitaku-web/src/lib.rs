@@ -19,7 +19,7 @@ mod views;
 
 pub use app::{router, serve};
 pub use i18n::Text;
-pub use state::{AppState, DemoCard, DemoSetup, DemoStaffLogin, Lifetimes};
+pub use state::{AppState, DemoCard, DemoSetup, DemoStaffLogin, Lifetimes, ValidatorHandle};
 
 /// A fresh institution URL token (256 random bits).
 pub fn new_url_token() -> zaitaku_domain::UrlToken {

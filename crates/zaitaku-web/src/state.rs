@@ -1,5 +1,5 @@
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use zaitaku_card::{Origin, Validator};
 use zaitaku_store::Store;
 
@@ -7,12 +7,32 @@ use zaitaku_store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub validator: Arc<Validator>,
+    pub validator: ValidatorHandle,
     /// The origin browsers see; tokens must be signed for exactly this origin.
     pub origin: Origin,
     /// Present in demo mode only; the demo routes do not exist otherwise.
     pub demo: Option<Arc<DemoSetup>>,
     pub lifetimes: Lifetimes,
+}
+
+/// The validator in use. `zaitaku serve` swaps in a new one when trust anchors or
+/// CRLs change; a check in progress keeps the one it started with.
+#[derive(Clone)]
+pub struct ValidatorHandle(Arc<RwLock<Arc<Validator>>>);
+
+impl ValidatorHandle {
+    pub fn new(validator: Validator) -> Self {
+        ValidatorHandle(Arc::new(RwLock::new(Arc::new(validator))))
+    }
+
+    pub fn current(&self) -> Arc<Validator> {
+        // The lock guards a pointer swap only; a poisoned one still holds a whole value.
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn replace(&self, validator: Validator) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(validator);
+    }
 }
 
 /// How long things live. The defaults are the product's; tests shorten them.

@@ -119,10 +119,12 @@ pub async fn submit_token(
     let challenge = answerable_challenge(state, reference, answerer).await?;
     let nonce = ChallengeNonce::parse(&challenge.nonce)
         .map_err(|_| SubmitError::Internal("stored nonce is malformed".into()))?;
-    let checked =
-        state
-            .validator
-            .validate_token(token_json, &state.origin, &nonce, SystemTime::now());
+    let checked = state.validator.current().validate_token(
+        token_json,
+        &state.origin,
+        &nonce,
+        SystemTime::now(),
+    );
     let valid = match checked {
         Ok(valid) => valid,
         Err(rejection) => {

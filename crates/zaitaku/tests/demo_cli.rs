@@ -11,7 +11,7 @@ struct Demo {
     institutions: Vec<String>,
     /// Everything printed before "Press Ctrl+C".
     welcome: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     cards: std::path::PathBuf,
 }
 
@@ -24,9 +24,16 @@ impl Drop for Demo {
 
 fn start_demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
+    let mut demo = start_demo_in(dir.path());
+    demo._dir = Some(dir);
+    demo
+}
+
+/// The demo on `dir`, made there on the first start and reused on later ones.
+fn start_demo_in(dir: &std::path::Path) -> Demo {
     let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
         .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -58,8 +65,8 @@ fn start_demo() -> Demo {
         base,
         institutions,
         welcome,
-        cards: dir.path().join("cards"),
-        _dir: dir,
+        cards: dir.join("cards"),
+        _dir: None,
     }
 }
 
@@ -268,4 +275,47 @@ fn the_demo_prints_a_staff_login_that_logs_in_with_the_code_on_its_index() {
     let history = browser.get("/console/logins");
     assert_eq!(history.status, 200);
     assert!(history.body.contains("在宅ひまわりクリニック"));
+}
+
+#[test]
+fn a_restarted_demo_trusts_its_root_from_the_database_and_keeps_the_revoked_card_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(start_demo_in(dir.path()));
+
+    // The second start adds the same root again (already present) and imports a
+    // fresh CRL through `admin crl import`'s path.
+    let demo = start_demo_in(dir.path());
+    let mut browser = Browser::new(&demo.base);
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
+    let out = card_auth(&demo.cards.join("watanabe.card"), "8901", &link);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("certificate_revoked"));
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .body
+            .contains("電子証明書が失効しています")
+    );
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
+    let out = card_auth(&demo.cards.join("yamada.card"), "1234", &link);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .body
+            .contains("資格確認・登録完了")
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+        .args(["admin", "trust", "list", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("CN=Zaitaku Test Root"), "{listed}");
 }

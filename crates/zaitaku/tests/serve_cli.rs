@@ -72,12 +72,22 @@ fn serve_starts_on_a_fresh_data_directory_without_any_demo() {
 fn serve_refuses_unusable_settings_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let anchor = test_ca(dir.path());
+    // No anchor given and none in the database: refused, and nothing created.
+    let fresh = dir.path().join("fresh");
     let out = zaitaku()
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&fresh)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--trust-anchor"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no trust anchor")
+            && stderr.contains("zaitaku admin trust add")
+            && stderr.contains("--trust-anchor"),
+        "{stderr}"
+    );
+    assert!(!fresh.exists(), "no data directory made");
 
     let out = zaitaku()
         .args([

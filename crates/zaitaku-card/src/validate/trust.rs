@@ -7,6 +7,8 @@ use super::signature::{self, verify_signed_der};
 use crate::pem::{self, PemError};
 use der::asn1::OctetString;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::time::SystemTime;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 
@@ -83,12 +85,52 @@ impl TrustAnchor {
         AnchorSummary {
             subject: tbs.subject().to_string(),
             serial: super::summary::serial_hex(tbs.serial_number().as_bytes()),
-            key_identifier: self
-                .key_identifier
-                .as_ref()
-                .map(|k| k.as_bytes().iter().map(|b| format!("{b:02X}")).collect()),
+            key_identifier: self.key_identifier_hex(),
             not_after: super::summary::rfc3339(tbs.validity().not_after.to_system_time()),
         }
+    }
+
+    /// Subject DN in RFC 4514 form.
+    pub fn subject(&self) -> String {
+        self.certificate.tbs_certificate().subject().to_string()
+    }
+
+    pub fn not_before(&self) -> SystemTime {
+        self.certificate
+            .tbs_certificate()
+            .validity()
+            .not_before
+            .to_system_time()
+    }
+
+    pub fn not_after(&self) -> SystemTime {
+        self.certificate
+            .tbs_certificate()
+            .validity()
+            .not_after
+            .to_system_time()
+    }
+
+    /// Is `at` inside the anchor's validity? The validator refuses cards under a
+    /// root that is not.
+    pub fn is_valid_at(&self, at: SystemTime) -> bool {
+        self.not_before() <= at && at <= self.not_after()
+    }
+
+    /// The subject key identifier in upper-case hex, if the anchor has one.
+    pub fn key_identifier_hex(&self) -> Option<String> {
+        self.key_identifier
+            .as_ref()
+            .map(|k| k.as_bytes().iter().map(|b| format!("{b:02X}")).collect())
+    }
+
+    /// SHA-256 of the DER, as `openssl x509 -fingerprint -sha256` prints it (AB:CD:…).
+    pub fn fingerprint_sha256(&self) -> String {
+        Sha256::digest(&self.der)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
     }
 
     /// Could this anchor have issued an object naming `issuer` with this AKI key id?

@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0006_records.sql"),
     },
     Migration {
+        version: 7,
+        name: "trust",
+        sql: include_str!("../../migrations/sqlite/0007_trust.sql"),
+    },
+    Migration {
         version: 8,
         name: "console",
         sql: include_str!("../../migrations/sqlite/0008_console.sql"),
@@ -145,7 +150,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -163,7 +168,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[test]

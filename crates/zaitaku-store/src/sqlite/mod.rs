@@ -3,12 +3,12 @@
 //!
 //! Durability is chosen per write. What must survive a power cut (consents and
 //! their history, institutions, insured persons, certificate links, medical
-//! records) commits with `synchronous = FULL`: one fsync of the WAL per commit.
-//! Flow bookkeeping (sessions, flow steps, challenges, failed settlements)
-//! commits with `NORMAL`: still atomic and consistent, and synced by the next
-//! durable commit or checkpoint; a power cut can at worst send a patient back one
-//! step of an unfinished flow. The WAL is append-only, so a durable commit also
-//! makes every earlier commit durable, in order.
+//! records, trust anchors and CRLs) commits with `synchronous = FULL`: one fsync
+//! of the WAL per commit. Flow bookkeeping (sessions, flow steps, challenges,
+//! failed settlements) commits with `NORMAL`: still atomic and consistent, and
+//! synced by the next durable commit or checkpoint; a power cut can at worst send
+//! a patient back one step of an unfinished flow. The WAL is append-only, so a
+//! durable commit also makes every earlier commit durable, in order.
 //!
 //! SQLite's calls block. Every [`Store`] method runs as one closure holding one
 //! connection from its first statement to its last. Durable writes (a commit
@@ -28,6 +28,7 @@ mod migrate;
 mod persons;
 mod sessions;
 mod staff;
+mod trust;
 
 use crate::console_records::{
     AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
@@ -35,9 +36,10 @@ use crate::console_records::{
 };
 use crate::error::{SettleError, StoreError};
 use crate::records::{
-    ChallengeRecord, FlowRecord, InstitutionChanges, NewInstitution, NewRecord, PersonKey,
-    RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, UpdateOutcome,
-    UpdateWrite, UpsertCounts, ViewWrite,
+    AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
+    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, RegistrationWrite,
+    RevocationWrite, SessionRecord, TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
+    ViewWrite,
 };
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
@@ -61,7 +63,7 @@ use zaitaku_domain::{
 const READERS: usize = 4;
 /// More than the distinct statements any one connection makes, so none is
 /// ever prepared twice.
-const STATEMENT_CACHE: usize = 48;
+const STATEMENT_CACHE: usize = 64;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
@@ -649,6 +651,34 @@ impl Store for SqliteStore {
         let challenge_ref = challenge_ref.to_owned();
         self.write(move |c| flows::settle_failure(c, &challenge_ref, reason, at))
             .await
+    }
+
+    async fn add_trust_anchors(
+        &self,
+        anchors: &[NewTrustAnchor],
+        at: OffsetDateTime,
+    ) -> Result<Vec<AnchorAdded>, StoreError> {
+        let anchors = anchors.to_vec();
+        self.write_durable(move |c| trust::add_anchors(c, &anchors, at))
+            .await
+    }
+
+    async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError> {
+        self.read(trust::anchors).await
+    }
+
+    async fn import_crls(
+        &self,
+        crls: &[NewCrl],
+        at: OffsetDateTime,
+    ) -> Result<CrlImport, StoreError> {
+        let crls = crls.to_vec();
+        self.write_durable(move |c| trust::import_crls(c, &crls, at))
+            .await
+    }
+
+    async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError> {
+        self.read(trust::crls).await
     }
 
     async fn consent(

@@ -26,7 +26,7 @@ use zaitaku_domain::{
     PersonId, Qualification, QualificationValidity, Relationship, Sex,
 };
 use zaitaku_store::{NewInstitution, SqliteStore, Store};
-use zaitaku_web::{AppState, DemoCard, DemoSetup, Lifetimes};
+use zaitaku_web::{AppState, DemoCard, DemoSetup, Lifetimes, ValidatorHandle};
 
 pub use http::{Client, Response};
 
@@ -196,7 +196,7 @@ impl Kit {
         self.origin = Origin::parse(&self.base).unwrap();
         let state = AppState {
             store: self.store.clone(),
-            validator: Arc::new(Validator::new(self.validator_config())),
+            validator: ValidatorHandle::new(Validator::new(self.validator_config())),
             origin: self.origin.clone(),
             demo: (options.demo || !options.demo_cards.is_empty()).then(|| {
                 Arc::new(DemoSetup {

@@ -14,7 +14,7 @@ pub(super) const APP_VERSION: &str = concat!("zaitaku-cli/", env!("CARGO_PKG_VER
 
 #[derive(Subcommand)]
 pub enum CardCommand {
-    /// Create a test root CA in DIR (never trusted unless given as --trust-anchor).
+    /// Create a test root CA in DIR (trusted only where added with `admin trust add` or given as --trust-anchor).
     CaInit {
         #[arg(long)]
         dir: PathBuf,

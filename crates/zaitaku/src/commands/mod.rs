@@ -6,6 +6,7 @@ mod card_auth;
 mod card_readers;
 mod card_session;
 mod serve;
+mod trust_reload;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -39,7 +40,7 @@ enum Command {
     /// Virtual My Number cards, their test CA, card readers, and card authentication at a page.
     #[command(subcommand)]
     Card(card::CardCommand),
-    /// The operator's administration: institutions, insured persons, card links.
+    /// The operator's administration: institutions, insured persons, card links, trust anchors, CRLs.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Web eID authentication tokens.

@@ -1,17 +1,18 @@
 //! `zaitaku serve` and `zaitaku demo`: run the web service.
 
-use super::CliError;
 use super::verify::validator_config;
+use super::{CliError, trust_reload};
 use crate::demo;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
-use zaitaku_card::{Origin, Validator};
-use zaitaku_store::SqliteStore;
-use zaitaku_web::AppState;
+use zaitaku_card::{Origin, Validator, ValidatorConfig};
+use zaitaku_store::{SqliteStore, Store};
+use zaitaku_web::{AppState, ValidatorHandle};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "zaitaku.sqlite3";
@@ -26,6 +27,11 @@ pub struct ListenOptions {
     /// Directory for the embedded database (created on first start).
     #[arg(long, value_name = "DIR", env = "ZAITAKU_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Seconds between reloads of the trust anchors and CRLs from the database
+    /// (`zaitaku admin trust add`, `admin crl import` reach a running service so).
+    #[arg(long, value_name = "SECONDS", env = "ZAITAKU_TRUST_RELOAD_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    trust_reload_secs: u64,
 }
 
 #[derive(Args)]
@@ -36,11 +42,12 @@ pub struct ServeArgs {
     /// signed for it. Default: http://<listen address>, allowed on loopback only.
     #[arg(long, value_name = "URL", env = "ZAITAKU_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
-    /// Root CA certificate(s) of the cards to accept, PEM or DER (repeatable):
-    /// J-LIS's JPKI roots in real use.
-    #[arg(long = "trust-anchor", value_name = "PEM", required = true)]
+    /// Root CA certificate(s) of the cards to accept, PEM or DER (repeatable), in
+    /// addition to those added with `zaitaku admin trust add`.
+    #[arg(long = "trust-anchor", value_name = "PEM")]
     trust_anchors: Vec<PathBuf>,
-    /// CRL to consult, PEM or DER (repeatable).
+    /// CRL to consult, PEM or DER (repeatable), in addition to those imported
+    /// with `zaitaku admin crl import`.
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
     /// Also accept this certificate policy OID (repeatable); "zaitaku-test" names
@@ -70,13 +77,21 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         .data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    // A fresh directory cannot hold anchors: say so before creating anything.
+    if config.trust_anchors.is_empty() && !data_dir.join(DATABASE_FILE).is_file() {
+        return Err(no_anchor(&data_dir));
+    }
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
-        let store = open_store(&data_dir).await?;
+        let store: Arc<dyn Store> = Arc::new(open_store(&data_dir).await?);
+        let validator = trusted_validator(&store, config, &args.listen).await?;
+        if validator.current().config().trust_anchors.is_empty() {
+            return Err(no_anchor(&data_dir));
+        }
         let state = AppState {
-            store: Arc::new(store),
-            validator: Arc::new(Validator::new(config)),
+            store,
+            validator,
             origin: origin.clone(),
             demo: None,
             lifetimes: Default::default(),
@@ -101,9 +116,11 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
         let origin = public_origin(None, &listener)?;
         let store = open_store(&data_dir).await?;
         let setup = demo::prepare(&data_dir, &store).await?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let validator = trusted_validator(&store, setup.validator, &args.listen).await?;
         let state = AppState {
-            store: Arc::new(store),
-            validator: Arc::new(Validator::new(setup.validator)),
+            store,
+            validator,
             origin: origin.clone(),
             demo: Some(Arc::new(setup.web)),
             lifetimes: Default::default(),
@@ -111,6 +128,37 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
         demo::print_welcome(&origin, &data_dir, &state).await?;
         run(listener, state).await
     })
+}
+
+/// The validator from `base` and the database, reloaded in the background.
+async fn trusted_validator(
+    store: &Arc<dyn Store>,
+    base: ValidatorConfig,
+    options: &ListenOptions,
+) -> Result<ValidatorHandle, CliError> {
+    let config = trust_reload::load(store.as_ref(), &base).await?;
+    tracing::info!(
+        anchors = config.trust_anchors.len(),
+        crls = config.crls.len(),
+        "trust anchors and CRLs loaded"
+    );
+    let handle = ValidatorHandle::new(Validator::new(config));
+    trust_reload::spawn(
+        Arc::clone(store),
+        base,
+        handle.clone(),
+        Duration::from_secs(options.trust_reload_secs),
+    );
+    Ok(handle)
+}
+
+fn no_anchor(data_dir: &Path) -> CliError {
+    format!(
+        "no trust anchor: add the root CA of the cards to accept with \
+         `zaitaku admin trust add FILE --data-dir {}`, or give --trust-anchor FILE",
+        data_dir.display()
+    )
+    .into()
 }
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {

@@ -8,6 +8,7 @@ mod people;
 mod staff;
 
 use crate::commands::CliError;
+use crate::commands::admin::{crl, trust};
 use people::{Certificate, INSTITUTIONS, PEOPLE};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -17,7 +18,6 @@ use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
 use zaitaku_card::validate::ValidatorConfig;
 use zaitaku_card::validate::crl::Crl;
 use zaitaku_card::validate::summary::CertificateSummary;
-use zaitaku_card::validate::trust::TrustAnchor;
 use zaitaku_card::{JpkiCard, Origin, Pin, VirtualCard, oids};
 use zaitaku_domain::InstitutionCode;
 use zaitaku_store::{NewInstitution, SqliteStore, Store};
@@ -78,13 +78,13 @@ pub async fn prepare(dir: &Path, store: &SqliteStore) -> Result<Prepared, CliErr
         create(dir, store).await?
     };
     let ca = TestCa::load(&dir.join(CA_DIR))?;
-    // CRLs go stale; a fresh one each start keeps the revoked card revoked.
-    let crl_path = ca.write_crl()?;
-    let mut validator = ValidatorConfig::new(TrustAnchor::load_all(&ca.certificate_der()?)?);
+    trust_demo_ca(&ca, dir, store).await?;
+    // The anchor and CRL come from the database, as in `zaitaku serve`; the demo
+    // adds only the virtual cards' policy.
+    let mut validator = ValidatorConfig::new(Vec::new());
     validator
         .allowed_policies
         .push(oids::ZAITAKU_TEST_CARD_POLICY);
-    validator.crls.push(Crl::load(&std::fs::read(&crl_path)?)?);
     let cards = manifest
         .cards
         .into_iter()
@@ -102,6 +102,28 @@ pub async fn prepare(dir: &Path, store: &SqliteStore) -> Result<Prepared, CliErr
             staff: staff::ensure(store).await?,
         },
     })
+}
+
+/// The demo's root into the trust anchors and a fresh CRL imported, through the
+/// same functions as `admin trust add` and `admin crl import`. CRLs go stale; a
+/// fresh one each start keeps the revoked card revoked.
+async fn trust_demo_ca(ca: &TestCa, dir: &Path, store: &SqliteStore) -> Result<(), CliError> {
+    let now = SystemTime::now();
+    let cert_path = dir.join(CA_DIR).join(test_ca::CA_CERT_FILE);
+    let anchors = trust::anchors_from(
+        &cert_path.display().to_string(),
+        &ca.certificate_der()?,
+        now,
+    )
+    .map_err(|e| e.message().to_owned())?;
+    trust::add_anchors(store, &anchors).await?;
+    let crl_path = ca.write_crl()?;
+    let crl = Crl::load(&std::fs::read(&crl_path)?)?;
+    match crl::import_crls(store, &[(crl_path.display().to_string(), crl)], now).await? {
+        // A start within the same second as the last one: that CRL is as new.
+        crl::Imported::All(_) | crl::Imported::NotNewer(_) => Ok(()),
+        crl::Imported::Refused(why) => Err(why.into()),
+    }
 }
 
 async fn create(dir: &Path, store: &SqliteStore) -> Result<Manifest, CliError> {

@@ -2,6 +2,7 @@
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
 mod card;
+pub(crate) mod crl;
 pub(crate) mod csv_import;
 mod institution;
 pub(crate) mod insured;
@@ -9,6 +10,7 @@ mod insured_csv;
 pub(crate) mod records;
 mod records_csv;
 mod staff;
+pub(crate) mod trust;
 
 use super::CliError;
 use super::serve::{DATABASE_FILE, DEFAULT_DATA_DIR, open_store};
@@ -35,6 +37,12 @@ pub enum AdminCommand {
     /// The institutions' console accounts: add one, reset one, list them.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
+    /// Trust anchors: the root CAs whose cards are accepted.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
+    /// Certificate revocation lists from the trusted roots.
+    #[command(subcommand)]
+    Crl(crl::CrlCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -44,6 +52,8 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Card(c) => card::run(c),
         AdminCommand::Records(c) => records::run(c),
         AdminCommand::Staff(c) => staff::run(c),
+        AdminCommand::Trust(c) => trust::run(c),
+        AdminCommand::Crl(c) => crl::run(c),
     }
 }
 

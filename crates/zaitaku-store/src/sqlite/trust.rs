@@ -1,0 +1,192 @@
+//! Trust anchors and the newest CRL of each issuer, signer and partition.
+
+use super::codec::{self, Columns, instant, to_instant};
+use crate::error::StoreError;
+use crate::records::{
+    AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
+};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use time::OffsetDateTime;
+
+macro_rules! anchor_columns {
+    () => {
+        "der, subject, key_identifier, not_before, not_after, fingerprint, added_at"
+    };
+}
+
+macro_rules! crl_columns {
+    () => {
+        "der, issuer, signer_fingerprint, partition, this_update, next_update, crl_number, \
+         entries, imported_at"
+    };
+}
+
+pub fn add_anchors(
+    conn: &mut Connection,
+    anchors: &[NewTrustAnchor],
+    at: OffsetDateTime,
+) -> Result<Vec<AnchorAdded>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut answers = Vec::with_capacity(anchors.len());
+    for anchor in anchors {
+        if let Some(stored) = anchor_by_fingerprint(&tx, &anchor.fingerprint)? {
+            answers.push(AnchorAdded::AlreadyPresent(stored));
+            continue;
+        }
+        tx.prepare_cached(concat!(
+            "INSERT INTO trust_anchors (",
+            anchor_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ))?
+        .execute(params![
+            anchor.der,
+            anchor.subject,
+            anchor.key_identifier,
+            instant(anchor.not_before),
+            instant(anchor.not_after),
+            anchor.fingerprint,
+            instant(at),
+        ])?;
+        answers.push(AnchorAdded::Added(TrustAnchorRecord {
+            anchor: anchor.clone(),
+            added_at: at,
+        }));
+    }
+    tx.commit()?;
+    Ok(answers)
+}
+
+fn anchor_by_fingerprint(
+    conn: &Connection,
+    fingerprint: &str,
+) -> Result<Option<TrustAnchorRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        anchor_columns!(),
+        " FROM trust_anchors WHERE fingerprint = ?"
+    ))?;
+    codec::optional(&mut statement, [fingerprint], anchor_from_row)
+}
+
+pub fn anchors(conn: &Connection) -> Result<Vec<TrustAnchorRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        anchor_columns!(),
+        " FROM trust_anchors ORDER BY id"
+    ))?;
+    codec::all(&mut statement, [], anchor_from_row)
+}
+
+fn anchor_from_row(row: &Row<'_>) -> Result<TrustAnchorRecord, StoreError> {
+    let mut c = Columns::new(row);
+    Ok(TrustAnchorRecord {
+        anchor: NewTrustAnchor {
+            der: c.read()?,
+            subject: c.read()?,
+            key_identifier: c.read()?,
+            not_before: to_instant(c.read()?, "trust anchor validity")?,
+            not_after: to_instant(c.read()?, "trust anchor validity")?,
+            fingerprint: c.read()?,
+        },
+        added_at: to_instant(c.read()?, "trust anchor time added")?,
+    })
+}
+
+/// Each CRL replaces the one kept for its key if it supersedes it; the first
+/// that does not rolls everything back.
+pub fn import_crls(
+    conn: &mut Connection,
+    crls: &[NewCrl],
+    at: OffsetDateTime,
+) -> Result<CrlImport, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut replaced = Vec::with_capacity(crls.len());
+    for (index, crl) in crls.iter().enumerate() {
+        let kept = kept_crl(&tx, crl)?;
+        if let Some(stored) = &kept
+            && !crl.supersedes(&stored.crl)
+        {
+            // Dropping the transaction rolls back what this batch wrote so far.
+            return Ok(CrlImport::NotNewer {
+                index,
+                stored: stored.clone(),
+            });
+        }
+        tx.prepare_cached(
+            "DELETE FROM crls WHERE issuer = ? AND signer_fingerprint = ? \
+             AND coalesce(partition, '') = coalesce(?, '')",
+        )?
+        .execute(params![crl.issuer, crl.signer_fingerprint, crl.partition])?;
+        tx.prepare_cached(concat!(
+            "INSERT INTO crls (",
+            crl_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))?
+        .execute(params![
+            crl.der,
+            crl.issuer,
+            crl.signer_fingerprint,
+            crl.partition,
+            instant(crl.this_update),
+            crl.next_update.map(instant),
+            crl.crl_number,
+            i64::try_from(crl.entries).map_err(|_| StoreError::Database(
+                "a CRL with more entries than SQLite can count".into()
+            ))?,
+            instant(at),
+        ])?;
+        replaced.push(kept);
+    }
+    tx.commit()?;
+    Ok(CrlImport::Imported(replaced))
+}
+
+fn kept_crl(conn: &Connection, crl: &NewCrl) -> Result<Option<CrlRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        crl_columns!(),
+        " FROM crls WHERE issuer = ? AND signer_fingerprint = ? \
+         AND coalesce(partition, '') = coalesce(?, '')"
+    ))?;
+    codec::optional(
+        &mut statement,
+        params![crl.issuer, crl.signer_fingerprint, crl.partition],
+        crl_from_row,
+    )
+}
+
+pub fn crls(conn: &Connection) -> Result<Vec<CrlRecord>, StoreError> {
+    let mut statement =
+        conn.prepare_cached(concat!("SELECT ", crl_columns!(), " FROM crls ORDER BY id"))?;
+    codec::all(&mut statement, [], crl_from_row)
+}
+
+fn crl_from_row(row: &Row<'_>) -> Result<CrlRecord, StoreError> {
+    let mut c = Columns::new(row);
+    let der = c.read()?;
+    let issuer = c.read()?;
+    let signer_fingerprint = c.read()?;
+    let partition = c.read()?;
+    let this_update = to_instant(c.read()?, "CRL thisUpdate")?;
+    let next_update = c
+        .read::<Option<i64>>()?
+        .map(|t| to_instant(t, "CRL nextUpdate"))
+        .transpose()?;
+    let crl_number = c.read()?;
+    let entries = u64::try_from(c.read::<i64>()?).map_err(|_| StoreError::Corrupt {
+        what: "CRL entry count",
+    })?;
+    Ok(CrlRecord {
+        crl: NewCrl {
+            der,
+            issuer,
+            signer_fingerprint,
+            partition,
+            this_update,
+            next_update,
+            crl_number,
+            entries,
+        },
+        imported_at: to_instant(c.read()?, "CRL time imported")?,
+    })
+}

@@ -1,0 +1,204 @@
+//! `zaitaku admin trust add|list`: the root CAs whose cards the service accepts
+//! (J-LIS's JPKI roots in real use), kept in the database so that every running
+//! `zaitaku serve` picks them up without a restart.
+//!
+//! Every certificate of every file is checked before anything is written: a file
+//! that is not a certificate exits 2, a certificate that is not a usable root
+//! (not a CA, expired or not yet valid) exits 1, and in both cases nothing is
+//! added. An expired root is refused rather than warned about: the validator
+//! refuses every card under it, so storing it could only mislead.
+
+use super::{DataDir, block_on};
+use crate::commands::{CliError, EXIT_INVALID, EXIT_USAGE, read_file};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+use time::OffsetDateTime;
+use zaitaku_card::pem::PemError;
+use zaitaku_card::validate::summary::rfc3339;
+use zaitaku_card::validate::trust::{TrustAnchor, TrustAnchorError};
+use zaitaku_store::{AnchorAdded, NewTrustAnchor, Store, TrustAnchorRecord};
+
+#[derive(Subcommand)]
+pub enum TrustCommand {
+    /// Add root CA certificates (PEM, possibly several per file, or DER) as trust
+    /// anchors. Each must be a CA certificate (basicConstraints cA) valid now.
+    /// Adding an anchor again changes nothing. Exit 0 when all were added or
+    /// already present, 1 when one was refused, 2 when a file is unusable; in
+    /// both failures nothing is added.
+    Add(AddArgs),
+    /// List the trust anchors: fingerprint (SHA-256), not before, not after, subject.
+    List(ListArgs),
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// Certificate files, PEM or DER.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// One JSON array, for programs.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    data_dir: DataDir,
+}
+
+pub fn run(command: TrustCommand) -> Result<ExitCode, CliError> {
+    match command {
+        TrustCommand::Add(args) => add(args),
+        TrustCommand::List(args) => block_on(list(args)),
+    }
+}
+
+/// Why an anchor may not be added.
+pub enum AnchorRefusal {
+    /// The file holds no certificate we can read.
+    Unusable(String),
+    /// A certificate that is not a usable root.
+    Refused(String),
+}
+
+impl AnchorRefusal {
+    pub fn message(&self) -> &str {
+        match self {
+            AnchorRefusal::Unusable(m) | AnchorRefusal::Refused(m) => m,
+        }
+    }
+}
+
+/// Every certificate in `bytes` (from `source`), as a trust anchor valid at `now`.
+pub fn anchors_from(
+    source: &str,
+    bytes: &[u8],
+    now: SystemTime,
+) -> Result<Vec<TrustAnchor>, AnchorRefusal> {
+    let anchors = TrustAnchor::load_all(bytes).map_err(|e| match e {
+        TrustAnchorError::Pem(PemError::NoCertificate | PemError::BadCertificate(_)) => {
+            AnchorRefusal::Unusable(format!("{source}: {e}"))
+        }
+        e => AnchorRefusal::Refused(format!("{source}: {e}")),
+    })?;
+    for anchor in &anchors {
+        if !anchor.is_valid_at(now) {
+            return Err(AnchorRefusal::Refused(format!(
+                "{source}: trust anchor {} is not valid now (valid {} to {})",
+                anchor.subject(),
+                rfc3339(anchor.not_before()),
+                rfc3339(anchor.not_after())
+            )));
+        }
+    }
+    Ok(anchors)
+}
+
+/// Store checked anchors: the one path `admin trust add` and the demo share.
+pub async fn add_anchors(
+    store: &dyn Store,
+    anchors: &[TrustAnchor],
+) -> Result<Vec<AnchorAdded>, CliError> {
+    let records: Vec<NewTrustAnchor> = anchors.iter().map(record).collect();
+    Ok(store
+        .add_trust_anchors(&records, OffsetDateTime::now_utc())
+        .await?)
+}
+
+fn record(anchor: &TrustAnchor) -> NewTrustAnchor {
+    NewTrustAnchor {
+        der: anchor.der.clone(),
+        subject: anchor.subject(),
+        key_identifier: anchor.key_identifier_hex(),
+        not_before: anchor.not_before().into(),
+        not_after: anchor.not_after().into(),
+        fingerprint: anchor.fingerprint_sha256(),
+    }
+}
+
+fn add(args: AddArgs) -> Result<ExitCode, CliError> {
+    let now = SystemTime::now();
+    let mut anchors = Vec::new();
+    for path in &args.files {
+        let bytes = read_file(path)?;
+        match anchors_from(&path.display().to_string(), &bytes, now) {
+            Ok(found) => anchors.extend(found),
+            Err(AnchorRefusal::Unusable(message)) => {
+                eprintln!("error: {message}");
+                eprintln!("nothing was added");
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+            Err(AnchorRefusal::Refused(message)) => {
+                eprintln!("error: {message}");
+                eprintln!("nothing was added");
+                return Ok(ExitCode::from(EXIT_INVALID));
+            }
+        }
+    }
+    block_on(async move {
+        let store = args.data_dir.create_or_open().await?;
+        let answers = add_anchors(&store, &anchors).await?;
+        store.close().await;
+        for answer in &answers {
+            let (verb, record) = match answer {
+                AnchorAdded::Added(r) => ("added", r),
+                AnchorAdded::AlreadyPresent(r) => ("already present", r),
+            };
+            let a = &record.anchor;
+            println!("{verb}: {}", a.subject);
+            println!(
+                "  valid   {} to {}",
+                timestamp(a.not_before),
+                timestamp(a.not_after)
+            );
+            println!("  SHA-256 {}", a.fingerprint);
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn list(args: ListArgs) -> Result<ExitCode, CliError> {
+    let store = args.data_dir.open_existing().await?;
+    let anchors = store.trust_anchors().await?;
+    store.close().await;
+    if args.json {
+        let all: Vec<_> = anchors.iter().map(to_json).collect();
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else if anchors.is_empty() {
+        eprintln!("no trust anchors yet (add one with `zaitaku admin trust add FILE`)");
+    } else {
+        for r in &anchors {
+            let a = &r.anchor;
+            println!(
+                "{}\t{}\t{}\t{}",
+                a.fingerprint,
+                timestamp(a.not_before),
+                timestamp(a.not_after),
+                a.subject
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_json(record: &TrustAnchorRecord) -> serde_json::Value {
+    let a = &record.anchor;
+    json!({
+        "subject": a.subject,
+        "key_identifier": a.key_identifier,
+        "not_before": timestamp(a.not_before),
+        "not_after": timestamp(a.not_after),
+        "fingerprint_sha256": a.fingerprint,
+        "added_at": timestamp(record.added_at),
+    })
+}
+
+/// RFC 3339 in UTC, as certificate summaries print times.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    rfc3339(t.into())
+}

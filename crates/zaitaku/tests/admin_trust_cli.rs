@@ -1,0 +1,678 @@
+//! `zaitaku admin trust add|list` and `zaitaku admin crl import` against a data
+//! directory, read back through the commands and the store; and a running
+//! `zaitaku serve` that takes its anchor from the database and picks up a CRL
+//! imported while it runs.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+use zaitaku_card::test_ca::TestCa;
+use zaitaku_store::{SqliteStore, Store};
+
+fn zaitaku() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
+    command.env_remove("ZAITAKU_DATA_DIR");
+    command
+}
+
+/// `zaitaku admin ARGS… --data-dir DATA FILES…`.
+fn admin(data: &Path, args: &[&str], files: &[&Path]) -> Output {
+    zaitaku()
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .args(files)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn refused(out: &Output, code: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(needle), "{needle:?} not in {err}");
+}
+
+/// The public JPKI roots, read in place (never copied into the repository).
+fn jpki(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/jpki")
+        .join(file)
+}
+
+/// A test CA made by `zaitaku card ca-init` in `dir/name`.
+fn test_ca(dir: &Path, name: &str) -> PathBuf {
+    let ca = dir.join(name);
+    let out = zaitaku()
+        .args(["card", "ca-init", "--dir"])
+        .arg(&ca)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    ca
+}
+
+fn list_json(data: &Path) -> Vec<serde_json::Value> {
+    let out = admin(data, &["trust", "list", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+fn fingerprint(pem: &Path) -> String {
+    let der = &zaitaku_card::pem::load_certificates(&std::fs::read(pem).unwrap()).unwrap()[0].1;
+    let out = Command::new("openssl")
+        .args([
+            "x509",
+            "-inform",
+            "DER",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(der)?;
+            child.wait_with_output()
+        });
+    match out {
+        Ok(out) if out.status.success() => String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .to_owned(),
+        // Without openssl, the SHA-256 of the DER by our own means.
+        _ => {
+            let anchor = &zaitaku_card::validate::trust::TrustAnchor::load_all(der).unwrap()[0];
+            anchor.fingerprint_sha256()
+        }
+    }
+}
+
+#[test]
+fn anchors_are_added_listed_and_added_again_harmlessly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca = test_ca(dir.path(), "ca");
+    let pem = ca.join("ca-cert.pem");
+
+    // Nothing yet: list says how to add one.
+    let out = admin(&data, &["trust", "add"], &[&pem]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let fp = fingerprint(&pem);
+    assert!(
+        printed.starts_with("added: CN=Zaitaku Test Root"),
+        "{printed}"
+    );
+    assert!(printed.contains(&format!("SHA-256 {fp}")), "{printed}");
+    assert!(printed.contains("  valid   20"), "{printed}");
+
+    // The same root again, as DER: reported, nothing new.
+    let der = dir.path().join("ca.der");
+    std::fs::write(&der, TestCa::load(&ca).unwrap().certificate_der().unwrap()).unwrap();
+    let out = admin(&data, &["trust", "add"], &[&der]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("already present: CN=Zaitaku Test Root"));
+
+    // Two roots in one PEM file, one of them known.
+    let other = test_ca(dir.path(), "other");
+    let both = dir.path().join("both.pem");
+    let text = std::fs::read_to_string(&pem).unwrap()
+        + &std::fs::read_to_string(other.join("ca-cert.pem")).unwrap();
+    std::fs::write(&both, text).unwrap();
+    let out = admin(&data, &["trust", "add"], &[&both]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<_> = stdout(&out)
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("already present:") && lines[1].starts_with("added:"));
+
+    let listed = list_json(&data);
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["fingerprint_sha256"], fp.as_str());
+    assert_eq!(
+        listed[1]["fingerprint_sha256"],
+        fingerprint(&other.join("ca-cert.pem")).as_str()
+    );
+    assert!(listed[0]["not_after"].as_str().unwrap().ends_with('Z'));
+    let out = admin(&data, &["trust", "list"], &[]);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.starts_with(&format!("{fp}\t")), "{text}");
+    assert!(
+        text.lines().all(|l| l.ends_with(
+            "\tCN=Zaitaku Test Root,OU=Virtual card user authentication (not JPKI),O=Zaitaku,C=JP"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca = test_ca(dir.path(), "ca");
+    let pem = ca.join("ca-cert.pem");
+
+    // A card's certificate is not a CA; given with a good root, neither is added.
+    let card = dir.path().join("x.card");
+    let out = zaitaku()
+        .args(["card", "new", "--pin", "1234", "--ca"])
+        .arg(&ca)
+        .arg("--out")
+        .arg(&card)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let leaf = dir.path().join("leaf.der");
+    std::fs::write(
+        &leaf,
+        zaitaku_card::VirtualCard::open(&card)
+            .unwrap()
+            .certificate_der(),
+    )
+    .unwrap();
+    let out = admin(&data, &["trust", "add"], &[&pem, &leaf]);
+    refused(&out, 1, "is not a CA certificate");
+    assert!(stderr(&out).contains("leaf.der"));
+    assert!(stderr(&out).contains("nothing was added"));
+
+    // Garbage, an empty PEM, a missing file: unusable files, exit 2.
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, b"not a certificate at all").unwrap();
+    refused(
+        &admin(&data, &["trust", "add"], &[&garbage]),
+        2,
+        "garbage.pem: not a valid certificate",
+    );
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(
+        &empty,
+        b"-----BEGIN SOMETHING-----\n-----END SOMETHING-----\n",
+    )
+    .unwrap();
+    refused(
+        &admin(&data, &["trust", "add"], &[&empty]),
+        2,
+        "no certificate found",
+    );
+    refused(
+        &admin(&data, &["trust", "add"], &[&dir.path().join("missing.pem")]),
+        2,
+        "missing.pem",
+    );
+    refused(&admin(&data, &["trust", "add"], &[]), 2, "FILE");
+
+    // The 2015 JPKI root expired in October 2025: refused, saying when it was valid.
+    let out = admin(
+        &data,
+        &["trust", "add"],
+        &[&jpki("auth-root-2015.pem"), &pem],
+    );
+    refused(
+        &out,
+        1,
+        "is not valid now (valid 2015-10-20T03:08:13Z to 2025-10-19T14:59:59Z)",
+    );
+
+    // Nothing of any of that was written: refused before the database was made.
+    assert!(!data.join("zaitaku.sqlite3").exists());
+    let out = admin(&data, &["trust", "add"], &[&pem]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(list_json(&data).len(), 1);
+}
+
+#[test]
+fn the_public_jpki_roots_are_added_as_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let roots = [jpki("auth-root-2019.pem"), jpki("auth-root-2023.pem")];
+    let out = admin(&data, &["trust", "add"], &[&roots[0], &roots[1]]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = list_json(&data);
+    assert_eq!(listed.len(), 2);
+    for (entry, root) in listed.iter().zip(&roots) {
+        // Three generations share one name; the fingerprints tell them apart.
+        assert_eq!(
+            entry["subject"],
+            "OU=Japan Agency for Local Authority Information Systems,\
+             OU=JPKI for user authentication,O=JPKI,C=JP"
+        );
+        assert_eq!(entry["fingerprint_sha256"], fingerprint(root).as_str());
+    }
+    assert_eq!(listed[0]["not_before"], "2019-09-14T23:41:59Z");
+    assert_eq!(listed[1]["not_after"], "2033-07-15T14:59:59Z");
+}
+
+/// A CRL of `ca` written as DER to `path`, thisUpdate `age` ago.
+fn crl_file(ca: &TestCa, path: &Path, age: Duration, valid: Duration) -> PathBuf {
+    let now = SystemTime::now();
+    std::fs::write(
+        path,
+        ca.issue_crl(&[], now - age, now - age + valid).unwrap(),
+    )
+    .unwrap();
+    path.to_owned()
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
+#[test]
+fn crls_are_imported_only_from_a_stored_root_and_only_newer_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca_dir = test_ca(dir.path(), "ca");
+    let ca = TestCa::load(&ca_dir).unwrap();
+    let older = crl_file(&ca, &dir.path().join("older.crl"), 2 * HOUR, DAY);
+    let current = ca_dir.join("crl.pem");
+
+    // No database yet: nothing to check the signature against.
+    refused(
+        &admin(&data, &["crl", "import"], &[&current]),
+        2,
+        "no Zaitaku database",
+    );
+    let out = admin(&data, &["trust", "add"], &[&ca_dir.join("ca-cert.pem")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The older one first (DER), then the current one (PEM) replaces it.
+    let out = admin(&data, &["crl", "import"], &[&older]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(
+        printed.starts_with("imported: CRL of CN=Zaitaku Test Root"),
+        "{printed}"
+    );
+    assert!(printed.contains("  revoked    0\n"), "{printed}");
+    assert!(printed.contains("  thisUpdate 20") && printed.contains("  nextUpdate 20"));
+    let out = admin(&data, &["crl", "import"], &[&current]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("  replaces   the CRL of thisUpdate"));
+
+    // The same again, or the older one: not newer, nothing written.
+    refused(
+        &admin(&data, &["crl", "import"], &[&current]),
+        1,
+        "not newer than the CRL already imported",
+    );
+    refused(&admin(&data, &["crl", "import"], &[&older]), 1, "not newer");
+
+    // Signed by another root of the same name (as JPKI's generations are).
+    let stranger = test_ca(dir.path(), "stranger");
+    refused(
+        &admin(&data, &["crl", "import"], &[&stranger.join("crl.pem")]),
+        1,
+        "the signature does not verify with any stored trust anchor named CN=Zaitaku Test Root",
+    );
+    // Signed by a root of another name.
+    let other = TestCa::generate("CN=Other Root,O=Elsewhere,C=JP").unwrap();
+    let foreign = crl_file(&other, &dir.path().join("foreign.crl"), HOUR, DAY);
+    refused(
+        &admin(&data, &["crl", "import"], &[&foreign]),
+        1,
+        "no stored trust anchor is named CN=Other Root,O=Elsewhere,C=JP",
+    );
+    // Stale: its nextUpdate has passed, though it is newer than the stored one.
+    let stale = crl_file(
+        &ca,
+        &dir.path().join("stale.crl"),
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    refused(
+        &admin(&data, &["crl", "import"], &[&stale]),
+        1,
+        "the CRL is stale",
+    );
+    // Not a CRL at all.
+    let garbage = dir.path().join("garbage.crl");
+    std::fs::write(&garbage, b"garbage").unwrap();
+    refused(
+        &admin(&data, &["crl", "import"], &[&garbage]),
+        2,
+        "not a valid CRL",
+    );
+
+    // A good CRL in the same command as a refused one: neither is imported.
+    let newest = crl_file(&ca, &dir.path().join("newest.crl"), Duration::ZERO, DAY);
+    let out = admin(&data, &["crl", "import"], &[&newest, &foreign]);
+    refused(&out, 1, "nothing was imported");
+
+    let kept = block_on(async {
+        let store = SqliteStore::open(&data.join("zaitaku.sqlite3"))
+            .await
+            .unwrap();
+        let crls = store.crls().await.unwrap();
+        store.close().await;
+        crls
+    });
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].crl.der,
+        zaitaku_card::validate::crl::Crl::load(&std::fs::read(&current).unwrap())
+            .unwrap()
+            .der()
+    );
+}
+
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
+// ---------------------------------------------------------------- a running service
+
+struct Serve {
+    child: Child,
+    origin: String,
+    log: mpsc::Receiver<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    /// `zaitaku serve` on `data`, trusting only what the database holds, reloading every second.
+    fn start(data: &Path) -> Serve {
+        let mut child = zaitaku()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow-policy",
+                "zaitaku-test",
+            ])
+            .args(["--trust-reload-secs", "1", "--data-dir"])
+            .arg(data)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let origin = log
+            .iter()
+            .find_map(|l| {
+                l.strip_prefix("Zaitaku is serving ")
+                    .map(|rest| rest.split(' ').next().unwrap().to_owned())
+            })
+            .expect("the serving line");
+        Serve { child, origin, log }
+    }
+
+    /// Wait for the log to say the anchors and CRLs were reloaded.
+    fn reloaded(&self) {
+        // A bound only so that a broken reload fails the test instead of hanging it.
+        loop {
+            match self.log.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) if line.contains("trust anchors and CRLs reloaded") => return,
+                Ok(_) => {}
+                Err(e) => panic!("no reload in the service's log: {e}"),
+            }
+        }
+    }
+}
+
+struct Browser {
+    agent: ureq::Agent,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        let agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Browser {
+            agent,
+            base: base.to_owned(),
+            cookie: None,
+        }
+    }
+
+    fn finish(
+        &mut self,
+        response: ureq::http::Response<ureq::Body>,
+    ) -> (u16, Option<String>, String) {
+        if let Some(c) = response.headers().get("set-cookie") {
+            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (
+            status,
+            location,
+            response.into_body().read_to_string().unwrap(),
+        )
+    }
+
+    fn get(&mut self, path: &str) -> String {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.call().unwrap();
+        self.finish(response).2
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.send_form(form.iter().copied()).unwrap();
+        let (status, location, _) = self.finish(response);
+        (status, location)
+    }
+}
+
+fn input(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap() + marker.len();
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end]
+        .replace("&#x3d;", "=")
+        .replace("&#61;", "=")
+        .replace("&#x3b;", ";")
+        .replace("&#59;", ";")
+        .replace("&#x2c;", ",")
+        .replace("&#44;", ",")
+}
+
+/// Flow A at `institution` up to the authentication step: the flow and the link.
+fn until_authentication(browser: &mut Browser, institution: &str) -> (String, String) {
+    let prepare = browser.get(institution);
+    let csrf = input(&prepare, "csrf");
+    let (_, select) = browser.post(&format!("{institution}/registration"), &[("csrf", &csrf)]);
+    let select = select.unwrap();
+    let flow = select.trim_end_matches("/select").to_owned();
+    let answers = [
+        ("csrf", csrf.as_str()),
+        ("YZK", "1"),
+        ("SRJ", "1"),
+        ("TKK", "0"),
+    ];
+    assert_eq!(browser.post(&select, &answers).0, 303);
+    let confirm = browser.get(&format!("{flow}/confirm"));
+    let choices = input(&confirm, "choices");
+    let (status, _) = browser.post(
+        &format!("{flow}/confirm"),
+        &[("csrf", &csrf), ("choices", &choices)],
+    );
+    assert_eq!(status, 303);
+    let auth = browser.get(&format!("{flow}/authenticate"));
+    let start = auth.find("<code>http").unwrap() + "<code>".len();
+    let end = auth[start..].find('<').unwrap() + start;
+    (flow, auth[start..end].to_owned())
+}
+
+fn card_auth(card: &Path, link: &str) -> Output {
+    zaitaku()
+        .args(["card", "auth", "--pin", "2468", "--card"])
+        .arg(card)
+        .arg(link)
+        .env_remove("ZAITAKU_PIN")
+        .output()
+        .unwrap()
+}
+
+const CSV_HEADER: &str = "insurer_number,insurer_name,symbol,number,branch,relationship,name,\
+name_kana,sex,birth_date,address,postal_code,acquired_on,lost_on,loss_reason,valid_from,\
+valid_until,burden_ratio,elderly_valid_from,elderly_valid_until,elderly_burden_ratio,\
+limit_category,limit_applied_category,specific_disease,validity";
+const CSV_LINE: &str = "06130488,保険者,,00000001,,1,山田 太郎,ヤマダ タロウ,1,1950-04-01,\
+東京都千代田区,100-0001,2020-04-01,,,,,030,,,,,,,1";
+
+#[test]
+fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca_dir = test_ca(dir.path(), "ca");
+    let card = dir.path().join("card.card");
+    let out = zaitaku()
+        .args(["card", "new", "--pin", "2468", "--ca"])
+        .arg(&ca_dir)
+        .arg("--out")
+        .arg(&card)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cert = dir.path().join("card-cert.der");
+    std::fs::write(
+        &cert,
+        zaitaku_card::VirtualCard::open(&card)
+            .unwrap()
+            .certificate_der(),
+    )
+    .unwrap();
+
+    // The operator's set-up: the root, a CRL from an hour ago, an institution, a
+    // person and the card's link.
+    let ok = |out: Output| assert!(out.status.success(), "{}", stderr(&out));
+    ok(admin(
+        &data,
+        &["trust", "add"],
+        &[&ca_dir.join("ca-cert.pem")],
+    ));
+    let ca = TestCa::load(&ca_dir).unwrap();
+    ok(admin(
+        &data,
+        &["crl", "import"],
+        &[&crl_file(&ca, &dir.path().join("first.crl"), HOUR, DAY)],
+    ));
+    let out = admin(
+        &data,
+        &[
+            "institution",
+            "add",
+            "--code",
+            "1310123458",
+            "--name",
+            "在宅クリニック",
+            "--public-origin",
+            "http://127.0.0.1:1",
+        ],
+        &[],
+    );
+    ok(out.clone());
+    let institution = stdout(&out)
+        .trim()
+        .trim_start_matches("http://127.0.0.1:1")
+        .to_owned();
+    let csv = dir.path().join("insured.csv");
+    std::fs::write(&csv, format!("{CSV_HEADER}\n{CSV_LINE}\n")).unwrap();
+    ok(admin(&data, &["insured", "import"], &[&csv]));
+    let out = zaitaku()
+        .args([
+            "admin",
+            "card",
+            "link",
+            "--insurer-number",
+            "06130488",
+            "--number",
+            "00000001",
+            "--cert",
+        ])
+        .arg(&cert)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    ok(out);
+
+    // No --trust-anchor: the database's root is trusted, and the card accepted.
+    let serve = Serve::start(&data);
+    let mut browser = Browser::new(&serve.origin);
+    let (flow, link) = until_authentication(&mut browser, &institution);
+    let out = card_auth(&card, &link);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"accepted\""));
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .contains("資格確認・登録完了")
+    );
+
+    // The card is revoked and the new CRL imported while the service runs.
+    while serve.log.try_recv().is_ok() {}
+    let out = zaitaku()
+        .args(["card", "revoke", "--ca"])
+        .arg(&ca_dir)
+        .arg("--card")
+        .arg(&card)
+        .output()
+        .unwrap();
+    ok(out);
+    let out = admin(&data, &["crl", "import"], &[&ca_dir.join("crl.pem")]);
+    ok(out.clone());
+    assert!(stdout(&out).contains("  revoked    1\n"));
+    serve.reloaded();
+    let (flow, link) = until_authentication(&mut browser, &institution);
+    let out = card_auth(&card, &link);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("certificate_revoked"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(browser.get(&format!("{flow}/complete")).contains("失効"));
+}
