@@ -15,15 +15,16 @@ useDemo(import.meta.url);
 // A desk PC at the clinic.
 const PC = { viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 };
 
-// The demo prints its staff login (login ID, password, second-factor secret).
-function demoStaff() {
+// The demo prints each institution's administrator login, the shared password
+// and the TOTP secret (which the test adds to its "authenticator app").
+function demoStaff(institution) {
+  const line = demoOutput.find((l) => l.includes(institution) && / login \S+/.test(l));
+  assert.ok(line, `the demo prints a staff login for ${institution}:\n${demoOutput.join('\n')}`);
   const text = demoOutput.join('\n');
-  const field = (label) => {
-    const m = new RegExp(`${label}\\s*[:：]\\s*(\\S+)`).exec(text);
-    assert.ok(m, `the demo prints the staff ${label}:\n${text}`);
-    return m[1];
-  };
-  return { login: field('login ID'), password: field('password'), secret: field('TOTP secret') };
+  const password = /password ([^\s;]+)/.exec(text);
+  const secret = /TOTP secret ([A-Z2-7]+)/.exec(text);
+  assert.ok(password && secret, `the demo prints the password and TOTP secret:\n${text}`);
+  return { login: / login (\S+)/.exec(line)[1], password: password[1], secret: secret[1] };
 }
 
 test('(l) staff log in with both factors, see only consented records, revoke, and see them gone', () =>
@@ -44,7 +45,7 @@ test('(l) staff log in with both factors, see only consented records, revoke, an
     await expectQualification(phone, YAMADA);
 
     // The staff member logs in: password, then the authenticator app's code.
-    const staff = demoStaff();
+    const staff = demoStaff(CLINIC);
     await pc.goto(`${baseUrl}console/login`);
     await pc.getByLabel('ログインID', { exact: true }).fill(staff.login);
     await pc.getByLabel('パスワード', { exact: true }).fill(staff.password);
@@ -66,7 +67,7 @@ test('(l) staff log in with both factors, see only consented records, revoke, an
     const consent = await rows(pc.locator('section', { has: pc.getByRole('heading', { name: '同意の状態' }) }));
     assert.equal(consent['状態'], '同意あり');
     const medication = pc.getByRole('region', { name: '薬剤情報' });
-    await medication.getByText('アムロジピン錠5mg').waitFor();
+    await medication.getByText('アムロジピン錠5mg').first().waitFor();
     const checkup = pc.getByRole('region', { name: '特定健診情報' });
     await checkup.getByText('患者の同意がないため表示できません').waitFor();
     assert.equal(await pc.getByText('HbA1c').count(), 0, 'no check-up data on the page');
