@@ -23,6 +23,10 @@ pub enum PageError {
     Forbidden,
     /// A form without this session's CSRF token: forged, or from an old session.
     FormRejected,
+    /// The same, on a console page: nothing was done; open the console again.
+    ConsoleFormRejected,
+    /// A console page that is not, or not for this staff member's institution.
+    ConsoleNotFound,
     /// The form was made for a state the flow has left (another tab, a double submit).
     StaleForm {
         current: String,
@@ -54,6 +58,16 @@ impl IntoResponse for PageError {
                 Some((restart, "link-restart")),
             ),
             PageError::FormRejected => (StatusCode::FORBIDDEN, "error-form-rejected", None),
+            PageError::ConsoleFormRejected => (
+                StatusCode::FORBIDDEN,
+                "error-console-form-rejected",
+                Some(("/console/patients".to_owned(), "console-patients-title")),
+            ),
+            PageError::ConsoleNotFound => (
+                StatusCode::NOT_FOUND,
+                "error-console-not-found",
+                Some(("/console/patients".to_owned(), "console-patients-title")),
+            ),
             PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
             PageError::EnrolmentLinkDead => (
                 StatusCode::GONE,

@@ -127,7 +127,10 @@ async fn another_institutions_staff_see_none_of_it() {
     let list = other.get("/console/patients").await;
     assert_eq!(list.status, 200);
     assert!(!list.body.contains("山田 太郎"));
-    assert_eq!(other.get(&patient.page).await.status, 404);
+    let not_theirs = other.get(&patient.page).await;
+    assert_eq!(not_theirs.status, 404);
+    assert!(not_theirs.body.contains("患者情報が見つかりません"));
+    assert!(!not_theirs.body.contains("山田"));
     let csrf = other.get("/console/settings").await.input("csrf");
     let requery = other
         .post_form(&format!("{}/requery", patient.page), &[("csrf", &csrf)])
@@ -175,6 +178,7 @@ async fn a_requery_shows_what_changed_since_the_registration() {
         .post_form(&format!("{}/requery", patient.page), &[("csrf", "x")])
         .await;
     assert_eq!(forged.status, 403);
+    assert!(forged.body.contains("操作は行われていません"));
     let requeried = console
         .post_form(&format!("{}/requery", patient.page), &[("csrf", &csrf)])
         .await;

@@ -131,3 +131,9 @@ console-access-action = 操作
 console-access-view = 患者情報の表示
 console-access-requery = 再照会
 console-access-revoke = 同意の取消し
+
+## Errors on console pages
+error-console-form-rejected-title = 画面の有効期限が切れました
+error-console-form-rejected-body = この画面は古いか、別の画面から送信されました。操作は行われていません。画面を開き直してから、もう一度操作してください。
+error-console-not-found-title = 患者情報が見つかりません
+error-console-not-found-body = この医療機関等で同意を登録した患者ではないか、URLが正しくありません。同意取得済み患者一覧から開いてください。

@@ -51,7 +51,7 @@ pub async fn page(
         .store
         .person(person)
         .await?
-        .ok_or(PageError::NotFound)?;
+        .ok_or(PageError::ConsoleNotFound)?;
     log_access(&state, &user, person, AccessAction::View).await?;
     let qualification = if standing {
         let checks = state
@@ -131,12 +131,12 @@ pub(super) async fn patient_consent(
         .ok()
         .filter(|id| *id > 0)
         .map(PersonId)
-        .ok_or(PageError::NotFound)?;
+        .ok_or(PageError::ConsoleNotFound)?;
     let consent = state
         .store
         .consent(user.institution_id, id)
         .await?
-        .ok_or(PageError::NotFound)?;
+        .ok_or(PageError::ConsoleNotFound)?;
     Ok((id, consent))
 }
 

@@ -37,7 +37,7 @@ pub async fn confirm_page(
         .store
         .person(person)
         .await?
-        .ok_or(PageError::NotFound)?;
+        .ok_or(PageError::ConsoleNotFound)?;
     Ok(RevokePage {
         t: Text,
         frame: ConsoleFrame::of(&state, &user).await?,

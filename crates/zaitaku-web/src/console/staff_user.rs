@@ -35,7 +35,7 @@ impl StaffUser {
         if bool::from(self.csrf_token.as_bytes().ct_eq(submitted.as_bytes())) {
             Ok(())
         } else {
-            Err(PageError::FormRejected)
+            Err(PageError::ConsoleFormRejected)
         }
     }
 
