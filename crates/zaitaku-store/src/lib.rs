@@ -4,6 +4,7 @@
 
 mod console_records;
 mod error;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 mod staff;
@@ -14,6 +15,7 @@ pub use console_records::{
     PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
 };
 pub use error::{SettleError, StoreError};
+pub use postgres::PostgresStore;
 pub use records::{
     AnchorAdded, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
     InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,

@@ -1,0 +1,68 @@
+//! Schema migrations for PostgreSQL: SQL files compiled into the binary, applied
+//! in order, each in its own transaction with its row in `schema_migrations`.
+//! Processes starting together take turns (a transaction-scoped advisory lock).
+
+use crate::error::StoreError;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+}];
+
+/// An arbitrary key for `pg_advisory_xact_lock`: Zaitaku's migrations.
+const MIGRATION_LOCK: i64 = 0x7a61_6974_616b_7531;
+
+pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
+    let fail = |e: sqlx::Error| StoreError::Migration(e.to_string());
+    let mut tx = pool.begin().await.map_err(fail)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version BIGINT PRIMARY KEY,
+             applied_at BIGINT NOT NULL
+         )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(fail)?;
+    let newest: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(fail)?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if let Some(newest) = newest.filter(|&v| v > known) {
+        return Err(StoreError::Migration(format!(
+            "the database is at schema version {newest}, newer than this program's {known}"
+        )));
+    }
+    for migration in MIGRATIONS {
+        if newest.is_some_and(|v| v >= migration.version) {
+            continue;
+        }
+        let name = format!("{:04}_{}", migration.version, migration.name);
+        sqlx::raw_sql(migration.sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(migration.version)
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+    }
+    tx.commit().await.map_err(fail)
+}
