@@ -317,4 +317,8 @@ pub trait Store: Send + Sync + 'static {
     /// Forget sessions (console sessions too), and settled or abandoned flows and challenges, expired
     /// before `now`. Consents and their history are never purged here.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Close every connection (SQLite: the last one checkpoints the WAL into the
+    /// database file); later calls fail. For commands that exit right after.
+    async fn close(&self);
 }

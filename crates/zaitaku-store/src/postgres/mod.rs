@@ -469,4 +469,8 @@ impl Store for PostgresStore {
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         sessions::purge_expired(&self.pool, now).await
     }
+
+    async fn close(&self) {
+        PostgresStore::close(self).await
+    }
 }

@@ -749,6 +749,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn close(&self) {
+        SqliteStore::close(self).await
+    }
+
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         self.write(move |c| Ok(flows::purge_expired(c, now)? + staff::purge(c, now)?))
             .await

@@ -1,5 +1,6 @@
 //! `zaitaku serve` and `zaitaku demo`: run the web service.
 
+use super::database::{DATABASE_FILE, Database};
 use super::verify::validator_config;
 use super::{CliError, trust_reload};
 use crate::demo;
@@ -11,11 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use zaitaku_card::{Origin, Validator, ValidatorConfig};
-use zaitaku_store::{SqliteStore, Store};
+use zaitaku_store::Store;
 use zaitaku_web::{AppState, ValidatorHandle};
 
-/// The database file inside the data directory.
-pub const DATABASE_FILE: &str = "zaitaku.sqlite3";
 /// The data directory of `zaitaku serve` and `zaitaku admin` when none is given.
 pub const DEFAULT_DATA_DIR: &str = "zaitaku-data";
 
@@ -38,6 +37,10 @@ pub struct ListenOptions {
 pub struct ServeArgs {
     #[command(flatten)]
     listen: ListenOptions,
+    /// The database: postgres://USER@HOST/DB (several `serve` processes may
+    /// share it) or sqlite:PATH. Default: the SQLite file in the data directory.
+    #[arg(long, value_name = "URL", env = "ZAITAKU_DATABASE_URL")]
+    database_url: Option<String>,
     /// The origin browsers use, e.g. https://zaitaku.example.jp; tokens must be
     /// signed for it. Default: http://<listen address>, allowed on loopback only.
     #[arg(long, value_name = "URL", env = "ZAITAKU_PUBLIC_ORIGIN")]
@@ -77,17 +80,18 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         .data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let database = Database::choose(args.database_url.as_deref(), &data_dir)?;
     // A fresh directory cannot hold anchors: say so before creating anything.
-    if config.trust_anchors.is_empty() && !data_dir.join(DATABASE_FILE).is_file() {
-        return Err(no_anchor(&data_dir));
+    if config.trust_anchors.is_empty() && !database.exists() {
+        return Err(no_anchor(&database));
     }
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
-        let store: Arc<dyn Store> = Arc::new(open_store(&data_dir).await?);
+        let store = database.open().await?;
         let validator = trusted_validator(&store, config, &args.listen).await?;
         if validator.current().config().trust_anchors.is_empty() {
-            return Err(no_anchor(&data_dir));
+            return Err(no_anchor(&database));
         }
         let state = AppState {
             store,
@@ -97,9 +101,9 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             lifetimes: Default::default(),
         };
         eprintln!(
-            "Zaitaku is serving {} (data in {})",
+            "Zaitaku is serving {} (database {})",
             origin.as_str(),
-            data_dir.display()
+            database.describe()
         );
         run(listener, state).await
     })
@@ -116,7 +120,6 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
         let origin = public_origin(None, &listener)?;
         let store = open_store(&data_dir).await?;
         let setup = demo::prepare(&data_dir, &store).await?;
-        let store: Arc<dyn Store> = Arc::new(store);
         let validator = trusted_validator(&store, setup.validator, &args.listen).await?;
         let state = AppState {
             store,
@@ -152,11 +155,19 @@ async fn trusted_validator(
     Ok(handle)
 }
 
-fn no_anchor(data_dir: &Path) -> CliError {
+fn no_anchor(database: &Database) -> CliError {
+    let place = match database {
+        Database::Sqlite(path) => match path.parent() {
+            Some(dir) if path.file_name() == Some(DATABASE_FILE.as_ref()) => {
+                format!("--data-dir {}", dir.display())
+            }
+            _ => format!("--database-url sqlite:{}", path.display()),
+        },
+        Database::Postgres(_) => "--database-url URL".to_owned(),
+    };
     format!(
         "no trust anchor: add the root CA of the cards to accept with \
-         `zaitaku admin trust add FILE --data-dir {}`, or give --trust-anchor FILE",
-        data_dir.display()
+         `zaitaku admin trust add FILE {place}`, or give --trust-anchor FILE"
     )
     .into()
 }
@@ -173,14 +184,9 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
         .map_err(|e| format!("cannot listen on {addr}: {e}").into())
 }
 
-/// Open (creating if missing) the database in `data_dir`.
-pub async fn open_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
-    let path = data_dir.join(DATABASE_FILE);
-    SqliteStore::open(&path)
-        .await
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()).into())
+/// Open (creating if missing) the SQLite database in `data_dir`.
+pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, CliError> {
+    Database::Sqlite(data_dir.join(DATABASE_FILE)).open().await
 }
 
 /// The configured origin, or http://<bound address> where that is loopback.

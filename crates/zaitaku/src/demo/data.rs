@@ -8,7 +8,8 @@ use crate::commands::admin::csv_import::{self, Importer, Progress, Rejects};
 use crate::commands::admin::insured::InsuredImport;
 use crate::commands::admin::records::{self, RecordsImport};
 use csv::StringRecord;
-use zaitaku_store::SqliteStore;
+use std::sync::Arc;
+use zaitaku_store::Store;
 
 /// Qualification records, one per demo person, in the order of `PEOPLE`.
 pub const INSURED_CSV: &str = include_str!("insured.csv");
@@ -16,7 +17,7 @@ pub const INSURED_CSV: &str = include_str!("insured.csv");
 pub const RECORDS_CSV: &str = include_str!("records.csv");
 
 /// Import the persons, then their records. Every line must be taken.
-pub async fn load(store: &SqliteStore) -> Result<(), CliError> {
+pub async fn load(store: &Arc<dyn Store>) -> Result<(), CliError> {
     import(
         INSURED_CSV,
         "the demo's insured.csv",
@@ -34,7 +35,7 @@ pub async fn load(store: &SqliteStore) -> Result<(), CliError> {
 async fn import<I: Importer>(
     text: &str,
     shown: &str,
-    store: &SqliteStore,
+    store: &Arc<dyn Store>,
     importer: impl FnOnce(&StringRecord) -> Result<I, String>,
 ) -> Result<(), CliError> {
     let mut reader = csv_import::reader(text.as_bytes());
@@ -66,12 +67,13 @@ mod tests {
     use crate::demo::people::PEOPLE;
     use std::collections::BTreeSet;
     use zaitaku_domain::{PersonId, RecordKind};
-    use zaitaku_store::Store;
+    use zaitaku_store::SqliteStore;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_demo_person_and_record_imports_and_a_second_load_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("db")).await.unwrap());
         load(&store).await.unwrap();
         // The persons come in the order of PEOPLE: the ids the demo always had.
         for (n, person) in PEOPLE.iter().enumerate() {

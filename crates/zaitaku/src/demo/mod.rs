@@ -12,6 +12,7 @@ use crate::commands::admin::{crl, trust};
 use people::{Certificate, INSTITUTIONS, PEOPLE};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
@@ -20,7 +21,7 @@ use zaitaku_card::validate::crl::Crl;
 use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_card::{JpkiCard, Origin, Pin, VirtualCard, oids};
 use zaitaku_domain::InstitutionCode;
-use zaitaku_store::{NewInstitution, SqliteStore, Store};
+use zaitaku_store::{NewInstitution, Store};
 use zaitaku_web::{AppState, DemoCard, DemoSetup};
 
 const MANIFEST: &str = "demo.json";
@@ -50,7 +51,7 @@ pub struct Prepared {
     pub web: DemoSetup,
 }
 
-pub async fn prepare(dir: &Path, store: &SqliteStore) -> Result<Prepared, CliError> {
+pub async fn prepare(dir: &Path, store: &Arc<dyn Store>) -> Result<Prepared, CliError> {
     let manifest_path = dir.join(MANIFEST);
     let manifest = if manifest_path.exists() {
         let text = std::fs::read_to_string(&manifest_path)?;
@@ -107,7 +108,7 @@ pub async fn prepare(dir: &Path, store: &SqliteStore) -> Result<Prepared, CliErr
 /// The demo's root into the trust anchors and a fresh CRL imported, through the
 /// same functions as `admin trust add` and `admin crl import`. CRLs go stale; a
 /// fresh one each start keeps the revoked card revoked.
-async fn trust_demo_ca(ca: &TestCa, dir: &Path, store: &SqliteStore) -> Result<(), CliError> {
+async fn trust_demo_ca(ca: &TestCa, dir: &Path, store: &Arc<dyn Store>) -> Result<(), CliError> {
     let now = SystemTime::now();
     let cert_path = dir.join(CA_DIR).join(test_ca::CA_CERT_FILE);
     let anchors = trust::anchors_from(
@@ -116,17 +117,23 @@ async fn trust_demo_ca(ca: &TestCa, dir: &Path, store: &SqliteStore) -> Result<(
         now,
     )
     .map_err(|e| e.message().to_owned())?;
-    trust::add_anchors(store, &anchors).await?;
+    trust::add_anchors(store.as_ref(), &anchors).await?;
     let crl_path = ca.write_crl()?;
     let crl = Crl::load(&std::fs::read(&crl_path)?)?;
-    match crl::import_crls(store, &[(crl_path.display().to_string(), crl)], now).await? {
+    match crl::import_crls(
+        store.as_ref(),
+        &[(crl_path.display().to_string(), crl)],
+        now,
+    )
+    .await?
+    {
         // A start within the same second as the last one: that CRL is as new.
         crl::Imported::All(_) | crl::Imported::NotNewer(_) => Ok(()),
         crl::Imported::Refused(why) => Err(why.into()),
     }
 }
 
-async fn create(dir: &Path, store: &SqliteStore) -> Result<Manifest, CliError> {
+async fn create(dir: &Path, store: &Arc<dyn Store>) -> Result<Manifest, CliError> {
     eprintln!("Creating demo data in {} …", dir.display());
     std::fs::write(dir.join(STARTED), b"")?;
     let ca = TestCa::init(&dir.join(CA_DIR))?;

@@ -5,9 +5,10 @@
 //! directories from before the console get them too.
 
 use crate::commands::CliError;
+use std::sync::Arc;
 use zaitaku_card::Origin;
 use zaitaku_domain::{InstitutionCode, LoginName, NewPassword, StaffRole};
-use zaitaku_store::{SqliteStore, Store};
+use zaitaku_store::Store;
 use zaitaku_web::console::accounts;
 use zaitaku_web::console::totp::TotpSecret;
 use zaitaku_web::{AppState, DemoStaffLogin};
@@ -25,7 +26,7 @@ const ADMINISTRATORS: &[(&str, &str, &str)] = &[
     ("1360100125", "aozora", "あおぞら 管理者"),
 ];
 
-pub async fn ensure(store: &SqliteStore) -> Result<Vec<DemoStaffLogin>, CliError> {
+pub async fn ensure(store: &Arc<dyn Store>) -> Result<Vec<DemoStaffLogin>, CliError> {
     let secret = TotpSecret::parse(TOTP_SECRET).ok_or("the demo TOTP secret is not base32")?;
     let mut logins = Vec::new();
     for (code, login, name) in ADMINISTRATORS {
@@ -38,7 +39,7 @@ pub async fn ensure(store: &SqliteStore) -> Result<Vec<DemoStaffLogin>, CliError
         let login = LoginName::parse(login)?;
         if store.staff_by_login(&login).await?.is_none() {
             let (_, token) = accounts::add_staff(
-                store,
+                store.as_ref(),
                 institution.id,
                 login.clone(),
                 (*name).to_owned(),
@@ -47,7 +48,7 @@ pub async fn ensure(store: &SqliteStore) -> Result<Vec<DemoStaffLogin>, CliError
             )
             .await?;
             let password = NewPassword::parse(PASSWORD, &login)?;
-            accounts::enrol_without_code(store, &token, &password).await?;
+            accounts::enrol_without_code(store.as_ref(), &token, &password).await?;
         }
         logins.push(DemoStaffLogin {
             institution_name: institution.name,

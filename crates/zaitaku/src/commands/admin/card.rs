@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use time::OffsetDateTime;
 use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_domain::InsurerNumber;
-use zaitaku_store::{PersonKey, Store};
+use zaitaku_store::PersonKey;
 
 #[derive(Subcommand)]
 pub enum CardCommand {

@@ -152,7 +152,7 @@ fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
     }
     block_on(async move {
         let store = args.data_dir.open_existing().await?;
-        let outcome = import_crls(&store, &crls, SystemTime::now()).await?;
+        let outcome = import_crls(store.as_ref(), &crls, SystemTime::now()).await?;
         store.close().await;
         match outcome {
             Imported::All(imported) => {

@@ -11,8 +11,9 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zaitaku_store::{SqliteStore, StoreError};
+use zaitaku_store::{Store, StoreError};
 
 /// One reason a line was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub trait Importer {
 
     /// Write one batch in one durable transaction.
     fn write(
-        store: SqliteStore,
+        store: Arc<dyn Store>,
         batch: Vec<Self::Row>,
     ) -> impl Future<Output = Result<Written, StoreError>> + Send + 'static;
 }
@@ -240,7 +241,7 @@ pub async fn run<I: Importer, R: Read>(
     importer: &I,
     reader: &mut csv::Reader<R>,
     shown: &str,
-    store: &SqliteStore,
+    store: &Arc<dyn Store>,
     batch_size: usize,
     rejects: &mut Rejects,
     progress: &mut Progress,
@@ -321,7 +322,11 @@ pub async fn run<I: Importer, R: Read>(
     Ok(run.summary)
 }
 
-fn spawn_write<I: Importer>(store: &SqliteStore, batch: Vec<I::Row>, lines: Vec<u64>) -> Writing {
+fn spawn_write<I: Importer>(
+    store: &Arc<dyn Store>,
+    batch: Vec<I::Row>,
+    lines: Vec<u64>,
+) -> Writing {
     Writing {
         handle: tokio::spawn(I::write(store.clone(), batch)),
         lines,

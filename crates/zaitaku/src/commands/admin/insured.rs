@@ -11,9 +11,10 @@ use crate::commands::{CliError, EXIT_INVALID};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 use zaitaku_domain::Qualification;
-use zaitaku_store::{SqliteStore, Store, StoreError};
+use zaitaku_store::{Store, StoreError};
 
 #[derive(Subcommand)]
 pub enum InsuredCommand {
@@ -82,7 +83,10 @@ impl Importer for InsuredImport {
         format!("the same person (insurer_number, symbol, number, branch) as line {first}")
     }
 
-    async fn write(store: SqliteStore, batch: Vec<Qualification>) -> Result<Written, StoreError> {
+    async fn write(
+        store: Arc<dyn Store>,
+        batch: Vec<Qualification>,
+    ) -> Result<Written, StoreError> {
         let counts = store.upsert_persons(&batch).await?;
         Ok(Written {
             inserted: counts.inserted,

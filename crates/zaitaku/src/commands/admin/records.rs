@@ -11,9 +11,10 @@ use crate::commands::{CliError, EXIT_INVALID};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 use time::{Date, OffsetDateTime, UtcOffset};
-use zaitaku_store::{NewRecord, SqliteStore, Store, StoreError};
+use zaitaku_store::{NewRecord, Store, StoreError};
 
 /// Japan has one time zone and no daylight saving: "today" is the day there.
 const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
@@ -109,7 +110,7 @@ impl Importer for RecordsImport {
         format!("the same record as line {first}")
     }
 
-    async fn write(store: SqliteStore, batch: Vec<NewRecord>) -> Result<Written, StoreError> {
+    async fn write(store: Arc<dyn Store>, batch: Vec<NewRecord>) -> Result<Written, StoreError> {
         let counts = store.import_records(&batch).await?;
         let unknown = || Problem {
             column: "",

@@ -92,7 +92,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
         return Ok(refuse(&unknown_institution(&args.institution)));
     };
     let added = accounts::add_staff(
-        &store,
+        store.as_ref(),
         institution.id,
         args.login.clone(),
         args.name,
@@ -125,7 +125,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
 
 async fn reset(args: ResetArgs) -> Result<ExitCode, CliError> {
     let store = args.data_dir.open_existing().await?;
-    let reset = accounts::reset_staff(&store, &args.login).await;
+    let reset = accounts::reset_staff(store.as_ref(), &args.login).await;
     store.close().await;
     let Some((account, token)) = reset? else {
         return Ok(refuse(&format!(

@@ -142,7 +142,7 @@ fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     }
     block_on(async move {
         let store = args.data_dir.create_or_open().await?;
-        let answers = add_anchors(&store, &anchors).await?;
+        let answers = add_anchors(store.as_ref(), &anchors).await?;
         store.close().await;
         for answer in &answers {
             let (verb, record) = match answer {
