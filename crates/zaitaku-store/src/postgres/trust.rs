@@ -1,29 +1,219 @@
-//! PostgreSQL: trust.
+//! PostgreSQL: trust anchors and the newest CRL of each issuer, signer and
+//! partition.
 
-#![allow(unused_imports)]
+use crate::error::StoreError;
+use crate::records::{
+    AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
+};
+use crate::sqlite::codec::{instant, to_instant};
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{PgConnection, Row};
+use time::OffsetDateTime;
 
-use super::*;
+macro_rules! anchor_columns {
+    () => {
+        "der, subject, key_identifier, not_before, not_after, fingerprint, added_at"
+    };
+}
+
+macro_rules! crl_columns {
+    () => {
+        "der, issuer, signer_fingerprint, partition, this_update, next_update, crl_number, \
+         entries, imported_at"
+    };
+}
+
+/// An arbitrary key for `pg_advisory_xact_lock`: CRL imports take turns across
+/// processes, so the CRL an import compares with is still the kept one when it
+/// replaces it.
+const CRL_IMPORT_LOCK: i64 = 0x7a61_6974_616b_636c;
 
 pub async fn add_trust_anchors(
     pool: &PgPool,
     anchors: &[NewTrustAnchor],
     at: OffsetDateTime,
 ) -> Result<Vec<AnchorAdded>, StoreError> {
-    todo!("add_trust_anchors")
+    let mut tx = pool.begin().await?;
+    let mut answers = Vec::with_capacity(anchors.len());
+    for anchor in anchors {
+        // Another process adding the same anchor makes this insert wait for its
+        // commit and then do nothing; the look-up below then finds its row.
+        let added = sqlx::query(concat!(
+            "INSERT INTO trust_anchors (",
+            anchor_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fingerprint) DO NOTHING"
+        ))
+        .bind(&anchor.der)
+        .bind(&anchor.subject)
+        .bind(&anchor.key_identifier)
+        .bind(instant(anchor.not_before))
+        .bind(instant(anchor.not_after))
+        .bind(&anchor.fingerprint)
+        .bind(instant(at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 1 {
+            answers.push(AnchorAdded::Added(TrustAnchorRecord {
+                anchor: anchor.clone(),
+                added_at: at,
+            }));
+            continue;
+        }
+        let stored = anchor_by_fingerprint(&mut tx, &anchor.fingerprint)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Database("a trust anchor vanished while it was being added".into())
+            })?;
+        answers.push(AnchorAdded::AlreadyPresent(stored));
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+async fn anchor_by_fingerprint(
+    conn: &mut PgConnection,
+    fingerprint: &str,
+) -> Result<Option<TrustAnchorRecord>, StoreError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        anchor_columns!(),
+        " FROM trust_anchors WHERE fingerprint = $1"
+    ))
+    .bind(fingerprint)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| anchor_from_row(&row))
+    .transpose()
 }
 
 pub async fn trust_anchors(pool: &PgPool) -> Result<Vec<TrustAnchorRecord>, StoreError> {
-    todo!("trust_anchors")
+    sqlx::query(concat!(
+        "SELECT ",
+        anchor_columns!(),
+        " FROM trust_anchors ORDER BY id"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(anchor_from_row)
+    .collect()
 }
 
+fn anchor_from_row(row: &PgRow) -> Result<TrustAnchorRecord, StoreError> {
+    Ok(TrustAnchorRecord {
+        anchor: NewTrustAnchor {
+            der: row.try_get(0)?,
+            subject: row.try_get(1)?,
+            key_identifier: row.try_get(2)?,
+            not_before: to_instant(row.try_get(3)?, "trust anchor validity")?,
+            not_after: to_instant(row.try_get(4)?, "trust anchor validity")?,
+            fingerprint: row.try_get(5)?,
+        },
+        added_at: to_instant(row.try_get(6)?, "trust anchor time added")?,
+    })
+}
+
+/// Each CRL replaces the one kept for its key if it supersedes it; the first
+/// that does not rolls everything back.
 pub async fn import_crls(
     pool: &PgPool,
     crls: &[NewCrl],
     at: OffsetDateTime,
 ) -> Result<CrlImport, StoreError> {
-    todo!("import_crls")
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CRL_IMPORT_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let mut replaced = Vec::with_capacity(crls.len());
+    for (index, crl) in crls.iter().enumerate() {
+        let kept = kept_crl(&mut tx, crl).await?;
+        if let Some(stored) = &kept
+            && !crl.supersedes(&stored.crl)
+        {
+            // Dropping the transaction rolls back what this batch wrote so far.
+            return Ok(CrlImport::NotNewer {
+                index,
+                stored: stored.clone(),
+            });
+        }
+        sqlx::query(
+            "DELETE FROM crls WHERE issuer = $1 AND signer_fingerprint = $2 \
+             AND coalesce(partition, '') = coalesce($3, '')",
+        )
+        .bind(&crl.issuer)
+        .bind(&crl.signer_fingerprint)
+        .bind(&crl.partition)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(concat!(
+            "INSERT INTO crls (",
+            crl_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&crl.der)
+        .bind(&crl.issuer)
+        .bind(&crl.signer_fingerprint)
+        .bind(&crl.partition)
+        .bind(instant(crl.this_update))
+        .bind(crl.next_update.map(instant))
+        .bind(&crl.crl_number)
+        .bind(i64::try_from(crl.entries).map_err(|_| {
+            StoreError::Database("a CRL with more entries than PostgreSQL can count".into())
+        })?)
+        .bind(instant(at))
+        .execute(&mut *tx)
+        .await?;
+        replaced.push(kept);
+    }
+    tx.commit().await?;
+    Ok(CrlImport::Imported(replaced))
+}
+
+async fn kept_crl(conn: &mut PgConnection, crl: &NewCrl) -> Result<Option<CrlRecord>, StoreError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        crl_columns!(),
+        " FROM crls WHERE issuer = $1 AND signer_fingerprint = $2 \
+         AND coalesce(partition, '') = coalesce($3, '')"
+    ))
+    .bind(&crl.issuer)
+    .bind(&crl.signer_fingerprint)
+    .bind(&crl.partition)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| crl_from_row(&row))
+    .transpose()
 }
 
 pub async fn crls(pool: &PgPool) -> Result<Vec<CrlRecord>, StoreError> {
-    todo!("crls")
+    sqlx::query(concat!("SELECT ", crl_columns!(), " FROM crls ORDER BY id"))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(crl_from_row)
+        .collect()
+}
+
+fn crl_from_row(row: &PgRow) -> Result<CrlRecord, StoreError> {
+    let next_update: Option<i64> = row.try_get(5)?;
+    let entries: i64 = row.try_get(7)?;
+    Ok(CrlRecord {
+        crl: NewCrl {
+            der: row.try_get(0)?,
+            issuer: row.try_get(1)?,
+            signer_fingerprint: row.try_get(2)?,
+            partition: row.try_get(3)?,
+            this_update: to_instant(row.try_get(4)?, "CRL thisUpdate")?,
+            next_update: next_update
+                .map(|t| to_instant(t, "CRL nextUpdate"))
+                .transpose()?,
+            crl_number: row.try_get(6)?,
+            entries: u64::try_from(entries).map_err(|_| StoreError::Corrupt {
+                what: "CRL entry count",
+            })?,
+        },
+        imported_at: to_instant(row.try_get(8)?, "CRL time imported")?,
+    })
 }
