@@ -447,6 +447,57 @@ async fn viewed_then_waiting(f: &Fixture, id: &str, draft: &ConsentChoices) -> U
     }
 }
 
+/// Two tabs (or two server processes) finish a first registration for the same
+/// patient at once: both land, one creating the consent and one replacing its
+/// answers, each with its history row; neither fails on the other's insert.
+async fn two_first_registrations_racing_both_land_on_one_consent() {
+    let f = fixture().await;
+    let mut writes = Vec::new();
+    for (id, medication) in [("flow-a-tab-one-0123456", 1), ("flow-a-tab-two-0123456", 0)] {
+        let choices = ConsentChoices::decode(&format!("YZK={medication}")).unwrap();
+        let flow = waiting_flow(
+            &f,
+            id,
+            FlowStep::Authenticate(choices.clone()),
+            &format!("{id}-challenge"),
+        )
+        .await;
+        writes.push(RegistrationWrite {
+            challenge_ref: flow.challenge_ref.clone().unwrap(),
+            flow_id: flow.id.clone(),
+            choices,
+            ..f.write.clone()
+        });
+    }
+    let (a, b) = tokio::join!(
+        {
+            let (store, w) = (f.store.clone(), writes[0].clone());
+            async move { store.settle_registration(&w).await.unwrap() }
+        },
+        {
+            let (store, w) = (f.store.clone(), writes[1].clone());
+            async move { store.settle_registration(&w).await.unwrap() }
+        }
+    );
+    assert_eq!(a, b, "one consent per institution and person");
+    let consent = f.store.consent_by_id(a).await.unwrap().unwrap();
+    assert_eq!(consent.version, 2, "created once, replaced once");
+    let history = f.store.consent_history(a).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].old, None, "the first row created the consent");
+    assert_eq!(
+        history[1].old.as_ref().map(|(choices, _)| choices),
+        Some(&history[0].new.0),
+        "the second replaced the first's answers, which history keeps"
+    );
+    assert_eq!(consent.choices, history[1].new.0, "the last write stands");
+    for w in &writes {
+        let flow = f.store.flow(&w.flow_id).await.unwrap().unwrap();
+        assert_eq!(flow.step, FlowStep::Done);
+        assert_eq!(flow.consent_id, Some(a));
+    }
+}
+
 async fn viewing_with_nothing_registered_ends_the_flow_and_writes_no_consent() {
     let f = fixture().await;
     let view = waiting_flow(
@@ -2062,6 +2113,7 @@ on_both_backends!(
     an_expired_consent_is_not_shown_for_update,
     an_update_writes_the_new_answers_and_its_history_once,
     two_updates_of_one_viewed_consent_never_lose_one_silently,
+    two_first_registrations_racing_both_land_on_one_consent,
     a_revocation_after_the_view_makes_the_update_a_conflict,
     a_challenge_is_claimed_by_one_authenticator_only,
     institutions_are_found_by_code_and_changed_in_place,

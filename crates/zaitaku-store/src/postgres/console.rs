@@ -1,43 +1,299 @@
-//! PostgreSQL: console.
+//! The institution console's queries on PostgreSQL: the patient list,
+//! qualification checks (再照会) and the access log. Consent writes by the staff
+//! are in `consents`.
 
-#![allow(unused_imports)]
+use super::consents::{self, Lock, consent_columns};
+use crate::console_records::{
+    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
+    PatientSummary, QualificationCheck, StaffActor,
+};
+use crate::error::StoreError;
+use crate::sqlite::codec::{code, date, instant, some_code, to_date, to_instant, to_opt_date};
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use time::{Date, OffsetDateTime};
+use zaitaku_domain::{
+    BurdenRatio, ConsentStatus, ElderlyCertificate, InstitutionId, InsurerNumber, LimitCertificate,
+    PersonId, Qualification, QualificationValidity, Relationship, Sex, StaffId,
+};
 
-use super::*;
-
-pub async fn patients(
-    pool: &PgPool,
-    query: &PatientQuery,
-) -> Result<Vec<PatientSummary>, StoreError> {
-    todo!("patients")
+/// A qualification record's 25 columns, as `insured_persons` and
+/// `qualification_checks` both have them.
+macro_rules! qualification_columns {
+    () => {
+        "insurer_number, insurer_name, symbol, number, branch, relationship, name, \
+         name_kana, sex, birth_date, address, postal_code, acquired_on, lost_on, loss_reason, \
+         valid_from, valid_until, burden_ratio, elderly_valid_from, elderly_valid_until, \
+         elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
+    };
 }
 
+/// The columns `check_from_row` reads.
+macro_rules! check_columns {
+    () => {
+        concat!(
+            "id, checked_at, source, person_id, ",
+            qualification_columns!()
+        )
+    };
+}
+
+pub async fn patients(pool: &PgPool, q: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
+    // One statement for every combination of filters: a NULL filter is off.
+    // ILIKE: SQLite's LIKE ignores the case of ASCII letters too.
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        consent_columns!(),
+        ", name, name_kana, birth_date FROM consents \
+         JOIN (SELECT id AS pid, name, name_kana, birth_date FROM insured_persons) p \
+           ON pid = person_id \
+         WHERE institution_id = $1 \
+           AND ($2::text IS NULL \
+                OR replace(replace(name, ' ', ''), '\u{3000}', '') ILIKE $2 ESCAPE '\\' \
+                OR replace(replace(name_kana, ' ', ''), '\u{3000}', '') ILIKE $2 ESCAPE '\\') \
+           AND ($3::bigint IS NULL OR registered_at >= $3) \
+           AND ($4::bigint IS NULL OR registered_at < $4) \
+           AND ($5::text IS NULL \
+                OR ($5 = 'standing' AND status = 'active' AND expires_on >= $6) \
+                OR ($5 = 'expired' AND status = 'active' AND expires_on < $6) \
+                OR ($5 = 'revoked' AND status <> 'active')) \
+         ORDER BY registered_at DESC, id DESC LIMIT $7 OFFSET $8"
+    ))
+    .bind(q.institution.0)
+    .bind(q.name.as_deref().map(name_pattern))
+    .bind(q.registered_from.map(instant))
+    .bind(q.registered_before.map(instant))
+    .bind(q.state.map(|s| match s {
+        ConsentFilter::Standing => "standing",
+        ConsentFilter::Expired => "expired",
+        ConsentFilter::Revoked => "revoked",
+    }))
+    .bind(date(q.today))
+    .bind(i64::from(q.limit))
+    .bind(i64::from(q.offset))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let consent = consents::from_row(row)?;
+            Ok(PatientSummary {
+                person_id: consent.person_id,
+                name: row.try_get("name")?,
+                name_kana: row.try_get("name_kana")?,
+                birth_date: to_date(row.try_get("birth_date")?, "birth date")?,
+                consent,
+            })
+        })
+        .collect()
+}
+
+/// `%part%` for LIKE, with spaces removed and LIKE's own characters escaped.
+fn name_pattern(part: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in part.chars().filter(|c| !c.is_whitespace()) {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Copy the person's current record as a check made by `institution`, and
+/// return it (`None` if there is no such person).
+pub(super) async fn record_check(
+    conn: &mut PgConnection,
+    institution: InstitutionId,
+    person: PersonId,
+    at: i64,
+    source: CheckSource,
+) -> Result<Option<QualificationCheck>, StoreError> {
+    sqlx::query(concat!(
+        "INSERT INTO qualification_checks (institution_id, person_id, checked_at, source, ",
+        qualification_columns!(),
+        ") SELECT $1, id, $2, $3, ",
+        qualification_columns!(),
+        " FROM insured_persons WHERE id = $4 RETURNING ",
+        check_columns!()
+    ))
+    .bind(institution.0)
+    .bind(at)
+    .bind(source.code())
+    .bind(person.0)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| check_from_row(&row))
+    .transpose()
+}
+
+/// Newest first, at most `limit`.
 pub async fn qualification_checks(
     pool: &PgPool,
     institution: InstitutionId,
     person: PersonId,
     limit: u32,
 ) -> Result<Vec<QualificationCheck>, StoreError> {
-    todo!("qualification_checks")
+    sqlx::query(concat!(
+        "SELECT ",
+        check_columns!(),
+        " FROM qualification_checks WHERE institution_id = $1 AND person_id = $2 \
+         ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(institution.0)
+    .bind(person.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(check_from_row)
+    .collect()
 }
 
+/// Re-query: while the consent stands, record the person's current record as a
+/// new check and return it. `None` (nothing written) when it does not stand.
 pub async fn requery_qualification(
     pool: &PgPool,
     institution: InstitutionId,
     person: PersonId,
-    today: time::Date,
+    today: Date,
     at: OffsetDateTime,
 ) -> Result<Option<QualificationCheck>, StoreError> {
-    todo!("requery_qualification")
+    let mut tx = pool.begin().await?;
+    // Shared lock: a revocation racing this waits until the check is recorded,
+    // so no check is ever recorded after the consent ended.
+    let standing = consents::by_parties(&mut tx, institution, person, Lock::Share)
+        .await?
+        .is_some_and(|c| c.status == ConsentStatus::Active && c.expires_on >= today);
+    if !standing {
+        return Ok(None);
+    }
+    let check = record_check(
+        &mut tx,
+        institution,
+        person,
+        instant(at),
+        CheckSource::Requery,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(check)
+}
+
+fn check_from_row(row: &PgRow) -> Result<QualificationCheck, StoreError> {
+    Ok(QualificationCheck {
+        id: row.try_get("id")?,
+        checked_at: to_instant(row.try_get("checked_at")?, "qualification check")?,
+        source: some_code(row.try_get("source")?, "check source", CheckSource::parse)?,
+        qualification: qualification_from_row(row)?,
+    })
 }
 
 pub async fn record_access(pool: &PgPool, entry: &AccessEntry) -> Result<(), StoreError> {
-    todo!("record_access")
+    sqlx::query(
+        "INSERT INTO access_log (at, institution_id, staff_id, staff_login, staff_name, \
+         person_id, action) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(instant(entry.at))
+    .bind(entry.institution.0)
+    .bind(entry.staff.id.0)
+    .bind(&entry.staff.login)
+    .bind(&entry.staff.name)
+    .bind(entry.person.0)
+    .bind(entry.action.code())
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
+/// Newest first, at most `limit`.
 pub async fn access_log(
     pool: &PgPool,
     institution: InstitutionId,
     limit: u32,
 ) -> Result<Vec<AccessLogLine>, StoreError> {
-    todo!("access_log")
+    sqlx::query(
+        "SELECT a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
+         a.action, p.name AS person_name FROM access_log a \
+         JOIN insured_persons p ON p.id = a.person_id \
+         WHERE a.institution_id = $1 ORDER BY a.id DESC LIMIT $2",
+    )
+    .bind(institution.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(AccessLogLine {
+            entry: AccessEntry {
+                at: to_instant(row.try_get("at")?, "access log")?,
+                institution: InstitutionId(row.try_get("institution_id")?),
+                staff: StaffActor {
+                    id: StaffId(row.try_get("staff_id")?),
+                    login: row.try_get("staff_login")?,
+                    name: row.try_get("staff_name")?,
+                },
+                person: PersonId(row.try_get("person_id")?),
+                action: some_code(row.try_get("action")?, "access action", AccessAction::parse)?,
+            },
+            person_name: row.try_get("person_name")?,
+        })
+    })
+    .collect()
+}
+
+/// The record of `qualification_columns!`, by name. A local copy of the persons
+/// module's reader: checks keep the same 25 columns as `insured_persons`.
+fn qualification_from_row(row: &PgRow) -> Result<Qualification, StoreError> {
+    let text = |column: &str| row.try_get::<String, _>(column);
+    let opt = |column: &str| row.try_get::<Option<String>, _>(column);
+    Ok(Qualification {
+        insurer_number: code(
+            &text("insurer_number")?,
+            "insurer number",
+            InsurerNumber::parse,
+        )?,
+        insurer_name: text("insurer_name")?,
+        symbol: opt("symbol")?,
+        number: text("number")?,
+        branch: opt("branch")?,
+        relationship: code(&text("relationship")?, "relationship", Relationship::parse)?,
+        name: text("name")?,
+        name_kana: text("name_kana")?,
+        sex: code(&text("sex")?, "sex", Sex::parse)?,
+        birth_date: to_date(&text("birth_date")?, "birth date")?,
+        address: text("address")?,
+        postal_code: text("postal_code")?,
+        acquired_on: to_date(&text("acquired_on")?, "acquisition date")?,
+        lost_on: to_opt_date(opt("lost_on")?, "loss date")?,
+        loss_reason: opt("loss_reason")?,
+        valid_from: to_opt_date(opt("valid_from")?, "validity start")?,
+        valid_until: to_opt_date(opt("valid_until")?, "validity end")?,
+        burden_ratio: ratio(opt("burden_ratio")?)?,
+        elderly: match opt("elderly_valid_from")? {
+            None => None,
+            Some(from) => Some(ElderlyCertificate {
+                valid_from: to_date(&from, "elderly certificate")?,
+                valid_until: to_opt_date(opt("elderly_valid_until")?, "elderly certificate")?,
+                burden_ratio: ratio(opt("elderly_burden_ratio")?)?.ok_or(StoreError::Corrupt {
+                    what: "elderly certificate",
+                })?,
+            }),
+        },
+        limit: match (opt("limit_category")?, opt("limit_applied_category")?) {
+            (Some(category), Some(applied_category)) => Some(LimitCertificate {
+                category,
+                applied_category,
+            }),
+            _ => None,
+        },
+        specific_disease: opt("specific_disease")?,
+        validity: code(&text("validity")?, "validity", QualificationValidity::parse)?,
+    })
+}
+
+fn ratio(value: Option<String>) -> Result<Option<BurdenRatio>, StoreError> {
+    value
+        .map(|v| code(&v, "burden ratio", BurdenRatio::parse))
+        .transpose()
 }

@@ -1,46 +1,283 @@
-//! PostgreSQL: flows.
+//! Flows and challenges on PostgreSQL. Lock order, everywhere: consent, then
+//! flow, then challenge; every transaction that touches more than one of them
+//! takes them in that order, so two processes never wait on each other in a cycle.
 
-#![allow(unused_imports)]
+use crate::error::{SettleError, StoreError};
+use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
+use crate::sqlite::codec::{code, instant, some_code, to_instant};
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use time::OffsetDateTime;
+use zaitaku_domain::{
+    ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage, FailureReason, FlowStep,
+    Institution, InstitutionCode, InstitutionId, InstitutionKind, PersonId, Purpose, UrlToken,
+    Viewed,
+};
 
-use super::*;
+/// The columns `flow_from_row` reads.
+macro_rules! flow_columns {
+    () => {
+        "f.id, f.session_hash, f.institution_id, f.purpose, f.step, f.choices, f.failure, \
+         f.viewed_choices, f.viewed_version, f.challenge_ref, f.person_id, f.consent_id, \
+         f.created_at, f.expires_at, f.version"
+    };
+}
 
-pub async fn insert_flow(pool: &PgPool, flow: &FlowRecord) -> Result<(), StoreError> {
-    todo!("insert_flow")
+/// The columns `institution_from_row` reads (named `i_*` beside a flow's).
+macro_rules! institution_columns {
+    () => {
+        "i.id AS i_id, i.code AS i_code, i.name AS i_name, i.offered_items AS i_offered_items, \
+         i.e_prescription AS i_e_prescription, \
+         i.consent_validity_days AS i_consent_validity_days, i.url_token AS i_url_token"
+    };
+}
+
+pub async fn insert_flow(pool: &PgPool, f: &FlowRecord) -> Result<(), StoreError> {
+    let step = StepColumns::of(&f.step);
+    sqlx::query(
+        "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
+         viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
+         expires_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&f.id)
+    .bind(&f.session_hash)
+    .bind(f.institution_id.0)
+    .bind(f.purpose.code())
+    .bind(f.step.code())
+    .bind(step.choices)
+    .bind(step.failure)
+    .bind(step.viewed_choices)
+    .bind(step.viewed_version)
+    .bind(&f.challenge_ref)
+    .bind(f.person_id.map(|p| p.0))
+    .bind(f.consent_id.map(|c| c.0))
+    .bind(instant(f.created_at))
+    .bind(instant(f.expires_at))
+    .bind(f.version)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 pub async fn flow(pool: &PgPool, id: &str) -> Result<Option<FlowRecord>, StoreError> {
-    todo!("flow")
+    sqlx::query(concat!(
+        "SELECT ",
+        flow_columns!(),
+        " FROM flows f WHERE f.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| flow_from_row(&row))
+    .transpose()
 }
 
+/// One statement, so the flow and its institution are read at one instant.
 pub async fn flow_with_institution(
     pool: &PgPool,
     id: &str,
 ) -> Result<Option<(FlowRecord, Institution)>, StoreError> {
-    todo!("flow_with_institution")
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        flow_columns!(),
+        ", ",
+        institution_columns!(),
+        " FROM flows f LEFT JOIN institutions i ON i.id = f.institution_id WHERE f.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let flow = flow_from_row(&row)?;
+    if row.try_get::<Option<i64>, _>("i_id")?.is_none() {
+        return Err(StoreError::Corrupt {
+            what: "flow's institution",
+        });
+    }
+    Ok(Some((flow, institution_from_row(&row)?)))
 }
 
 pub async fn update_flow(
     pool: &PgPool,
-    flow: &FlowRecord,
+    f: &FlowRecord,
     new_challenge: Option<&ChallengeRecord>,
 ) -> Result<bool, StoreError> {
-    todo!("update_flow")
+    let mut tx = pool.begin().await?;
+    let step = StepColumns::of(&f.step);
+    // The version decides a race: a second process waits on the row lock, then
+    // finds the version moved and updates nothing.
+    let updated = sqlx::query(
+        "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
+         viewed_version = $5, challenge_ref = $6, person_id = $7, consent_id = $8, \
+         expires_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+    )
+    .bind(f.step.code())
+    .bind(step.choices)
+    .bind(step.failure)
+    .bind(step.viewed_choices)
+    .bind(step.viewed_version)
+    .bind(&f.challenge_ref)
+    .bind(f.person_id.map(|p| p.0))
+    .bind(f.consent_id.map(|c| c.0))
+    .bind(instant(f.expires_at))
+    .bind(&f.id)
+    .bind(f.version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Ok(false); // dropping the transaction rolls it back
+    }
+    // A challenge the flow no longer waits for must not complete it later.
+    sqlx::query(
+        "UPDATE challenges SET state = 'cancelled' WHERE flow_id = $1 AND state = 'pending' \
+         AND reference IS DISTINCT FROM $2",
+    )
+    .bind(&f.id)
+    .bind(&f.challenge_ref)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(c) = new_challenge {
+        insert_challenge(&mut tx, c).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn insert_challenge(conn: &mut PgConnection, c: &ChallengeRecord) -> Result<(), StoreError> {
+    let (state, failure) = challenge_state_columns(c.state);
+    sqlx::query(
+        "INSERT INTO challenges (reference, nonce, flow_id, session_hash, purpose, created_at, \
+         expires_at, state, failure, claim_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&c.reference)
+    .bind(&c.nonce)
+    .bind(&c.flow_id)
+    .bind(&c.session_hash)
+    .bind(c.purpose.code())
+    .bind(instant(c.created_at))
+    .bind(instant(c.expires_at))
+    .bind(state)
+    .bind(failure)
+    .bind(&c.claim_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn challenge(
     pool: &PgPool,
     reference: &str,
 ) -> Result<Option<ChallengeRecord>, StoreError> {
-    todo!("challenge")
+    sqlx::query(
+        "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
+         state, failure, claim_hash FROM challenges WHERE reference = $1",
+    )
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| challenge_from_row(&row))
+    .transpose()
 }
 
+/// One conditional statement: of two processes claiming at once, the second
+/// waits on the row lock, then finds `claim_hash` set and claims nothing.
 pub async fn claim_challenge(
     pool: &PgPool,
     reference: &str,
     claim_hash: &str,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    todo!("claim_challenge")
+    let claimed = sqlx::query(
+        "UPDATE challenges SET claim_hash = $1, claimed_at = $2 WHERE reference = $3 \
+         AND state = 'pending' AND claim_hash IS NULL AND expires_at > $2",
+    )
+    .bind(claim_hash)
+    .bind(instant(at))
+    .bind(reference)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// Where a settlement leaves the flow: its step, and the person and consent it
+/// concerns (`None` keeps what the flow already has).
+pub struct FlowEnd<'a> {
+    pub step: &'a FlowStep,
+    pub person: Option<PersonId>,
+    pub consent: Option<ConsentId>,
+}
+
+/// Use the pending, unexpired challenge `reference` and move the flow waiting for
+/// it to `end`, inside the caller's transaction. The challenge fails with the
+/// step's reason, or succeeds. `flow_id`, when the caller knows it, must be the
+/// challenge's flow. Of two processes settling one challenge, the second waits
+/// on the flow's lock, then finds the challenge no longer pending.
+pub async fn settle(
+    conn: &mut PgConnection,
+    reference: &str,
+    flow_id: Option<&str>,
+    end: FlowEnd<'_>,
+    at: OffsetDateTime,
+) -> Result<(), SettleError> {
+    // The flow first (see the lock order above); a challenge's flow never changes.
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT f.id FROM challenges c JOIN flows f ON f.id = c.flow_id \
+         WHERE c.reference = $1 FOR UPDATE OF f",
+    )
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if owner.is_none() {
+        return Err(SettleError::ChallengeNotPending);
+    }
+    let state = match end.step {
+        FlowStep::Failed(reason) => ChallengeState::Failed(*reason),
+        _ => ChallengeState::Succeeded,
+    };
+    let (state_code, failure) = challenge_state_columns(state);
+    let used_by: String = sqlx::query_scalar(
+        "UPDATE challenges SET state = $1, failure = $2, settled_at = $3 \
+         WHERE reference = $4 AND state = 'pending' AND expires_at > $3 RETURNING flow_id",
+    )
+    .bind(state_code)
+    .bind(failure)
+    .bind(instant(at))
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(SettleError::ChallengeNotPending)?;
+    if flow_id.is_some_and(|expected| expected != used_by) {
+        return Err(SettleError::FlowMoved);
+    }
+    let columns = StepColumns::of(end.step);
+    let updated = sqlx::query(
+        "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
+         viewed_version = $5, person_id = coalesce($6, person_id), \
+         consent_id = coalesce($7, consent_id), version = version + 1 \
+         WHERE id = $8 AND challenge_ref = $9 AND step IN ('authenticate', \
+         'view_authenticate', 'update_authenticate', 'revoke_authenticate')",
+    )
+    .bind(end.step.code())
+    .bind(columns.choices)
+    .bind(columns.failure)
+    .bind(columns.viewed_choices)
+    .bind(columns.viewed_version)
+    .bind(end.person.map(|p| p.0))
+    .bind(end.consent.map(|c| c.0))
+    .bind(&used_by)
+    .bind(reference)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(SettleError::FlowMoved)
+    }
 }
 
 pub async fn settle_failure(
@@ -49,5 +286,192 @@ pub async fn settle_failure(
     reason: FailureReason,
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
-    todo!("settle_failure")
+    let mut tx = pool.begin().await?;
+    let end = FlowEnd {
+        step: &FlowStep::Failed(reason),
+        person: None,
+        consent: None,
+    };
+    settle(&mut tx, challenge_ref, None, end, at).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A step as the columns choices, failure, viewed_choices, viewed_version.
+#[derive(Default)]
+struct StepColumns {
+    choices: Option<String>,
+    failure: Option<&'static str>,
+    viewed_choices: Option<String>,
+    viewed_version: Option<i64>,
+}
+
+impl StepColumns {
+    fn of(step: &FlowStep) -> Self {
+        let mut columns = StepColumns {
+            choices: step.choices().map(ConsentChoices::encode),
+            ..StepColumns::default()
+        };
+        if let Some(viewed) = step.viewed() {
+            columns.viewed_choices = Some(viewed.choices.encode());
+            columns.viewed_version = Some(viewed.version);
+        }
+        if let FlowStep::Failed(reason) = step {
+            columns.failure = Some(reason.code());
+        }
+        columns
+    }
+}
+
+fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'static str>) {
+    match state {
+        ChallengeState::Pending => ("pending", None),
+        ChallengeState::Succeeded => ("succeeded", None),
+        ChallengeState::Failed(reason) => ("failed", Some(reason.code())),
+        ChallengeState::Cancelled => ("cancelled", None),
+    }
+}
+
+fn flow_from_row(row: &PgRow) -> Result<FlowRecord, StoreError> {
+    Ok(FlowRecord {
+        id: row.try_get("id")?,
+        session_hash: row.try_get("session_hash")?,
+        institution_id: InstitutionId(row.try_get("institution_id")?),
+        purpose: some_code(
+            row.try_get::<&str, _>("purpose")?,
+            "flow purpose",
+            Purpose::parse,
+        )?,
+        step: step(row)?,
+        challenge_ref: row.try_get("challenge_ref")?,
+        person_id: row.try_get::<Option<i64>, _>("person_id")?.map(PersonId),
+        consent_id: row.try_get::<Option<i64>, _>("consent_id")?.map(ConsentId),
+        created_at: to_instant(row.try_get("created_at")?, "flow")?,
+        expires_at: to_instant(row.try_get("expires_at")?, "flow")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// Columns step, choices, failure, viewed_choices, viewed_version.
+fn step(row: &PgRow) -> Result<FlowStep, StoreError> {
+    let step: &str = row.try_get("step")?;
+    let choices: Option<&str> = row.try_get("choices")?;
+    let failure: Option<&str> = row.try_get("failure")?;
+    let viewed_choices: Option<&str> = row.try_get("viewed_choices")?;
+    let viewed_version: Option<i64> = row.try_get("viewed_version")?;
+    let decode = |c: Option<&str>| match c {
+        Some(text) => code(text, "flow choices", ConsentChoices::decode),
+        None => Err(StoreError::Corrupt {
+            what: "flow choices",
+        }),
+    };
+    let viewed = || -> Result<Viewed, StoreError> {
+        Ok(Viewed {
+            choices: decode(viewed_choices)?,
+            version: viewed_version.ok_or(StoreError::Corrupt {
+                what: "flow viewed version",
+            })?,
+        })
+    };
+    Ok(match step {
+        "select" => FlowStep::Select,
+        "confirm" => FlowStep::Confirm(decode(choices)?),
+        "authenticate" => FlowStep::Authenticate(decode(choices)?),
+        "view_authenticate" => FlowStep::ViewAuthenticate,
+        "update_select" => FlowStep::UpdateSelect {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "update_confirm" => FlowStep::UpdateConfirm {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "update_authenticate" => FlowStep::UpdateAuthenticate {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "revoke_confirm" => FlowStep::RevokeConfirm,
+        "revoke_authenticate" => FlowStep::RevokeAuthenticate,
+        "done" => FlowStep::Done,
+        "failed" => FlowStep::Failed(some_code(
+            failure.unwrap_or_default(),
+            "flow failure",
+            FailureReason::parse,
+        )?),
+        _ => return Err(StoreError::Corrupt { what: "flow step" }),
+    })
+}
+
+fn challenge_from_row(row: &PgRow) -> Result<ChallengeRecord, StoreError> {
+    Ok(ChallengeRecord {
+        reference: row.try_get("reference")?,
+        nonce: row.try_get("nonce")?,
+        flow_id: row.try_get("flow_id")?,
+        session_hash: row.try_get("session_hash")?,
+        purpose: some_code(
+            row.try_get::<&str, _>("purpose")?,
+            "challenge purpose",
+            Purpose::parse,
+        )?,
+        created_at: to_instant(row.try_get("created_at")?, "challenge")?,
+        expires_at: to_instant(row.try_get("expires_at")?, "challenge")?,
+        state: challenge_state(row)?,
+        claim_hash: row.try_get("claim_hash")?,
+    })
+}
+
+/// Columns state, failure.
+fn challenge_state(row: &PgRow) -> Result<ChallengeState, StoreError> {
+    let failure: Option<&str> = row.try_get("failure")?;
+    Ok(match row.try_get::<&str, _>("state")? {
+        "pending" => ChallengeState::Pending,
+        "succeeded" => ChallengeState::Succeeded,
+        "cancelled" => ChallengeState::Cancelled,
+        "failed" => ChallengeState::Failed(some_code(
+            failure.unwrap_or_default(),
+            "challenge failure",
+            FailureReason::parse,
+        )?),
+        _ => {
+            return Err(StoreError::Corrupt {
+                what: "challenge state",
+            });
+        }
+    })
+}
+
+/// The institution of `institution_columns!`. A local copy of the institutions
+/// module's reader, so that a flow and its institution come in one statement.
+fn institution_from_row(row: &PgRow) -> Result<Institution, StoreError> {
+    let institution_code = code(
+        row.try_get::<&str, _>("i_code")?,
+        "institution code",
+        InstitutionCode::parse,
+    )?;
+    let offered_items = row
+        .try_get::<&str, _>("i_offered_items")?
+        .split(',')
+        .map(|item| code(item, "offered items", ConsentItem::parse))
+        .collect::<Result<Vec<_>, _>>()?;
+    let days: i64 = row.try_get("i_consent_validity_days")?;
+    Ok(Institution {
+        id: InstitutionId(row.try_get("i_id")?),
+        code: institution_code,
+        kind: InstitutionKind::of(&institution_code),
+        name: row.try_get("i_name")?,
+        offered_items,
+        e_prescription: code(
+            row.try_get::<&str, _>("i_e_prescription")?,
+            "e-prescription usage",
+            EPrescriptionUsage::parse,
+        )?,
+        consent_validity_days: u32::try_from(days).map_err(|_| StoreError::Corrupt {
+            what: "consent validity",
+        })?,
+        url_token: code(
+            row.try_get::<&str, _>("i_url_token")?,
+            "URL token",
+            UrlToken::parse,
+        )?,
+    })
 }
