@@ -1,8 +1,13 @@
 //! What every `Store` must do, written against the trait: settlements are single
 //! use even when raced, flow updates detect conflicts, a failed settlement writes
-//! nothing, records round-trip. `fresh_store` gives the SQLite store today; the
-//! PostgreSQL store (issue 7) runs the same cases.
+//! nothing, records round-trip. Every case runs on SQLite and on PostgreSQL
+//! (`backend.rs`; the list at the end names them all).
 
+#[macro_use]
+#[path = "conformance/backend.rs"]
+mod backend;
+
+use backend::{Guard, fresh_store};
 use std::sync::Arc;
 use time::macros::date;
 use time::{Duration, OffsetDateTime};
@@ -26,7 +31,7 @@ use zaitaku_store::{
 };
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _dir: Guard,
     store: Arc<dyn Store>,
     flow: FlowRecord,
     write: RegistrationWrite,
@@ -57,13 +62,6 @@ fn qualification() -> Qualification {
         specific_disease: None,
         validity: QualificationValidity::Valid,
     }
-}
-
-/// An empty store of the backend under test, with what keeps it alive.
-async fn fresh_store() -> (tempfile::TempDir, Arc<dyn Store>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
-    (dir, Arc::new(store))
 }
 
 /// A fresh 5-minute challenge named `reference` for `flow` and `purpose`.
@@ -140,7 +138,6 @@ async fn fixture() -> Fixture {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_settlements_of_one_challenge_succeed_exactly_once() {
     let f = fixture().await;
     let mut tasks = Vec::new();
@@ -180,7 +177,6 @@ async fn racing_settlements_of_one_challenge_succeed_exactly_once() {
     assert_eq!(flow.consent_id, Some(consent.id));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_flow_update_is_refused_and_cancels_nothing() {
     let f = fixture().await;
     let mut stale = f.flow.clone();
@@ -219,7 +215,6 @@ async fn a_stale_flow_update_is_refused_and_cancels_nothing() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_challenge_cannot_be_settled_and_is_purged_with_its_flow() {
     let f = fixture().await;
     let mut late = f.write.clone();
@@ -244,7 +239,6 @@ async fn an_expired_challenge_cannot_be_settled_and_is_purged_with_its_flow() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qualification_records_round_trip_every_field() {
     let f = fixture().await;
     let mut q = qualification();
@@ -286,7 +280,6 @@ async fn qualification_records_round_trip_every_field() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_success_and_a_failure_racing_for_one_challenge_never_both_land() {
     let f = fixture().await;
     let (store, write) = (f.store.clone(), f.write.clone());
@@ -319,7 +312,6 @@ async fn a_success_and_a_failure_racing_for_one_challenge_never_both_land() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_expire_and_flows_come_with_their_institution() {
     let f = fixture().await;
     // Instants are kept to the second.
@@ -455,7 +447,6 @@ async fn viewed_then_waiting(f: &Fixture, id: &str, draft: &ConsentChoices) -> U
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewing_with_nothing_registered_ends_the_flow_and_writes_no_consent() {
     let f = fixture().await;
     let view = waiting_flow(
@@ -486,7 +477,6 @@ async fn viewing_with_nothing_registered_ends_the_flow_and_writes_no_consent() {
     assert!(consent.await.unwrap().is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_consent_is_not_shown_for_update() {
     let f = fixture().await;
     let mut write = f.write.clone();
@@ -508,7 +498,6 @@ async fn an_expired_consent_is_not_shown_for_update() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_writes_the_new_answers_and_its_history_once() {
     let f = fixture().await;
     f.store.settle_registration(&f.write).await.unwrap();
@@ -539,7 +528,6 @@ async fn an_update_writes_the_new_answers_and_its_history_once() {
     assert_eq!(flow.consent_id, Some(consent.id));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_updates_of_one_viewed_consent_never_lose_one_silently() {
     let f = fixture().await;
     f.store.settle_registration(&f.write).await.unwrap();
@@ -581,7 +569,6 @@ async fn two_updates_of_one_viewed_consent_never_lose_one_silently() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_after_the_view_makes_the_update_a_conflict() {
     let f = fixture().await;
     f.store.settle_registration(&f.write).await.unwrap();
@@ -622,7 +609,6 @@ async fn a_revocation_after_the_view_makes_the_update_a_conflict() {
     assert_eq!(f.store.consent_history(consent.id).await.unwrap().len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_challenge_is_claimed_by_one_authenticator_only() {
     let f = fixture().await;
     let reference = f.write.challenge_ref.clone();
@@ -661,7 +647,6 @@ fn token(c: char) -> UrlToken {
     UrlToken::parse(&c.to_string().repeat(43)).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn institutions_are_found_by_code_and_changed_in_place() {
     let f = fixture().await;
     let code = InstitutionCode::parse("1310123458").unwrap();
@@ -733,7 +718,6 @@ async fn institutions_are_found_by_code_and_changed_in_place() {
     assert_eq!(f.store.institutions().await.unwrap(), [changed]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_url_token_makes_the_old_one_find_nothing_at_once() {
     let f = fixture().await;
     let code = InstitutionCode::parse("1310123458").unwrap();
@@ -801,7 +785,6 @@ async fn a_new_url_token_makes_the_old_one_find_nothing_at_once() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upserts_find_persons_by_key_and_keep_their_ids() {
     let (_dir, store) = fresh_store().await;
     let bare = qualification(); // no symbol, no branch
@@ -922,7 +905,6 @@ fn patient_query(f: &Fixture) -> PatientQuery {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_patient_list_filters_by_name_state_and_date_within_one_institution() {
     let f = fixture().await;
     let yamada = register_person(&f, 1, "山田 花子", "ヤマダ ハナコ").await;
@@ -1045,7 +1027,6 @@ async fn the_patient_list_filters_by_name_state_and_date_within_one_institution(
     assert!(f.store.patients(&theirs).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requery_records_the_current_qualification_only_while_the_consent_stands() {
     let f = fixture().await;
     let (institution, person) = (f.write.institution_id, f.write.person_id);
@@ -1117,7 +1098,6 @@ async fn a_requery_records_the_current_qualification_only_while_the_consent_stan
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_revocation_writes_its_history_once_and_only_at_the_confirmed_version() {
     let f = fixture().await;
     let (institution, person) = (f.write.institution_id, f.write.person_id);
@@ -1175,7 +1155,6 @@ async fn a_staff_revocation_writes_its_history_once_and_only_at_the_confirmed_ve
     assert_eq!(last.old.as_ref().unwrap().1, ConsentStatus::Active);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_log_lists_one_institutions_lines_newest_first() {
     let f = fixture().await;
     let person = f.write.person_id;
@@ -1234,7 +1213,6 @@ fn for_person(key: &PersonKey, record: &MedicalRecord) -> NewRecord {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_are_imported_once_and_read_by_kind_newest_first() {
     let (_dir, store) = fresh_store().await;
     let taro = qualification();
@@ -1371,7 +1349,6 @@ async fn records_are_imported_once_and_read_by_kind_newest_first() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_of_unknown_persons_writes_nothing() {
     let (_dir, store) = fresh_store().await;
     let key = PersonKey::of(&qualification());
@@ -1405,12 +1382,7 @@ async fn a_batch_of_unknown_persons_writes_nothing() {
 // Staff accounts and console sessions.
 
 /// An empty store with two institutions, for the staff cases.
-async fn staff_store() -> (
-    tempfile::TempDir,
-    Arc<dyn Store>,
-    InstitutionId,
-    InstitutionId,
-) {
+async fn staff_store() -> (Guard, Arc<dyn Store>, InstitutionId, InstitutionId) {
     let (dir, store) = fresh_store().await;
     let mut ids = Vec::new();
     for (code, t) in [("1310123458", 'a'), ("3410712362", 'b')] {
@@ -1502,7 +1474,6 @@ const LOCKOUT: Lockout = Lockout {
     duration: Duration::minutes(15),
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_accounts_round_trip_and_login_names_are_unique() {
     let (_dir, store, a, b) = staff_store().await;
     let added = store
@@ -1568,7 +1539,6 @@ async fn staff_accounts_round_trip_and_login_names_are_unique() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_enrolment_link_is_used_once_and_logged() {
     let (_dir, store, a, _) = staff_store().await;
     let hash = "7".repeat(64);
@@ -1638,7 +1608,6 @@ fn x_won(account: &StaffAccount) -> bool {
         .is_some_and(|h| h.ends_with('x'))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fifth_failure_in_a_row_locks_and_ends_half_logged_in_sessions() {
     let (_dir, store, a, _) = staff_store().await;
     let account = enrolled(&store, a, "ueda").await;
@@ -1707,7 +1676,6 @@ async fn the_fifth_failure_in_a_row_locks_and_ends_half_logged_in_sessions() {
     assert_eq!(cleared.locked_until, None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_code_step_logs_in_once_even_when_raced() {
     let (_dir, store, a, _) = staff_store().await;
     let account = enrolled(&store, a, "endo").await;
@@ -1776,7 +1744,6 @@ async fn a_code_step_logs_in_once_even_when_raced() {
     assert_eq!(successes, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_clears_the_factors_unlocks_and_ends_every_session() {
     let (_dir, store, a, _) = staff_store().await;
     let account = enrolled(&store, a, "mori").await;
@@ -1826,7 +1793,6 @@ async fn a_reset_clears_the_factors_unlocks_and_ends_every_session() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_sessions_expire_are_kept_alive_rotated_and_purged() {
     let (_dir, store, a, _) = staff_store().await;
     let account = enrolled(&store, a, "noda").await;
@@ -1881,7 +1847,6 @@ async fn console_sessions_expire_are_kept_alive_rotated_and_purged() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_log_lists_an_institutions_own_staff_newest_first() {
     let (_dir, store, a, b) = staff_store().await;
     let at_a = enrolled(&store, a, "aoki").await;
@@ -1953,7 +1918,6 @@ fn crl(signer: &str, partition: Option<&str>, this_update: i64, number: Option<&
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trust_anchors_are_kept_once_each_in_the_order_added() {
     let (_dir, store) = fresh_store().await;
     assert!(store.trust_anchors().await.unwrap().is_empty());
@@ -1993,7 +1957,6 @@ async fn trust_anchors_are_kept_once_each_in_the_order_added() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_newest_crl_per_signer_and_partition_is_kept() {
     let (_dir, store) = fresh_store().await;
     let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
@@ -2087,3 +2050,36 @@ async fn only_the_newest_crl_per_signer_and_partition_is_kept() {
     );
     assert_eq!(store.crls().await.unwrap().len(), 3);
 }
+
+on_both_backends!(
+    racing_settlements_of_one_challenge_succeed_exactly_once,
+    a_stale_flow_update_is_refused_and_cancels_nothing,
+    an_expired_challenge_cannot_be_settled_and_is_purged_with_its_flow,
+    qualification_records_round_trip_every_field,
+    a_success_and_a_failure_racing_for_one_challenge_never_both_land,
+    sessions_expire_and_flows_come_with_their_institution,
+    viewing_with_nothing_registered_ends_the_flow_and_writes_no_consent,
+    an_expired_consent_is_not_shown_for_update,
+    an_update_writes_the_new_answers_and_its_history_once,
+    two_updates_of_one_viewed_consent_never_lose_one_silently,
+    a_revocation_after_the_view_makes_the_update_a_conflict,
+    a_challenge_is_claimed_by_one_authenticator_only,
+    institutions_are_found_by_code_and_changed_in_place,
+    a_new_url_token_makes_the_old_one_find_nothing_at_once,
+    upserts_find_persons_by_key_and_keep_their_ids,
+    the_patient_list_filters_by_name_state_and_date_within_one_institution,
+    a_requery_records_the_current_qualification_only_while_the_consent_stands,
+    a_staff_revocation_writes_its_history_once_and_only_at_the_confirmed_version,
+    the_access_log_lists_one_institutions_lines_newest_first,
+    records_are_imported_once_and_read_by_kind_newest_first,
+    a_batch_of_unknown_persons_writes_nothing,
+    staff_accounts_round_trip_and_login_names_are_unique,
+    an_enrolment_link_is_used_once_and_logged,
+    the_fifth_failure_in_a_row_locks_and_ends_half_logged_in_sessions,
+    a_code_step_logs_in_once_even_when_raced,
+    a_reset_clears_the_factors_unlocks_and_ends_every_session,
+    console_sessions_expire_are_kept_alive_rotated_and_purged,
+    the_login_log_lists_an_institutions_own_staff_newest_first,
+    trust_anchors_are_kept_once_each_in_the_order_added,
+    only_the_newest_crl_per_signer_and_partition_is_kept,
+);
