@@ -1,29 +1,174 @@
-//! PostgreSQL: staff.
+//! PostgreSQL: staff accounts, console sessions and the login log.
+//!
+//! The races are decided by the `staff` row: every write that must happen once
+//! (an enrolment link used, a TOTP step accepted, a failure counted) starts with
+//! a conditional `UPDATE` of the account, whose row lock holds the other process
+//! until this one commits; the other then re-reads the row and finds the token
+//! gone, the step used or the count already raised.
 
-#![allow(unused_imports)]
+use super::is_unique_violation;
+use crate::error::StoreError;
+use crate::sqlite::codec::{code, instant, some_code, to_instant};
+use crate::staff::{
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
+    StaffSessionRecord, StaffSessionStage,
+};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::{PgExecutor, Row};
+use time::OffsetDateTime;
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
 
-use super::*;
+/// The columns `account` reads.
+macro_rules! account_columns {
+    () => {
+        "id, institution_id, login_name, display_name, role, password_hash, totp_secret, \
+         totp_last_step, failed_attempts, locked_until, enrolment_expires_at, created_at"
+    };
+}
+
+fn account(row: &PgRow) -> Result<StaffAccount, StoreError> {
+    let failed_attempts: i64 = row.try_get("failed_attempts")?;
+    Ok(StaffAccount {
+        id: StaffId(row.try_get("id")?),
+        institution_id: InstitutionId(row.try_get("institution_id")?),
+        login_name: code(
+            row.try_get("login_name")?,
+            "staff login name",
+            LoginName::parse,
+        )?,
+        display_name: row.try_get("display_name")?,
+        role: some_code(row.try_get("role")?, "staff role", StaffRole::parse)?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret: row.try_get("totp_secret")?,
+        totp_last_step: row.try_get("totp_last_step")?,
+        failed_attempts: u32::try_from(failed_attempts).map_err(|_| StoreError::Corrupt {
+            what: "staff failure count",
+        })?,
+        locked_until: opt_instant(row.try_get("locked_until")?, "staff lock")?,
+        enrolment_expires_at: opt_instant(row.try_get("enrolment_expires_at")?, "staff enrolment")?,
+        created_at: to_instant(row.try_get("created_at")?, "staff")?,
+    })
+}
+
+fn opt_instant(
+    secs: Option<i64>,
+    what: &'static str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    secs.map(|s| to_instant(s, what)).transpose()
+}
+
+fn session_record(row: &PgRow) -> Result<StaffSessionRecord, StoreError> {
+    Ok(StaffSessionRecord {
+        id_hash: row.try_get("id_hash")?,
+        staff_id: row.try_get::<Option<i64>, _>("staff_id")?.map(StaffId),
+        csrf_token: row.try_get("csrf_token")?,
+        stage: some_code(
+            row.try_get("stage")?,
+            "console session stage",
+            StaffSessionStage::parse,
+        )?,
+        created_at: to_instant(row.try_get("created_at")?, "console session")?,
+        last_seen_at: to_instant(row.try_get("last_seen_at")?, "console session")?,
+        expires_at: to_instant(row.try_get("expires_at")?, "console session")?,
+    })
+}
+
+fn login_record(row: &PgRow) -> Result<LoginRecord, StoreError> {
+    Ok(LoginRecord {
+        at: to_instant(row.try_get("at")?, "login log")?,
+        login_name: row.try_get("login_name")?,
+        staff_id: row.try_get::<Option<i64>, _>("staff_id")?.map(StaffId),
+        institution_id: row
+            .try_get::<Option<i64>, _>("institution_id")?
+            .map(InstitutionId),
+        outcome: some_code(
+            row.try_get("outcome")?,
+            "login outcome",
+            LoginOutcome::parse,
+        )?,
+    })
+}
 
 pub async fn insert_staff(pool: &PgPool, new: &NewStaff) -> Result<StaffAccount, StoreError> {
-    todo!("insert_staff")
+    let inserted = sqlx::query(concat!(
+        "INSERT INTO staff (institution_id, login_name, display_name, role, totp_secret, \
+         enrolment_token_hash, enrolment_expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+        account_columns!()
+    ))
+    .bind(new.institution_id.0)
+    .bind(new.login_name.as_str())
+    .bind(&new.display_name)
+    .bind(new.role.code())
+    .bind(&new.totp_secret)
+    .bind(&new.enrolment.token_hash)
+    .bind(instant(new.enrolment.expires_at))
+    .bind(instant(new.created_at))
+    .fetch_one(pool)
+    .await;
+    match inserted {
+        Ok(row) => account(&row),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
+            what: "a staff account with this login name",
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn staff(pool: &PgPool, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
-    todo!("staff")
+    sqlx::query(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(account)
+    .transpose()
 }
 
 pub async fn staff_by_login(
     pool: &PgPool,
     login: &LoginName,
 ) -> Result<Option<StaffAccount>, StoreError> {
-    todo!("staff_by_login")
+    by_login(pool, login).await
+}
+
+async fn by_login(
+    db: impl PgExecutor<'_>,
+    login: &LoginName,
+) -> Result<Option<StaffAccount>, StoreError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE login_name = $1"
+    ))
+    .bind(login.as_str())
+    .fetch_optional(db)
+    .await?
+    .as_ref()
+    .map(account)
+    .transpose()
 }
 
 pub async fn staff_of_institution(
     pool: &PgPool,
     institution: InstitutionId,
 ) -> Result<Vec<StaffAccount>, StoreError> {
-    todo!("staff_of_institution")
+    // COLLATE "C": byte order, as SQLite's default BINARY collation sorts.
+    sqlx::query(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE institution_id = $1 ORDER BY login_name COLLATE \"C\""
+    ))
+    .bind(institution.0)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(account)
+    .collect()
 }
 
 pub async fn staff_by_enrolment(
@@ -31,11 +176,49 @@ pub async fn staff_by_enrolment(
     token_hash: &str,
     now: OffsetDateTime,
 ) -> Result<Option<StaffAccount>, StoreError> {
-    todo!("staff_by_enrolment")
+    sqlx::query(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff WHERE enrolment_token_hash = $1 AND enrolment_expires_at > $2"
+    ))
+    .bind(token_hash)
+    .bind(instant(now))
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(account)
+    .transpose()
 }
 
-pub async fn complete_enrolment(pool: &PgPool, write: &EnrolmentWrite) -> Result<bool, StoreError> {
-    todo!("complete_enrolment")
+pub async fn complete_enrolment(pool: &PgPool, w: &EnrolmentWrite) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    // Clearing the token in the same UPDATE that checks it makes the link single
+    // use: a racing process waits for this row and then no longer matches.
+    let changed = sqlx::query(
+        "UPDATE staff SET password_hash = $1, totp_last_step = $2, failed_attempts = 0, \
+         locked_until = NULL, enrolment_token_hash = NULL, enrolment_expires_at = NULL \
+         WHERE id = $3 AND enrolment_token_hash = $4 AND enrolment_expires_at > $5",
+    )
+    .bind(&w.password_hash)
+    .bind(w.totp_step)
+    .bind(w.staff_id.0)
+    .bind(&w.token_hash)
+    .bind(instant(w.at))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    log_for_account(&mut tx, w.staff_id, w.at, LoginOutcome::Enrolment).await?;
+    if let Some(old) = &w.replaces {
+        delete_session(&mut *tx, old).await?;
+    }
+    if let Some(session) = &w.session {
+        insert_session(&mut *tx, session).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn reset_staff(
@@ -44,11 +227,47 @@ pub async fn reset_staff(
     totp_secret: &str,
     enrolment: &Enrolment,
 ) -> Result<Option<StaffAccount>, StoreError> {
-    todo!("reset_staff")
+    let mut tx = pool.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "UPDATE staff SET password_hash = NULL, totp_secret = $1, totp_last_step = NULL, \
+         failed_attempts = 0, locked_until = NULL, enrolment_token_hash = $2, \
+         enrolment_expires_at = $3 WHERE login_name = $4 RETURNING id",
+    )
+    .bind(totp_secret)
+    .bind(&enrolment.token_hash)
+    .bind(instant(enrolment.expires_at))
+    .bind(login.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let account = by_login(&mut *tx, login).await?;
+    tx.commit().await?;
+    Ok(account)
 }
 
 pub async fn record_login(pool: &PgPool, attempt: &LoginRecord) -> Result<(), StoreError> {
-    todo!("record_login")
+    record(pool, attempt).await
+}
+
+async fn record(db: impl PgExecutor<'_>, a: &LoginRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(instant(a.at))
+    .bind(&a.login_name)
+    .bind(a.staff_id.map(|s| s.0))
+    .bind(a.institution_id.map(|i| i.0))
+    .bind(a.outcome.code())
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn record_login_failure(
@@ -56,18 +275,115 @@ pub async fn record_login_failure(
     attempt: &LoginRecord,
     lockout: &Lockout,
 ) -> Result<bool, StoreError> {
-    todo!("record_login_failure")
+    let staff_id = attempt.staff_id.ok_or(StoreError::Database(
+        "a counted login failure needs the account".to_owned(),
+    ))?;
+    let mut tx = pool.begin().await?;
+    // The increment is atomic and locks the row until commit, so racing failures
+    // are each counted and exactly one of them reaches the limit.
+    let failures: Option<i64> = sqlx::query_scalar(
+        "UPDATE staff SET failed_attempts = failed_attempts + 1 WHERE id = $1 \
+         RETURNING failed_attempts",
+    )
+    .bind(staff_id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let failures = failures.ok_or(StoreError::Database(
+        "a counted login failure for an account that does not exist".to_owned(),
+    ))?;
+    record(&mut *tx, attempt).await?;
+    let locked = failures >= i64::from(lockout.max_failures);
+    if locked {
+        sqlx::query("UPDATE staff SET failed_attempts = 0, locked_until = $1 WHERE id = $2")
+            .bind(instant(attempt.at + lockout.duration))
+            .bind(staff_id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1 AND stage <> $2")
+            .bind(staff_id.0)
+            .bind(StaffSessionStage::Complete.code())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(locked)
 }
 
-pub async fn complete_login(pool: &PgPool, write: &LoginCompletion) -> Result<bool, StoreError> {
-    todo!("complete_login")
+pub async fn complete_login(pool: &PgPool, w: &LoginCompletion) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    // A racing login with the same step waits on this row, then sees the step
+    // used and matches nothing: a code is accepted once.
+    let step_taken = sqlx::query(
+        "UPDATE staff SET totp_last_step = $1, failed_attempts = 0, locked_until = NULL \
+         WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(w.totp_step)
+    .bind(w.staff_id.0)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if step_taken == 0 {
+        // Dropping the transaction rolls back.
+        return Ok(false);
+    }
+    let old_gone = sqlx::query(
+        "DELETE FROM staff_sessions WHERE id_hash = $1 AND staff_id = $2 AND stage = $3",
+    )
+    .bind(&w.replaces)
+    .bind(w.staff_id.0)
+    .bind(StaffSessionStage::PasswordOk.code())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if old_gone == 0 {
+        return Ok(false);
+    }
+    insert_session(&mut *tx, &w.session).await?;
+    log_for_account(&mut tx, w.staff_id, w.at, LoginOutcome::Success).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn log_for_account(
+    conn: &mut PgConnection,
+    staff_id: StaffId,
+    at: OffsetDateTime,
+    outcome: LoginOutcome,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
+         SELECT $1, login_name, id, institution_id, $2 FROM staff WHERE id = $3",
+    )
+    .bind(instant(at))
+    .bind(outcome.code())
+    .bind(staff_id.0)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_staff_session(
     pool: &PgPool,
     session: &StaffSessionRecord,
 ) -> Result<(), StoreError> {
-    todo!("insert_staff_session")
+    insert_session(pool, session).await
+}
+
+async fn insert_session(db: impl PgExecutor<'_>, s: &StaffSessionRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_sessions (id_hash, staff_id, csrf_token, stage, created_at, \
+         last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&s.id_hash)
+    .bind(s.staff_id.map(|id| id.0))
+    .bind(&s.csrf_token)
+    .bind(s.stage.code())
+    .bind(instant(s.created_at))
+    .bind(instant(s.last_seen_at))
+    .bind(instant(s.expires_at))
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn replace_staff_session(
@@ -75,7 +391,11 @@ pub async fn replace_staff_session(
     old_hash: &str,
     new: &StaffSessionRecord,
 ) -> Result<(), StoreError> {
-    todo!("replace_staff_session")
+    let mut tx = pool.begin().await?;
+    delete_session(&mut *tx, old_hash).await?;
+    insert_session(&mut *tx, new).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn staff_session(
@@ -83,7 +403,17 @@ pub async fn staff_session(
     id_hash: &str,
     now: OffsetDateTime,
 ) -> Result<Option<StaffSessionRecord>, StoreError> {
-    todo!("staff_session")
+    sqlx::query(
+        "SELECT id_hash, staff_id, csrf_token, stage, created_at, last_seen_at, expires_at \
+         FROM staff_sessions WHERE id_hash = $1 AND expires_at > $2",
+    )
+    .bind(id_hash)
+    .bind(instant(now))
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(session_record)
+    .transpose()
 }
 
 pub async fn touch_staff_session(
@@ -92,11 +422,25 @@ pub async fn touch_staff_session(
     at: OffsetDateTime,
     expires_at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    todo!("touch_staff_session")
+    sqlx::query("UPDATE staff_sessions SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3")
+        .bind(instant(at))
+        .bind(instant(expires_at))
+        .bind(id_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 pub async fn delete_staff_session(pool: &PgPool, id_hash: &str) -> Result<(), StoreError> {
-    todo!("delete_staff_session")
+    delete_session(pool, id_hash).await
+}
+
+async fn delete_session(db: impl PgExecutor<'_>, id_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn staff_logins(
@@ -104,5 +448,15 @@ pub async fn staff_logins(
     institution: InstitutionId,
     limit: u32,
 ) -> Result<Vec<LoginRecord>, StoreError> {
-    todo!("staff_logins")
+    sqlx::query(
+        "SELECT at, login_name, staff_id, institution_id, outcome FROM staff_logins \
+         WHERE institution_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(institution.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(login_record)
+    .collect()
 }
