@@ -22,8 +22,8 @@ use zaitaku_store::{
     AccessAction, AccessEntry, AnchorAdded, ChallengeRecord, ChallengeState, CheckSource,
     ConsentFilter, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl, NewInstitution,
     NewRecord, NewTrustAnchor, PatientQuery, PatientSummary, PersonKey, RecordImportCounts,
-    RegistrationWrite, SettleError, SqliteStore, StaffActor, StaffRevocation,
-    StaffRevocationOutcome, Store, StoreError, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
+    RegistrationWrite, SettleError, StaffActor, StaffRevocation, StaffRevocationOutcome, Store,
+    StoreError, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 use zaitaku_store::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,

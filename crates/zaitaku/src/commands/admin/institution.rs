@@ -15,7 +15,7 @@ use zaitaku_domain::{
     ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionCodeError,
     InstitutionKind,
 };
-use zaitaku_store::{InstitutionChanges, NewInstitution, Store, StoreError};
+use zaitaku_store::{InstitutionChanges, NewInstitution, StoreError};
 
 /// Longest institution name accepted, in characters.
 const NAME_MAX: usize = 100;

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use time::OffsetDateTime;
 use zaitaku_card::Origin;
 use zaitaku_domain::{InstitutionCode, LoginName, StaffRole};
-use zaitaku_store::{StaffAccount, Store, StoreError};
+use zaitaku_store::{StaffAccount, StoreError};
 use zaitaku_web::console::accounts::{self, EnrolmentToken};
 
 /// Longest display name accepted, in characters.
