@@ -16,7 +16,12 @@ mod migrate;
 mod persons;
 mod sessions;
 mod staff;
+#[cfg(feature = "testing")]
+mod test_schema;
 mod trust;
+
+#[cfg(feature = "testing")]
+pub use test_schema::{TEST_DATABASE_URL_VAR, TestSchema};
 
 use crate::console_records::{
     AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,

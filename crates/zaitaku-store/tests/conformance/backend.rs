@@ -2,13 +2,12 @@
 //! (a fresh file) and on PostgreSQL (a fresh schema in the database named by
 //! `ZAITAKU_TEST_DATABASE_URL`, dropped after the case). Without that variable
 //! the PostgreSQL half says it was skipped; with it, an unreachable server fails
-//! the case: it is never passed silently.
+//! the case: it is never passed silently. The schema handling is the store's
+//! own `postgres::TestSchema`, which the web tests use too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use zaitaku_store::{PostgresStore, SqliteStore, Store};
-
-pub const DATABASE_URL_VAR: &str = "ZAITAKU_TEST_DATABASE_URL";
+use zaitaku_store::postgres::TestSchema;
+use zaitaku_store::{SqliteStore, Store};
 
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -24,47 +23,14 @@ tokio::task_local! {
 impl Backend {
     /// PostgreSQL if the environment names a test database.
     pub fn postgres() -> Option<Backend> {
-        std::env::var(DATABASE_URL_VAR)
-            .ok()
-            .filter(|url| !url.is_empty())
-            .map(|url| Backend::Postgres { url })
+        TestSchema::database_url().map(|url| Backend::Postgres { url })
     }
 }
 
 /// What keeps a fresh store's data alive; dropping it removes the data.
 pub enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { url: String, schema: String },
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let Guard::Postgres { url, schema } = self else {
-            return;
-        };
-        let (url, name) = (url.clone(), schema.clone());
-        // Drop runs inside the case's runtime: clean up on a thread of its own.
-        let cleanup = std::thread::spawn(move || {
-            let schema = name;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let pool = sqlx::PgPool::connect(&url).await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                )))
-                .execute(&pool)
-                .await?;
-                pool.close().await;
-                Ok::<_, sqlx::Error>(())
-            })
-        });
-        if let Ok(Err(e)) = cleanup.join() {
-            eprintln!("could not drop test schema {schema}: {e}");
-        }
-    }
+    Postgres(#[allow(dead_code)] TestSchema),
 }
 
 /// An empty store of the backend of the running case, with what keeps it alive.
@@ -76,29 +42,9 @@ pub async fn fresh_store() -> (Guard, Arc<dyn Store>) {
             (Guard::Sqlite(dir), Arc::new(store))
         }
         Backend::Postgres { url } => {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let schema = format!(
-                "zaitaku_test_{}_{}_{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed),
-                time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
-            );
-            let pool = sqlx::PgPool::connect(&url)
-                .await
-                .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR}={url}: cannot connect: {e}"));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-            let guard = Guard::Postgres {
-                url: url.clone(),
-                schema: schema.clone(),
-            };
-            let store = PostgresStore::connect_in_schema(&url, &schema)
-                .await
-                .unwrap();
-            (guard, Arc::new(store))
+            let schema = TestSchema::create(&url).await;
+            let store = schema.store().await;
+            (Guard::Postgres(schema), Arc::new(store))
         }
     }
 }
@@ -125,7 +71,7 @@ macro_rules! on_both_backends {
                         Some(backend) => super::backend::BACKEND.scope(backend, super::$name()).await,
                         None => eprintln!(
                             "skipped on PostgreSQL: {} is not set",
-                            super::backend::DATABASE_URL_VAR
+                            zaitaku_store::postgres::TEST_DATABASE_URL_VAR
                         ),
                     }
                 }

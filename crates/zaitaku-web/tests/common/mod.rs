@@ -25,6 +25,7 @@ use zaitaku_domain::{
     BurdenRatio, ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InsurerNumber,
     PersonId, Qualification, QualificationValidity, Relationship, Sex,
 };
+use zaitaku_store::postgres::TestSchema;
 use zaitaku_store::{NewInstitution, SqliteStore, Store};
 use zaitaku_web::{AppState, DemoCard, DemoSetup, Lifetimes, ValidatorHandle};
 
@@ -35,7 +36,9 @@ pub const PIN: &str = "1234";
 pub struct Kit {
     pub dir: TempDir,
     pub ca: TestCa,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
+    /// The PostgreSQL schema of this kit's store, when the tests run on PostgreSQL.
+    _schema: Option<TestSchema>,
     pub origin: Origin,
     pub base: String,
     pub clinic_e: Institution,
@@ -108,7 +111,7 @@ pub fn qualification(name: &str) -> Qualification {
 }
 
 async fn institution(
-    store: &SqliteStore,
+    store: &Arc<dyn Store>,
     code: &str,
     name: &str,
     usage: EPrescriptionUsage,
@@ -130,6 +133,34 @@ async fn institution(
         .unwrap()
 }
 
+/// Which store the web tests run on: `ZAITAKU_TEST_STORE=postgres` puts every
+/// kit on its own schema of the `ZAITAKU_TEST_DATABASE_URL` database (the whole
+/// HTTP suite then runs on PostgreSQL); otherwise a fresh SQLite file.
+pub const STORE_VAR: &str = "ZAITAKU_TEST_STORE";
+
+async fn test_store(dir: &TempDir) -> (Arc<dyn Store>, Option<TestSchema>) {
+    match std::env::var(STORE_VAR).as_deref() {
+        Ok("postgres") => {
+            let url = TestSchema::database_url().unwrap_or_else(|| {
+                panic!(
+                    "{STORE_VAR}=postgres needs {}",
+                    zaitaku_store::postgres::TEST_DATABASE_URL_VAR
+                )
+            });
+            let schema = TestSchema::create(&url).await;
+            let store: Arc<dyn Store> = Arc::new(schema.store().await);
+            (store, Some(schema))
+        }
+        Ok("sqlite") | Err(_) => {
+            let store = SqliteStore::open(&dir.path().join("db.sqlite3"))
+                .await
+                .unwrap();
+            (Arc::new(store), None)
+        }
+        Ok(other) => panic!("{STORE_VAR}={other}: give sqlite or postgres"),
+    }
+}
+
 impl Kit {
     pub async fn start() -> Kit {
         Kit::start_with(Options::default()).await
@@ -138,11 +169,7 @@ impl Kit {
     pub async fn start_with(options: Options) -> Kit {
         let dir = tempfile::tempdir().unwrap();
         let ca = TestCa::init(&dir.path().join("ca")).unwrap();
-        let store = Arc::new(
-            SqliteStore::open(&dir.path().join("db.sqlite3"))
-                .await
-                .unwrap(),
-        );
+        let (store, schema) = test_store(&dir).await;
         let clinic_e = institution(
             &store,
             "1310123458",
@@ -175,6 +202,7 @@ impl Kit {
             dir,
             ca,
             store,
+            _schema: schema,
             origin: Origin::parse("http://127.0.0.1:1").unwrap(),
             base: String::new(),
             clinic_e,
