@@ -13,7 +13,7 @@ use time::macros::date;
 use zaitaku_domain::{
     ConsentStatus, MedicalRecord, Qualification, RecordKind, RevocationReason, StaffRole,
 };
-use zaitaku_store::{NewRecord, PersonKey, Store};
+use zaitaku_store::{NewRecord, PersonKey};
 
 /// A patient registered at the clinic through flow A (medication and clinical
 /// agreed, health checkup declined), with one record of each of the three kinds.

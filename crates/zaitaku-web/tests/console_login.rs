@@ -10,7 +10,6 @@ use common::console::{
 use common::{Kit, Options};
 use std::time::Duration;
 use zaitaku_domain::{LoginName, LoginOutcome, StaffRole};
-use zaitaku_store::Store;
 
 const FAILED: &str =
     "ログインIDまたはパスワードが正しくないか、ログインが一時的に制限されています。";

@@ -7,7 +7,6 @@ use common::flow::{self, ALL_AGREE};
 use common::{Kit, Options, qualification};
 use zaitaku_card::test_ca::LeafSpec;
 use zaitaku_card::{JpkiCard, Pin, VirtualCard};
-use zaitaku_store::Store;
 use zaitaku_web::DemoCard;
 
 async fn demo_kit() -> (Kit, common::Card) {

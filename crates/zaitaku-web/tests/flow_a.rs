@@ -5,7 +5,6 @@ mod common;
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};
 use zaitaku_domain::{Channel, ConsentItem, ConsentStatus, PrescriptionForm};
-use zaitaku_store::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e_prescription_clinic_registers_consent_and_shows_qualification() {

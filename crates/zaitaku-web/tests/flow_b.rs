@@ -7,7 +7,6 @@ mod common;
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};
 use zaitaku_domain::{ConsentItem, ConsentStatus, PrescriptionForm};
-use zaitaku_store::Store;
 
 /// Whether the radio button `name`=`value` is checked on `page`.
 fn checked(page: &str, name: &str, value: &str) -> bool {

@@ -6,7 +6,6 @@ mod common;
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};
 use zaitaku_domain::{ConsentItem, ConsentStatus, RevocationReason};
-use zaitaku_store::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_all_consent_at_an_e_prescription_clinic() {

@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 use time::macros::date;
 use zaitaku_card::test_ca::{LeafSpec, TestCa};
 use zaitaku_domain::QualificationValidity;
-use zaitaku_store::Store;
 use zaitaku_web::Lifetimes;
 
 /// Register at the paper clinic with `card`; return the result page.

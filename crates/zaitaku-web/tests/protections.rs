@@ -4,7 +4,6 @@ mod common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};
-use zaitaku_store::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unanswered_invalid_and_duplicated_answers_are_refused() {
