@@ -3,30 +3,17 @@
 //! are in `consents`.
 
 use super::consents::{self, Lock, consent_columns};
+use super::persons::{self, qualification_columns};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor,
 };
 use crate::error::StoreError;
-use crate::sqlite::codec::{code, date, instant, some_code, to_date, to_instant, to_opt_date};
+use crate::sqlite::codec::{date, instant, some_code, to_date, to_instant};
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use time::{Date, OffsetDateTime};
-use zaitaku_domain::{
-    BurdenRatio, ConsentStatus, ElderlyCertificate, InstitutionId, InsurerNumber, LimitCertificate,
-    PersonId, Qualification, QualificationValidity, Relationship, Sex, StaffId,
-};
-
-/// A qualification record's 25 columns, as `insured_persons` and
-/// `qualification_checks` both have them.
-macro_rules! qualification_columns {
-    () => {
-        "insurer_number, insurer_name, symbol, number, branch, relationship, name, \
-         name_kana, sex, birth_date, address, postal_code, acquired_on, lost_on, loss_reason, \
-         valid_from, valid_until, burden_ratio, elderly_valid_from, elderly_valid_until, \
-         elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
-    };
-}
+use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
 
 /// The columns `check_from_row` reads.
 macro_rules! check_columns {
@@ -185,7 +172,8 @@ fn check_from_row(row: &PgRow) -> Result<QualificationCheck, StoreError> {
         id: row.try_get("id")?,
         checked_at: to_instant(row.try_get("checked_at")?, "qualification check")?,
         source: some_code(row.try_get("source")?, "check source", CheckSource::parse)?,
-        qualification: qualification_from_row(row)?,
+        // `person_id` then the record: the columns the persons reader reads.
+        qualification: persons::read(row, 3)?.qualification,
     })
 }
 
@@ -240,60 +228,4 @@ pub async fn access_log(
         })
     })
     .collect()
-}
-
-/// The record of `qualification_columns!`, by name. A local copy of the persons
-/// module's reader: checks keep the same 25 columns as `insured_persons`.
-fn qualification_from_row(row: &PgRow) -> Result<Qualification, StoreError> {
-    let text = |column: &str| row.try_get::<String, _>(column);
-    let opt = |column: &str| row.try_get::<Option<String>, _>(column);
-    Ok(Qualification {
-        insurer_number: code(
-            &text("insurer_number")?,
-            "insurer number",
-            InsurerNumber::parse,
-        )?,
-        insurer_name: text("insurer_name")?,
-        symbol: opt("symbol")?,
-        number: text("number")?,
-        branch: opt("branch")?,
-        relationship: code(&text("relationship")?, "relationship", Relationship::parse)?,
-        name: text("name")?,
-        name_kana: text("name_kana")?,
-        sex: code(&text("sex")?, "sex", Sex::parse)?,
-        birth_date: to_date(&text("birth_date")?, "birth date")?,
-        address: text("address")?,
-        postal_code: text("postal_code")?,
-        acquired_on: to_date(&text("acquired_on")?, "acquisition date")?,
-        lost_on: to_opt_date(opt("lost_on")?, "loss date")?,
-        loss_reason: opt("loss_reason")?,
-        valid_from: to_opt_date(opt("valid_from")?, "validity start")?,
-        valid_until: to_opt_date(opt("valid_until")?, "validity end")?,
-        burden_ratio: ratio(opt("burden_ratio")?)?,
-        elderly: match opt("elderly_valid_from")? {
-            None => None,
-            Some(from) => Some(ElderlyCertificate {
-                valid_from: to_date(&from, "elderly certificate")?,
-                valid_until: to_opt_date(opt("elderly_valid_until")?, "elderly certificate")?,
-                burden_ratio: ratio(opt("elderly_burden_ratio")?)?.ok_or(StoreError::Corrupt {
-                    what: "elderly certificate",
-                })?,
-            }),
-        },
-        limit: match (opt("limit_category")?, opt("limit_applied_category")?) {
-            (Some(category), Some(applied_category)) => Some(LimitCertificate {
-                category,
-                applied_category,
-            }),
-            _ => None,
-        },
-        specific_disease: opt("specific_disease")?,
-        validity: code(&text("validity")?, "validity", QualificationValidity::parse)?,
-    })
-}
-
-fn ratio(value: Option<String>) -> Result<Option<BurdenRatio>, StoreError> {
-    value
-        .map(|v| code(&v, "burden ratio", BurdenRatio::parse))
-        .transpose()
 }

@@ -2,6 +2,7 @@
 //! flow, then challenge; every transaction that touches more than one of them
 //! takes them in that order, so two processes never wait on each other in a cycle.
 
+use super::institutions;
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
 use crate::sqlite::codec::{code, instant, some_code, to_instant};
@@ -9,12 +10,14 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage, FailureReason, FlowStep,
-    Institution, InstitutionCode, InstitutionId, InstitutionKind, PersonId, Purpose, UrlToken,
-    Viewed,
+    ConsentChoices, ConsentId, FailureReason, FlowStep, Institution, InstitutionId, PersonId,
+    Purpose, Viewed,
 };
 
 /// The columns `flow_from_row` reads.
+/// How many columns `flow_columns!` names.
+const FLOW_COLUMN_COUNT: usize = 15;
+
 macro_rules! flow_columns {
     () => {
         "f.id, f.session_hash, f.institution_id, f.purpose, f.step, f.choices, f.failure, \
@@ -23,7 +26,8 @@ macro_rules! flow_columns {
     };
 }
 
-/// The columns `institution_from_row` reads (named `i_*` beside a flow's).
+/// An institution's columns in the order of the institutions module's reader,
+/// after the flow's 15 (named `i_*` so that the flow's names stay unique).
 macro_rules! institution_columns {
     () => {
         "i.id AS i_id, i.code AS i_code, i.name AS i_name, i.offered_items AS i_offered_items, \
@@ -90,12 +94,12 @@ pub async fn flow_with_institution(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let flow = flow_from_row(&row)?;
-    if row.try_get::<Option<i64>, _>("i_id")?.is_none() {
+    if row.try_get::<Option<i64>, _>(FLOW_COLUMN_COUNT)?.is_none() {
         return Err(StoreError::Corrupt {
             what: "flow's institution",
         });
     }
-    Ok(Some((flow, institution_from_row(&row)?)))
+    Ok(Some((flow, institutions::read(&row, FLOW_COLUMN_COUNT)?)))
 }
 
 pub async fn update_flow(
@@ -437,41 +441,5 @@ fn challenge_state(row: &PgRow) -> Result<ChallengeState, StoreError> {
                 what: "challenge state",
             });
         }
-    })
-}
-
-/// The institution of `institution_columns!`. A local copy of the institutions
-/// module's reader, so that a flow and its institution come in one statement.
-fn institution_from_row(row: &PgRow) -> Result<Institution, StoreError> {
-    let institution_code = code(
-        row.try_get::<&str, _>("i_code")?,
-        "institution code",
-        InstitutionCode::parse,
-    )?;
-    let offered_items = row
-        .try_get::<&str, _>("i_offered_items")?
-        .split(',')
-        .map(|item| code(item, "offered items", ConsentItem::parse))
-        .collect::<Result<Vec<_>, _>>()?;
-    let days: i64 = row.try_get("i_consent_validity_days")?;
-    Ok(Institution {
-        id: InstitutionId(row.try_get("i_id")?),
-        code: institution_code,
-        kind: InstitutionKind::of(&institution_code),
-        name: row.try_get("i_name")?,
-        offered_items,
-        e_prescription: code(
-            row.try_get::<&str, _>("i_e_prescription")?,
-            "e-prescription usage",
-            EPrescriptionUsage::parse,
-        )?,
-        consent_validity_days: u32::try_from(days).map_err(|_| StoreError::Corrupt {
-            what: "consent validity",
-        })?,
-        url_token: code(
-            row.try_get::<&str, _>("i_url_token")?,
-            "URL token",
-            UrlToken::parse,
-        )?,
     })
 }

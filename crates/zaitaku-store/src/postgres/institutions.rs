@@ -171,29 +171,40 @@ pub async fn set_url_token(
 }
 
 /// An institution from the columns of `columns!`, in order.
-pub(super) fn from_row(row: &PgRow) -> Result<Institution, StoreError> {
-    let id = InstitutionId(row.try_get(0)?);
+fn from_row(row: &PgRow) -> Result<Institution, StoreError> {
+    read(row, 0)
+}
+
+/// An institution from the columns of `columns!`, starting at column `first`
+/// (a flow's page reads its flow and institution in one statement).
+pub(super) fn read(row: &PgRow, first: usize) -> Result<Institution, StoreError> {
+    let at = |n: usize| first + n;
+    let id = InstitutionId(row.try_get(at(0))?);
     let institution_code = code(
-        &row.try_get::<String, _>(1)?,
+        &row.try_get::<String, _>(at(1))?,
         "institution code",
         InstitutionCode::parse,
     )?;
-    let name = row.try_get(2)?;
+    let name = row.try_get(at(2))?;
     let offered_items = row
-        .try_get::<String, _>(3)?
+        .try_get::<String, _>(at(3))?
         .split(',')
         .map(|item| code(item, "offered items", ConsentItem::parse))
         .collect::<Result<Vec<_>, _>>()?;
     let e_prescription = code(
-        &row.try_get::<String, _>(4)?,
+        &row.try_get::<String, _>(at(4))?,
         "e-prescription usage",
         EPrescriptionUsage::parse,
     )?;
-    let days: i64 = row.try_get(5)?;
+    let days: i64 = row.try_get(at(5))?;
     let consent_validity_days = u32::try_from(days).map_err(|_| StoreError::Corrupt {
         what: "consent validity",
     })?;
-    let url_token = code(&row.try_get::<String, _>(6)?, "URL token", UrlToken::parse)?;
+    let url_token = code(
+        &row.try_get::<String, _>(at(6))?,
+        "URL token",
+        UrlToken::parse,
+    )?;
     Ok(Institution {
         id,
         code: institution_code,

@@ -24,6 +24,7 @@ macro_rules! qualification_columns {
          elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
     };
 }
+pub(super) use qualification_columns;
 
 /// The columns `read` reads, in its order.
 macro_rules! columns {
