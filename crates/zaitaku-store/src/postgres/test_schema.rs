@@ -45,6 +45,16 @@ impl TestSchema {
         }
     }
 
+    /// The database URL with this schema as its search path, for programs that
+    /// take only a URL (`zaitaku serve --database-url`, `zaitaku admin …`).
+    pub fn url(&self) -> String {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.url, self.name
+        )
+    }
+
     /// A store on this schema (migrated on first connect).
     pub async fn store(&self) -> PostgresStore {
         PostgresStore::connect_in_schema(&self.url, &self.name)

@@ -100,9 +100,11 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             demo: None,
             lifetimes: Default::default(),
         };
+        // The listening address too: behind a proxy it differs from the origin.
         eprintln!(
-            "Zaitaku is serving {} (database {})",
+            "Zaitaku is serving {} on {} (database {})",
             origin.as_str(),
+            listener.local_addr()?,
             database.describe()
         );
         run(listener, state).await
