@@ -29,15 +29,24 @@ pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
         .execute(&mut *tx)
         .await
         .map_err(fail)?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-             version BIGINT PRIMARY KEY,
-             applied_at BIGINT NOT NULL
-         )",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(fail)?;
+    // Created only when missing: `IF NOT EXISTS` would make the server send a
+    // notice, which every admin command would print.
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('schema_migrations')::text")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(fail)?;
+    if exists.is_none() {
+        sqlx::query(
+            "CREATE TABLE schema_migrations (
+                 version BIGINT PRIMARY KEY,
+                 applied_at BIGINT NOT NULL
+             )",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+    }
     let newest: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
         .fetch_one(&mut *tx)
         .await
