@@ -1,8 +1,9 @@
 //! Password hashing: argon2id with the `argon2` crate's default parameters
 //! (19 MiB, 2 passes, 1 lane: OWASP's minimum for argon2id), stored as PHC
 //! strings, so stronger parameters later still verify old hashes. Each hash runs
-//! on the blocking pool, and at most three at once: 3 × 19 MiB stays within a
-//! 64 MiB budget however many logins arrive together.
+//! on the blocking pool, and at most two at once: 2 × 19 MiB on top of the
+//! serving process's 13–14 MiB stays within the 64 MiB budget however many
+//! logins arrive together.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -10,7 +11,7 @@ use std::sync::OnceLock;
 use tokio::sync::Semaphore;
 use zaitaku_domain::NewPassword;
 
-static HASHING: Semaphore = Semaphore::const_new(3);
+static HASHING: Semaphore = Semaphore::const_new(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
