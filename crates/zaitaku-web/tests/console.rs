@@ -127,6 +127,7 @@ async fn another_institutions_staff_see_none_of_it() {
     let list = other.get("/console/patients").await;
     assert_eq!(list.status, 200);
     assert!(!list.body.contains("山田 太郎"));
+    assert!(list.body.contains("同意を登録した患者はまだいません"));
     let not_theirs = other.get(&patient.page).await;
     assert_eq!(not_theirs.status, 404);
     assert!(not_theirs.body.contains("患者情報が見つかりません"));

@@ -21,6 +21,7 @@ console-filter-state-invalid = 同意の状態を一覧から選んでくださ�
 console-filter-range-reversed = 登録日（から）は登録日（まで）より前の日付にしてください。
 console-filter-errors-title = 入力内容を確認してください
 console-patients-none = 条件に合う患者はいません。
+console-patients-none-yet = 本サービスで同意を登録した患者はまだいません。
 console-col-name = 氏名
 console-col-kana = 氏名カナ
 console-col-birth = 生年月日

@@ -59,6 +59,9 @@ pub async fn list(
         to: filter.to.clone(),
         state: filter.state.clone(),
         errors,
+        filtered: [&filter.name, &filter.from, &filter.to, &filter.state]
+            .iter()
+            .any(|value| !value.trim().is_empty()),
         rows: rows.iter().map(|r| row(r, today)).collect(),
         previous_href: (page > 1).then(|| page_href(&filter, page - 1)),
         next_href: has_next.then(|| page_href(&filter, page + 1)),

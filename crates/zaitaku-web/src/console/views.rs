@@ -122,6 +122,8 @@ pub struct PatientListPage {
     pub to: String,
     pub state: String,
     pub errors: Vec<String>,
+    /// Any filter given: an empty list then means "none match", not "none yet".
+    pub filtered: bool,
     pub rows: Vec<PatientRow>,
     pub previous_href: Option<String>,
     pub next_href: Option<String>,
