@@ -3,6 +3,7 @@
 //! record per line. Every field goes through the domain's own parsers; a line
 //! is taken whole or rejected with every reason found.
 
+use super::csv_header::ColumnPositions;
 use super::csv_import::Problem;
 use csv::StringRecord;
 use time::{Date, Month};
@@ -71,56 +72,18 @@ const VALIDITY: usize = 24;
 /// be left out of the file altogether.
 #[derive(Debug)]
 pub struct Header {
-    position: [Option<usize>; COLUMNS.len()],
-    width: usize,
+    columns: ColumnPositions<{ COLUMNS.len() }>,
 }
 
 impl Header {
     pub fn parse(record: &StringRecord) -> Result<Header, String> {
-        let mut position = [None; COLUMNS.len()];
-        for (i, name) in record.iter().enumerate() {
-            let name = name.trim_start_matches('\u{feff}').trim();
-            let Some(column) = COLUMNS.iter().position(|(c, _)| *c == name) else {
-                let known: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
-                return Err(format!(
-                    "unknown column {name:?} in the header row (the first line names the \
-                     columns: {})",
-                    known.join(", ")
-                ));
-            };
-            if position[column].replace(i).is_some() {
-                return Err(format!("column {name} is named twice in the header row"));
-            }
-        }
-        let missing: Vec<&str> = COLUMNS
-            .iter()
-            .zip(&position)
-            .filter(|((_, required), at)| *required && at.is_none())
-            .map(|((name, _), _)| *name)
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "the header row lacks the required column(s) {}",
-                missing.join(", ")
-            ));
-        }
-        Ok(Header {
-            position,
-            width: record.len(),
-        })
+        ColumnPositions::parse(record, &COLUMNS).map(|columns| Header { columns })
     }
 
     /// The record of one line, or every reason it cannot be taken.
     pub fn parse_record(&self, record: &StringRecord) -> Result<Qualification, Vec<Problem>> {
-        if record.len() != self.width {
-            return Err(vec![Problem {
-                column: "",
-                reason: format!(
-                    "{} fields where the header has {} columns",
-                    record.len(),
-                    self.width
-                ),
-            }]);
+        if let Some(problem) = self.columns.width_problem(record) {
+            return Err(vec![problem]);
         }
         let mut f = Fields {
             header: self,
@@ -277,9 +240,7 @@ struct Fields<'a> {
 impl Fields<'_> {
     /// The column's value; empty where the file has no such column.
     fn value(&self, column: usize) -> &str {
-        self.header.position[column]
-            .and_then(|i| self.record.get(i))
-            .unwrap_or("")
+        self.header.columns.value(self.record, column)
     }
 
     fn problem(&mut self, column: usize, reason: impl Into<String>) {

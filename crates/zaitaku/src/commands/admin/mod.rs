@@ -3,6 +3,7 @@
 
 mod card;
 pub(crate) mod crl;
+mod csv_header;
 pub(crate) mod csv_import;
 mod institution;
 pub(crate) mod insured;

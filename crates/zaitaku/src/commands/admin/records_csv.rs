@@ -3,6 +3,7 @@
 //! line's key names. The key's fields are checked as `admin insured import`
 //! checks them, the record's by the domain's own `MedicalRecord::new`.
 
+use super::csv_header::ColumnPositions;
 use super::csv_import::Problem;
 use super::insured_csv::{branch, date, text};
 use csv::StringRecord;
@@ -37,43 +38,12 @@ const DETAIL: usize = 8;
 /// Where each column is in the file's records; optional columns may be left out.
 #[derive(Debug)]
 pub struct Header {
-    position: [Option<usize>; COLUMNS.len()],
-    width: usize,
+    columns: ColumnPositions<{ COLUMNS.len() }>,
 }
 
 impl Header {
     pub fn parse(record: &StringRecord) -> Result<Header, String> {
-        let mut position = [None; COLUMNS.len()];
-        for (i, name) in record.iter().enumerate() {
-            let name = name.trim_start_matches('\u{feff}').trim();
-            let Some(column) = COLUMNS.iter().position(|(c, _)| *c == name) else {
-                let known: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
-                return Err(format!(
-                    "unknown column {name:?} in the header row (the first line names the \
-                     columns: {})",
-                    known.join(", ")
-                ));
-            };
-            if position[column].replace(i).is_some() {
-                return Err(format!("column {name} is named twice in the header row"));
-            }
-        }
-        let missing: Vec<&str> = COLUMNS
-            .iter()
-            .zip(&position)
-            .filter(|((_, required), at)| *required && at.is_none())
-            .map(|((name, _), _)| *name)
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "the header row lacks the required column(s) {}",
-                missing.join(", ")
-            ));
-        }
-        Ok(Header {
-            position,
-            width: record.len(),
-        })
+        ColumnPositions::parse(record, &COLUMNS).map(|columns| Header { columns })
     }
 
     /// The record of one line, or every reason it cannot be taken. `today` is
@@ -83,21 +53,10 @@ impl Header {
         record: &StringRecord,
         today: Date,
     ) -> Result<NewRecord, Vec<Problem>> {
-        if record.len() != self.width {
-            return Err(vec![Problem {
-                column: "",
-                reason: format!(
-                    "{} fields where the header has {} columns",
-                    record.len(),
-                    self.width
-                ),
-            }]);
+        if let Some(problem) = self.columns.width_problem(record) {
+            return Err(vec![problem]);
         }
-        let value = |column: usize| {
-            self.position[column]
-                .and_then(|i| record.get(i))
-                .unwrap_or("")
-        };
+        let value = |column: usize| self.columns.value(record, column);
         let mut problems = Vec::new();
         let mut problem = |column: usize, reason: String| {
             problems.push(Problem {
