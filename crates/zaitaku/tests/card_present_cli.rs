@@ -160,7 +160,7 @@ fn the_card_answers_vpcd_and_is_pulled_out_and_put_back_by_sigusr1() {
 }
 
 #[test]
-fn without_vpcd_it_says_what_to_start_and_waits() {
+fn without_vpcd_it_says_what_to_start_waits_and_comes_back_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let card = new_card(dir.path());
     // A port nobody listens on.
@@ -189,6 +189,17 @@ fn without_vpcd_it_says_what_to_start_and_waits() {
 
     // vpcd comes up: the card goes in.
     let listener = TcpListener::bind(&address).unwrap();
+    let mut vpcd = Vpcd(listener.accept().unwrap().0);
+    assert_eq!(vpcd.ask(&[4]).len(), 9);
+    assert_eq!(
+        stderr.next().unwrap().unwrap(),
+        format!("card inserted in the virtual reader (vpcd at {address})")
+    );
+
+    // vpcd restarts (pcscd restarted): said, and the card goes back in.
+    drop(vpcd);
+    let lost = stderr.next().unwrap().unwrap();
+    assert!(lost.starts_with("lost vpcd ("), "{lost}");
     let mut vpcd = Vpcd(listener.accept().unwrap().0);
     assert_eq!(vpcd.ask(&[4]).len(), 9);
     signal(&child, "TERM");
