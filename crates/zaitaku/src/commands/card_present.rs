@@ -87,6 +87,7 @@ struct Signals {
 impl Signals {
     /// Registers the handlers before returning, so no signal sent after the
     /// first message is lost.
+    #[cfg(unix)]
     fn watch() -> Result<Signals, CliError> {
         use tokio::signal::unix::{SignalKind, signal};
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -100,10 +101,7 @@ impl Signals {
                 signal(SignalKind::user_defined1())?,
             )
         };
-        let signals = Signals {
-            stop: Arc::new(AtomicBool::new(false)),
-            toggles: Arc::new(AtomicUsize::new(0)),
-        };
+        let signals = Signals::new();
         let (stop, toggles) = (Arc::clone(&signals.stop), Arc::clone(&signals.toggles));
         std::thread::spawn(move || {
             runtime.block_on(async move {
@@ -118,6 +116,28 @@ impl Signals {
             });
         });
         Ok(signals)
+    }
+
+    /// Without Unix signals: Ctrl+C stops; removal is `--remove-after-apdus` only.
+    #[cfg(not(unix))]
+    fn watch() -> Result<Signals, CliError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let signals = Signals::new();
+        let stop = Arc::clone(&signals.stop);
+        std::thread::spawn(move || {
+            let _ = runtime.block_on(tokio::signal::ctrl_c());
+            stop.store(true, Ordering::SeqCst);
+        });
+        Ok(signals)
+    }
+
+    fn new() -> Signals {
+        Signals {
+            stop: Arc::new(AtomicBool::new(false)),
+            toggles: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     fn stopped(&self) -> bool {
