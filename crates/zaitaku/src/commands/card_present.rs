@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use zaitaku_card::apdu::{Response, StatusWord};
 use zaitaku_card::vpcd::{self, Request, VpcdConnection};
 use zaitaku_card::{CardTransport, VirtualCard};
@@ -20,6 +20,11 @@ const POLL: Duration = Duration::from_millis(100);
 /// Between attempts to reach vpcd while it is not up.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
+/// A pulled card stays out at least this long, as a hand takes longer than
+/// pcscd's poll of the reader (every 0.4 s): put back at once, pcscd would never
+/// see it gone and keep the old card's state.
+const MIN_TIME_OUT: Duration = Duration::from_secs(2);
+
 pub const HELP: &str = "\
 vpcd is the virtual reader of vsmartcard (Debian: vsmartcard-vpcd), a pcscd driver that \
 waits for a card on 127.0.0.1:35963; pcscd names the reader \"Virtual PCD\". The card \
@@ -28,7 +33,8 @@ is kept in the card file. If vpcd is not up yet, or pcscd restarts, the card wai
 connects again.
 
 Pulling the card out: send SIGUSR1 (kill -USR1 PID) to pull it out, and again to put it \
-back; or --remove-after-apdus N pulls it out when command N+1 arrives, unanswered. \
+back (it stays out at least 2 s, so that pcscd sees it gone); or --remove-after-apdus N \
+pulls it out when command N+1 arrives, unanswered. \
 Ctrl+C or SIGTERM takes the card out and stops.";
 
 /// Options of `card present`.
@@ -161,6 +167,7 @@ impl Presenter {
     fn run(&mut self, signals: &Signals) {
         let mut toggles_seen = 0;
         let mut inserted = true;
+        let mut pulled_at: Option<Instant> = None;
         let mut connection: Option<VpcdConnection> = None;
         let mut waiting_said = false;
         while !signals.stopped() {
@@ -172,10 +179,12 @@ impl Presenter {
                     self.event("card put back");
                 } else {
                     connection = None;
+                    pulled_at = Some(Instant::now());
                     self.pull_out("card pulled out (SIGUSR1 puts it back)");
                 }
             }
-            if !inserted {
+            let out_long_enough = pulled_at.is_none_or(|at| at.elapsed() >= MIN_TIME_OUT);
+            if !inserted || !out_long_enough {
                 std::thread::sleep(POLL);
                 continue;
             }
@@ -213,6 +222,7 @@ impl Presenter {
                 Err(Removal::Automatic) => {
                     connection = None;
                     inserted = false;
+                    pulled_at = Some(Instant::now());
                 }
                 Err(Removal::Lost(err)) => {
                     connection = None;
