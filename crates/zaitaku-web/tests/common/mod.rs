@@ -233,6 +233,7 @@ impl Kit {
                 })
             }),
             lifetimes: options.lifetimes,
+            wakeups: Default::default(),
         };
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
