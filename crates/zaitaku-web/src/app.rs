@@ -1,8 +1,9 @@
 //! The application: routes, the layers around them, and serving on a listener.
 
-use crate::routes;
+use crate::error::PageError;
 use crate::security;
 use crate::state::AppState;
+use crate::{console, routes};
 use axum::Router;
 use axum::middleware::from_fn;
 use std::future::Future;
@@ -16,13 +17,22 @@ const BODY_LIMIT: usize = 16 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn router(state: AppState) -> Router {
-    routes::all(state)
+    Router::new()
+        .merge(routes::all(&state))
+        .merge(console::routes())
+        .fallback(not_found)
+        .route_layer(from_fn(security::log_requests))
+        .with_state(state)
         .layer(from_fn(security::headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+}
+
+async fn not_found() -> PageError {
+    PageError::NotFound
 }
 
 /// Serve until `shutdown` resolves. Expired sessions, flows and challenges are

@@ -1,29 +1,94 @@
 //! Handing a challenge to an authenticator on another device: the authenticator
 //! that fetches it first claims it with a secret only it holds (a code scanned
 //! twice is refused the second time), both screens show the same short matching
-//! code, and pages waiting on a flow are woken when anything settles.
+//! code, and the pages waiting on a flow are woken when its challenge is claimed
+//! or settled.
 
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
-
-/// Woken whenever a challenge is claimed or settled in this process. Waiters
-/// re-read their own flow, so other processes' changes are seen on the next
-/// periodic check instead.
-static CHANGED: Notify = Notify::const_new();
+use tokio::sync::futures::Notified;
 
 /// How often a waiting status request re-reads the store when nothing in this
 /// process woke it: the bound on "moves on by itself" across processes.
 pub const RECHECK: Duration = Duration::from_secs(1);
 
-pub fn announce_change() {
-    CHANGED.notify_waiters();
+/// The pages of this process waiting on each flow. A claim or settlement wakes
+/// the waiters of its own flow only; other processes' changes are seen at the
+/// next `RECHECK`. An entry lives while someone waits on it.
+#[derive(Clone, Default)]
+pub struct Wakeups(Arc<Mutex<HashMap<String, Arc<Notify>>>>);
+
+impl Wakeups {
+    /// Wakes every page of this process now waiting on `flow_id`.
+    pub fn announce(&self, flow_id: &str) {
+        // Notified under the lock, so reference counts change only under it
+        // (see `Waiter::drop`).
+        if let Some(notify) = self.lock().get(flow_id) {
+            notify.notify_waiters();
+        }
+    }
+
+    /// Registers a page waiting on `flow_id`.
+    pub fn waiter(&self, flow_id: &str) -> Waiter {
+        let notify = Arc::clone(self.lock().entry(flow_id.to_owned()).or_default());
+        Waiter {
+            wakeups: self.clone(),
+            flow_id: flow_id.to_owned(),
+            notify,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Notify>>> {
+        // Only map operations run under the lock; a poisoned one still holds a whole map.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    fn waited_flows(&self) -> usize {
+        self.lock().len()
+    }
 }
 
-/// Wait until something changes here, or `RECHECK` passes.
-pub async fn changed_or_recheck() {
-    let _ = tokio::time::timeout(RECHECK, CHANGED.notified()).await;
+/// One page waiting on one flow.
+pub struct Waiter {
+    wakeups: Wakeups,
+    flow_id: String,
+    notify: Arc<Notify>,
+}
+
+impl Waiter {
+    /// Starts listening. Listen before reading the flow, then wait on what this
+    /// returns: an announcement in between is not lost.
+    pub fn listen(&self) -> Listening<'_> {
+        let mut notified = Box::pin(self.notify.notified());
+        notified.as_mut().enable();
+        Listening(notified)
+    }
+}
+
+/// A waiter listening since `Waiter::listen`.
+pub struct Listening<'a>(Pin<Box<Notified<'a>>>);
+
+impl Listening<'_> {
+    /// Until the flow is announced here, or `RECHECK` passes.
+    pub async fn announced_or_recheck(self) {
+        let _ = tokio::time::timeout(RECHECK, self.0).await;
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        let mut map = self.wakeups.lock();
+        // The map's reference and ours: we are the last waiter on this flow.
+        if Arc::strong_count(&self.notify) == 2 {
+            map.remove(&self.flow_id);
+        }
+    }
 }
 
 /// The 4-digit code both the page and the authenticator show for one challenge,
@@ -60,6 +125,42 @@ mod tests {
         let distinct: std::collections::HashSet<_> =
             (0..50).map(|i| matching_code(&format!("n{i}"))).collect();
         assert!(distinct.len() > 40);
+    }
+
+    #[tokio::test]
+    async fn an_announcement_wakes_only_its_own_flow_and_is_not_lost_between_listen_and_wait() {
+        let wakeups = Wakeups::default();
+        let mine = wakeups.waiter("flow-a");
+        let other = wakeups.waiter("flow-b");
+        let listening_mine = mine.listen();
+        let listening_other = other.listen();
+        // Announced after listening began but before the wait: still seen.
+        wakeups.announce("flow-a");
+        let woke = tokio::time::timeout(
+            Duration::from_millis(500),
+            listening_mine.announced_or_recheck(),
+        )
+        .await;
+        assert!(woke.is_ok(), "the announced flow's waiter woke at once");
+        let slept = tokio::time::timeout(RECHECK / 4, listening_other.announced_or_recheck()).await;
+        assert!(
+            slept.is_err(),
+            "another flow's waiter sleeps on until its re-check"
+        );
+    }
+
+    #[test]
+    fn a_flow_is_forgotten_when_its_last_waiter_leaves() {
+        let wakeups = Wakeups::default();
+        let first = wakeups.waiter("flow-a");
+        let second = wakeups.waiter("flow-a");
+        assert_eq!(wakeups.waited_flows(), 1);
+        drop(first);
+        assert_eq!(wakeups.waited_flows(), 1);
+        drop(second);
+        assert_eq!(wakeups.waited_flows(), 0);
+        wakeups.announce("flow-a");
+        assert_eq!(wakeups.waited_flows(), 0, "announcing creates nothing");
     }
 
     #[test]

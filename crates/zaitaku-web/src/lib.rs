@@ -1,14 +1,17 @@
-//! Zaitaku's web service: the patient flows (today flow A, registration), the
-//! authentication endpoints an authenticator talks to, and, in demo mode only,
-//! the demo card reader. Screens are server-rendered, work without JavaScript,
+//! Zaitaku's web service: the patient flows (A registration, B inquiry and
+//! update, C revocation), the authentication endpoints an authenticator talks
+//! to, the institution console, and, in demo mode only, the demo index and card
+//! reader. Screens are server-rendered, work without JavaScript,
 //! and carry no inline script (strict CSP).
 
 mod app;
+mod code_image;
 pub mod console;
+mod cookies;
+mod csrf;
 mod error;
 mod handoff;
 mod i18n;
-mod png;
 mod random;
 mod routes;
 mod security;
@@ -18,6 +21,7 @@ mod verification;
 mod views;
 
 pub use app::{router, serve};
+pub use handoff::Wakeups;
 pub use i18n::Text;
 pub use state::{AppState, DemoCard, DemoSetup, DemoStaffLogin, Lifetimes, ValidatorHandle};
 

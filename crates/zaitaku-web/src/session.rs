@@ -1,15 +1,14 @@
 //! Browser sessions, kept in the store: the cookie holds a random 256-bit id, the
 //! store only its SHA-256, so a copy of the database opens no session.
 
+use crate::cookies::SESSION;
 use crate::error::PageError;
 use crate::random;
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::AuthMethod;
 use zaitaku_store::SessionRecord;
@@ -28,12 +27,7 @@ pub struct Session {
 impl Session {
     /// Every form carries the session's CSRF token; compare without timing leaks.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        let ok: bool = self
-            .csrf_token
-            .as_bytes()
-            .ct_eq(submitted.as_bytes())
-            .into();
-        if ok {
+        if crate::csrf::token_matches(&self.csrf_token, submitted) {
             Ok(())
         } else {
             Err(PageError::FormRejected)
@@ -41,29 +35,9 @@ impl Session {
     }
 }
 
-fn cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-zaitaku_session"
-    } else {
-        "zaitaku_session"
-    }
-}
-
 pub fn hash_id(id: &str) -> String {
     let digest = Sha256::digest(id.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn cookie_value<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 /// Load the session named by the cookie, or start one, and make it available to
@@ -74,9 +48,8 @@ pub async fn load_or_start(
     next: Next,
 ) -> Result<Response, PageError> {
     let secure = state.secure_cookies();
-    let name = cookie_name(secure);
     let now = OffsetDateTime::now_utc();
-    let existing = match cookie_value(&request, name).filter(|v| random::is_id(v)) {
+    let existing = match SESSION.read(request.headers(), secure) {
         Some(id) => state.store.session(&hash_id(id), now).await?,
         None => None,
     };
@@ -112,14 +85,7 @@ pub async fn load_or_start(
     request.extensions_mut().insert(session);
     let mut response = next.run(request).await;
     if let Some(id) = new_cookie {
-        let secure_attr = if secure { "; Secure" } else { "" };
-        let cookie = format!(
-            "{name}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure_attr}",
-            SESSION_LIFETIME.whole_seconds()
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        SESSION.set(&mut response, secure, &id, SESSION_LIFETIME.whole_seconds());
     }
     Ok(response)
 }

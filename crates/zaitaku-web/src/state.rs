@@ -13,6 +13,8 @@ pub struct AppState {
     /// Present in demo mode only; the demo routes do not exist otherwise.
     pub demo: Option<Arc<DemoSetup>>,
     pub lifetimes: Lifetimes,
+    /// The pages of this process waiting on a flow's authentication.
+    pub wakeups: crate::Wakeups,
 }
 
 /// The validator in use. `zaitaku serve` swaps in a new one when trust anchors or
@@ -63,6 +65,15 @@ impl AppState {
     /// Cookies are `Secure` (and `__Host-`) whenever the service is on https.
     pub fn secure_cookies(&self) -> bool {
         self.origin.as_str().starts_with("https://")
+    }
+
+    /// The institution's URL at the public origin: what its 2D code carries.
+    pub fn institution_url(&self, institution: &zaitaku_domain::Institution) -> String {
+        format!(
+            "{}/i/{}",
+            self.origin.as_str(),
+            institution.url_token.as_str()
+        )
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::state::AppState;
 use std::time::SystemTime;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 use zaitaku_card::ChallengeNonce;
 use zaitaku_card::validate::ValidationError;
 use zaitaku_domain::{
@@ -16,12 +16,6 @@ use zaitaku_domain::{
 use zaitaku_store::{
     ChallengeRecord, ChallengeState, RegistrationWrite, RevocationWrite, SettleError,
     UpdateOutcome, UpdateWrite, ViewWrite,
-};
-
-/// Japan Standard Time: qualification and consent dates are Japanese calendar days.
-pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("+09:00 is a valid offset"),
 };
 
 #[derive(Debug)]
@@ -153,7 +147,7 @@ pub async fn submit_token(
         .await;
     };
     let now = OffsetDateTime::now_utc();
-    let today = now.to_offset(JST).date();
+    let today = zaitaku_domain::day_in_japan(now);
     let (flow, institution) = state
         .store
         .flow_with_institution(&challenge.flow_id)
@@ -223,7 +217,7 @@ pub async fn submit_token(
                 authentication,
             };
             if state.store.settle_update(&write).await? == UpdateOutcome::Conflict {
-                crate::handoff::announce_change();
+                state.wakeups.announce(&challenge.flow_id);
                 tracing::info!(
                     purpose = "update",
                     "consent update refused: changed since viewed"
@@ -253,7 +247,7 @@ pub async fn submit_token(
         purpose = challenge.purpose.code(),
         "card authentication accepted"
     );
-    crate::handoff::announce_change();
+    state.wakeups.announce(&challenge.flow_id);
     Ok(TokenOutcome::Accepted)
 }
 
@@ -281,7 +275,7 @@ async fn reject(
         code,
         "card authentication refused"
     );
-    crate::handoff::announce_change();
+    state.wakeups.announce(&challenge.flow_id);
     Ok(TokenOutcome::Rejected { code })
 }
 

@@ -3,10 +3,10 @@
 //! URI) and proves it with a current code. The link dies when used or after 72
 //! hours; a finished enrolment is logged in at once, under a new session id.
 
-use super::login::csrf_matches;
 use super::totp::TotpSecret;
 use super::views::{EnrolPage, grouped};
 use super::{HOME_PATH, password, session};
+use crate::csrf::token_matches;
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::random;
@@ -104,7 +104,7 @@ pub async fn code_image(
 ) -> Result<Response, PageError> {
     let account = account(&state, &token).await?;
     let uri = secret(&account)?.uri(ISSUER, account.login_name.as_str());
-    let svg = crate::routes::code_svg(&uri)?;
+    let svg = crate::code_image::svg(&uri)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -125,7 +125,7 @@ pub async fn submit(
     let now = OffsetDateTime::now_utc();
     let current = session::current(&headers, &state, now)
         .await?
-        .filter(|s| csrf_matches(&s.csrf_token, &form.csrf))
+        .filter(|s| token_matches(&s.csrf_token, &form.csrf))
         .ok_or(PageError::FormRejected)?;
     let refuse = |key: &str| {
         let message = Text.get(key);

@@ -9,6 +9,7 @@ use super::staff_user::{LOGIN_PATH, StaffUser};
 use super::totp::TotpSecret;
 use super::views::{CodePage, LoginPage};
 use super::{HOME_PATH, password};
+use crate::csrf::token_matches;
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
@@ -16,7 +17,6 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{LoginName, LoginOutcome, StaffId};
 use zaitaku_store::{
@@ -51,10 +51,6 @@ pub struct CodeForm {
 #[derive(Deserialize)]
 pub struct LogoutForm {
     csrf: String,
-}
-
-pub fn csrf_matches(expected: &str, submitted: &str) -> bool {
-    expected.as_bytes().ct_eq(submitted.as_bytes()).into()
 }
 
 pub async fn login_page(
@@ -109,7 +105,7 @@ pub async fn login_submit(
     let now = OffsetDateTime::now_utc();
     let current = session::current(&headers, &state, now)
         .await?
-        .filter(|s| csrf_matches(&s.csrf_token, &form.csrf))
+        .filter(|s| token_matches(&s.csrf_token, &form.csrf))
         .ok_or(PageError::FormRejected)?;
     let typed = form.login.trim();
     let account = match LoginName::parse(typed) {
@@ -214,7 +210,7 @@ pub async fn code_submit(
     let Some((current, staff_id)) = password_only(&state, &headers, now).await? else {
         return Ok(Redirect::to(LOGIN_PATH).into_response());
     };
-    if !csrf_matches(&current.csrf_token, &form.csrf) {
+    if !token_matches(&current.csrf_token, &form.csrf) {
         return Err(PageError::FormRejected);
     }
     let Some(account) = state

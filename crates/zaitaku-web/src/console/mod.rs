@@ -32,7 +32,7 @@ use axum::routing::{get, post};
 /// Where a complete login (and `/console`) leads.
 pub const HOME_PATH: &str = "/console/patients";
 
-/// Every `/console/…` route; mounted by `routes::all`.
+/// Every `/console/…` route; mounted by the app beside the patient screens.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(|| async { Redirect::to(HOME_PATH) }))

@@ -12,7 +12,6 @@ use super::views::{
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
-use crate::verification::JST;
 use crate::views::{consent_rows, date_ja, qualification_rows};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -45,7 +44,7 @@ pub async fn page(
     let (person, consent) = patient_consent(&state, &user, &person).await?;
     let frame = ConsoleFrame::of(&state, &user).await?;
     let now = OffsetDateTime::now_utc();
-    let today = now.to_offset(JST).date();
+    let today = zaitaku_domain::day_in_japan(now);
     let standing = stands(&consent, today);
     let subject = state
         .store
@@ -103,7 +102,7 @@ pub async fn requery(
     user.check_csrf(&form.csrf)?;
     let (person, _) = patient_consent(&state, &user, &person_text).await?;
     let now = OffsetDateTime::now_utc();
-    let today = now.to_offset(JST).date();
+    let today = zaitaku_domain::day_in_japan(now);
     let check = state
         .store
         .requery_qualification(user.institution_id, person, today, now)

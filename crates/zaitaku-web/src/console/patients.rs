@@ -7,13 +7,13 @@ use super::views::{PatientListPage, PatientRow};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
-use crate::verification::JST;
 use crate::views::date_ja;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use time::format_description::well_known::Iso8601;
 use time::{Date, OffsetDateTime, Time};
 use zaitaku_domain::ConsentStatus;
+use zaitaku_domain::JST;
 use zaitaku_store::{ConsentFilter, PatientQuery, PatientSummary};
 
 /// Rows per page.
@@ -43,7 +43,7 @@ pub async fn list(
 ) -> Result<PatientListPage, PageError> {
     let frame = ConsoleFrame::of(&state, &user).await?;
     let now = OffsetDateTime::now_utc();
-    let today = now.to_offset(JST).date();
+    let today = zaitaku_domain::day_in_japan(now);
     let page = filter.page.unwrap_or(1).max(1);
     let (query, errors) = parse_filter(&filter, &user, today, page);
     let rows = match &query {

@@ -3,35 +3,19 @@
 //! only their SHA-256. A new id at each step of a login, an idle and an absolute
 //! timeout, and deletion at logout.
 
+use crate::cookies::CONSOLE;
 use crate::random;
 use crate::session::hash_id;
 use crate::state::AppState;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use time::OffsetDateTime;
 use zaitaku_domain::StaffId;
 use zaitaku_store::{StaffSessionRecord, StaffSessionStage};
 
-fn cookie_name(state: &AppState) -> &'static str {
-    if state.secure_cookies() {
-        "__Host-zaitaku_console"
-    } else {
-        "zaitaku_console"
-    }
-}
-
 /// The id the browser sent, if it looks like one of ours.
 pub fn cookie_id<'a>(headers: &'a HeaderMap, state: &AppState) -> Option<&'a str> {
-    let name = cookie_name(state);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| random::is_id(v))
+    CONSOLE.read(headers, state.secure_cookies())
 }
 
 /// The live session the browser's cookie names, at any stage.
@@ -82,29 +66,9 @@ pub fn renewed_expiry(
 
 pub fn set_cookie(response: &mut Response, state: &AppState, id: &str) {
     let max_age = state.lifetimes.console_absolute.whole_seconds();
-    append(
-        response,
-        state,
-        &format!("{}={id}; Max-Age={max_age}", cookie_name(state)),
-    );
+    CONSOLE.set(response, state.secure_cookies(), id, max_age);
 }
 
 pub fn clear_cookie(response: &mut Response, state: &AppState) {
-    append(
-        response,
-        state,
-        &format!("{}=; Max-Age=0", cookie_name(state)),
-    );
-}
-
-fn append(response: &mut Response, state: &AppState, start: &str) {
-    let secure = if state.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!("{start}; Path=/; HttpOnly; SameSite=Strict{secure}");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    CONSOLE.clear(response, state.secure_cookies());
 }

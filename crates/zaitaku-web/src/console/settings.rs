@@ -11,16 +11,12 @@ use crate::state::AppState;
 use axum::extract::{Form, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use qrcode::{Color, EcLevel, QrCode};
 use serde::Deserialize;
 use zaitaku_domain::{ConsentItem, EPrescriptionUsage, Institution};
 use zaitaku_store::InstitutionChanges;
 
 /// A consent lasts at least a day and at most ten years.
 const VALIDITY_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
-/// Pixels per module in the PNG: 8 gives a print-ready image of about 400 px.
-const PNG_MODULE_PX: u32 = 8;
-const QUIET_ZONE_MODULES: u32 = 4;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Outcome {
@@ -183,7 +179,7 @@ async fn settings_page(
             })
             .collect(),
         validity_days: form.validity_days.clone(),
-        url: institution_url(state, institution),
+        url: state.institution_url(institution),
         errors,
         invalid: false,
         notice,
@@ -197,7 +193,7 @@ pub async fn code_svg(
 ) -> Result<Response, PageError> {
     user.require_administrator()?;
     let institution = own_institution(&state, &user).await?;
-    let svg = crate::routes::code_svg(&institution_url(&state, &institution))?;
+    let svg = crate::code_image::svg(&state.institution_url(&institution))?;
     Ok(download(
         "image/svg+xml",
         "institution-url.svg",
@@ -211,25 +207,8 @@ pub async fn code_png(
 ) -> Result<Response, PageError> {
     user.require_administrator()?;
     let institution = own_institution(&state, &user).await?;
-    let png = code_png_bytes(&institution_url(&state, &institution))?;
+    let png = crate::code_image::png(&state.institution_url(&institution))?;
     Ok(download("image/png", "institution-url.png", png))
-}
-
-/// The same code as the SVG (error correction M, 4-module quiet zone), as pixels.
-fn code_png_bytes(text: &str) -> Result<Vec<u8>, PageError> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| PageError::Internal(format!("2D code: {e}")))?;
-    let modules = code.width() as u32;
-    let colors = code.to_colors();
-    let side = (modules + 2 * QUIET_ZONE_MODULES) * PNG_MODULE_PX;
-    Ok(crate::png::black_and_white(side, side, |x, y| {
-        let (mx, my) = (x / PNG_MODULE_PX, y / PNG_MODULE_PX);
-        let inside = |m: u32| (QUIET_ZONE_MODULES..QUIET_ZONE_MODULES + modules).contains(&m);
-        inside(mx)
-            && inside(my)
-            && colors[((my - QUIET_ZONE_MODULES) * modules + mx - QUIET_ZONE_MODULES) as usize]
-                == Color::Dark
-    }))
 }
 
 fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
@@ -257,7 +236,7 @@ pub async fn rotate_page(
     Ok(RotatePage {
         t: Text,
         frame: ConsoleFrame::of(&state, &user).await?,
-        url: institution_url(&state, &institution),
+        url: state.institution_url(&institution),
         csrf: user.csrf_token.clone(),
     }
     .into_response())
@@ -287,14 +266,6 @@ async fn own_institution(state: &AppState, user: &StaffUser) -> Result<Instituti
         .institution(user.institution_id)
         .await?
         .ok_or(PageError::NotFound)
-}
-
-fn institution_url(state: &AppState, institution: &Institution) -> String {
-    format!(
-        "{}/i/{}",
-        state.origin.as_str(),
-        institution.url_token.as_str()
-    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zaitaku_domain::{InstitutionId, StaffId, StaffRole};
 use zaitaku_store::StaffSessionStage;
@@ -32,7 +31,7 @@ impl StaffUser {
 
     /// Every console form carries the session's CSRF token; compare without timing leaks.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        if bool::from(self.csrf_token.as_bytes().ct_eq(submitted.as_bytes())) {
+        if crate::csrf::token_matches(&self.csrf_token, submitted) {
             Ok(())
         } else {
             Err(PageError::ConsoleFormRejected)

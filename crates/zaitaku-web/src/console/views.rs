@@ -5,7 +5,7 @@ use super::ConsoleFrame;
 use crate::i18n::Text;
 use askama::Template;
 use askama_web::WebTemplate;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "console_login.html")]
@@ -61,8 +61,7 @@ pub struct LoginsPage {
 
 /// Japan Standard Time, to the second: `2026-04-01 09:30:05`.
 pub fn jst(at: OffsetDateTime) -> String {
-    let offset = UtcOffset::from_hms(9, 0, 0).expect("+09:00 is a valid offset");
-    let t = at.to_offset(offset);
+    let t = at.to_offset(zaitaku_domain::JST);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),

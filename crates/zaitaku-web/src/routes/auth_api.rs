@@ -130,7 +130,7 @@ async fn describe_json(
             if !state.store.claim_challenge(reference, &hash, now).await? {
                 return Err(SubmitError::AlreadyClaimed);
             }
-            handoff::announce_change();
+            state.wakeups.announce(&challenge.flow_id);
             secret
         }
         // The claimer asking again (a retry after a network error) is answered.

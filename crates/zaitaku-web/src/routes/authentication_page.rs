@@ -175,7 +175,7 @@ pub async fn code_image(
         .await?
         .ok_or(PageError::NotFound)?;
     let link = format!("{}/auth/{}", state.origin.as_str(), challenge.reference);
-    let svg = super::qr::code_svg(&link)?;
+    let svg = crate::code_image::svg(&link)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -202,7 +202,9 @@ pub async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Result<Response, PageError> {
     let started = Instant::now();
+    let waiter = state.wakeups.waiter(&flow_id);
     loop {
+        let listening = waiter.listen();
         let flow = load_flow(&state, &session, &flow_id).await?.flow;
         let name = state_name(&state, &flow).await?;
         let unchanged = query.wait.as_deref() == Some(name);
@@ -210,7 +212,7 @@ pub async fn status(
             let next = canonical_path(&flow);
             return Ok(Json(json!({ "state": name, "next": next })).into_response());
         }
-        handoff::changed_or_recheck().await;
+        listening.announced_or_recheck().await;
     }
 }
 

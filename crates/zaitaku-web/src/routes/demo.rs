@@ -164,7 +164,7 @@ async fn may_answer(
                 .claim_challenge(&challenge.reference, &mine, now)
                 .await?;
             if claimed {
-                handoff::announce_change();
+                state.wakeups.announce(&challenge.flow_id);
             }
             Ok(claimed)
         }

@@ -15,16 +15,15 @@ mod registration;
 mod revocation;
 mod update;
 
-pub(crate) use qr::code_svg;
-
-use crate::error::PageError;
 use crate::state::AppState;
-use crate::{console, security, session};
+use crate::{security, session};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 
-pub fn all(state: AppState) -> Router {
+/// The patient screens, the authenticator API and the open pages; the app adds
+/// the console beside them.
+pub fn all(state: &AppState) -> Router<AppState> {
     let mut pages = Router::new()
         .route("/i/{token}", get(institution::prepare))
         .route(
@@ -96,16 +95,5 @@ pub fn all(state: AppState) -> Router {
         .route("/assets/icon.svg", get(assets::icon))
         .route("/favicon.ico", get(assets::icon))
         .route("/healthz", get(assets::health));
-    Router::new()
-        .merge(pages)
-        .merge(api)
-        .merge(open)
-        .merge(console::routes())
-        .fallback(not_found)
-        .route_layer(from_fn(security::log_requests))
-        .with_state(state)
-}
-
-async fn not_found() -> PageError {
-    PageError::NotFound
+    Router::new().merge(pages).merge(api).merge(open)
 }

@@ -31,12 +31,6 @@ const DEFAULT_CARD_WAIT_SECS: u64 = 30;
 /// Longest server-supplied text shown to the user.
 const MAX_SHOWN_CHARS: usize = 120;
 
-/// Japan has one time zone and no daylight saving; expiry is shown in it.
-const JST: time::UtcOffset = match time::UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("+09:00 is a valid offset"),
-};
-
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 the server accepted the card; 1 the authentication did not complete \
 (link refused or expired, wrong or blocked PIN, card removed, no card or reader, PC/SC \
@@ -352,7 +346,7 @@ impl Challenge {
 fn show_challenge(link: &AuthLink, challenge: &Challenge) {
     let expires = challenge
         .expires_at
-        .to_offset(JST)
+        .to_offset(zaitaku_domain::JST)
         .format(&Rfc3339)
         .unwrap_or_default();
     eprintln!("Authentication request");

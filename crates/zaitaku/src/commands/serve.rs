@@ -99,6 +99,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             origin: origin.clone(),
             demo: None,
             lifetimes: Default::default(),
+            wakeups: Default::default(),
         };
         // The listening address too: behind a proxy it differs from the origin.
         eprintln!(
@@ -129,6 +130,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             origin: origin.clone(),
             demo: Some(Arc::new(setup.web)),
             lifetimes: Default::default(),
+            wakeups: Default::default(),
         };
         demo::print_welcome(&origin, &data_dir, &state).await?;
         run(listener, state).await

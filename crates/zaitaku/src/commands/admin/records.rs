@@ -13,14 +13,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::Date;
 use zaitaku_store::{NewRecord, Store, StoreError};
-
-/// Japan has one time zone and no daylight saving: "today" is the day there.
-const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("+09:00 is a valid offset"),
-};
 
 #[derive(Subcommand)]
 pub enum RecordsCommand {
@@ -63,7 +57,7 @@ pub fn run(command: RecordsCommand) -> Result<ExitCode, CliError> {
 
 /// The day in Japan now: records dated after it are refused.
 pub fn today() -> Date {
-    OffsetDateTime::now_utc().to_offset(JST).date()
+    zaitaku_domain::today_in_japan()
 }
 
 /// Medical records, one per line, for persons named by their key.

@@ -1,7 +1,7 @@
 //! The institution URL as a 2D code (decoded for real from the served SVG), and
 //! the FAQ page with its footer link on every screen.
 
-mod common;
+use crate::common;
 
 use common::qr::{Bitmap, attribute};
 use common::{Kit, Options, Response};

@@ -1,7 +1,7 @@
 //! The console login: password, then the TOTP code; lockout; sessions that end;
 //! logout; the login history of one's own institution only; CSRF; enrolment links.
 
-mod common;
+use crate::common;
 
 use common::console::{
     StaffCredentials, console_login, console_login_with, staff_account, submit_code,

@@ -1,6 +1,6 @@
 //! Bad input, tampering, replays and other sessions: a clear answer, nothing written.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};

@@ -1,8 +1,6 @@
 //! Test kit: the whole service on 127.0.0.1:0 with a fresh SQLite file, a test CA
 //! and virtual cards, and a small HTTP client that keeps a session cookie.
 
-#![allow(dead_code)] // each test binary uses part of the kit
-
 pub mod console;
 pub mod flow;
 pub mod http;
@@ -233,6 +231,7 @@ impl Kit {
                 })
             }),
             lifetimes: options.lifetimes,
+            wakeups: Default::default(),
         };
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);

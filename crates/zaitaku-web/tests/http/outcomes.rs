@@ -1,7 +1,7 @@
 //! Each way the authentication step can end without a registration has its own
 //! screen, and writes no consent.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, Options, qualification, sign};

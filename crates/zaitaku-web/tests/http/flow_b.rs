@@ -2,7 +2,7 @@
 //! 「同意内容を更新する」 → the same person's card → update complete, and the
 //! database after each path (unchanged, other card, conflict, nothing registered).
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};

@@ -1,6 +1,6 @@
 //! Flow A over HTTP, end to end: every institution kind, and the database after.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};

@@ -2,7 +2,7 @@
 //! records, 再照会, revoking for the patient, settings with the URL's 2D code and
 //! its rotation, the access log, and who may see what.
 
-mod common;
+use crate::common;
 
 use common::console::{console_login, staff_account};
 use common::flow;

@@ -4,7 +4,7 @@
 //! only the claimer can answer; the page's long-polled status moves on as soon
 //! as the card is read.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::qr::{Bitmap, attribute};

@@ -1,7 +1,7 @@
 //! The demo card reader: the phone app's stand-in, signing with virtual cards
 //! through the same verification as any authenticator.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, Options, qualification};

@@ -1,7 +1,7 @@
 //! Flow C over HTTP: 「すべての同意を取消す」 → confirmation → card → done, and
 //! the database after.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};

@@ -4,7 +4,7 @@
 //! really start flows A, B and C; without the token they are refused. Pages that
 //! belong to no institution (the FAQ, error pages) have no menu.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, Walk};
 use common::{Client, Kit, Response, qualification, sign};

@@ -1,0 +1,17 @@
+//! The HTTP suite: the whole service on a random port with a fresh store per
+//! test (SQLite, or PostgreSQL with `ZAITAKU_TEST_STORE=postgres`), driven like a
+//! browser and an authenticator would. One test binary, one module per area.
+
+mod common;
+
+mod console;
+mod console_login;
+mod demo_reader;
+mod flow_a;
+mod flow_b;
+mod flow_c;
+mod handoff;
+mod menu;
+mod outcomes;
+mod protections;
+mod qr_and_faq;
