@@ -50,7 +50,7 @@ proptest! {
     fn arbitrary_certificates_never_panic_or_pass(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         prop_assert!(validator().validate_certificate(&bytes, now()).is_err());
         let f = fixture();
-        let token = WebEidToken::new(&bytes, &f.signature, "p");
+        let token = WebEidToken::new(zaitaku_card::TokenAlgorithm::Rs256, &bytes, &f.signature, "p");
         prop_assert!(!validate(token.to_json().as_bytes()));
     }
 
@@ -60,14 +60,14 @@ proptest! {
         let mut cert = f.cert.clone();
         let i = index.index(cert.len());
         cert[i] ^= flip;
-        let token = WebEidToken::new(&cert, &f.signature, "p");
+        let token = WebEidToken::new(zaitaku_card::TokenAlgorithm::Rs256, &cert, &f.signature, "p");
         prop_assert!(!validate(token.to_json().as_bytes()));
     }
 
     #[test]
     fn any_changed_json_byte_is_refused_or_harmless(index in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let f = fixture();
-        let good = WebEidToken::new(&f.cert, &f.signature, "p").to_json().into_bytes();
+        let good = WebEidToken::new(zaitaku_card::TokenAlgorithm::Rs256, &f.cert, &f.signature, "p").to_json().into_bytes();
         let mut json = good.clone();
         let i = index.index(json.len());
         json[i] = byte;
@@ -97,8 +97,13 @@ proptest! {
 fn the_unmutated_fixture_passes() {
     let f = fixture();
     assert!(validate(
-        WebEidToken::new(&f.cert, &f.signature, "p")
-            .to_json()
-            .as_bytes()
+        WebEidToken::new(
+            zaitaku_card::TokenAlgorithm::Rs256,
+            &f.cert,
+            &f.signature,
+            "p"
+        )
+        .to_json()
+        .as_bytes()
     ));
 }
