@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
+use zaitaku_card::shared_data;
 use zaitaku_card::test_ca::TestCa;
 use zaitaku_store::{SqliteStore, Store};
 
@@ -41,13 +42,6 @@ fn refused(out: &Output, code: i32, needle: &str) {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(err.contains(needle), "{needle:?} not in {err}");
-}
-
-/// The public JPKI roots, read in place (never copied into the repository).
-fn jpki(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/jpki")
-        .join(file)
 }
 
 /// A test CA made by `zaitaku card ca-init` in `dir/name`.
@@ -167,6 +161,13 @@ fn anchors_are_added_listed_and_added_again_harmlessly() {
 
 #[test]
 fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
+    let Some(data) = shared_data::folder(
+        "jpki",
+        "admin_trust_cli::what_is_not_a_usable_root_is_refused_and_nothing_is_added",
+    ) else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let ca = test_ca(dir.path(), "ca");
@@ -242,6 +243,13 @@ fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
 
 #[test]
 fn the_public_jpki_roots_are_added_as_anchors() {
+    let Some(data) = shared_data::folder(
+        "jpki",
+        "admin_trust_cli::the_public_jpki_roots_are_added_as_anchors",
+    ) else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let roots = [jpki("auth-root-2019.pem"), jpki("auth-root-2023.pem")];
