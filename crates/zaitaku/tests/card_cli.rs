@@ -419,6 +419,7 @@ fn a_p384_card_lasts_ten_years_unless_told_otherwise() {
     let sess = session_with(&["--key", "p384"], &["--key", "p384"]);
     let status = zaitaku(&["card", "status", "--card", s(&sess.card)]);
     assert!(status.status.success(), "{}", stderr(&status));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("signs tokens:   ES384"));
     let rsa = session();
     let rsa_status = zaitaku(&["card", "status", "--card", s(&rsa.card)]);
     assert_eq!(year_of(&status) - year_of(&rsa_status), 5);

@@ -198,6 +198,9 @@ fn print_certificate(der: &[u8]) {
             println!("  serial:         {}", summary.serial);
             println!("  issuer:         {}", summary.issuer);
             println!("  valid until:    {}", summary.not_after);
+            if let Ok(algorithm) = zaitaku_card::authenticator::card_algorithm(der) {
+                println!("  signs tokens:   {algorithm}");
+            }
         }
         Err(e) => println!("  certificate: unreadable ({e})"),
     }
