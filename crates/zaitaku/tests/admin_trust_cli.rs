@@ -684,3 +684,43 @@ fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
     );
     assert!(browser.get(&format!("{flow}/complete")).contains("失効"));
 }
+
+/// The next card generation has its own root: `admin trust add` takes a P-384 root
+/// beside today's RSA root (one name, as JPKI's generations share one), and Web eID's
+/// P-521 intermediate CA as an anchor that is not self-signed.
+#[test]
+fn ec_roots_are_added_beside_an_rsa_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rsa = test_ca(dir.path(), "rsa");
+    let p384 = dir.path().join("p384");
+    let out = zaitaku()
+        .args(["card", "ca-init", "--key", "p384", "--dir"])
+        .arg(&p384)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for ca in [&rsa, &p384] {
+        let out = admin(&data, &["trust", "add"], &[&ca.join("ca-cert.pem")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).starts_with("added: CN=Zaitaku Test Root"));
+    }
+    assert_eq!(list_json(&data).len(), 2);
+
+    let Some(webeid) = shared_data::folder("webeid", "admin_trust_cli::ec_roots (Web eID part)")
+    else {
+        return;
+    };
+    let out = admin(
+        &data,
+        &["trust", "add"],
+        &[&webeid.join("TEST_of_ESTEID2018.cer")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("TEST of ESTEID2018"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(list_json(&data).len(), 3);
+}
