@@ -43,6 +43,10 @@ pub enum CardError {
     CertificateTooLarge { len: usize },
     #[error("the certificate on the card is malformed: {0}")]
     MalformedCertificate(&'static str),
+    #[error("the card's key cannot sign a Web eID token: {0}")]
+    UnsupportedKey(String),
+    #[error("the card answered with a {len}-byte signature where {expected} bytes were expected")]
+    SignatureLength { expected: usize, len: usize },
     #[error("the data to sign is {len} bytes; the card accepts 1 to 255 bytes")]
     DigestInfoLength { len: usize },
     #[error("the card sent a malformed response ({len} bytes, too short for a status word)")]
@@ -134,10 +138,10 @@ impl<T: CardTransport> JpkiCard<T> {
         }
     }
 
-    /// Signs `digest_info` (use [`crate::sha256_digest_info`]) with the
-    /// user-authentication key. The card pads exactly these bytes with
-    /// PKCS#1 v1.5, so the result is an RS256 signature when given a SHA-256
-    /// DigestInfo.
+    /// Signs `digest_info` with the user-authentication key (COMPUTE DIGITAL
+    /// SIGNATURE). What a card is given and answers depends on its key; see
+    /// [`crate::authenticator`]: an RSA card pads exactly these bytes with PKCS#1 v1.5,
+    /// so the result is an RS256 signature when given a SHA-256 DigestInfo.
     pub fn sign_digest_info(&mut self, digest_info: &[u8]) -> Result<Vec<u8>, CardError> {
         let command = apdu::compute_digital_signature(digest_info).map_err(|_| {
             CardError::DigestInfoLength {

@@ -10,10 +10,13 @@ pub mod apdu;
 pub mod authenticator;
 pub mod digest_info;
 pub mod jpki;
+pub mod keys;
 #[cfg(feature = "pcsc")]
 pub mod pcsc_card;
 pub mod pin;
 pub mod reader;
+#[cfg(feature = "testing")]
+pub mod shared_data;
 #[cfg(feature = "testing")]
 pub mod simulated;
 pub mod transport;
@@ -40,7 +43,7 @@ pub use origin::Origin;
 pub use pcsc_card::PcscTransport;
 pub use pin::{Pin, PinFormatError};
 pub use reader::{CardPresence, ReaderInfo};
-pub use token::WebEidToken;
+pub use token::{TokenAlgorithm, WebEidToken};
 pub use transport::{CardTransport, TransportError};
 pub use validate::{RevocationPolicy, Validator, ValidatorConfig};
 pub use virtual_card::{VirtualCard, VirtualCardError};

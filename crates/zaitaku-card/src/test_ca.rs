@@ -1,23 +1,23 @@
 //! A local test root that issues virtual-card certificates in the JPKI profile
-//! (RSA-2048, critical keyUsage digitalSignature, EKU clientAuth, critical policy,
-//! opaque subject CN). Its root is trusted only where it is configured as an anchor,
-//! and its policy is a documentation OID no real card carries.
+//! (critical keyUsage digitalSignature, EKU clientAuth, critical policy, opaque subject
+//! CN) for RSA-2048 or P-384 card keys. The root's own key is RSA-2048 (signing with
+//! SHA-256) or ECDSA (P-256, P-384, P-521, each signing with its own hash), and either
+//! kind issues either kind of card. Its root is trusted only where it is configured as
+//! an anchor, and its policy is a documentation OID no real card carries.
 
+pub use crate::keys::{KeyKind, KeyPair};
 use crate::oids;
 use der::asn1::{OctetString, Uint};
 use der::pem::LineEnding;
 use der::{Decode, Encode, EncodePem};
-use rsa::pkcs1v15::{Signature, SigningKey};
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::sha2::Sha256;
-use rsa::{PrivateKey, PublicKey};
-use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use rsa::PrivateKey;
+use spki::{EncodePublicKey, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 use x509_cert::Certificate;
 use x509_cert::builder::profile::BuilderProfile;
-use x509_cert::builder::{Builder, CertificateBuilder, CrlBuilder};
+use x509_cert::builder::{CertificateBuilder, CrlBuilder};
 use x509_cert::certificate::TbsCertificate;
 use x509_cert::crl::RevokedCert;
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
@@ -40,7 +40,6 @@ pub const REVOKED_FILE: &str = "revoked.txt";
 pub const DEFAULT_CA_NAME: &str =
     "CN=Zaitaku Test Root,OU=Virtual card user authentication (not JPKI),O=Zaitaku,C=JP";
 
-const RSA_BITS: usize = 2048;
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +55,14 @@ pub enum TestCaError {
     BadFile { path: PathBuf, why: String },
     #[error("could not build the certificate: {0}")]
     Build(String),
-    #[error("RSA key generation failed: {0}")]
+    #[error("key generation failed: {0}")]
     KeyGeneration(String),
+}
+
+impl From<crate::keys::KeyError> for TestCaError {
+    fn from(e: crate::keys::KeyError) -> Self {
+        TestCaError::KeyGeneration(e.to_string())
+    }
 }
 
 fn build_err(e: impl std::fmt::Display) -> TestCaError {
@@ -73,8 +78,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TestCaError + '_ {
 
 /// A fresh RSA-2048 key from the operating system's CSPRNG.
 pub fn generate_rsa_key() -> Result<PrivateKey, TestCaError> {
-    PrivateKey::new(&mut getrandom::SysRng, RSA_BITS)
-        .map_err(|e| TestCaError::KeyGeneration(e.to_string()))
+    match KeyPair::generate(KeyKind::Rsa2048)? {
+        KeyPair::Rsa(key) => Ok(key),
+        _ => unreachable!("an RSA key was asked for"),
+    }
 }
 
 /// What a card certificate says. `LeafSpec::jpki_auth` is the JPKI profile; tests
@@ -195,40 +202,22 @@ fn time(t: SystemTime) -> Result<Time, TestCaError> {
 }
 
 pub struct TestCa {
-    key: PrivateKey,
+    key: KeyPair,
     certificate: Certificate,
     dir: Option<PathBuf>,
 }
 
 impl TestCa {
-    /// A new root in memory, named `name` (RFC 4514), valid for ten years from now.
+    /// A new RSA-2048 root in memory, named `name` (RFC 4514), valid for ten years from now.
     pub fn generate(name: &str) -> Result<TestCa, TestCaError> {
-        let key = generate_rsa_key()?;
+        TestCa::generate_with_key(name, KeyKind::Rsa2048)
+    }
+
+    /// A new root in memory with a key of `kind`, valid for ten years from now.
+    pub fn generate_with_key(name: &str, kind: KeyKind) -> Result<TestCa, TestCaError> {
+        let key = KeyPair::generate(kind)?;
         let name = Name::from_str(name).map_err(build_err)?;
-        let mut key_usage = KeyUsage(KeyUsages::KeyCertSign.into());
-        key_usage.0 |= KeyUsages::CRLSign;
-        let profile = Profile {
-            issuer: name.clone(),
-            subject: name,
-            extensions: vec![
-                ext(
-                    true,
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: Some(0),
-                    },
-                )?,
-                ext(true, &key_usage)?,
-            ],
-            authority_key_id: false,
-        };
-        let now = SystemTime::now();
-        let validity = Validity::new(time(now - DAY)?, time(now + DAY * 3653)?);
-        let signer = SigningKey::<Sha256>::new(key.clone());
-        let spki = SubjectPublicKeyInfoOwned::from_key(key.as_public_key()).map_err(build_err)?;
-        let builder = CertificateBuilder::new(profile, random_serial()?, validity, spki)
-            .map_err(build_err)?;
-        let certificate = builder.build::<_, Signature>(&signer).map_err(build_err)?;
+        let certificate = ca_certificate(name.clone(), name, &key, &key, false)?;
         Ok(TestCa {
             key,
             certificate,
@@ -236,15 +225,35 @@ impl TestCa {
         })
     }
 
-    /// Create a root in `dir` (created if missing): key (mode 0600), certificate, empty CRL.
+    /// A CA certificate for a new key of `kind`, issued by this CA: an intermediate,
+    /// for an anchor that is not self-signed.
+    pub fn generate_subordinate(&self, name: &str, kind: KeyKind) -> Result<TestCa, TestCaError> {
+        let key = KeyPair::generate(kind)?;
+        let subject = Name::from_str(name).map_err(build_err)?;
+        let issuer = self.certificate.tbs_certificate().subject().clone();
+        let certificate = ca_certificate(issuer, subject, &key, &self.key, true)?;
+        Ok(TestCa {
+            key,
+            certificate,
+            dir: None,
+        })
+    }
+
+    /// Create an RSA-2048 root in `dir`; see [`TestCa::init_with_key`].
     pub fn init(dir: &Path) -> Result<TestCa, TestCaError> {
+        TestCa::init_with_key(dir, KeyKind::Rsa2048)
+    }
+
+    /// Create a root with a key of `kind` in `dir` (created if missing): key (mode 0600),
+    /// certificate, empty CRL.
+    pub fn init_with_key(dir: &Path, kind: KeyKind) -> Result<TestCa, TestCaError> {
         let key_path = dir.join(CA_KEY_FILE);
         if key_path.exists() || dir.join(CA_CERT_FILE).exists() {
             return Err(TestCaError::AlreadyExists(dir.to_owned()));
         }
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let mut ca = TestCa::generate(DEFAULT_CA_NAME)?;
-        let key_pem = ca.key.to_pkcs8_pem(LineEnding::LF).map_err(build_err)?;
+        let mut ca = TestCa::generate_with_key(DEFAULT_CA_NAME, kind)?;
+        let key_pem = ca.key.to_pkcs8_pem()?;
         write_private(&key_path, key_pem.as_bytes())?;
         let cert_path = dir.join(CA_CERT_FILE);
         std::fs::write(&cert_path, ca.certificate_pem()?).map_err(io_err(&cert_path))?;
@@ -256,7 +265,7 @@ impl TestCa {
     pub fn load(dir: &Path) -> Result<TestCa, TestCaError> {
         let key_path = dir.join(CA_KEY_FILE);
         let key_pem = std::fs::read_to_string(&key_path).map_err(io_err(&key_path))?;
-        let key = PrivateKey::from_pkcs8_pem(&key_pem).map_err(|e| TestCaError::BadFile {
+        let key = KeyPair::from_pkcs8_pem(&key_pem).map_err(|e| TestCaError::BadFile {
             path: key_path.clone(),
             why: e.to_string(),
         })?;
@@ -269,8 +278,7 @@ impl TestCa {
         let mut certs = crate::pem::load_certificates(&pem).map_err(|e| bad(e.to_string()))?;
         let (certificate, _) = certs.remove(0);
         let cert_key = certificate.tbs_certificate().subject_public_key_info();
-        let own_key =
-            SubjectPublicKeyInfoOwned::from_key(key.as_public_key()).map_err(build_err)?;
+        let own_key = key.public_key_info()?;
         if *cert_key != own_key {
             return Err(bad("the certificate does not belong to the CA key".into()));
         }
@@ -279,6 +287,16 @@ impl TestCa {
             certificate,
             dir: Some(dir.to_owned()),
         })
+    }
+
+    /// The CA's private key (tests sign odd objects with it).
+    pub fn key(&self) -> &KeyPair {
+        &self.key
+    }
+
+    /// The kind of the CA's own key.
+    pub fn key_kind(&self) -> Option<KeyKind> {
+        self.key.kind()
     }
 
     pub fn certificate(&self) -> &Certificate {
@@ -293,8 +311,13 @@ impl TestCa {
         self.certificate.to_pem(LineEnding::LF).map_err(build_err)
     }
 
-    /// Issue a card certificate for `public_key`; returns its DER.
-    pub fn issue(&self, public_key: &PublicKey, spec: &LeafSpec) -> Result<Vec<u8>, TestCaError> {
+    /// Issue a card certificate for `public_key` (an RSA public key or a [`KeyPair`]);
+    /// returns its DER.
+    pub fn issue(
+        &self,
+        public_key: &impl EncodePublicKey,
+        spec: &LeafSpec,
+    ) -> Result<Vec<u8>, TestCaError> {
         let subject = Name::from_str(&format!("CN={},C=JP", spec.subject_cn)).map_err(build_err)?;
         let mut extensions = Vec::new();
         if let Some((first, rest)) = spec.key_usage.split_first() {
@@ -330,8 +353,7 @@ impl TestCa {
         let spki = SubjectPublicKeyInfoOwned::from_key(public_key).map_err(build_err)?;
         let builder = CertificateBuilder::new(profile, random_serial()?, validity, spki)
             .map_err(build_err)?;
-        let signer = SigningKey::<Sha256>::new(self.key.clone());
-        let cert = builder.build::<_, Signature>(&signer).map_err(build_err)?;
+        let cert = self.key.sign(builder).map_err(build_err)?;
         cert.to_der().map_err(build_err)
     }
 
@@ -364,8 +386,7 @@ impl TestCa {
         if !entries.is_empty() {
             builder = builder.with_certificates(entries.into_iter());
         }
-        let signer = SigningKey::<Sha256>::new(self.key.clone());
-        let crl = builder.build::<_, Signature>(&signer).map_err(build_err)?;
+        let crl = self.key.sign(builder).map_err(build_err)?;
         crl.to_der().map_err(build_err)
     }
 
@@ -437,6 +458,40 @@ impl TestCa {
             })
             .collect()
     }
+}
+
+/// A CA certificate for `key`, signed by `signer` (the same key for a root), valid for
+/// ten years from now.
+fn ca_certificate(
+    issuer: Name,
+    subject: Name,
+    key: &KeyPair,
+    signer: &KeyPair,
+    authority_key_id: bool,
+) -> Result<Certificate, TestCaError> {
+    let mut key_usage = KeyUsage(KeyUsages::KeyCertSign.into());
+    key_usage.0 |= KeyUsages::CRLSign;
+    let profile = Profile {
+        issuer,
+        subject,
+        extensions: vec![
+            ext(
+                true,
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: Some(0),
+                },
+            )?,
+            ext(true, &key_usage)?,
+        ],
+        authority_key_id,
+    };
+    let now = SystemTime::now();
+    let validity = Validity::new(time(now - DAY)?, time(now + DAY * 3653)?);
+    let builder =
+        CertificateBuilder::new(profile, random_serial()?, validity, key.public_key_info()?)
+            .map_err(build_err)?;
+    signer.sign(builder).map_err(build_err)
 }
 
 /// Hex serial (as printed in results) → DER INTEGER content bytes.

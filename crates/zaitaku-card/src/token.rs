@@ -6,11 +6,68 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use der::Decode;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
 use x509_cert::Certificate;
 
 pub const TOKEN_FORMAT: &str = "web-eid:1.0";
-pub const TOKEN_ALGORITHM: &str = "RS256";
+
+/// The token signature algorithms we accept: the two that My Number cards make.
+///
+/// Web eID also names ES256, ES512, PS256-512 and RS384/RS512. None of them is made by
+/// a My Number card: today's card signs a SHA-256 DigestInfo with PKCS#1 v1.5 (RS256),
+/// the next generation holds a P-384 key (ES384). A token naming another algorithm
+/// could only come from some other card, so it is refused as unsupported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TokenAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, from an RSA key of 2048 bits or more.
+    Rs256,
+    /// ECDSA on P-384 with SHA-384, from a P-384 key; the signature is r ‖ s (96 bytes).
+    Es384,
+}
+
+impl TokenAlgorithm {
+    pub const ALL: [TokenAlgorithm; 2] = [TokenAlgorithm::Rs256, TokenAlgorithm::Es384];
+
+    /// The name in the token's `algorithm` field (JOSE, RFC 7518).
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenAlgorithm::Rs256 => "RS256",
+            TokenAlgorithm::Es384 => "ES384",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// What the card's key signs: `H(origin) ‖ H(nonce)`, H being the algorithm's hash
+    /// (SHA-256 for RS256, SHA-384 for ES384), as Web eID defines it.
+    ///
+    /// Binding the origin stops relaying: the key signs whatever it is sent, so a bare
+    /// nonce signed for a phishing site would be as good as one signed for us.
+    pub fn signed_value(self, origin: &Origin, nonce: &ChallengeNonce) -> Vec<u8> {
+        let (origin, nonce) = (origin.as_str().as_bytes(), nonce.as_str().as_bytes());
+        match self {
+            TokenAlgorithm::Rs256 => [Sha256::digest(origin), Sha256::digest(nonce)].concat(),
+            TokenAlgorithm::Es384 => [Sha384::digest(origin), Sha384::digest(nonce)].concat(),
+        }
+    }
+
+    /// The hash the signature algorithm itself applies to [`Self::signed_value`].
+    pub fn signed_value_hash(self, origin: &Origin, nonce: &ChallengeNonce) -> Vec<u8> {
+        let value = self.signed_value(origin, nonce);
+        match self {
+            TokenAlgorithm::Rs256 => Sha256::digest(value).to_vec(),
+            TokenAlgorithm::Es384 => Sha384::digest(value).to_vec(),
+        }
+    }
+}
+
+impl std::fmt::Display for TokenAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Largest token accepted: a 2048-bit card certificate is ~1.6 KB DER, ~2.2 KB as base64.
 pub const MAX_TOKEN_BYTES: usize = 12 * 1024;
@@ -20,7 +77,10 @@ pub const MAX_CERTIFICATE_BYTES: usize = 6 * 1024;
 const MAX_SIGNATURE_BYTES: usize = 1024;
 const MAX_APP_VERSION_CHARS: usize = 256;
 
-/// The token as it travels (JSON). Unknown fields are refused: the format is fixed.
+/// The token as it travels (JSON). Unknown fields are refused: the format is fixed, and
+/// the card signs only origin and nonce, so any other field would be unauthenticated
+/// text; a later format (web-eid:1.1 adds intermediate certificates) fails loudly
+/// instead of being half understood.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebEidToken {
@@ -35,6 +95,7 @@ pub struct WebEidToken {
 /// Nothing here is trusted yet.
 #[derive(Debug, Clone)]
 pub struct ParsedToken {
+    pub algorithm: TokenAlgorithm,
     pub certificate: Certificate,
     pub certificate_der: Vec<u8>,
     pub signature: Vec<u8>,
@@ -52,7 +113,7 @@ pub enum TokenError {
     Json(String),
     #[error("unsupported token format {0:?} (expected \"{TOKEN_FORMAT}\")")]
     UnsupportedFormat(String),
-    #[error("unsupported signature algorithm {0:?} (expected \"{TOKEN_ALGORITHM}\")")]
+    #[error("unsupported signature algorithm {0:?} (expected \"RS256\" or \"ES384\")")]
     UnsupportedAlgorithm(String),
     #[error("the {0} field is not valid base64")]
     InvalidBase64(&'static str),
@@ -60,7 +121,7 @@ pub enum TokenError {
     CertificateTooLarge { len: usize },
     #[error("the certificate is not a valid DER X.509 certificate: {0}")]
     InvalidCertificateDer(String),
-    #[error("the signature is empty or longer than any RSA signature we accept")]
+    #[error("the signature is empty or longer than any signature we accept")]
     InvalidSignatureLength,
     #[error("the appVersion field is empty, too long or not printable")]
     InvalidAppVersion,
@@ -88,9 +149,8 @@ impl WebEidToken {
         if self.format != TOKEN_FORMAT {
             return Err(TokenError::UnsupportedFormat(truncate(&self.format)));
         }
-        if self.algorithm != TOKEN_ALGORITHM {
-            return Err(TokenError::UnsupportedAlgorithm(truncate(&self.algorithm)));
-        }
+        let algorithm = TokenAlgorithm::from_name(&self.algorithm)
+            .ok_or_else(|| TokenError::UnsupportedAlgorithm(truncate(&self.algorithm)))?;
         let app_version = &self.app_version;
         if app_version.is_empty()
             || app_version.chars().count() > MAX_APP_VERSION_CHARS
@@ -115,6 +175,7 @@ impl WebEidToken {
             return Err(TokenError::InvalidSignatureLength);
         }
         Ok(ParsedToken {
+            algorithm,
             certificate,
             certificate_der,
             signature,
@@ -123,10 +184,15 @@ impl WebEidToken {
     }
 
     /// Assemble a token from what a card returned.
-    pub fn new(certificate_der: &[u8], signature: &[u8], app_version: &str) -> Self {
+    pub fn new(
+        algorithm: TokenAlgorithm,
+        certificate_der: &[u8],
+        signature: &[u8],
+        app_version: &str,
+    ) -> Self {
         WebEidToken {
             unverified_certificate: STANDARD.encode(certificate_der),
-            algorithm: TOKEN_ALGORITHM.to_owned(),
+            algorithm: algorithm.name().to_owned(),
             signature: STANDARD.encode(signature),
             format: TOKEN_FORMAT.to_owned(),
             app_version: app_version.to_owned(),
@@ -134,14 +200,10 @@ impl WebEidToken {
     }
 }
 
-/// The value the card signs with RS256: `SHA256(origin) ‖ SHA256(nonce)`.
-///
-/// Binding the origin stops relaying: the key signs whatever it is sent, so a bare
-/// nonce signed for a phishing site would be as good as one signed for us.
+/// The value an RS256 card signs: `SHA256(origin) ‖ SHA256(nonce)`.
 pub fn signed_value(origin: &Origin, nonce: &ChallengeNonce) -> [u8; 64] {
     let mut value = [0u8; 64];
-    value[..32].copy_from_slice(&Sha256::digest(origin.as_str().as_bytes()));
-    value[32..].copy_from_slice(&Sha256::digest(nonce.as_str().as_bytes()));
+    value.copy_from_slice(&TokenAlgorithm::Rs256.signed_value(origin, nonce));
     value
 }
 

@@ -72,6 +72,7 @@ fn a_card_made_by_openssl_verifies() {
 
     let card = std::fs::read(d.join("card.der")).unwrap();
     let token = WebEidToken::new(
+        zaitaku_card::TokenAlgorithm::Rs256,
         &card,
         &std::fs::read(d.join("signature.bin")).unwrap(),
         "openssl",

@@ -100,7 +100,12 @@ fn tampered_signature_fails() {
     let (o, n) = (origin(), nonce());
     let mut sig = card_signature(&o, &n);
     sig[100] ^= 0x01;
-    let token = zaitaku_card::WebEidToken::new(&card_cert(|_| {}), &sig, "t");
+    let token = zaitaku_card::WebEidToken::new(
+        zaitaku_card::TokenAlgorithm::Rs256,
+        &card_cert(|_| {}),
+        &sig,
+        "t",
+    );
     assert_eq!(verdict(&token, &o, &n).unwrap_err(), "signature_invalid");
 }
 
@@ -108,7 +113,12 @@ fn tampered_signature_fails() {
 fn truncated_signature_fails() {
     let (o, n) = (origin(), nonce());
     let sig = card_signature(&o, &n);
-    let token = zaitaku_card::WebEidToken::new(&card_cert(|_| {}), &sig[..255], "t");
+    let token = zaitaku_card::WebEidToken::new(
+        zaitaku_card::TokenAlgorithm::Rs256,
+        &card_cert(|_| {}),
+        &sig[..255],
+        "t",
+    );
     assert_eq!(
         verdict(&token, &o, &n).unwrap_err(),
         "signature_invalid_length"
@@ -125,7 +135,12 @@ fn signature_over_a_bare_nonce_is_refused() {
     let sig = card_key()
         .sign(Pkcs1v15Sign::new::<Sha256>(), &bare)
         .unwrap();
-    let token = zaitaku_card::WebEidToken::new(&card_cert(|_| {}), &sig, "t");
+    let token = zaitaku_card::WebEidToken::new(
+        zaitaku_card::TokenAlgorithm::Rs256,
+        &card_cert(|_| {}),
+        &sig,
+        "t",
+    );
     assert_eq!(verdict(&token, &o, &n).unwrap_err(), "signature_invalid");
 }
 

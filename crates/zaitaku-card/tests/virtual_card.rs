@@ -1,11 +1,13 @@
 //! The virtual card, driven through `JpkiCard` and with raw APDUs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rsa::{Pkcs1v15Sign, PrivateKey};
 use sha2::{Digest, Sha256};
+use zaitaku_card::keys::KeyPair;
+use zaitaku_card::shared_data;
 use zaitaku_card::{
     CardError, CardTransport, JpkiCard, Pin, PinStatus, TransportError, VirtualCard,
     VirtualCardError, apdu, sha256_digest_info,
@@ -26,13 +28,20 @@ fn test_key() -> PrivateKey {
 /// The real certificate's bytes if the shared data is present, else a
 /// DER-shaped stand-in of the same size. Either needs several READ BINARYs.
 fn certificate_bytes() -> Vec<u8> {
-    let real =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/jpki/real-auth-cert.der");
-    std::fs::read(real).unwrap_or_else(|_| {
+    const USE: &str = "virtual_card's read of the real certificate (a DER-shaped stand-in is used)";
+    shared_data::read("jpki", "real-auth-cert.der", USE).unwrap_or_else(|| {
         let mut fake = vec![0x30, 0x82, 0x06, 0x21];
         fake.extend((0..0x621u32).map(|i| (i * 7 % 251) as u8));
         fake
     })
+}
+
+/// The RSA public key of a card made with [`test_key`].
+fn rsa_public_key(card: &VirtualCard) -> rsa::PublicKey {
+    match card.key() {
+        KeyPair::Rsa(key) => key.as_public_key().clone(),
+        _ => panic!("these cards hold RSA keys"),
+    }
 }
 
 /// A temporary directory removed on drop.
@@ -118,7 +127,7 @@ fn verify_raw(card: &mut VirtualCard, pin_text: &str) -> Vec<u8> {
 fn full_session_reads_certificate_verifies_pin_and_signs() {
     let (_dir, path, certificate) = new_card();
     let mut card = recording(VirtualCard::open(&path).expect("open card"));
-    let public_key = card.inner.public_key().clone();
+    let public_key = rsa_public_key(&card.inner);
 
     let mut jpki = JpkiCard::open(&mut card).expect("select AP");
     let read = jpki.read_auth_certificate().expect("read certificate");
@@ -407,7 +416,7 @@ fn virtual_card_accessors() {
     let (_dir, path, certificate) = new_card();
     let card = VirtualCard::open(&path).expect("open card");
     assert_eq!(card.certificate_der(), certificate.as_slice());
-    assert_eq!(card.public_key(), test_key().as_public_key());
+    assert_eq!(&rsa_public_key(&card), test_key().as_public_key());
     assert_eq!(card.tries_left(), 3);
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
+use zaitaku_card::shared_data;
 use zaitaku_card::test_ca::TestCa;
 use zaitaku_store::{SqliteStore, Store};
 
@@ -41,13 +42,6 @@ fn refused(out: &Output, code: i32, needle: &str) {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(err.contains(needle), "{needle:?} not in {err}");
-}
-
-/// The public JPKI roots, read in place (never copied into the repository).
-fn jpki(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/jpki")
-        .join(file)
 }
 
 /// A test CA made by `zaitaku card ca-init` in `dir/name`.
@@ -167,6 +161,13 @@ fn anchors_are_added_listed_and_added_again_harmlessly() {
 
 #[test]
 fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
+    let Some(data) = shared_data::folder(
+        "jpki",
+        "admin_trust_cli::what_is_not_a_usable_root_is_refused_and_nothing_is_added",
+    ) else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let ca = test_ca(dir.path(), "ca");
@@ -242,6 +243,13 @@ fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
 
 #[test]
 fn the_public_jpki_roots_are_added_as_anchors() {
+    let Some(data) = shared_data::folder(
+        "jpki",
+        "admin_trust_cli::the_public_jpki_roots_are_added_as_anchors",
+    ) else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let roots = [jpki("auth-root-2019.pem"), jpki("auth-root-2023.pem")];
@@ -675,4 +683,44 @@ fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
         stdout(&out)
     );
     assert!(browser.get(&format!("{flow}/complete")).contains("失効"));
+}
+
+/// The next card generation has its own root: `admin trust add` takes a P-384 root
+/// beside today's RSA root (one name, as JPKI's generations share one), and Web eID's
+/// P-521 intermediate CA as an anchor that is not self-signed.
+#[test]
+fn ec_roots_are_added_beside_an_rsa_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rsa = test_ca(dir.path(), "rsa");
+    let p384 = dir.path().join("p384");
+    let out = zaitaku()
+        .args(["card", "ca-init", "--key", "p384", "--dir"])
+        .arg(&p384)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for ca in [&rsa, &p384] {
+        let out = admin(&data, &["trust", "add"], &[&ca.join("ca-cert.pem")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).starts_with("added: CN=Zaitaku Test Root"));
+    }
+    assert_eq!(list_json(&data).len(), 2);
+
+    let Some(webeid) = shared_data::folder("webeid", "admin_trust_cli::ec_roots (Web eID part)")
+    else {
+        return;
+    };
+    let out = admin(
+        &data,
+        &["trust", "add"],
+        &[&webeid.join("TEST_of_ESTEID2018.cer")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("TEST of ESTEID2018"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(list_json(&data).len(), 3);
 }

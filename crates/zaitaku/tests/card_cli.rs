@@ -29,12 +29,19 @@ fn s(p: &Path) -> &str {
 }
 
 fn session() -> Session {
+    session_with(&[], &[])
+}
+
+/// A session whose `ca-init` and `card new` get `ca_args` and `card_args` (`--key …`).
+fn session_with(ca_args: &[&str], card_args: &[&str]) -> Session {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca");
     let card = dir.path().join("taro.card");
-    let out = zaitaku(&["card", "ca-init", "--dir", s(&ca)]);
+    let mut args = vec!["card", "ca-init", "--dir", s(&ca)];
+    args.extend_from_slice(ca_args);
+    let out = zaitaku(&args);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = zaitaku(&[
+    let mut args = vec![
         "card",
         "new",
         "--ca",
@@ -43,7 +50,9 @@ fn session() -> Session {
         "1234",
         "--out",
         s(&card),
-    ]);
+    ];
+    args.extend_from_slice(card_args);
+    let out = zaitaku(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("certificate CN:"));
     let root = ca.join("ca-cert.pem");
@@ -354,4 +363,83 @@ fn token_verify_reads_standard_input_when_given_a_dash() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["valid"], true);
+}
+
+/// Both generations from either kind of root: `ca-init --key` and `card new --key`.
+#[test]
+fn p384_and_rsa_cards_under_rsa_and_p384_roots_sign_verify_and_revoke() {
+    for (ca_key, card_key, algorithm) in [
+        ("p384", "p384", "ES384"),
+        ("rsa2048", "p384", "ES384"),
+        ("p384", "rsa2048", "RS256"),
+    ] {
+        let sess = session_with(&["--key", ca_key], &["--key", card_key]);
+        let n = nonce();
+        let signed = sign(&sess.card, "1234", &n);
+        assert!(signed.status.success(), "{}", stderr(&signed));
+        let token: serde_json::Value = serde_json::from_slice(&signed.stdout).unwrap();
+        assert_eq!(
+            token["algorithm"], algorithm,
+            "{ca_key} root, {card_key} card"
+        );
+
+        let crl = sess.ca.join("crl.pem");
+        let crl_args = ["--crl", s(&crl), "--require-revocation"];
+        let good = verify(&sess, &signed.stdout, ORIGIN, &n, &crl_args);
+        assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+        assert_eq!(json(&good)["revocation"]["status"], "good");
+
+        let out = zaitaku(&[
+            "card",
+            "revoke",
+            "--ca",
+            s(&sess.ca),
+            "--card",
+            s(&sess.card),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let revoked = verify(&sess, &signed.stdout, ORIGIN, &n, &crl_args);
+        assert_eq!(json(&revoked)["error"]["code"], "certificate_revoked");
+    }
+}
+
+#[test]
+fn a_p384_card_lasts_ten_years_unless_told_otherwise() {
+    let year_of = |out: &Output| {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = text
+            .lines()
+            .find(|l| l.contains("valid until:"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned();
+        line.split_whitespace().last().unwrap()[..4]
+            .parse::<i32>()
+            .unwrap()
+    };
+    let sess = session_with(&["--key", "p384"], &["--key", "p384"]);
+    let status = zaitaku(&["card", "status", "--card", s(&sess.card)]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("signs tokens:   ES384"));
+    let rsa = session();
+    let rsa_status = zaitaku(&["card", "status", "--card", s(&rsa.card)]);
+    assert_eq!(year_of(&status) - year_of(&rsa_status), 5);
+}
+
+#[test]
+fn an_unknown_key_kind_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zaitaku(&[
+        "card",
+        "ca-init",
+        "--dir",
+        s(&dir.path().join("ca")),
+        "--key",
+        "p256",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("rsa2048") && stderr(&out).contains("p384"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1,21 +1,13 @@
 //! `zaitaku cert verify` and `zaitaku card ca-init`, run as a user runs them.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
+use zaitaku_card::shared_data;
 
 fn zaitaku(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zaitaku"))
         .args(args)
         .output()
         .unwrap()
-}
-
-fn jpki(file: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/jpki")
-        .join(file)
-        .to_string_lossy()
-        .into_owned()
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -29,6 +21,11 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn real_certificate_is_valid_in_2020() {
+    let Some(data) = shared_data::folder("jpki", "cert_cli::real_certificate_is_valid_in_2020")
+    else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
     let out = zaitaku(&[
         "cert",
         "verify",
@@ -53,6 +50,13 @@ fn real_certificate_is_valid_in_2020() {
 
 #[test]
 fn real_certificate_is_expired_now_and_exit_code_is_1() {
+    let Some(data) = shared_data::folder(
+        "jpki",
+        "cert_cli::real_certificate_is_expired_now_and_exit_code_is_1",
+    ) else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
     let out = zaitaku(&[
         "cert",
         "verify",
@@ -69,6 +73,11 @@ fn real_certificate_is_expired_now_and_exit_code_is_1() {
 
 #[test]
 fn other_generation_root_is_untrusted() {
+    let Some(data) = shared_data::folder("jpki", "cert_cli::other_generation_root_is_untrusted")
+    else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
     let out = zaitaku(&[
         "cert",
         "verify",
@@ -84,6 +93,12 @@ fn other_generation_root_is_untrusted() {
 
 #[test]
 fn usage_errors_exit_2_with_a_plain_message() {
+    let Some(data) =
+        shared_data::folder("jpki", "cert_cli::usage_errors_exit_2_with_a_plain_message")
+    else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
     let cases: &[&[&str]] = &[
         &["cert", "verify", &jpki("real-auth-cert.pem")],
         &[
@@ -168,6 +183,13 @@ fn ca_init_creates_a_root_and_refuses_to_overwrite_it() {
 
 #[test]
 fn a_file_that_is_not_a_certificate_is_invalid() {
+    let Some(data) = shared_data::folder(
+        "jpki",
+        "cert_cli::a_file_that_is_not_a_certificate_is_invalid",
+    ) else {
+        return;
+    };
+    let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.der");
     std::fs::write(&junk, b"\x30\x03\x02\x01\x01").unwrap();

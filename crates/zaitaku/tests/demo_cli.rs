@@ -282,8 +282,8 @@ fn a_restarted_demo_trusts_its_root_from_the_database_and_keeps_the_revoked_card
     let dir = tempfile::tempdir().unwrap();
     drop(start_demo_in(dir.path()));
 
-    // The second start adds the same root again (already present) and imports a
-    // fresh CRL through `admin crl import`'s path.
+    // The second start adds the same roots again (already present) and imports fresh
+    // CRLs through `admin crl import`'s path.
     let demo = start_demo_in(dir.path());
     let mut browser = Browser::new(&demo.base);
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
@@ -316,6 +316,28 @@ fn a_restarted_demo_trusts_its_root_from_the_database_and_keeps_the_revoked_card
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(listed.lines().count(), 1, "{listed}");
-    assert!(listed.contains("CN=Zaitaku Test Root"), "{listed}");
+    // Today's RSA root and the next generation's P-384 root, under one name as JPKI's
+    // generations are.
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.lines().all(|l| l.contains("CN=Zaitaku Test Root")),
+        "{listed}"
+    );
+}
+
+#[test]
+fn the_next_generation_p384_card_registers_at_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_demo_in(dir.path());
+    let mut browser = Browser::new(&demo.base);
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[0]);
+    let out = card_auth(&demo.cards.join("nakamura.card"), "9012", &link);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = browser.get(&format!("{flow}/complete")).body;
+    assert!(done.contains("資格確認・登録完了"), "{done}");
+    assert!(done.contains("中村 陽菜"), "{done}");
 }

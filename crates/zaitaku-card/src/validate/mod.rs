@@ -1,6 +1,12 @@
-//! The relying party's check of a card authentication, in Web eID's order:
-//! parse → key usage → extended key usage → policy → path to a trust anchor →
-//! validity → critical extensions → revocation → signature.
+//! The relying party's check of a card authentication, in this order:
+//! parse → token signature (its algorithm must be the one the certificate's key makes)
+//! → structure → path to a trust anchor (the issuer's signature) → key usage →
+//! extended key usage → policy → validity → critical extensions → revocation.
+//!
+//! The signature and the path come before anything about the certificate's status
+//! (expired, not yet valid, revoked, …), so nobody learns a certificate's status from
+//! a token they could not sign. A certificate alone (`validate_certificate`) starts
+//! at the structure.
 //!
 //! A pass names the certificate (issuer, serial, CN); a failure is a typed reason.
 
@@ -12,7 +18,7 @@ pub mod trust;
 
 use crate::nonce::ChallengeNonce;
 use crate::origin::Origin;
-use crate::token::{self, TokenError, WebEidToken};
+use crate::token::{TokenError, WebEidToken};
 use const_oid::ObjectIdentifier;
 use crl::{Crl, RevocationStatus};
 use der::Decode;
@@ -143,7 +149,8 @@ impl ValidationError {
             ValidationError::Signature(s) => match s {
                 SignatureError::WrongLength { .. } => "signature_invalid_length",
                 SignatureError::Invalid => "signature_invalid",
-                SignatureError::UnsupportedKey => "certificate_unsupported_key",
+                SignatureError::UnsupportedKey(_) => "certificate_unsupported_key",
+                SignatureError::AlgorithmMismatch { .. } => "token_algorithm_mismatch",
                 SignatureError::UnsupportedAlgorithm(_) | SignatureError::Malformed(_) => {
                     "signature_invalid"
                 }
@@ -196,18 +203,20 @@ impl Validator {
         let parsed = WebEidToken::from_json(token_json)
             .and_then(|t| t.parse())
             .map_err(|e| reject(e.into(), None))?;
-        let valid = self.check_certificate(&parsed.certificate, &parsed.certificate_der, at)?;
-        let message = token::signed_value(origin, nonce);
-        signature::verify_rs256(
+        signature::verify_token_signature(
+            parsed.algorithm,
             parsed
                 .certificate
                 .tbs_certificate()
                 .subject_public_key_info(),
-            &message,
+            &parsed.algorithm.signed_value(origin, nonce),
             &parsed.signature,
         )
-        .map_err(|e| reject(e.into(), Some(Box::new(valid.certificate.clone()))))?;
-        Ok(valid)
+        .map_err(|e| {
+            let named = CertificateSummary::of(&parsed.certificate);
+            reject(e.into(), Some(Box::new(named)))
+        })?;
+        self.check_certificate(&parsed.certificate, &parsed.certificate_der, at)
     }
 
     /// Check one DER certificate the same way (path, policy, usages, validity, revocation).
@@ -235,11 +244,11 @@ impl Validator {
             certificate: Some(Box::new(named.clone())),
         };
         profile::check_structure(cert).map_err(reject)?;
+        let anchor = self.find_anchor(cert, der_bytes).map_err(reject)?;
         profile::check_key_usage(cert).map_err(reject)?;
         profile::check_extended_key_usage(cert).map_err(reject)?;
         let policy =
             profile::check_policies(cert, &self.config.allowed_policies).map_err(reject)?;
-        let anchor = self.find_anchor(cert, der_bytes).map_err(reject)?;
         check_validity(cert, anchor, at).map_err(reject)?;
         profile::check_critical_extensions(cert).map_err(reject)?;
         let revocation = crl::revocation_status(&self.config.crls, cert, anchor, at);

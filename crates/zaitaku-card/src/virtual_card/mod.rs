@@ -4,6 +4,10 @@
 //! keeps its state (key, certificate, PIN hash, tries counter) in one file so
 //! that a blocked PIN stays blocked across restarts.
 //!
+//! It holds today's card key (RSA-2048) or the next generation's (P-384); what a P-384
+//! card is assumed to be given and to answer is written down once, in
+//! [`crate::authenticator`].
+//!
 //! The file holds the private key in clear: a virtual card is only as safe
 //! as the file's permissions (0600).
 
@@ -12,21 +16,19 @@ mod store;
 
 use std::path::{Path, PathBuf};
 
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::traits::PublicKeyParts;
-use rsa::{Pkcs1v15Sign, PrivateKey, PublicKey};
+use p384::ecdsa::signature::hazmat::PrehashSigner;
+use rsa::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
 
 use crate::apdu::{self, Response, StatusWord, ef};
+use crate::authenticator::{P384_SIGN_INPUT_LEN, P384_SIGNATURE_LEN};
 use crate::digest_info::is_sha256_digest_info;
 use crate::jpki::MAX_PIN_TRIES;
+use crate::keys::{KeyKind, KeyPair};
 use crate::pin::{PIN_LENGTH, Pin};
 use crate::transport::{CardTransport, TransportError};
 use command::Command;
 use store::{LockedFile, StoredCard};
-
-/// Key size of the JPKI user-authentication key, in bytes (RSA-2048).
-const KEY_SIZE_BYTES: usize = 256;
 
 /// READ BINARY offsets are 15 bits, so an EF cannot be larger than this.
 const MAX_CERTIFICATE_LEN: usize = 0x7FFF;
@@ -55,8 +57,8 @@ pub enum VirtualCardError {
         store::FORMAT
     )]
     UnsupportedFormat { path: PathBuf, found: String },
-    #[error("a JPKI card holds an RSA-2048 key, not an RSA-{bits} key")]
-    KeySize { bits: usize },
+    #[error("a JPKI card holds an RSA-2048 or a P-384 key, not {0}")]
+    UnsupportedKey(String),
     #[error("the certificate must be 1 to {MAX_CERTIFICATE_LEN} bytes, not {len}")]
     CertificateSize { len: usize },
     #[error("could not encode the virtual card: {0}")]
@@ -78,7 +80,7 @@ struct Session {
 pub struct VirtualCard {
     file: LockedFile,
     stored: StoredCard,
-    private_key: PrivateKey,
+    key: KeyPair,
     certificate_der: Vec<u8>,
     pin_salt: Vec<u8>,
     pin_hash: [u8; 32],
@@ -90,25 +92,22 @@ impl VirtualCard {
     /// overwrite an existing file.
     pub fn create(
         path: impl AsRef<Path>,
-        private_key: PrivateKey,
+        key: impl Into<KeyPair>,
         certificate_der: Vec<u8>,
         pin: &Pin,
     ) -> Result<(), VirtualCardError> {
         let path = path.as_ref();
-        if private_key.size() != KEY_SIZE_BYTES {
-            return Err(VirtualCardError::KeySize {
-                bits: private_key.size() * 8,
-            });
-        }
+        let key = key.into();
+        check_card_key(&key)?;
         check_certificate_len(certificate_der.len())?;
-        let pkcs8 = private_key
+        let pkcs8 = key
             .to_pkcs8_der()
             .map_err(|err| VirtualCardError::Serialize(err.to_string()))?;
         let mut salt = [0u8; PIN_SALT_LEN];
         getrandom::fill(&mut salt).map_err(|err| VirtualCardError::Random(err.to_string()))?;
         let stored = StoredCard {
             format: store::FORMAT.to_owned(),
-            private_key_pkcs8: store::encode(pkcs8.as_bytes()),
+            private_key_pkcs8: store::encode(&pkcs8),
             certificate_der: store::encode(&certificate_der),
             pin_salt: store::encode(&salt),
             pin_sha256: store::encode(&pin_hash(&salt, pin.as_bytes())),
@@ -125,10 +124,13 @@ impl VirtualCard {
         let (file, stored) = LockedFile::open(path)?;
 
         let key_der = store::decode(path, "private_key_pkcs8", &stored.private_key_pkcs8)?;
-        let private_key = PrivateKey::from_pkcs8_der(&key_der)
+        let key = KeyPair::from_pkcs8_der(&key_der)
             .map_err(|err| store::corrupt(path, format!("the private key is invalid ({err})")))?;
-        if private_key.size() != KEY_SIZE_BYTES {
-            return Err(store::corrupt(path, "the private key is not RSA-2048"));
+        if check_card_key(&key).is_err() {
+            return Err(store::corrupt(
+                path,
+                "the private key is neither RSA-2048 nor P-384",
+            ));
         }
         let certificate_der = store::decode(path, "certificate_der", &stored.certificate_der)?;
         if check_certificate_len(certificate_der.len()).is_err() {
@@ -151,7 +153,7 @@ impl VirtualCard {
         Ok(VirtualCard {
             file,
             stored,
-            private_key,
+            key,
             certificate_der,
             pin_salt,
             pin_hash,
@@ -164,8 +166,9 @@ impl VirtualCard {
         &self.certificate_der
     }
 
-    pub fn public_key(&self) -> &PublicKey {
-        self.private_key.as_public_key()
+    /// The card's key (RSA-2048 or P-384).
+    pub fn key(&self) -> &KeyPair {
+        &self.key
     }
 
     /// PIN tries left; 0 means blocked.
@@ -293,8 +296,13 @@ impl VirtualCard {
         if (command.p1, command.p2) != (0x00, 0x80) {
             return fail(StatusWord::WRONG_P1_P2);
         }
-        // Like a card that only supports RS256: anything else is a wrong length.
-        if !is_sha256_digest_info(command.data) {
+        // An RSA card takes a SHA-256 DigestInfo, a P-384 card a SHA-384 hash
+        // (see `authenticator`); anything else is a wrong length.
+        let well_formed = match &self.key {
+            KeyPair::P384(_) => command.data.len() == P384_SIGN_INPUT_LEN,
+            _ => is_sha256_digest_info(command.data),
+        };
+        if !well_formed {
             return fail(StatusWord::WRONG_LENGTH);
         }
         if self.session.current_ef != Some(ef::AUTH_KEY) {
@@ -303,12 +311,19 @@ impl VirtualCard {
         if !self.session.pin_verified {
             return fail(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
-        match self
-            .private_key
-            .sign(Pkcs1v15Sign::new_unprefixed(), command.data)
-        {
-            Ok(signature) => Response::new(signature, StatusWord::SUCCESS),
-            Err(_) => fail(StatusWord::UNKNOWN_ERROR),
+        let signature = match &self.key {
+            KeyPair::Rsa(key) => key.sign(Pkcs1v15Sign::new_unprefixed(), command.data).ok(),
+            KeyPair::P384(key) => {
+                PrehashSigner::<p384::ecdsa::Signature>::sign_prehash(key, command.data)
+                    .ok()
+                    .map(|s| s.to_bytes().to_vec())
+                    .filter(|s| s.len() == P384_SIGNATURE_LEN)
+            }
+            _ => None,
+        };
+        match signature {
+            Some(signature) => Response::new(signature, StatusWord::SUCCESS),
+            None => fail(StatusWord::UNKNOWN_ERROR),
         }
     }
 
@@ -359,6 +374,17 @@ fn sign_pin_verify(command: &Command<'_>) -> StatusWord {
         StatusWord::with_tries_left(SIGN_PIN_TRIES)
     } else {
         StatusWord::PIN_BLOCKED
+    }
+}
+
+/// A JPKI card's key: RSA-2048 today, P-384 in the next generation.
+fn check_card_key(key: &KeyPair) -> Result<(), VirtualCardError> {
+    match key.kind() {
+        Some(KeyKind::Rsa2048 | KeyKind::P384) => Ok(()),
+        Some(other) => Err(VirtualCardError::UnsupportedKey(other.to_string())),
+        None => Err(VirtualCardError::UnsupportedKey(
+            "an RSA key of another size".into(),
+        )),
     }
 }
 

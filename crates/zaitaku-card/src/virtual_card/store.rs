@@ -27,7 +27,8 @@ const MAX_FILE_LEN: u64 = 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub(super) struct StoredCard {
     pub format: String,
-    /// RSA private key, PKCS#8 DER, base64.
+    /// The card's private key (RSA-2048 or P-384), PKCS#8 DER, base64. PKCS#8 names
+    /// the algorithm, so files made before P-384 cards existed read as they are.
     pub private_key_pkcs8: String,
     /// The certificate EF contents, base64; opaque to the card.
     pub certificate_der: String,

@@ -5,9 +5,10 @@
 use rsa::{Pkcs1v15Sign, PrivateKey};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
+use zaitaku_card::keys::{KeyKind, KeyPair};
 use zaitaku_card::oids;
 use zaitaku_card::test_ca::{DEFAULT_CA_NAME, LeafSpec, TestCa, generate_rsa_key};
-use zaitaku_card::token::{WebEidToken, signed_value_hash};
+use zaitaku_card::token::{TokenAlgorithm, WebEidToken, signed_value_hash};
 use zaitaku_card::validate::trust::TrustAnchor;
 use zaitaku_card::validate::{Validator, ValidatorConfig};
 use zaitaku_card::{ChallengeNonce, Origin};
@@ -76,6 +77,7 @@ pub fn card_signature(origin: &Origin, nonce: &ChallengeNonce) -> Vec<u8> {
 
 pub fn token_for(cert_der: &[u8], origin: &Origin, nonce: &ChallengeNonce) -> WebEidToken {
     WebEidToken::new(
+        zaitaku_card::TokenAlgorithm::Rs256,
         cert_der,
         &card_signature(origin, nonce),
         "https://zaitaku.example.jp/authenticator/0.1.0",
@@ -88,4 +90,62 @@ pub fn now() -> SystemTime {
 
 pub fn days(n: u64) -> Duration {
     Duration::from_secs(n * 24 * 3600)
+}
+
+/// A root of each key kind, made once: `ca_with(KeyKind::Rsa2048)` is not `ca()`.
+pub fn ca_with(kind: KeyKind) -> &'static TestCa {
+    static CAS: [OnceLock<TestCa>; 4] = [const { OnceLock::new() }; 4];
+    let index = [
+        KeyKind::Rsa2048,
+        KeyKind::P256,
+        KeyKind::P384,
+        KeyKind::P521,
+    ]
+    .iter()
+    .position(|k| *k == kind)
+    .unwrap();
+    CAS[index].get_or_init(|| {
+        TestCa::generate_with_key(&format!("CN=Zaitaku {kind} Root,O=Zaitaku,C=JP"), kind)
+            .expect("test CA")
+    })
+}
+
+/// The next-generation card's key (P-384), made once.
+pub fn p384_card_key() -> &'static KeyPair {
+    static KEY: OnceLock<KeyPair> = OnceLock::new();
+    KEY.get_or_init(|| KeyPair::generate(KeyKind::P384).expect("P-384 key"))
+}
+
+/// A P-384 card certificate from `ca` with `edit` applied to the JPKI profile.
+pub fn p384_card_cert(ca: &TestCa, edit: impl FnOnce(&mut LeafSpec)) -> Vec<u8> {
+    let mut s = spec();
+    edit(&mut s);
+    ca.issue(p384_card_key(), &s).unwrap()
+}
+
+/// What the assumed P-384 card answers: r ‖ s over the SHA-384 hash it is given.
+pub fn es384_signature(origin: &Origin, nonce: &ChallengeNonce) -> Vec<u8> {
+    use p384::ecdsa::signature::hazmat::PrehashSigner;
+    let KeyPair::P384(key) = p384_card_key() else {
+        unreachable!()
+    };
+    let hash = TokenAlgorithm::Es384.signed_value_hash(origin, nonce);
+    let signature: p384::ecdsa::Signature = key.sign_prehash(&hash).unwrap();
+    signature.to_bytes().to_vec()
+}
+
+pub fn es384_token_for(cert_der: &[u8], origin: &Origin, nonce: &ChallengeNonce) -> WebEidToken {
+    WebEidToken::new(
+        TokenAlgorithm::Es384,
+        cert_der,
+        &es384_signature(origin, nonce),
+        "https://zaitaku.example.jp/authenticator/0.1.0",
+    )
+}
+
+/// Trusts each of `cas` and accepts the test policy.
+pub fn validator_trusting(cas: &[&TestCa]) -> Validator {
+    let mut config = ValidatorConfig::new(cas.iter().map(|ca| anchor(ca)).collect());
+    config.allowed_policies.push(oids::ZAITAKU_TEST_CARD_POLICY);
+    Validator::new(config)
 }

@@ -1,10 +1,11 @@
 //! `zaitaku card …`: the test CA, virtual My Number cards, and the authenticator.
 
 use super::{CliError, EXIT_INVALID, card_auth, card_present, card_readers};
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zaitaku_card::authenticator::sign_challenge;
+use zaitaku_card::keys::{KeyKind, KeyPair};
 use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
 use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_card::{CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, VirtualCard};
@@ -12,14 +13,44 @@ use zaitaku_card::{CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, 
 /// Sent as the token's appVersion (and as `card auth`'s User-Agent).
 pub(super) const APP_VERSION: &str = concat!("zaitaku-cli/", env!("CARGO_PKG_VERSION"));
 
+/// The key of a test root or a virtual card: today's cards are RSA-2048, the next
+/// generation's P-384.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CardKeyArg {
+    Rsa2048,
+    P384,
+}
+
+impl CardKeyArg {
+    fn kind(self) -> KeyKind {
+        match self {
+            CardKeyArg::Rsa2048 => KeyKind::Rsa2048,
+            CardKeyArg::P384 => KeyKind::P384,
+        }
+    }
+
+    /// Certificate lifetime when --valid-days is not given: today's cards are issued
+    /// for five years, the next generation's for ten.
+    fn default_valid_days(self) -> u32 {
+        match self {
+            CardKeyArg::Rsa2048 => 1825,
+            CardKeyArg::P384 => 3650,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum CardCommand {
     /// Create a test root CA in DIR (trusted only where added with `admin trust add` or given as --trust-anchor).
     CaInit {
         #[arg(long)]
         dir: PathBuf,
+        /// The root's own key (signs with SHA-256 when RSA, SHA-384 when P-384).
+        /// Either kind of root issues either kind of card.
+        #[arg(long, value_enum, default_value_t = CardKeyArg::Rsa2048)]
+        key: CardKeyArg,
     },
-    /// Issue a virtual card (RSA-2048 key, JPKI-profile certificate from the test CA).
+    /// Issue a virtual card (JPKI-profile certificate from the test CA).
     New {
         /// Directory of the test CA (from `card ca-init`).
         #[arg(long, value_name = "DIR")]
@@ -30,9 +61,13 @@ pub enum CardCommand {
         /// File to write the card to (must not exist).
         #[arg(long, value_name = "CARD")]
         out: PathBuf,
-        /// Days the certificate is valid (a real one lasts about five years).
-        #[arg(long, default_value_t = 1825)]
-        valid_days: u32,
+        /// The card's key: rsa2048 (today's cards) or p384 (the next generation).
+        #[arg(long, value_enum, default_value_t = CardKeyArg::Rsa2048)]
+        key: CardKeyArg,
+        /// Days the certificate is valid [default: 1825 for rsa2048, 3650 for p384,
+        /// as today's cards last five years and the next generation's ten]
+        #[arg(long)]
+        valid_days: Option<u32>,
     },
     /// Show the card's certificate and how many PIN tries are left.
     Status {
@@ -84,13 +119,20 @@ pub enum CardCommand {
 
 pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
     match command {
-        CardCommand::CaInit { dir } => ca_init(&dir),
+        CardCommand::CaInit { dir, key } => ca_init(&dir, key),
         CardCommand::New {
             ca,
             pin,
             out,
+            key,
             valid_days,
-        } => new_card(&ca, &pin, &out, valid_days),
+        } => new_card(
+            &ca,
+            &pin,
+            &out,
+            key,
+            valid_days.unwrap_or(key.default_valid_days()),
+        ),
         CardCommand::Status { card } => status(&card),
         CardCommand::Sign {
             card,
@@ -105,9 +147,9 @@ pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-fn ca_init(dir: &Path) -> Result<ExitCode, CliError> {
-    TestCa::init(dir)?;
-    println!("created test root CA in {}", dir.display());
+fn ca_init(dir: &Path, key: CardKeyArg) -> Result<ExitCode, CliError> {
+    TestCa::init_with_key(dir, key.kind())?;
+    println!("created test root CA ({}) in {}", key.kind(), dir.display());
     println!(
         "  private key:  {}",
         dir.join(test_ca::CA_KEY_FILE).display()
@@ -124,7 +166,13 @@ fn ca_init(dir: &Path) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn new_card(ca_dir: &Path, pin: &str, out: &Path, valid_days: u32) -> Result<ExitCode, CliError> {
+fn new_card(
+    ca_dir: &Path,
+    pin: &str,
+    out: &Path,
+    key: CardKeyArg,
+    valid_days: u32,
+) -> Result<ExitCode, CliError> {
     // Cheap checks first: key generation is the slow part.
     let pin = Pin::parse(pin).map_err(|e| format!("--pin: {e}"))?;
     if out.exists() {
@@ -138,8 +186,8 @@ fn new_card(ca_dir: &Path, pin: &str, out: &Path, valid_days: u32) -> Result<Exi
         return Err("--valid-days must be at least 1".into());
     }
     let ca = TestCa::load(ca_dir)?;
-    let key = test_ca::generate_rsa_key()?;
-    let certificate = ca.issue(key.as_public_key(), &LeafSpec::jpki_auth(valid_days)?)?;
+    let key = KeyPair::generate(key.kind())?;
+    let certificate = ca.issue(&key, &LeafSpec::jpki_auth(valid_days)?)?;
     VirtualCard::create(out, key, certificate.clone(), &pin)?;
     println!("created virtual card {}", out.display());
     print_certificate(&certificate);
@@ -157,6 +205,9 @@ fn print_certificate(der: &[u8]) {
             println!("  serial:         {}", summary.serial);
             println!("  issuer:         {}", summary.issuer);
             println!("  valid until:    {}", summary.not_after);
+            if let Ok(algorithm) = zaitaku_card::authenticator::card_algorithm(der) {
+                println!("  signs tokens:   {algorithm}");
+            }
         }
         Err(e) => println!("  certificate: unreadable ({e})"),
     }

@@ -1,7 +1,8 @@
 //! `zaitaku demo`: fictitious institutions, insured persons and virtual cards,
 //! made once in the data directory and reused on later starts (so a restart in
-//! the middle of a flow loses nothing). Cards come from a demo root CA that
-//! only the demo trusts.
+//! the middle of a flow loses nothing). Cards come from demo root CAs that
+//! only the demo trusts: an RSA-2048 root for today's cards and, as the next
+//! generation of JPKI will have its own root, a P-384 root for the P-384 card.
 
 mod data;
 mod people;
@@ -15,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
+use zaitaku_card::keys::{KeyKind, KeyPair};
 use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
 use zaitaku_card::validate::ValidatorConfig;
 use zaitaku_card::validate::crl::Crl;
@@ -28,7 +30,12 @@ const MANIFEST: &str = "demo.json";
 /// Written before anything else, so a half-made demo is recognised and redone,
 /// and a directory that is not a demo's is never touched.
 const STARTED: &str = ".demo-setup-started";
-const CA_DIR: &str = "demo-ca";
+/// The root of each card generation, by the kind of key its cards hold (the root's
+/// own key is of the same kind). A demo made before the P-384 root lacks its directory.
+const CA_DIRS: [(&str, KeyKind); 2] = [
+    ("demo-ca", KeyKind::Rsa2048),
+    ("demo-ca-p384", KeyKind::P384),
+];
 const CARDS_DIR: &str = "cards";
 const MANIFEST_FORMAT: &str = "zaitaku-demo:1";
 
@@ -78,8 +85,12 @@ pub async fn prepare(dir: &Path, store: &Arc<dyn Store>) -> Result<Prepared, Cli
         }
         create(dir, store).await?
     };
-    let ca = TestCa::load(&dir.join(CA_DIR))?;
-    trust_demo_ca(&ca, dir, store).await?;
+    for (ca_dir, _) in CA_DIRS {
+        let ca_dir = dir.join(ca_dir);
+        if ca_dir.exists() {
+            trust_demo_ca(&TestCa::load(&ca_dir)?, &ca_dir, store).await?;
+        }
+    }
     // The anchor and CRL come from the database, as in `zaitaku serve`; the demo
     // adds only the virtual cards' policy.
     let mut validator = ValidatorConfig::new(Vec::new());
@@ -108,9 +119,9 @@ pub async fn prepare(dir: &Path, store: &Arc<dyn Store>) -> Result<Prepared, Cli
 /// The demo's root into the trust anchors and a fresh CRL imported, through the
 /// same functions as `admin trust add` and `admin crl import`. CRLs go stale; a
 /// fresh one each start keeps the revoked card revoked.
-async fn trust_demo_ca(ca: &TestCa, dir: &Path, store: &Arc<dyn Store>) -> Result<(), CliError> {
+async fn trust_demo_ca(ca: &TestCa, ca_dir: &Path, store: &Arc<dyn Store>) -> Result<(), CliError> {
     let now = SystemTime::now();
-    let cert_path = dir.join(CA_DIR).join(test_ca::CA_CERT_FILE);
+    let cert_path = ca_dir.join(test_ca::CA_CERT_FILE);
     let anchors = trust::anchors_from(
         &cert_path.display().to_string(),
         &ca.certificate_der()?,
@@ -136,14 +147,17 @@ async fn trust_demo_ca(ca: &TestCa, dir: &Path, store: &Arc<dyn Store>) -> Resul
 async fn create(dir: &Path, store: &Arc<dyn Store>) -> Result<Manifest, CliError> {
     eprintln!("Creating demo data in {} …", dir.display());
     std::fs::write(dir.join(STARTED), b"")?;
-    let ca = TestCa::init(&dir.join(CA_DIR))?;
+    let cas = CA_DIRS
+        .iter()
+        .map(|(ca_dir, kind)| Ok((*kind, TestCa::init_with_key(&dir.join(ca_dir), *kind)?)))
+        .collect::<Result<Vec<_>, CliError>>()?;
     let cards_dir = dir.join(CARDS_DIR);
     std::fs::create_dir_all(&cards_dir)?;
     // Key generation is the slow part; one thread per card.
     let keys = std::thread::scope(|s| {
         let handles: Vec<_> = PEOPLE
             .iter()
-            .map(|_| s.spawn(test_ca::generate_rsa_key))
+            .map(|person| s.spawn(|| KeyPair::generate(person.card_key)))
             .collect();
         handles
             .into_iter()
@@ -154,13 +168,23 @@ async fn create(dir: &Path, store: &Arc<dyn Store>) -> Result<Manifest, CliError
     let now = OffsetDateTime::now_utc();
     let mut cards = Vec::new();
     for (person, key) in PEOPLE.iter().zip(keys) {
-        let mut spec = LeafSpec::jpki_auth(1825)?;
+        let (_, ca) = cas
+            .iter()
+            .find(|(kind, _)| *kind == person.card_key)
+            .ok_or("no demo root for this kind of card")?;
+        // Today's cards are issued for five years, the next generation's for ten.
+        let valid_days = if person.card_key == KeyKind::P384 {
+            3650
+        } else {
+            1825
+        };
+        let mut spec = LeafSpec::jpki_auth(valid_days)?;
         if person.certificate == Certificate::Expired {
             let day = Duration::from_secs(86_400);
             spec.not_before = SystemTime::now() - day * 5 * 366;
             spec.not_after = SystemTime::now() - day * 30;
         }
-        let der = ca.issue(key.as_public_key(), &spec)?;
+        let der = ca.issue(&key, &spec)?;
         let file = format!("{}.card", person.id);
         let path = cards_dir.join(&file);
         let pin = Pin::parse(person.pin)?;

@@ -3,6 +3,7 @@
 //! persons' qualification records are in `insured.csv`, their medical records
 //! in `records.csv`.
 
+use zaitaku_card::keys::KeyKind;
 use zaitaku_domain::{ConsentItem, EPrescriptionUsage, InsurerNumber};
 use zaitaku_store::PersonKey;
 
@@ -62,6 +63,9 @@ pub struct DemoPerson {
     /// Whether the card is registered for health-insurance use (linked).
     pub linked: bool,
     pub certificate: Certificate,
+    /// The card's key: RSA-2048 (today's card, under the demo's RSA root) or P-384
+    /// (the next generation, under its own P-384 root).
+    pub card_key: KeyKind,
     /// Three wrong PINs already typed.
     pub blocked: bool,
     /// The person's line in `insured.csv` (every demo person has branch 00).
@@ -93,6 +97,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "1234",
         linked: true,
         certificate: Certificate::Valid,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "01130012",
@@ -106,6 +111,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "2345",
         linked: true,
         certificate: Certificate::Valid,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "39131016",
@@ -119,6 +125,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "3456",
         linked: true,
         certificate: Certificate::Valid,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "138008",
@@ -132,6 +139,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "4567",
         linked: false,
         certificate: Certificate::Valid,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "06130488",
@@ -145,6 +153,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "5678",
         linked: true,
         certificate: Certificate::Valid,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "01130012",
@@ -158,6 +167,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "6789",
         linked: true,
         certificate: Certificate::Valid,
+        card_key: KeyKind::Rsa2048,
         blocked: true,
         key: DemoKey {
             insurer_number: "01130012",
@@ -171,6 +181,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "7890",
         linked: true,
         certificate: Certificate::Expired,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "06130488",
@@ -184,11 +195,26 @@ pub const PEOPLE: &[DemoPerson] = &[
         pin: "8901",
         linked: true,
         certificate: Certificate::Revoked,
+        card_key: KeyKind::Rsa2048,
         blocked: false,
         key: DemoKey {
             insurer_number: "138008",
             symbol: Some("千01"),
             number: "20346",
+        },
+    },
+    DemoPerson {
+        id: "nakamura",
+        label: "中村 陽菜（有効・3割・次世代カード）",
+        pin: "9012",
+        linked: true,
+        certificate: Certificate::Valid,
+        card_key: KeyKind::P384,
+        blocked: false,
+        key: DemoKey {
+            insurer_number: "01130012",
+            symbol: Some("1234"),
+            number: "2468",
         },
     },
 ];

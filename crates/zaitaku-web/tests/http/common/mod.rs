@@ -13,7 +13,8 @@ use time::macros::date;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use zaitaku_card::authenticator::sign_challenge;
-use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
+use zaitaku_card::keys::{KeyKind, KeyPair};
+use zaitaku_card::test_ca::{LeafSpec, TestCa};
 use zaitaku_card::validate::ValidatorConfig;
 use zaitaku_card::validate::crl::Crl;
 use zaitaku_card::validate::summary::CertificateSummary;
@@ -34,6 +35,8 @@ pub const PIN: &str = "1234";
 pub struct Kit {
     pub dir: TempDir,
     pub ca: TestCa,
+    /// The next generation's root (P-384), trusted beside `ca` (RSA-2048).
+    pub next_ca: TestCa,
     pub store: Arc<dyn Store>,
     /// The PostgreSQL schema of this kit's store, when the tests run on PostgreSQL.
     _schema: Option<TestSchema>,
@@ -167,6 +170,7 @@ impl Kit {
     pub async fn start_with(options: Options) -> Kit {
         let dir = tempfile::tempdir().unwrap();
         let ca = TestCa::init(&dir.path().join("ca")).unwrap();
+        let next_ca = TestCa::init_with_key(&dir.path().join("ca-p384"), KeyKind::P384).unwrap();
         let (store, schema) = test_store(&dir).await;
         let clinic_e = institution(
             &store,
@@ -199,6 +203,7 @@ impl Kit {
         let mut kit = Kit {
             dir,
             ca,
+            next_ca,
             store,
             _schema: schema,
             origin: Origin::parse("http://127.0.0.1:1").unwrap(),
@@ -250,11 +255,14 @@ impl Kit {
     }
 
     fn validator_config(&self) -> ValidatorConfig {
-        let anchors = TrustAnchor::load_all(&self.ca.certificate_der().unwrap()).unwrap();
-        let mut config = ValidatorConfig::new(anchors);
+        let mut config = ValidatorConfig::new(Vec::new());
         config.allowed_policies.push(oids::ZAITAKU_TEST_CARD_POLICY);
-        let crl = std::fs::read(self.ca.write_crl().unwrap()).unwrap();
-        config.crls.push(Crl::load(&crl).unwrap());
+        for ca in [&self.ca, &self.next_ca] {
+            let anchors = TrustAnchor::load_all(&ca.certificate_der().unwrap()).unwrap();
+            config.trust_anchors.extend(anchors);
+            let crl = std::fs::read(ca.write_crl().unwrap()).unwrap();
+            config.crls.push(Crl::load(&crl).unwrap());
+        }
         config
     }
 
@@ -268,8 +276,21 @@ impl Kit {
 
     /// A card from the kit's CA, linked to a new person with `qualification`.
     pub async fn linked_card(&self, name: &str, qualification: Qualification) -> Card {
+        self.linked_card_of(name, qualification, &self.ca, KeyKind::Rsa2048)
+            .await
+    }
+
+    /// A card with a `key` key from `ca`, linked to a new person with `qualification`.
+    pub async fn linked_card_of(
+        &self,
+        name: &str,
+        qualification: Qualification,
+        ca: &TestCa,
+        key: KeyKind,
+    ) -> Card {
         let person = self.store.insert_person(&qualification).await.unwrap();
-        let (path, summary) = self.new_card(name, &self.ca, LeafSpec::jpki_auth(365).unwrap());
+        let (path, summary) =
+            self.new_card_with_key(name, ca, LeafSpec::jpki_auth(365).unwrap(), key);
         self.store
             .link_certificate(
                 &summary.issuer,
@@ -292,8 +313,19 @@ impl Kit {
         ca: &TestCa,
         spec: LeafSpec,
     ) -> (PathBuf, CertificateSummary) {
-        let key = test_ca::generate_rsa_key().unwrap();
-        let der = ca.issue(key.as_public_key(), &spec).unwrap();
+        self.new_card_with_key(name, ca, spec, KeyKind::Rsa2048)
+    }
+
+    /// A card with a `key` key, issued by `ca` with `spec`, linked to nobody.
+    pub fn new_card_with_key(
+        &self,
+        name: &str,
+        ca: &TestCa,
+        spec: LeafSpec,
+        key: KeyKind,
+    ) -> (PathBuf, CertificateSummary) {
+        let key = KeyPair::generate(key).unwrap();
+        let der = ca.issue(&key, &spec).unwrap();
         let path = self.dir.path().join(format!("{name}.card"));
         VirtualCard::create(&path, key, der.clone(), &Pin::parse(PIN).unwrap()).unwrap();
         let certs = zaitaku_card::pem::load_certificates(&der).unwrap();
