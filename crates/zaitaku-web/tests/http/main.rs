@@ -12,6 +12,7 @@ mod flow_b;
 mod flow_c;
 mod handoff;
 mod menu;
+mod next_generation;
 mod outcomes;
 mod protections;
 mod qr_and_faq;

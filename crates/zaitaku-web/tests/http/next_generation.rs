@@ -2,7 +2,7 @@
 //! A, B and C, and a service trusting an RSA root and a P-384 root accepts cards of
 //! both generations, from either root.
 
-mod common;
+use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification, sign};
