@@ -27,4 +27,21 @@ pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,
 };
-pub use store::Store;
+#[cfg(feature = "testing")]
+pub use store::TestingStore;
+pub use store::{
+    ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
+    MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
+};
+
+/// The store and its role traits: `use zaitaku_store::prelude::*` to call store
+/// methods on a concrete store (`SqliteStore`, `PostgresStore`); through
+/// `dyn Store` or `S: Store` they need no import.
+pub mod prelude {
+    #[cfg(feature = "testing")]
+    pub use crate::store::TestingStore;
+    pub use crate::store::{
+        ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
+        MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
+    };
+}

@@ -21,11 +21,61 @@ use zaitaku_domain::{
     StaffId, UrlToken,
 };
 
-/// All persistence of Zaitaku. Implementations must make every method that writes
-/// more than one row atomic, and the `settle_*` methods single-use under races.
+/// All persistence of Zaitaku: every role below, so one `Arc<dyn Store>` serves
+/// the web layer and the commands. Implementations must make every method that
+/// writes more than one row atomic, and the `settle_*` methods single-use under
+/// races. Each backend implements each role in that area's own file
+/// (`sqlite/institutions.rs`, `postgres/institutions.rs`, …).
+pub trait Store:
+    InstitutionStore
+    + PersonStore
+    + MedicalRecordStore
+    + SessionStore
+    + StaffStore
+    + ConsoleSessionStore
+    + FlowStore
+    + ConsentStore
+    + TrustStore
+    + ConsoleStore
+    + Housekeeping
+    + TestSupport
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: InstitutionStore
+        + PersonStore
+        + MedicalRecordStore
+        + SessionStore
+        + StaffStore
+        + ConsoleSessionStore
+        + FlowStore
+        + ConsentStore
+        + TrustStore
+        + ConsoleStore
+        + Housekeeping
+        + TestSupport
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// With the `testing` feature, the operations only tests use ([`TestingStore`]);
+/// without it, nothing.
+#[cfg(feature = "testing")]
+pub use TestingStore as TestSupport;
+#[cfg(not(feature = "testing"))]
+pub trait TestSupport {}
+#[cfg(not(feature = "testing"))]
+impl<T: ?Sized> TestSupport for T {}
+
+/// Institutions: the clinics and pharmacies that use the service.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Institutions.
+pub trait InstitutionStore: Send + Sync + 'static {
     async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError>;
     async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError>;
     async fn institution_by_url_token(
@@ -54,9 +104,11 @@ pub trait Store: Send + Sync + 'static {
         code: &InstitutionCode,
         token: &UrlToken,
     ) -> Result<Option<Institution>, StoreError>;
+}
 
-    // Insured persons and their cards.
-    async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
+/// Insured persons and the card certificates linked to them.
+#[async_trait]
+pub trait PersonStore: Send + Sync + 'static {
     async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError>;
     async fn person_by_key(&self, key: &PersonKey) -> Result<Option<InsuredPerson>, StoreError>;
     /// Insert or update each record by its [`PersonKey`], in one durable
@@ -78,8 +130,11 @@ pub trait Store: Send + Sync + 'static {
         issuer: &str,
         serial: &str,
     ) -> Result<Option<InsuredPerson>, StoreError>;
+}
 
-    // Medical records.
+/// Medical records imported for insured persons, read by what the patient consented to.
+#[async_trait]
+pub trait MedicalRecordStore: Send + Sync + 'static {
     /// Store each record for the person its key names, in one durable
     /// transaction. A record already stored (every field equal) is left alone,
     /// so a re-import changes nothing. A record whose person is not known is
@@ -93,8 +148,11 @@ pub trait Store: Send + Sync + 'static {
         person: PersonId,
         kinds: &[RecordKind],
     ) -> Result<Vec<MedicalRecord>, StoreError>;
+}
 
-    // Browser sessions.
+/// Patients' browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     /// The session if it exists and has not expired at `now`.
     async fn session(
@@ -102,15 +160,17 @@ pub trait Store: Send + Sync + 'static {
         id_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
-
     /// Remember how this session's staff read cards.
     async fn set_session_auth_method(
         &self,
         id_hash: &str,
         method: AuthMethod,
     ) -> Result<(), StoreError>;
+}
 
-    // Staff accounts and console sessions.
+/// Staff accounts: enrolment, login and the login log.
+#[async_trait]
+pub trait StaffStore: Send + Sync + 'static {
     /// Add an account awaiting enrolment. `Duplicate` (nothing written) if an
     /// account has the login name already.
     async fn insert_staff(&self, new: &NewStaff) -> Result<StaffAccount, StoreError>;
@@ -159,6 +219,17 @@ pub trait Store: Send + Sync + 'static {
     /// transaction. False (nothing written) for a step already used (a replayed
     /// code) or a password-only session that is gone.
     async fn complete_login(&self, write: &LoginCompletion) -> Result<bool, StoreError>;
+    /// The login log of the institution's accounts, newest first, at most `limit` lines.
+    async fn staff_logins(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<LoginRecord>, StoreError>;
+}
+
+/// The staff's console sessions.
+#[async_trait]
+pub trait ConsoleSessionStore: Send + Sync + 'static {
     async fn insert_staff_session(&self, session: &StaffSessionRecord) -> Result<(), StoreError>;
     /// Delete the session `old_hash` (if it is still there) and insert `new`: a
     /// new id at each step of a login.
@@ -181,16 +252,12 @@ pub trait Store: Send + Sync + 'static {
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError>;
     async fn delete_staff_session(&self, id_hash: &str) -> Result<(), StoreError>;
-    /// The login log of the institution's accounts, newest first, at most `limit` lines.
-    async fn staff_logins(
-        &self,
-        institution: InstitutionId,
-        limit: u32,
-    ) -> Result<Vec<LoginRecord>, StoreError>;
+}
 
-    // Flows and their challenges.
+/// Flows and their challenges, up to a failed settlement.
+#[async_trait]
+pub trait FlowStore: Send + Sync + 'static {
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
-    async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
     /// The flow and its institution in one call: every flow page needs both.
     async fn flow_with_institution(
         &self,
@@ -214,7 +281,18 @@ pub trait Store: Send + Sync + 'static {
         claim_hash: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Use the challenge and end its flow with `reason`: all or nothing, at most once.
+    async fn settle_failure(
+        &self,
+        challenge_ref: &str,
+        reason: FailureReason,
+        at: OffsetDateTime,
+    ) -> Result<(), SettleError>;
+}
 
+/// Consents and their history: every write of a consent (a flow's settlement, the staff's revocation) with the history row that explains it.
+#[async_trait]
+pub trait ConsentStore: Send + Sync + 'static {
     /// Use the challenge, write the consent and its history, and finish the flow:
     /// all or nothing, and at most once per challenge.
     async fn settle_registration(
@@ -240,15 +318,25 @@ pub trait Store: Send + Sync + 'static {
     /// history, and finish the flow. Otherwise end the flow with `UpdateConflict`
     /// and write no consent or history: a concurrent change is never overwritten.
     async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError>;
-    /// Use the challenge and end its flow with `reason`: all or nothing, at most once.
-    async fn settle_failure(
+    /// Revoke every item of the consent for the patient, from the console: all
+    /// or nothing, and only at the version the staff confirmed.
+    async fn revoke_by_staff(
         &self,
-        challenge_ref: &str,
-        reason: FailureReason,
-        at: OffsetDateTime,
-    ) -> Result<(), SettleError>;
+        revocation: &StaffRevocation,
+    ) -> Result<StaffRevocationOutcome, StoreError>;
+    async fn consent(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+    ) -> Result<Option<Consent>, StoreError>;
+    async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError>;
+    /// Oldest first.
+    async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError>;
+}
 
-    // Trust anchors and CRLs.
+/// Trust anchors and CRLs.
+#[async_trait]
+pub trait TrustStore: Send + Sync + 'static {
     /// Add each anchor not stored yet (by fingerprint), all in one durable
     /// transaction; one answer per anchor, in order.
     async fn add_trust_anchors(
@@ -269,18 +357,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<CrlImport, StoreError>;
     /// The CRL kept for each issuer, signer and partition, oldest import first.
     async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError>;
+}
 
-    // Consents.
-    async fn consent(
-        &self,
-        institution: InstitutionId,
-        person: PersonId,
-    ) -> Result<Option<Consent>, StoreError>;
-    async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError>;
-    /// Oldest first.
-    async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError>;
-
-    // Institution console.
+/// The institution console's lists and its access log.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync + 'static {
     /// One institution's consents with their persons, filtered and paged.
     async fn patients(&self, query: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError>;
     /// The institution's qualification checks of the person, newest first.
@@ -300,12 +381,6 @@ pub trait Store: Send + Sync + 'static {
         today: time::Date,
         at: OffsetDateTime,
     ) -> Result<Option<QualificationCheck>, StoreError>;
-    /// Revoke every item of the consent for the patient, from the console: all
-    /// or nothing, and only at the version the staff confirmed.
-    async fn revoke_by_staff(
-        &self,
-        revocation: &StaffRevocation,
-    ) -> Result<StaffRevocationOutcome, StoreError>;
     async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError>;
     /// The institution's access log, newest first.
     async fn access_log(
@@ -313,12 +388,23 @@ pub trait Store: Send + Sync + 'static {
         institution: InstitutionId,
         limit: u32,
     ) -> Result<Vec<AccessLogLine>, StoreError>;
+}
 
+/// Purging what has expired, and closing.
+#[async_trait]
+pub trait Housekeeping: Send + Sync + 'static {
     /// Forget sessions (console sessions too), and settled or abandoned flows and challenges, expired
     /// before `now`. Consents and their history are never purged here.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
-
     /// Close every connection (SQLite: the last one checkpoints the WAL into the
     /// database file); later calls fail. For commands that exit right after.
     async fn close(&self);
+}
+
+#[cfg(feature = "testing")]
+/// Operations only tests use: setting up a person directly, reading a flow back.
+#[async_trait]
+pub trait TestingStore: Send + Sync + 'static {
+    async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
+    async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
 }

@@ -9,7 +9,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 use zaitaku_card::test_ca::TestCa;
-use zaitaku_store::{SqliteStore, Store};
+use zaitaku_store::SqliteStore;
+use zaitaku_store::prelude::*;
 
 fn zaitaku() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));

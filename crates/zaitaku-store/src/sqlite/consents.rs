@@ -1,12 +1,15 @@
 //! Consents and their history. A consent is only ever written together with the
 //! history row that explains it, in one transaction.
 
+use super::SqliteStore;
 use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
 use super::console;
 use super::flows::{self, FlowEnd};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
 use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
+use crate::store::ConsentStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
@@ -406,5 +409,62 @@ fn old(c: &mut Columns<'_, '_>) -> Result<Option<(ConsentChoices, ConsentStatus)
             Ok(Some((choices(&old_choices)?, status(&old_status)?)))
         }
         _ => Ok(None),
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SqliteStore {
+    async fn settle_registration(
+        &self,
+        write: &RegistrationWrite,
+    ) -> Result<ConsentId, SettleError> {
+        let write = write.clone();
+        self.write_durable(move |c| settle_registration(c, &write))
+            .await
+    }
+
+    async fn settle_revocation(
+        &self,
+        write: &RevocationWrite,
+    ) -> Result<Option<ConsentId>, SettleError> {
+        let write = write.clone();
+        self.write_durable(move |c| settle_revocation(c, &write))
+            .await
+    }
+
+    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError> {
+        let write = write.clone();
+        // Only the challenge and the flow change: bookkeeping durability.
+        self.write(move |c| settle_view(c, &write)).await
+    }
+
+    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
+        let write = write.clone();
+        self.write_durable(move |c| settle_update(c, &write)).await
+    }
+
+    async fn revoke_by_staff(
+        &self,
+        revocation: &StaffRevocation,
+    ) -> Result<StaffRevocationOutcome, StoreError> {
+        let revocation = revocation.clone();
+        self.write_durable(move |c| revoke_by_staff(c, &revocation))
+            .await
+    }
+
+    async fn consent(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+    ) -> Result<Option<Consent>, StoreError> {
+        self.read(move |c| by_parties(c, institution, person)).await
+    }
+
+    async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError> {
+        self.read(move |c| by_id(c, id)).await
+    }
+
+    async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
+        self.read(move |c| history(c, id)).await
     }
 }
