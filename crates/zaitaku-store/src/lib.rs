@@ -1,11 +1,17 @@
-//! Zaitaku's storage. One [`Store`] trait that the web layer talks to, and an
-//! embedded SQLite implementation; PostgreSQL follows behind the same trait.
-//! Every state a flow needs lives here, so a restart loses nothing.
+//! Zaitaku's storage. [`Store`] is every role trait at once ([`InstitutionStore`],
+//! [`ConsentStore`], …: see `store.rs`); the web layer and the commands hold an
+//! `Arc<dyn Store>`. Two backends implement every role, each area in its own
+//! file: [`SqliteStore`] (one embedded file) and [`PostgresStore`] (several
+//! server processes on one database). What a settlement writes is decided once,
+//! for both, in [`settle`]; values are encoded once in `codec.rs`. Every state a
+//! flow needs lives here, so a restart loses nothing.
 
+mod codec;
 mod console_records;
 mod error;
 pub mod postgres;
 mod records;
+pub mod settle;
 pub mod sqlite;
 mod staff;
 mod store;
@@ -22,6 +28,7 @@ pub use records::{
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
+pub use settle::{CardAnswer, SettleRequest, Settled};
 pub use sqlite::SqliteStore;
 pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,

@@ -5,10 +5,12 @@ use crate::console_records::{
 use crate::error::{SettleError, StoreError};
 use crate::records::{
     AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
-    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, RegistrationWrite,
-    RevocationWrite, SessionRecord, TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
-    ViewWrite,
+    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, SessionRecord,
+    TrustAnchorRecord, UpsertCounts,
 };
+#[cfg(feature = "testing")]
+use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
+use crate::settle::{self, CardAnswer, SettleRequest, Settled};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord,
@@ -293,31 +295,23 @@ pub trait FlowStore: Send + Sync + 'static {
 /// Consents and their history: every write of a consent (a flow's settlement, the staff's revocation) with the history row that explains it.
 #[async_trait]
 pub trait ConsentStore: Send + Sync + 'static {
-    /// Use the challenge, write the consent and its history, and finish the flow:
-    /// all or nothing, and at most once per challenge.
-    async fn settle_registration(
+    /// Settle a challenge as `request` asks, as [`crate::settle`] plans it:
+    /// use the challenge, write the consent and its history if the plan says
+    /// so, and move the flow on; all or nothing, and at most once per
+    /// challenge. A consent changed since it was viewed is never overwritten:
+    /// the update ends with `UpdateConflict`.
+    async fn settle(&self, request: &SettleRequest) -> Result<Settled, SettleError>;
+    /// A verified card answering a flow's challenge: the settlement its flow's
+    /// step and the challenge's purpose ask for ([`crate::settle::request`]).
+    async fn settle_card(
         &self,
-        write: &RegistrationWrite,
-    ) -> Result<ConsentId, SettleError>;
-    /// Use the challenge, revoke every item of the person's standing consent at
-    /// the institution (the prescription form withdrawn), write its history and
-    /// finish the flow: all or nothing, at most once. With no standing consent,
-    /// nothing is revoked, the flow ends with `NothingRegistered`, and `None` is returned.
-    async fn settle_revocation(
-        &self,
-        write: &RevocationWrite,
-    ) -> Result<Option<ConsentId>, SettleError>;
-    /// Flow B's first card: use the challenge and move the flow to its edit step
-    /// with the person's standing consent (active, not expired before
-    /// `write.today`) pre-selected, recording the person and consent on the flow.
-    /// With none, the flow ends with `NothingRegistered` and `None` is returned.
-    /// Writes nothing about the consent; at most once.
-    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError>;
-    /// Flow B's second card: use the challenge and, if the consent is still
-    /// active at the viewed version, write the new answers (a new expiry), its
-    /// history, and finish the flow. Otherwise end the flow with `UpdateConflict`
-    /// and write no consent or history: a concurrent change is never overwritten.
-    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError>;
+        flow: &FlowRecord,
+        institution: &Institution,
+        answer: CardAnswer,
+    ) -> Result<Settled, SettleError> {
+        let request = settle::request(flow, institution, answer)?;
+        self.settle(&request).await
+    }
     /// Revoke every item of the consent for the patient, from the console: all
     /// or nothing, and only at the version the staff confirmed.
     async fn revoke_by_staff(
@@ -404,7 +398,53 @@ pub trait Housekeeping: Send + Sync + 'static {
 #[cfg(feature = "testing")]
 /// Operations only tests use: setting up a person directly, reading a flow back.
 #[async_trait]
-pub trait TestingStore: Send + Sync + 'static {
+pub trait TestingStore: ConsentStore {
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
+
+    /// [`ConsentStore::settle`] of a registration.
+    async fn settle_registration(
+        &self,
+        write: &RegistrationWrite,
+    ) -> Result<ConsentId, SettleError> {
+        match self
+            .settle(&SettleRequest::Registration(write.clone()))
+            .await?
+        {
+            Settled::Registered(id) => Ok(id),
+            other => Err(unexpected(other)),
+        }
+    }
+    /// [`ConsentStore::settle`] of a revocation.
+    async fn settle_revocation(
+        &self,
+        write: &RevocationWrite,
+    ) -> Result<Option<ConsentId>, SettleError> {
+        match self
+            .settle(&SettleRequest::Revocation(write.clone()))
+            .await?
+        {
+            Settled::Revoked(id) => Ok(id),
+            other => Err(unexpected(other)),
+        }
+    }
+    /// [`ConsentStore::settle`] of flow B's view.
+    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError> {
+        match self.settle(&SettleRequest::View(write.clone())).await? {
+            Settled::Viewed(consent) => Ok(consent),
+            other => Err(unexpected(other)),
+        }
+    }
+    /// [`ConsentStore::settle`] of flow B's update.
+    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
+        match self.settle(&SettleRequest::Update(write.clone())).await? {
+            Settled::Updated(outcome) => Ok(outcome),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[cfg(feature = "testing")]
+fn unexpected(settled: Settled) -> SettleError {
+    StoreError::Database(format!("a settlement ended as {settled:?}")).into()
 }

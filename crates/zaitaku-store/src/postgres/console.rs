@@ -5,12 +5,12 @@
 use super::PostgresStore;
 use super::consents::{self, Lock, consent_columns};
 use super::persons::{self, qualification_columns};
+use crate::codec::{date, instant, some_code, to_date, to_instant};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor,
 };
 use crate::error::StoreError;
-use crate::sqlite::codec::{date, instant, some_code, to_date, to_instant};
 use crate::store::ConsoleStore;
 use async_trait::async_trait;
 use sqlx::Row;

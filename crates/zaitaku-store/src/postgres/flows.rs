@@ -4,9 +4,10 @@
 
 use super::PostgresStore;
 use super::institutions;
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
-use crate::sqlite::codec::{code, instant, some_code, to_instant};
+use crate::settle::FlowEnd;
 use crate::store::FlowStore;
 use async_trait::async_trait;
 use sqlx::Row;
@@ -201,12 +202,7 @@ impl FlowStore for PostgresStore {
     ) -> Result<(), SettleError> {
         let pool = &self.pool;
         let mut tx = pool.begin().await?;
-        let end = FlowEnd {
-            step: &FlowStep::Failed(reason),
-            person: None,
-            consent: None,
-        };
-        settle(&mut tx, challenge_ref, None, end, at).await?;
+        settle(&mut tx, &FlowEnd::failure(challenge_ref, reason), None, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -234,14 +230,6 @@ async fn insert_challenge(conn: &mut PgConnection, c: &ChallengeRecord) -> Resul
     Ok(())
 }
 
-/// Where a settlement leaves the flow: its step, and the person and consent it
-/// concerns (`None` keeps what the flow already has).
-pub struct FlowEnd<'a> {
-    pub step: &'a FlowStep,
-    pub person: Option<PersonId>,
-    pub consent: Option<ConsentId>,
-}
-
 /// Use the pending, unexpired challenge `reference` and move the flow waiting for
 /// it to `end`, inside the caller's transaction. The challenge fails with the
 /// step's reason, or succeeds. `flow_id`, when the caller knows it, must be the
@@ -249,11 +237,11 @@ pub struct FlowEnd<'a> {
 /// on the flow's lock, then finds the challenge no longer pending.
 pub async fn settle(
     conn: &mut PgConnection,
-    reference: &str,
-    flow_id: Option<&str>,
-    end: FlowEnd<'_>,
+    end: &FlowEnd,
+    written: Option<ConsentId>,
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
+    let reference = end.challenge_ref.as_str();
     // The flow first (see the lock order above); a challenge's flow never changes.
     let owner: Option<String> = sqlx::query_scalar(
         "SELECT f.id FROM challenges c JOIN flows f ON f.id = c.flow_id \
@@ -265,11 +253,7 @@ pub async fn settle(
     if owner.is_none() {
         return Err(SettleError::ChallengeNotPending);
     }
-    let state = match end.step {
-        FlowStep::Failed(reason) => ChallengeState::Failed(*reason),
-        _ => ChallengeState::Succeeded,
-    };
-    let (state_code, failure) = challenge_state_columns(state);
+    let (state_code, failure) = challenge_state_columns(end.challenge_state());
     let used_by: String = sqlx::query_scalar(
         "UPDATE challenges SET state = $1, failure = $2, settled_at = $3 \
          WHERE reference = $4 AND state = 'pending' AND expires_at > $3 RETURNING flow_id",
@@ -281,10 +265,14 @@ pub async fn settle(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(SettleError::ChallengeNotPending)?;
-    if flow_id.is_some_and(|expected| expected != used_by) {
+    if end
+        .flow_id
+        .as_ref()
+        .is_some_and(|expected| *expected != used_by)
+    {
         return Err(SettleError::FlowMoved);
     }
-    let columns = StepColumns::of(end.step);
+    let columns = StepColumns::of(&end.step);
     let updated = sqlx::query(
         "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
          viewed_version = $5, person_id = coalesce($6, person_id), \
@@ -298,7 +286,7 @@ pub async fn settle(
     .bind(columns.viewed_choices)
     .bind(columns.viewed_version)
     .bind(end.person.map(|p| p.0))
-    .bind(end.consent.map(|c| c.0))
+    .bind(end.consent_id(written).map(|c| c.0))
     .bind(&used_by)
     .bind(reference)
     .execute(&mut *conn)

@@ -1,8 +1,8 @@
 //! Forgetting what has expired, and closing the store.
 
 use super::PostgresStore;
+use crate::codec::instant;
 use crate::error::StoreError;
-use crate::sqlite::codec::instant;
 use crate::store::Housekeeping;
 use async_trait::async_trait;
 use time::OffsetDateTime;

@@ -2,9 +2,9 @@
 
 use super::PostgresStore;
 use super::is_unique_violation;
+use crate::codec::{code, instant};
 use crate::error::StoreError;
 use crate::records::{InstitutionChanges, NewInstitution};
-use crate::sqlite::codec::{code, instant};
 use crate::store::InstitutionStore;
 use async_trait::async_trait;
 use sqlx::Row;

@@ -3,9 +3,9 @@
 
 use super::PostgresStore;
 use super::persons;
+use crate::codec::{code, date, to_date};
 use crate::error::StoreError;
 use crate::records::{NewRecord, PersonKey, RecordImportCounts};
-use crate::sqlite::codec::{code, date, to_date};
 use crate::store::MedicalRecordStore;
 use async_trait::async_trait;
 use sqlx::Row;

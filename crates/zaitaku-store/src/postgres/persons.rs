@@ -2,9 +2,9 @@
 //! set-based: a few statements over arrays, whatever the batch's size.
 
 use super::PostgresStore;
+use crate::codec::{code, date, instant, to_date, to_opt_date};
 use crate::error::StoreError;
 use crate::records::{PersonKey, UpsertCounts};
-use crate::sqlite::codec::{code, date, instant, to_date, to_opt_date};
 use crate::store::PersonStore;
 use async_trait::async_trait;
 use sqlx::postgres::{PgRow, Postgres};

@@ -2,9 +2,9 @@
 //! everything that expired.
 
 use super::PostgresStore;
+use crate::codec::{instant, some_code, to_instant};
 use crate::error::StoreError;
 use crate::records::SessionRecord;
-use crate::sqlite::codec::{instant, some_code, to_instant};
 use crate::store::SessionStore;
 use async_trait::async_trait;
 use sqlx::Row;

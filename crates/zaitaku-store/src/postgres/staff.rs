@@ -8,8 +8,8 @@
 
 use super::PostgresStore;
 use super::is_unique_violation;
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::StoreError;
-use crate::sqlite::codec::{code, instant, some_code, to_instant};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,

@@ -2,11 +2,11 @@
 //! partition.
 
 use super::PostgresStore;
+use crate::codec::{instant, to_instant};
 use crate::error::StoreError;
 use crate::records::{
     AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
-use crate::sqlite::codec::{instant, to_instant};
 use crate::store::TrustStore;
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;

@@ -2,24 +2,20 @@
 //! history row that explains it, in one transaction.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, code, date, instant, some_code, to_date, to_instant};
+use super::codec::{self, Columns};
 use super::console;
-use super::flows::{self, FlowEnd};
+use super::flows;
+use crate::codec::{code, date, instant, some_code, to_date, to_instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
-use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
+use crate::settle::{self, ConsentRead, ConsentWrite, HistoryRow, Plan, SettleRequest, Settled};
 use crate::store::ConsentStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use zaitaku_domain::{
     CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
-    FailureReason, FlowStep, InstitutionId, PersonId, RevocationReason, Viewed,
+    InstitutionId, PersonId,
 };
-
-/// Actor recorded for changes the card holder made themselves.
-const PATIENT: &str = "patient";
-/// Actor prefix for changes made by the staff from the console: `staff:LOGIN`.
-pub const STAFF_PREFIX: &str = "staff:";
 
 /// The columns `from_row` reads, in its order.
 macro_rules! consent_columns {
@@ -30,281 +26,135 @@ macro_rules! consent_columns {
 }
 pub(super) use consent_columns;
 
-pub fn settle_registration(
-    conn: &mut Connection,
-    w: &RegistrationWrite,
-) -> Result<ConsentId, SettleError> {
+/// Read what `request` depends on under the write lock (`BEGIN IMMEDIATE`:
+/// nothing can change it before we write), apply the plan, commit.
+fn settle(conn: &mut Connection, request: &SettleRequest) -> Result<Settled, SettleError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let old = by_parties(&tx, w.institution_id, w.person_id)?;
-    let new_status = ConsentStatus::Active;
-    let new_choices = w.choices.encode();
-    let at = instant(w.at);
-    let consent_id = match &old {
-        // Registering again replaces the earlier answers; history keeps them.
-        Some(old) => {
-            tx.prepare_cached(
-                "UPDATE consents SET choices = ?, status = ?, expires_on = ?, updated_at = ?, \
-                 version = version + 1 WHERE id = ?",
-            )?
-            .execute(params![
-                new_choices,
-                new_status.code(),
-                date(w.expires_on),
-                at,
-                old.id.0,
-            ])?;
-            old.id
-        }
-        None => {
+    let read = match request.reads() {
+        ConsentRead::Parties(institution, person) => by_parties(&tx, institution, person)?,
+        ConsentRead::ById(id) => by_id(&tx, id)?,
+        ConsentRead::Nothing => None,
+    };
+    let plan = settle::plan(request, read);
+    let written = write_consent(&tx, &plan)?;
+    if let Some(end) = &plan.flow {
+        flows::settle(&tx, end, written, plan.at)?;
+    }
+    tx.commit()?;
+    Ok(plan.settled(written)?)
+}
+
+/// The staff revoke the consent from the console, if the plan allows: one
+/// durable transaction with its history row.
+fn revoke_by_staff(
+    conn: &mut Connection,
+    w: &StaffRevocation,
+) -> Result<StaffRevocationOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let read = by_parties(&tx, w.institution, w.person)?;
+    let plan = match settle::staff_revocation(w, read) {
+        Ok(plan) => plan,
+        Err(outcome) => return Ok(outcome),
+    };
+    write_consent(&tx, &plan)?;
+    tx.commit()?;
+    Ok(StaffRevocationOutcome::Revoked)
+}
+
+/// The plan's consent write, its history row and qualification check; the id
+/// of the consent written.
+fn write_consent(tx: &Connection, plan: &Plan) -> Result<Option<ConsentId>, StoreError> {
+    let at = instant(plan.at);
+    let written = match &plan.consent {
+        None => return Ok(None),
+        Some(ConsentWrite::Insert {
+            institution,
+            person,
+            choices,
+            status,
+            expires_on,
+        }) => {
             tx.prepare_cached(
                 "INSERT INTO consents (institution_id, person_id, choices, status, expires_on, \
                  registered_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
             )?
             .execute(params![
-                w.institution_id.0,
-                w.person_id.0,
-                new_choices,
-                new_status.code(),
-                date(w.expires_on),
+                institution.0,
+                person.0,
+                choices.encode(),
+                status.code(),
+                date(*expires_on),
                 at,
                 at,
             ])?;
             ConsentId(tx.last_insert_rowid())
         }
+        Some(ConsentWrite::Update {
+            id,
+            version,
+            choices,
+            status,
+            expires_on,
+        }) => {
+            let updated = tx
+                .prepare_cached(
+                    "UPDATE consents SET choices = ?, status = ?, \
+                     expires_on = coalesce(?, expires_on), updated_at = ?, \
+                     version = version + 1 WHERE id = ? AND version = ?",
+                )?
+                .execute(params![
+                    choices.encode(),
+                    status.code(),
+                    expires_on.map(date),
+                    at,
+                    id.0,
+                    version,
+                ])?;
+            if updated != 1 {
+                return Err(StoreError::Database(
+                    "a consent changed under the write lock".to_owned(),
+                ));
+            }
+            *id
+        }
     };
-    let change = PatientChange {
-        consent_id,
-        at,
-        authentication: &w.authentication,
-        old: old.as_ref(),
-        new_choices: &new_choices,
-        new_status,
-        flow_id: &w.flow_id,
-    };
-    change.record(&tx)?;
-    // What the card's qualification check found, for a later re-query to compare.
-    console::record_check(
-        &tx,
-        w.institution_id,
-        w.person_id,
-        at,
-        CheckSource::Registration,
-    )?;
-    let end = FlowEnd {
-        step: &FlowStep::Done,
-        person: Some(w.person_id),
-        consent: Some(consent_id),
-    };
-    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
-    tx.commit()?;
-    Ok(consent_id)
-}
-
-pub fn settle_revocation(
-    conn: &mut Connection,
-    w: &RevocationWrite,
-) -> Result<Option<ConsentId>, SettleError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Read under the write lock (IMMEDIATE): nothing can change it before we write.
-    let standing = by_parties(&tx, w.institution_id, w.person_id)?
-        .filter(|c| c.status == ConsentStatus::Active);
-    let Some(old) = standing else {
-        let end = FlowEnd {
-            step: &FlowStep::Failed(FailureReason::NothingRegistered),
-            person: Some(w.person_id),
-            consent: None,
-        };
-        flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
-        tx.commit()?;
-        return Ok(None);
-    };
-    // Every item revoked; the prescription form, if any, withdrawn.
-    let items: Vec<_> = old.choices.items().map(|(item, _)| item).collect();
-    let new_choices = ConsentChoices::none_of(&items).encode();
-    let new_status = ConsentStatus::Revoked(w.reason);
-    let at = instant(w.at);
-    tx.prepare_cached(
-        "UPDATE consents SET choices = ?, status = ?, updated_at = ?, version = version + 1 \
-         WHERE id = ?",
-    )?
-    .execute(params![new_choices, new_status.code(), at, old.id.0])?;
-    let change = PatientChange {
-        consent_id: old.id,
-        at,
-        authentication: &w.authentication,
-        old: Some(&old),
-        new_choices: &new_choices,
-        new_status,
-        flow_id: &w.flow_id,
-    };
-    change.record(&tx)?;
-    let end = FlowEnd {
-        step: &FlowStep::Done,
-        person: Some(w.person_id),
-        consent: Some(old.id),
-    };
-    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
-    tx.commit()?;
-    Ok(Some(old.id))
-}
-
-/// Flow B's view: use the challenge and move the flow to the edit step with the
-/// standing consent pre-selected, or end it with `NothingRegistered`. Nothing
-/// about the consent is written.
-pub fn settle_view(conn: &mut Connection, w: &ViewWrite) -> Result<Option<Consent>, SettleError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let standing = by_parties(&tx, w.institution_id, w.person_id)?
-        .filter(|c| c.status == ConsentStatus::Active && c.expires_on >= w.today);
-    let step = match &standing {
-        Some(consent) => FlowStep::UpdateSelect {
-            viewed: Viewed {
-                choices: consent.choices.clone(),
-                version: consent.version,
-            },
-            draft: consent.choices.clone(),
-        },
-        None => FlowStep::Failed(FailureReason::NothingRegistered),
-    };
-    let end = FlowEnd {
-        step: &step,
-        person: Some(w.person_id),
-        consent: standing.as_ref().map(|c| c.id),
-    };
-    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
-    tx.commit()?;
-    Ok(standing)
-}
-
-/// Flow B's save: use the challenge; if the consent still stands at the viewed
-/// version, write the edited answers and their history and finish the flow;
-/// otherwise end the flow with `UpdateConflict` and write nothing else.
-pub fn settle_update(conn: &mut Connection, w: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Read under the write lock: no other writer can slip in before the update.
-    let current = by_id(&tx, w.consent_id)?
-        .filter(|c| c.version == w.viewed_version && c.status == ConsentStatus::Active);
-    let Some(old) = current else {
-        let end = FlowEnd {
-            step: &FlowStep::Failed(FailureReason::UpdateConflict),
-            person: None,
-            consent: None,
-        };
-        flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
-        tx.commit()?;
-        return Ok(UpdateOutcome::Conflict);
-    };
-    let new_choices = w.choices.encode();
-    let new_status = ConsentStatus::Active;
-    let at = instant(w.at);
-    tx.prepare_cached(
-        "UPDATE consents SET choices = ?, expires_on = ?, updated_at = ?, version = version + 1 \
-         WHERE id = ? AND version = ?",
-    )?
-    .execute(params![
-        new_choices,
-        date(w.expires_on),
-        at,
-        old.id.0,
-        old.version
-    ])?;
-    let change = PatientChange {
-        consent_id: old.id,
-        at,
-        authentication: &w.authentication,
-        old: Some(&old),
-        new_choices: &new_choices,
-        new_status,
-        flow_id: &w.flow_id,
-    };
-    change.record(&tx)?;
-    let end = FlowEnd {
-        step: &FlowStep::Done,
-        person: None,
-        consent: Some(old.id),
-    };
-    flows::settle(&tx, &w.challenge_ref, Some(&w.flow_id), end, w.at)?;
-    tx.commit()?;
-    Ok(UpdateOutcome::Updated)
-}
-
-/// The staff revoke the consent from the console: every item revoked with
-/// reason 1 (医療機関等による取消し), if it is still active at the version the
-/// confirmation screen showed. One durable transaction with its history row.
-pub fn revoke_by_staff(
-    conn: &mut Connection,
-    w: &StaffRevocation,
-) -> Result<StaffRevocationOutcome, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let Some(old) =
-        by_parties(&tx, w.institution, w.person)?.filter(|c| c.status == ConsentStatus::Active)
-    else {
-        return Ok(StaffRevocationOutcome::NotStanding);
-    };
-    if old.version != w.expected_version {
-        return Ok(StaffRevocationOutcome::Conflict);
+    if let Some(history) = &plan.history {
+        record_history(tx, written, at, history)?;
     }
-    let items: Vec<_> = old.choices.items().map(|(item, _)| item).collect();
-    let new_choices = ConsentChoices::none_of(&items).encode();
-    let new_status = ConsentStatus::Revoked(RevocationReason::ByInstitution);
-    let at = instant(w.at);
-    tx.prepare_cached(
-        "UPDATE consents SET choices = ?, status = ?, updated_at = ?, version = version + 1 \
-         WHERE id = ?",
-    )?
-    .execute(params![new_choices, new_status.code(), at, old.id.0])?;
-    tx.prepare_cached(
-        "INSERT INTO consent_history (consent_id, at, actor, channel, old_choices, old_status, \
-         new_choices, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        old.id.0,
-        at,
-        format!("{STAFF_PREFIX}{}", w.actor.login),
-        Channel::InstitutionTerminal.code(),
-        old.choices.encode(),
-        old.status.code(),
-        new_choices,
-        new_status.code(),
-    ])?;
-    tx.commit()?;
-    Ok(StaffRevocationOutcome::Revoked)
+    if let Some((institution, person)) = plan.record_check {
+        // What the card's qualification check found, for a later re-query to compare.
+        console::record_check(tx, institution, person, at, CheckSource::Registration)?;
+    }
+    Ok(Some(written))
 }
 
-/// One history row for a change the card holder made on the patient web.
-struct PatientChange<'a> {
-    consent_id: ConsentId,
-    /// Unix seconds.
+fn record_history(
+    tx: &Connection,
+    consent: ConsentId,
     at: i64,
-    authentication: &'a CardAuthentication,
-    old: Option<&'a Consent>,
-    new_choices: &'a str,
-    new_status: ConsentStatus,
-    flow_id: &'a str,
-}
-
-impl PatientChange<'_> {
-    fn record(&self, tx: &Connection) -> Result<(), StoreError> {
-        tx.prepare_cached(
-            "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, \
-             auth_serial, auth_revocation, old_choices, old_status, new_choices, new_status, \
-             flow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )?
-        .execute(params![
-            self.consent_id.0,
-            self.at,
-            PATIENT,
-            Channel::PatientWeb.code(),
-            self.authentication.certificate_issuer,
-            self.authentication.certificate_serial,
-            self.authentication.revocation,
-            self.old.map(|c| c.choices.encode()),
-            self.old.map(|c| c.status.code()),
-            self.new_choices,
-            self.new_status.code(),
-            self.flow_id,
-        ])?;
-        Ok(())
-    }
+    h: &HistoryRow,
+) -> Result<(), StoreError> {
+    let auth = h.authentication.as_ref();
+    tx.prepare_cached(
+        "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, \
+         auth_serial, auth_revocation, old_choices, old_status, new_choices, new_status, \
+         flow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        consent.0,
+        at,
+        h.actor,
+        h.channel.code(),
+        auth.map(|a| &a.certificate_issuer),
+        auth.map(|a| &a.certificate_serial),
+        auth.map(|a| &a.revocation),
+        h.old.as_ref().map(|(choices, _)| choices.encode()),
+        h.old.as_ref().map(|(_, status)| status.code()),
+        h.new.0.encode(),
+        h.new.1.code(),
+        h.flow_id,
+    ])?;
+    Ok(())
 }
 
 pub fn by_parties(
@@ -414,33 +264,20 @@ fn old(c: &mut Columns<'_, '_>) -> Result<Option<(ConsentChoices, ConsentStatus)
 
 #[async_trait]
 impl ConsentStore for SqliteStore {
-    async fn settle_registration(
-        &self,
-        write: &RegistrationWrite,
-    ) -> Result<ConsentId, SettleError> {
-        let write = write.clone();
-        self.write_durable(move |c| settle_registration(c, &write))
-            .await
-    }
-
-    async fn settle_revocation(
-        &self,
-        write: &RevocationWrite,
-    ) -> Result<Option<ConsentId>, SettleError> {
-        let write = write.clone();
-        self.write_durable(move |c| settle_revocation(c, &write))
-            .await
-    }
-
-    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError> {
-        let write = write.clone();
-        // Only the challenge and the flow change: bookkeeping durability.
-        self.write(move |c| settle_view(c, &write)).await
-    }
-
-    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
-        let write = write.clone();
-        self.write_durable(move |c| settle_update(c, &write)).await
+    async fn settle(&self, request: &SettleRequest) -> Result<Settled, SettleError> {
+        let request = request.clone();
+        match request {
+            // A consent and its history change: on disk before the answer.
+            SettleRequest::Registration(_)
+            | SettleRequest::Update(_)
+            | SettleRequest::Revocation(_) => {
+                self.write_durable(move |c| settle(c, &request)).await
+            }
+            // Only the challenge and the flow change: bookkeeping durability.
+            SettleRequest::View(_) | SettleRequest::Failure { .. } => {
+                self.write(move |c| settle(c, &request)).await
+            }
+        }
     }
 
     async fn revoke_by_staff(

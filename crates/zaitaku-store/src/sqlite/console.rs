@@ -2,9 +2,10 @@
 //! (再照会) and the access log. Consent writes by the staff are in `consents`.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, date, instant, some_code, to_date, to_instant};
+use super::codec::{self, Columns};
 use super::consents::{self, consent_columns};
 use super::persons::{self, qualification_columns};
+use crate::codec::{date, instant, some_code, to_date, to_instant};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor,

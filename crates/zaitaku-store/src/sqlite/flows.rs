@@ -1,9 +1,11 @@
 //! Flows and challenges: the state of patient flows between requests.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, code, instant, some_code, to_instant};
+use super::codec::{self, Columns};
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
+use crate::settle::FlowEnd;
 use crate::store::FlowStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -138,30 +140,18 @@ pub fn claim(
     Ok(claimed == 1)
 }
 
-/// Where a settlement leaves the flow: its step, and the person and consent it
-/// concerns (`None` keeps what the flow already has).
-pub struct FlowEnd<'a> {
-    pub step: &'a FlowStep,
-    pub person: Option<PersonId>,
-    pub consent: Option<ConsentId>,
-}
-
 /// Use the pending, unexpired challenge `reference` and move the flow waiting for
 /// it to `end`; the caller's transaction makes this and the rest of the
 /// settlement one unit. The challenge fails with the step's reason, or succeeds.
 /// `flow_id`, when the caller knows it, must be the challenge's flow.
 pub fn settle(
     tx: &Transaction<'_>,
-    reference: &str,
-    flow_id: Option<&str>,
-    end: FlowEnd<'_>,
+    end: &FlowEnd,
+    written: Option<ConsentId>,
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
-    let state = match end.step {
-        FlowStep::Failed(reason) => ChallengeState::Failed(*reason),
-        _ => ChallengeState::Succeeded,
-    };
-    let (state_code, failure) = challenge_state_columns(state);
+    let reference = end.challenge_ref.as_str();
+    let (state_code, failure) = challenge_state_columns(end.challenge_state());
     let used_by: String = tx
         .prepare_cached(
             "UPDATE challenges SET state = ?, failure = ?, settled_at = ? \
@@ -173,10 +163,14 @@ pub fn settle(
         )
         .optional()?
         .ok_or(SettleError::ChallengeNotPending)?;
-    if flow_id.is_some_and(|expected| expected != used_by) {
+    if end
+        .flow_id
+        .as_ref()
+        .is_some_and(|expected| *expected != used_by)
+    {
         return Err(SettleError::FlowMoved);
     }
-    let columns = StepColumns::of(end.step);
+    let columns = StepColumns::of(&end.step);
     let updated = tx
         .prepare_cached(
             "UPDATE flows SET step = ?, choices = ?, failure = ?, viewed_choices = ?, \
@@ -192,7 +186,7 @@ pub fn settle(
             columns.viewed_choices,
             columns.viewed_version,
             end.person.map(|p| p.0),
-            end.consent.map(|c| c.0),
+            end.consent_id(written).map(|c| c.0),
             used_by,
             reference,
         ])?;
@@ -210,12 +204,7 @@ pub fn settle_failure(
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let end = FlowEnd {
-        step: &FlowStep::Failed(reason),
-        person: None,
-        consent: None,
-    };
-    settle(&tx, reference, None, end, at)?;
+    settle(&tx, &FlowEnd::failure(reference, reason), None, at)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Forgetting what has expired, and closing the store.
 
 use super::SqliteStore;
-use super::codec::instant;
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::store::Housekeeping;
 use async_trait::async_trait;

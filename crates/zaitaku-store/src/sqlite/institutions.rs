@@ -1,5 +1,6 @@
 use super::SqliteStore;
-use super::codec::{self, Columns, code, instant, is_unique_violation};
+use super::codec::{self, Columns, is_unique_violation};
+use crate::codec::{code, instant};
 use crate::error::StoreError;
 use crate::records::{InstitutionChanges, NewInstitution};
 use crate::store::InstitutionStore;

@@ -2,8 +2,9 @@
 //! per person and kind.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, code, date, to_date};
+use super::codec::{self, Columns};
 use super::persons;
+use crate::codec::{code, date, to_date};
 use crate::error::StoreError;
 use crate::records::{NewRecord, PersonKey, RecordImportCounts};
 use crate::store::MedicalRecordStore;

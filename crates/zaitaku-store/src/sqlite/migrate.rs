@@ -2,7 +2,7 @@
 //! in its own transaction together with its row in `schema_migrations`. A file
 //! once released is never edited; a change is a new file.
 
-use super::codec::instant;
+use crate::codec::instant;
 use crate::error::StoreError;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;

@@ -1,5 +1,6 @@
 use super::SqliteStore;
-use super::codec::{self, Columns, code, date, instant, to_date, to_opt_date};
+use super::codec::{self, Columns};
+use crate::codec::{code, date, instant, to_date, to_opt_date};
 use crate::error::StoreError;
 use crate::records::{PersonKey, UpsertCounts};
 use crate::store::PersonStore;

@@ -1,5 +1,6 @@
 use super::SqliteStore;
-use super::codec::{self, Columns, instant, some_code, to_instant};
+use super::codec::{self, Columns};
+use crate::codec::{instant, some_code, to_instant};
 use crate::error::StoreError;
 use crate::records::SessionRecord;
 use crate::store::SessionStore;

@@ -1,7 +1,8 @@
 //! Staff accounts, console sessions and the login log.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, code, instant, is_unique_violation, some_code, to_instant};
+use super::codec::{self, Columns, is_unique_violation};
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::StoreError;
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,

@@ -1,7 +1,8 @@
 //! Trust anchors and the newest CRL of each issuer, signer and partition.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, instant, to_instant};
+use super::codec::{self, Columns};
+use crate::codec::{instant, to_instant};
 use crate::error::StoreError;
 use crate::records::{
     AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
