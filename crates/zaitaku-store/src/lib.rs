@@ -36,6 +36,10 @@ pub use staff::{
 };
 #[cfg(feature = "testing")]
 pub use store::TestingStore;
+/// The logical schema version both backends reach: the same number on SQLite
+/// and PostgreSQL for the same tables (see `migrations/README.md`).
+pub const SCHEMA_VERSION: i64 = 8;
+
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
     MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,

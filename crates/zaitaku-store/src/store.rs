@@ -402,6 +402,8 @@ pub trait TestingStore: ConsentStore {
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
 
+    /// The database's logical schema version (`crate::SCHEMA_VERSION` once migrated).
+    async fn schema_version(&self) -> Result<i64, StoreError>;
     /// [`ConsentStore::settle`] of a registration.
     async fn settle_registration(
         &self,

@@ -2102,7 +2102,16 @@ async fn only_the_newest_crl_per_signer_and_partition_is_kept() {
     assert_eq!(store.crls().await.unwrap().len(), 3);
 }
 
+async fn both_backends_reach_the_same_schema_version() {
+    let (_dir, store) = fresh_store().await;
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        zaitaku_store::SCHEMA_VERSION
+    );
+}
+
 on_both_backends!(
+    both_backends_reach_the_same_schema_version,
     racing_settlements_of_one_challenge_succeed_exactly_once,
     a_stale_flow_update_is_refused_and_cancels_nothing,
     an_expired_challenge_cannot_be_settled_and_is_purged_with_its_flow,

@@ -16,4 +16,11 @@ impl TestingStore for PostgresStore {
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError> {
         super::flows::flow(&self.pool, id).await
     }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        let stored: i64 = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(super::migrate::logical_version(stored))
+    }
 }

@@ -19,4 +19,16 @@ impl TestingStore for SqliteStore {
         let id = id.to_owned();
         self.read(move |c| super::flows::by_id(c, &id)).await
     }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        let stored: i64 = self
+            .read(|c| {
+                c.query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+                    r.get(0)
+                })
+                .map_err(StoreError::from)
+            })
+            .await?;
+        Ok(super::migrate::logical_version(stored))
+    }
 }
