@@ -11,6 +11,7 @@ mod console_records;
 mod error;
 pub mod postgres;
 mod records;
+mod rows;
 pub mod settle;
 pub mod sqlite;
 mod staff;

@@ -4,29 +4,20 @@
 //! consent waits, then reads what the first wrote, so no change is lost.
 
 use super::PostgresStore;
+use super::columns::Columns;
 use super::console;
 use super::flows;
-use crate::codec::{code, date, instant, some_code, to_date, to_instant};
+use crate::codec::{date, instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
+use crate::rows;
 use crate::settle::{self, ConsentRead, ConsentWrite, Plan, SettleRequest, Settled};
 use crate::store::ConsentStore;
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
-use zaitaku_domain::{
-    CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
-    InstitutionId, PersonId,
-};
+use zaitaku_domain::{Consent, ConsentChange, ConsentId, InstitutionId, PersonId};
 
-/// The columns `from_row` reads.
-macro_rules! consent_columns {
-    () => {
-        "id, institution_id, person_id, choices, status, expires_on, registered_at, \
-         updated_at, version"
-    };
-}
-pub(super) use consent_columns;
+pub(super) use crate::rows::consent_columns;
 
 /// How a consent is read inside a transaction.
 #[derive(Clone, Copy)]
@@ -114,16 +105,16 @@ impl ConsentStore for PostgresStore {
 
     async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
         let pool = &self.pool;
-        sqlx::query(
-            "SELECT consent_id, at, actor, channel, auth_issuer, auth_serial, auth_revocation, \
-             old_choices, old_status, new_choices, new_status \
-             FROM consent_history WHERE consent_id = $1 ORDER BY id",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            rows::consent_change_columns!(),
+            " FROM consent_history WHERE consent_id = $1 ORDER BY id"
+        ))
         .bind(id.0)
         .fetch_all(pool)
         .await?
         .iter()
-        .map(change_from_row)
+        .map(|row| rows::consent_change(&mut Columns::new(row)))
         .collect()
     }
 }
@@ -303,71 +294,7 @@ async fn by_id(
         .transpose()
 }
 
-fn status(text: &str) -> Result<ConsentStatus, StoreError> {
-    some_code(text, "consent status", ConsentStatus::parse)
-}
-
-fn choices(text: &str) -> Result<ConsentChoices, StoreError> {
-    code(text, "consent choices", ConsentChoices::decode)
-}
-
-/// A consent from the columns of `consent_columns!`, by name.
+/// A consent from the columns of `consent_columns!`, the first of the row.
 pub(super) fn from_row(row: &PgRow) -> Result<Consent, StoreError> {
-    Ok(Consent {
-        id: ConsentId(row.try_get("id")?),
-        institution_id: InstitutionId(row.try_get("institution_id")?),
-        person_id: PersonId(row.try_get("person_id")?),
-        choices: choices(row.try_get("choices")?)?,
-        status: status(row.try_get("status")?)?,
-        expires_on: to_date(row.try_get("expires_on")?, "consent expiry")?,
-        registered_at: to_instant(row.try_get("registered_at")?, "consent")?,
-        updated_at: to_instant(row.try_get("updated_at")?, "consent")?,
-        version: row.try_get("version")?,
-    })
-}
-
-fn change_from_row(row: &PgRow) -> Result<ConsentChange, StoreError> {
-    Ok(ConsentChange {
-        consent_id: ConsentId(row.try_get("consent_id")?),
-        at: to_instant(row.try_get("at")?, "consent history")?,
-        actor: row.try_get("actor")?,
-        channel: some_code(row.try_get("channel")?, "channel", Channel::parse)?,
-        authentication: authentication(row)?,
-        old: old(row)?,
-        new: (
-            choices(row.try_get("new_choices")?)?,
-            status(row.try_get("new_status")?)?,
-        ),
-    })
-}
-
-/// Columns auth_issuer, auth_serial, auth_revocation.
-fn authentication(row: &PgRow) -> Result<Option<CardAuthentication>, StoreError> {
-    let Some(certificate_issuer) = row.try_get::<Option<String>, _>("auth_issuer")? else {
-        return Ok(None);
-    };
-    let corrupt = || StoreError::Corrupt {
-        what: "consent history authentication",
-    };
-    Ok(Some(CardAuthentication {
-        certificate_issuer,
-        certificate_serial: row
-            .try_get::<Option<String>, _>("auth_serial")?
-            .ok_or_else(corrupt)?,
-        revocation: row
-            .try_get::<Option<String>, _>("auth_revocation")?
-            .ok_or_else(corrupt)?,
-    }))
-}
-
-/// Columns old_choices, old_status.
-fn old(row: &PgRow) -> Result<Option<(ConsentChoices, ConsentStatus)>, StoreError> {
-    let old_choices: Option<&str> = row.try_get("old_choices")?;
-    let old_status: Option<&str> = row.try_get("old_status")?;
-    match (old_choices, old_status) {
-        (Some(old_choices), Some(old_status)) => {
-            Ok(Some((choices(old_choices)?, status(old_status)?)))
-        }
-        _ => Ok(None),
-    }
+    rows::consent(&mut Columns::new(row))
 }

@@ -60,3 +60,17 @@ pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
         })
     )
 }
+
+impl crate::rows::Cursor for Columns<'_, '_> {
+    fn int(&mut self) -> Result<i64, StoreError> {
+        self.read()
+    }
+
+    fn text(&mut self) -> Result<String, StoreError> {
+        self.read()
+    }
+
+    fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
+        self.read()
+    }
+}

@@ -5,26 +5,17 @@ use super::SqliteStore;
 use super::codec::{self, Columns};
 use super::console;
 use super::flows;
-use crate::codec::{code, date, instant, some_code, to_date, to_instant};
+use crate::codec::{date, instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
+use crate::rows;
 use crate::settle::{self, ConsentRead, ConsentWrite, HistoryRow, Plan, SettleRequest, Settled};
 use crate::store::ConsentStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
-use zaitaku_domain::{
-    CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
-    InstitutionId, PersonId,
-};
+use zaitaku_domain::{Consent, ConsentChange, ConsentId, InstitutionId, PersonId};
 
-/// The columns `from_row` reads, in its order.
-macro_rules! consent_columns {
-    () => {
-        "id, institution_id, person_id, choices, status, expires_on, registered_at, \
-         updated_at, version"
-    };
-}
-pub(super) use consent_columns;
+pub(super) use crate::rows::consent_columns;
 
 /// Read what `request` depends on under the write lock (`BEGIN IMMEDIATE`:
 /// nothing can change it before we write), apply the plan, commit.
@@ -180,86 +171,18 @@ pub fn by_id(conn: &Connection, id: ConsentId) -> Result<Option<Consent>, StoreE
 }
 
 pub fn history(conn: &Connection, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT consent_id, at, actor, channel, auth_issuer, auth_serial, auth_revocation, \
-         old_choices, old_status, new_choices, new_status \
-         FROM consent_history WHERE consent_id = ? ORDER BY id",
-    )?;
-    codec::all(&mut statement, [id.0], change_from_row)
-}
-
-fn status(text: &str) -> Result<ConsentStatus, StoreError> {
-    some_code(text, "consent status", ConsentStatus::parse)
-}
-
-fn choices(text: &str) -> Result<ConsentChoices, StoreError> {
-    code(text, "consent choices", ConsentChoices::decode)
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        rows::consent_change_columns!(),
+        " FROM consent_history WHERE consent_id = ? ORDER BY id"
+    ))?;
+    codec::all(&mut statement, [id.0], |row| {
+        rows::consent_change(&mut Columns::new(row))
+    })
 }
 
 fn from_row(row: &Row<'_>) -> Result<Consent, StoreError> {
-    read(&mut Columns::new(row))
-}
-
-/// A consent from the columns of `consent_columns!`, read from `c` onwards.
-pub(super) fn read(c: &mut Columns<'_, '_>) -> Result<Consent, StoreError> {
-    // A struct expression evaluates its fields in the order written: this reads
-    // the columns in the order of `columns!`.
-    Ok(Consent {
-        id: ConsentId(c.read()?),
-        institution_id: InstitutionId(c.read()?),
-        person_id: PersonId(c.read()?),
-        choices: choices(&c.read::<String>()?)?,
-        status: status(&c.read::<String>()?)?,
-        expires_on: to_date(&c.read::<String>()?, "consent expiry")?,
-        registered_at: to_instant(c.read()?, "consent")?,
-        updated_at: to_instant(c.read()?, "consent")?,
-        version: c.read()?,
-    })
-}
-
-fn change_from_row(row: &Row<'_>) -> Result<ConsentChange, StoreError> {
-    let mut c = Columns::new(row);
-    // Fields in the order `history` selects the columns.
-    Ok(ConsentChange {
-        consent_id: ConsentId(c.read()?),
-        at: to_instant(c.read()?, "consent history")?,
-        actor: c.read()?,
-        channel: some_code(&c.read::<String>()?, "channel", Channel::parse)?,
-        authentication: authentication(&mut c)?,
-        old: old(&mut c)?,
-        new: (
-            choices(&c.read::<String>()?)?,
-            status(&c.read::<String>()?)?,
-        ),
-    })
-}
-
-/// Columns auth_issuer, auth_serial, auth_revocation.
-fn authentication(c: &mut Columns<'_, '_>) -> Result<Option<CardAuthentication>, StoreError> {
-    let issuer: Option<String> = c.read()?;
-    let serial: Option<String> = c.read()?;
-    let revocation: Option<String> = c.read()?;
-    let Some(certificate_issuer) = issuer else {
-        return Ok(None);
-    };
-    let corrupt = || StoreError::Corrupt {
-        what: "consent history authentication",
-    };
-    Ok(Some(CardAuthentication {
-        certificate_issuer,
-        certificate_serial: serial.ok_or_else(corrupt)?,
-        revocation: revocation.ok_or_else(corrupt)?,
-    }))
-}
-
-/// Columns old_choices, old_status.
-fn old(c: &mut Columns<'_, '_>) -> Result<Option<(ConsentChoices, ConsentStatus)>, StoreError> {
-    match (c.read::<Option<String>>()?, c.read::<Option<String>>()?) {
-        (Some(old_choices), Some(old_status)) => {
-            Ok(Some((choices(&old_choices)?, status(&old_status)?)))
-        }
-        _ => Ok(None),
-    }
+    rows::consent(&mut Columns::new(row))
 }
 
 #[async_trait]

@@ -57,7 +57,7 @@ pub fn patients(conn: &Connection, q: &PatientQuery) -> Result<Vec<PatientSummar
         ],
         |row| {
             let mut c = Columns::new(row);
-            let consent = consents::read(&mut c)?;
+            let consent = crate::rows::consent(&mut c)?;
             Ok(PatientSummary {
                 person_id: consent.person_id,
                 name: c.read()?,
