@@ -1,11 +1,18 @@
-//! Zaitaku's storage. One [`Store`] trait that the web layer talks to, and an
-//! embedded SQLite implementation; PostgreSQL follows behind the same trait.
-//! Every state a flow needs lives here, so a restart loses nothing.
+//! Zaitaku's storage. [`Store`] is every role trait at once ([`InstitutionStore`],
+//! [`ConsentStore`], …: see `store.rs`); the web layer and the commands hold an
+//! `Arc<dyn Store>`. Two backends implement every role, each area in its own
+//! file: [`SqliteStore`] (one embedded file) and [`PostgresStore`] (several
+//! server processes on one database). What a settlement writes is decided once,
+//! for both, in [`settle`]; values are encoded once in `codec.rs`. Every state a
+//! flow needs lives here, so a restart loses nothing.
 
+mod codec;
 mod console_records;
 mod error;
 pub mod postgres;
 mod records;
+mod rows;
+pub mod settle;
 pub mod sqlite;
 mod staff;
 mod store;
@@ -22,9 +29,31 @@ pub use records::{
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
+pub use settle::{CardAnswer, SettleRequest, Settled};
 pub use sqlite::SqliteStore;
 pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,
 };
-pub use store::Store;
+#[cfg(feature = "testing")]
+pub use store::TestingStore;
+/// The logical schema version both backends reach: the same number on SQLite
+/// and PostgreSQL for the same tables (see `migrations/README.md`).
+pub const SCHEMA_VERSION: i64 = 8;
+
+pub use store::{
+    ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
+    MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
+};
+
+/// The store and its role traits: `use zaitaku_store::prelude::*` to call store
+/// methods on a concrete store (`SqliteStore`, `PostgresStore`); through
+/// `dyn Store` or `S: Store` they need no import.
+pub mod prelude {
+    #[cfg(feature = "testing")]
+    pub use crate::store::TestingStore;
+    pub use crate::store::{
+        ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
+        MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
+    };
+}

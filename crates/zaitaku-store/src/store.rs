@@ -5,10 +5,12 @@ use crate::console_records::{
 use crate::error::{SettleError, StoreError};
 use crate::records::{
     AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
-    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, RegistrationWrite,
-    RevocationWrite, SessionRecord, TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
-    ViewWrite,
+    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, SessionRecord,
+    TrustAnchorRecord, UpsertCounts,
 };
+#[cfg(feature = "testing")]
+use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
+use crate::settle::{self, CardAnswer, SettleRequest, Settled};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord,
@@ -21,11 +23,61 @@ use zaitaku_domain::{
     StaffId, UrlToken,
 };
 
-/// All persistence of Zaitaku. Implementations must make every method that writes
-/// more than one row atomic, and the `settle_*` methods single-use under races.
+/// All persistence of Zaitaku: every role below, so one `Arc<dyn Store>` serves
+/// the web layer and the commands. Implementations must make every method that
+/// writes more than one row atomic, and the `settle_*` methods single-use under
+/// races. Each backend implements each role in that area's own file
+/// (`sqlite/institutions.rs`, `postgres/institutions.rs`, …).
+pub trait Store:
+    InstitutionStore
+    + PersonStore
+    + MedicalRecordStore
+    + SessionStore
+    + StaffStore
+    + ConsoleSessionStore
+    + FlowStore
+    + ConsentStore
+    + TrustStore
+    + ConsoleStore
+    + Housekeeping
+    + TestSupport
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: InstitutionStore
+        + PersonStore
+        + MedicalRecordStore
+        + SessionStore
+        + StaffStore
+        + ConsoleSessionStore
+        + FlowStore
+        + ConsentStore
+        + TrustStore
+        + ConsoleStore
+        + Housekeeping
+        + TestSupport
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// With the `testing` feature, the operations only tests use ([`TestingStore`]);
+/// without it, nothing.
+#[cfg(feature = "testing")]
+pub use TestingStore as TestSupport;
+#[cfg(not(feature = "testing"))]
+pub trait TestSupport {}
+#[cfg(not(feature = "testing"))]
+impl<T: ?Sized> TestSupport for T {}
+
+/// Institutions: the clinics and pharmacies that use the service.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Institutions.
+pub trait InstitutionStore: Send + Sync + 'static {
     async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError>;
     async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError>;
     async fn institution_by_url_token(
@@ -54,9 +106,11 @@ pub trait Store: Send + Sync + 'static {
         code: &InstitutionCode,
         token: &UrlToken,
     ) -> Result<Option<Institution>, StoreError>;
+}
 
-    // Insured persons and their cards.
-    async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
+/// Insured persons and the card certificates linked to them.
+#[async_trait]
+pub trait PersonStore: Send + Sync + 'static {
     async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError>;
     async fn person_by_key(&self, key: &PersonKey) -> Result<Option<InsuredPerson>, StoreError>;
     /// Insert or update each record by its [`PersonKey`], in one durable
@@ -78,8 +132,11 @@ pub trait Store: Send + Sync + 'static {
         issuer: &str,
         serial: &str,
     ) -> Result<Option<InsuredPerson>, StoreError>;
+}
 
-    // Medical records.
+/// Medical records imported for insured persons, read by what the patient consented to.
+#[async_trait]
+pub trait MedicalRecordStore: Send + Sync + 'static {
     /// Store each record for the person its key names, in one durable
     /// transaction. A record already stored (every field equal) is left alone,
     /// so a re-import changes nothing. A record whose person is not known is
@@ -93,8 +150,11 @@ pub trait Store: Send + Sync + 'static {
         person: PersonId,
         kinds: &[RecordKind],
     ) -> Result<Vec<MedicalRecord>, StoreError>;
+}
 
-    // Browser sessions.
+/// Patients' browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     /// The session if it exists and has not expired at `now`.
     async fn session(
@@ -102,15 +162,17 @@ pub trait Store: Send + Sync + 'static {
         id_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
-
     /// Remember how this session's staff read cards.
     async fn set_session_auth_method(
         &self,
         id_hash: &str,
         method: AuthMethod,
     ) -> Result<(), StoreError>;
+}
 
-    // Staff accounts and console sessions.
+/// Staff accounts: enrolment, login and the login log.
+#[async_trait]
+pub trait StaffStore: Send + Sync + 'static {
     /// Add an account awaiting enrolment. `Duplicate` (nothing written) if an
     /// account has the login name already.
     async fn insert_staff(&self, new: &NewStaff) -> Result<StaffAccount, StoreError>;
@@ -159,6 +221,17 @@ pub trait Store: Send + Sync + 'static {
     /// transaction. False (nothing written) for a step already used (a replayed
     /// code) or a password-only session that is gone.
     async fn complete_login(&self, write: &LoginCompletion) -> Result<bool, StoreError>;
+    /// The login log of the institution's accounts, newest first, at most `limit` lines.
+    async fn staff_logins(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<LoginRecord>, StoreError>;
+}
+
+/// The staff's console sessions.
+#[async_trait]
+pub trait ConsoleSessionStore: Send + Sync + 'static {
     async fn insert_staff_session(&self, session: &StaffSessionRecord) -> Result<(), StoreError>;
     /// Delete the session `old_hash` (if it is still there) and insert `new`: a
     /// new id at each step of a login.
@@ -181,16 +254,12 @@ pub trait Store: Send + Sync + 'static {
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError>;
     async fn delete_staff_session(&self, id_hash: &str) -> Result<(), StoreError>;
-    /// The login log of the institution's accounts, newest first, at most `limit` lines.
-    async fn staff_logins(
-        &self,
-        institution: InstitutionId,
-        limit: u32,
-    ) -> Result<Vec<LoginRecord>, StoreError>;
+}
 
-    // Flows and their challenges.
+/// Flows and their challenges, up to a failed settlement.
+#[async_trait]
+pub trait FlowStore: Send + Sync + 'static {
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
-    async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
     /// The flow and its institution in one call: every flow page needs both.
     async fn flow_with_institution(
         &self,
@@ -214,32 +283,6 @@ pub trait Store: Send + Sync + 'static {
         claim_hash: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
-
-    /// Use the challenge, write the consent and its history, and finish the flow:
-    /// all or nothing, and at most once per challenge.
-    async fn settle_registration(
-        &self,
-        write: &RegistrationWrite,
-    ) -> Result<ConsentId, SettleError>;
-    /// Use the challenge, revoke every item of the person's standing consent at
-    /// the institution (the prescription form withdrawn), write its history and
-    /// finish the flow: all or nothing, at most once. With no standing consent,
-    /// nothing is revoked, the flow ends with `NothingRegistered`, and `None` is returned.
-    async fn settle_revocation(
-        &self,
-        write: &RevocationWrite,
-    ) -> Result<Option<ConsentId>, SettleError>;
-    /// Flow B's first card: use the challenge and move the flow to its edit step
-    /// with the person's standing consent (active, not expired before
-    /// `write.today`) pre-selected, recording the person and consent on the flow.
-    /// With none, the flow ends with `NothingRegistered` and `None` is returned.
-    /// Writes nothing about the consent; at most once.
-    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError>;
-    /// Flow B's second card: use the challenge and, if the consent is still
-    /// active at the viewed version, write the new answers (a new expiry), its
-    /// history, and finish the flow. Otherwise end the flow with `UpdateConflict`
-    /// and write no consent or history: a concurrent change is never overwritten.
-    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError>;
     /// Use the challenge and end its flow with `reason`: all or nothing, at most once.
     async fn settle_failure(
         &self,
@@ -247,8 +290,47 @@ pub trait Store: Send + Sync + 'static {
         reason: FailureReason,
         at: OffsetDateTime,
     ) -> Result<(), SettleError>;
+}
 
-    // Trust anchors and CRLs.
+/// Consents and their history: every write of a consent (a flow's settlement, the staff's revocation) with the history row that explains it.
+#[async_trait]
+pub trait ConsentStore: Send + Sync + 'static {
+    /// Settle a challenge as `request` asks, as [`crate::settle`] plans it:
+    /// use the challenge, write the consent and its history if the plan says
+    /// so, and move the flow on; all or nothing, and at most once per
+    /// challenge. A consent changed since it was viewed is never overwritten:
+    /// the update ends with `UpdateConflict`.
+    async fn settle(&self, request: &SettleRequest) -> Result<Settled, SettleError>;
+    /// A verified card answering a flow's challenge: the settlement its flow's
+    /// step and the challenge's purpose ask for ([`crate::settle::request`]).
+    async fn settle_card(
+        &self,
+        flow: &FlowRecord,
+        institution: &Institution,
+        answer: CardAnswer,
+    ) -> Result<Settled, SettleError> {
+        let request = settle::request(flow, institution, answer)?;
+        self.settle(&request).await
+    }
+    /// Revoke every item of the consent for the patient, from the console: all
+    /// or nothing, and only at the version the staff confirmed.
+    async fn revoke_by_staff(
+        &self,
+        revocation: &StaffRevocation,
+    ) -> Result<StaffRevocationOutcome, StoreError>;
+    async fn consent(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+    ) -> Result<Option<Consent>, StoreError>;
+    async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError>;
+    /// Oldest first.
+    async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError>;
+}
+
+/// Trust anchors and CRLs.
+#[async_trait]
+pub trait TrustStore: Send + Sync + 'static {
     /// Add each anchor not stored yet (by fingerprint), all in one durable
     /// transaction; one answer per anchor, in order.
     async fn add_trust_anchors(
@@ -269,18 +351,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<CrlImport, StoreError>;
     /// The CRL kept for each issuer, signer and partition, oldest import first.
     async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError>;
+}
 
-    // Consents.
-    async fn consent(
-        &self,
-        institution: InstitutionId,
-        person: PersonId,
-    ) -> Result<Option<Consent>, StoreError>;
-    async fn consent_by_id(&self, id: ConsentId) -> Result<Option<Consent>, StoreError>;
-    /// Oldest first.
-    async fn consent_history(&self, id: ConsentId) -> Result<Vec<ConsentChange>, StoreError>;
-
-    // Institution console.
+/// The institution console's lists and its access log.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync + 'static {
     /// One institution's consents with their persons, filtered and paged.
     async fn patients(&self, query: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError>;
     /// The institution's qualification checks of the person, newest first.
@@ -300,12 +375,6 @@ pub trait Store: Send + Sync + 'static {
         today: time::Date,
         at: OffsetDateTime,
     ) -> Result<Option<QualificationCheck>, StoreError>;
-    /// Revoke every item of the consent for the patient, from the console: all
-    /// or nothing, and only at the version the staff confirmed.
-    async fn revoke_by_staff(
-        &self,
-        revocation: &StaffRevocation,
-    ) -> Result<StaffRevocationOutcome, StoreError>;
     async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError>;
     /// The institution's access log, newest first.
     async fn access_log(
@@ -313,12 +382,71 @@ pub trait Store: Send + Sync + 'static {
         institution: InstitutionId,
         limit: u32,
     ) -> Result<Vec<AccessLogLine>, StoreError>;
+}
 
+/// Purging what has expired, and closing.
+#[async_trait]
+pub trait Housekeeping: Send + Sync + 'static {
     /// Forget sessions (console sessions too), and settled or abandoned flows and challenges, expired
     /// before `now`. Consents and their history are never purged here.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
-
     /// Close every connection (SQLite: the last one checkpoints the WAL into the
     /// database file); later calls fail. For commands that exit right after.
     async fn close(&self);
+}
+
+#[cfg(feature = "testing")]
+/// Operations only tests use: setting up a person directly, reading a flow back.
+#[async_trait]
+pub trait TestingStore: ConsentStore {
+    async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
+    async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
+
+    /// The database's logical schema version (`crate::SCHEMA_VERSION` once migrated).
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+    /// [`ConsentStore::settle`] of a registration.
+    async fn settle_registration(
+        &self,
+        write: &RegistrationWrite,
+    ) -> Result<ConsentId, SettleError> {
+        match self
+            .settle(&SettleRequest::Registration(write.clone()))
+            .await?
+        {
+            Settled::Registered(id) => Ok(id),
+            other => Err(unexpected(other)),
+        }
+    }
+    /// [`ConsentStore::settle`] of a revocation.
+    async fn settle_revocation(
+        &self,
+        write: &RevocationWrite,
+    ) -> Result<Option<ConsentId>, SettleError> {
+        match self
+            .settle(&SettleRequest::Revocation(write.clone()))
+            .await?
+        {
+            Settled::Revoked(id) => Ok(id),
+            other => Err(unexpected(other)),
+        }
+    }
+    /// [`ConsentStore::settle`] of flow B's view.
+    async fn settle_view(&self, write: &ViewWrite) -> Result<Option<Consent>, SettleError> {
+        match self.settle(&SettleRequest::View(write.clone())).await? {
+            Settled::Viewed(consent) => Ok(consent),
+            other => Err(unexpected(other)),
+        }
+    }
+    /// [`ConsentStore::settle`] of flow B's update.
+    async fn settle_update(&self, write: &UpdateWrite) -> Result<UpdateOutcome, SettleError> {
+        match self.settle(&SettleRequest::Update(write.clone())).await? {
+            Settled::Updated(outcome) => Ok(outcome),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[cfg(feature = "testing")]
+fn unexpected(settled: Settled) -> SettleError {
+    StoreError::Database(format!("a settlement ended as {settled:?}")).into()
 }

@@ -1,21 +1,19 @@
 //! From a posted token to a settled challenge, the same for every authenticator
 //! (phone app, `zaitaku card auth`, demo card reader): verify the token with the
-//! card core, map the certificate to the insured person, then, by the challenge's
-//! purpose, check the qualification and register (flow A), show the consent or
-//! save its update by the same person (flow B), or revoke (flow C); all or
-//! nothing and at most once.
+//! card core, map the certificate to the insured person, then ask the store to
+//! settle: by the flow's step and the challenge's purpose it checks the
+//! qualification and registers (flow A), shows the consent or saves its update
+//! by the same person (flow B), or revokes (flow C); all or nothing and at most
+//! once (`zaitaku_store::settle`).
 
 use crate::state::AppState;
 use std::time::SystemTime;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use zaitaku_card::ChallengeNonce;
 use zaitaku_card::validate::ValidationError;
-use zaitaku_domain::{
-    CardAuthentication, FailureReason, FlowStep, Purpose, QualificationStatus, RevocationReason,
-};
+use zaitaku_domain::{CardAuthentication, FailureReason};
 use zaitaku_store::{
-    ChallengeRecord, ChallengeState, RegistrationWrite, RevocationWrite, SettleError,
-    UpdateOutcome, UpdateWrite, ViewWrite,
+    CardAnswer, ChallengeRecord, ChallengeState, SettleError, Settled, UpdateOutcome,
 };
 
 #[derive(Debug)]
@@ -147,101 +145,45 @@ pub async fn submit_token(
         .await;
     };
     let now = OffsetDateTime::now_utc();
-    let today = zaitaku_domain::day_in_japan(now);
     let (flow, institution) = state
         .store
         .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::AlreadyUsed)?;
-    let authentication = CardAuthentication {
-        certificate_issuer: cert.issuer.clone(),
-        certificate_serial: cert.serial.clone(),
-        revocation: revocation_code(&valid.revocation).to_owned(),
+    let answer = CardAnswer {
+        challenge_ref: challenge.reference.clone(),
+        purpose: challenge.purpose,
+        person,
+        authentication: CardAuthentication {
+            certificate_issuer: cert.issuer.clone(),
+            certificate_serial: cert.serial.clone(),
+            revocation: revocation_code(&valid.revocation).to_owned(),
+        },
+        at: now,
+        today: zaitaku_domain::day_in_japan(now),
     };
-    match (&flow.step, challenge.purpose) {
-        (FlowStep::Authenticate(choices), Purpose::Register) => {
-            match person.qualification.status_on(today) {
-                QualificationStatus::Valid => {}
-                QualificationStatus::Lost { .. } => {
-                    let reason = FailureReason::QualificationLost;
-                    return reject(state, &challenge, reason, "qualification_lost").await;
-                }
-                QualificationStatus::NotFound => {
-                    let reason = FailureReason::QualificationNotFound;
-                    return reject(state, &challenge, reason, "qualification_not_found").await;
-                }
-            }
-            let write = RegistrationWrite {
-                challenge_ref: challenge.reference.clone(),
-                flow_id: flow.id.clone(),
-                institution_id: institution.id,
-                person_id: person.id,
-                choices: choices.clone(),
-                expires_on: today + Duration::days(i64::from(institution.consent_validity_days)),
-                at: now,
-                authentication,
-            };
-            state.store.settle_registration(&write).await?;
+    // The store decides what the answer writes (`zaitaku_store::settle`).
+    match state.store.settle_card(&flow, &institution, answer).await? {
+        Settled::Failed(reason) => {
+            refused(state, &challenge, reason.code());
+            return Ok(TokenOutcome::Rejected {
+                code: reason.code(),
+            });
         }
-        // Flow B confirms no qualification (the manual's B is inquiry and update
-        // only): the person sees their consent, or that there is none.
-        (FlowStep::ViewAuthenticate, Purpose::View) => {
-            let write = ViewWrite {
-                challenge_ref: challenge.reference.clone(),
-                flow_id: flow.id.clone(),
-                institution_id: institution.id,
-                person_id: person.id,
-                today,
-                at: now,
-            };
-            state.store.settle_view(&write).await?;
+        Settled::Updated(UpdateOutcome::Conflict) => {
+            state.wakeups.announce(&challenge.flow_id);
+            tracing::info!(
+                purpose = "update",
+                "consent update refused: changed since viewed"
+            );
+            return Ok(TokenOutcome::Rejected {
+                code: "update_conflict",
+            });
         }
-        (FlowStep::UpdateAuthenticate { viewed, draft }, Purpose::Update) => {
-            // Saving takes the card that viewed: another card, even a valid
-            // one, must not change someone else's consent.
-            if flow.person_id != Some(person.id) {
-                let reason = FailureReason::DifferentPerson;
-                return reject(state, &challenge, reason, "different_person").await;
-            }
-            let consent_id = flow
-                .consent_id
-                .ok_or_else(|| SubmitError::Internal("an update without its consent".into()))?;
-            let write = UpdateWrite {
-                challenge_ref: challenge.reference.clone(),
-                flow_id: flow.id.clone(),
-                consent_id,
-                viewed_version: viewed.version,
-                choices: draft.clone(),
-                expires_on: today + Duration::days(i64::from(institution.consent_validity_days)),
-                at: now,
-                authentication,
-            };
-            if state.store.settle_update(&write).await? == UpdateOutcome::Conflict {
-                state.wakeups.announce(&challenge.flow_id);
-                tracing::info!(
-                    purpose = "update",
-                    "consent update refused: changed since viewed"
-                );
-                return Ok(TokenOutcome::Rejected {
-                    code: "update_conflict",
-                });
-            }
-        }
-        // Revoking needs no valid qualification: someone who lost theirs may
-        // still withdraw what they agreed to.
-        (FlowStep::RevokeAuthenticate, Purpose::Revoke) => {
-            let write = RevocationWrite {
-                challenge_ref: challenge.reference.clone(),
-                flow_id: flow.id.clone(),
-                institution_id: institution.id,
-                person_id: person.id,
-                reason: RevocationReason::ByPatient,
-                at: now,
-                authentication,
-            };
-            state.store.settle_revocation(&write).await?;
-        }
-        _ => return Err(SubmitError::AlreadyUsed),
+        Settled::Registered(_)
+        | Settled::Viewed(_)
+        | Settled::Updated(UpdateOutcome::Updated)
+        | Settled::Revoked(_) => {}
     }
     tracing::info!(
         purpose = challenge.purpose.code(),
@@ -270,13 +212,18 @@ async fn reject(
         .store
         .settle_failure(&challenge.reference, reason, OffsetDateTime::now_utc())
         .await?;
+    refused(state, challenge, code);
+    Ok(TokenOutcome::Rejected { code })
+}
+
+/// Log a refused card and wake the pages waiting on it.
+fn refused(state: &AppState, challenge: &ChallengeRecord, code: &'static str) {
     tracing::info!(
         purpose = challenge.purpose.code(),
         code,
         "card authentication refused"
     );
     state.wakeups.announce(&challenge.flow_id);
-    Ok(TokenOutcome::Rejected { code })
 }
 
 /// The authenticator reports the card's PIN is blocked: the flow ends on that screen.

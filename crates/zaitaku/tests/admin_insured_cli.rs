@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use zaitaku_domain::check_digit::check_digit;
 use zaitaku_domain::{InsuredPerson, InsurerNumber, QualificationValidity};
-use zaitaku_store::{PersonKey, SqliteStore, Store};
+use zaitaku_store::prelude::*;
+use zaitaku_store::{PersonKey, SqliteStore};
 
 const HEADER: &str = "insurer_number,insurer_name,symbol,number,branch,relationship,name,\
 name_kana,sex,birth_date,address,postal_code,acquired_on,lost_on,loss_reason,valid_from,\

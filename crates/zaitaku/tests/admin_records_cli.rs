@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use zaitaku_domain::{InsurerNumber, MedicalRecord, PersonId, RecordKind};
-use zaitaku_store::{PersonKey, SqliteStore, Store};
+use zaitaku_store::prelude::*;
+use zaitaku_store::{PersonKey, SqliteStore};
 
 const INSURED: &str = "\
 insurer_number,insurer_name,symbol,number,branch,relationship,name,name_kana,sex,birth_date,address,postal_code,acquired_on,validity

@@ -10,7 +10,8 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 use zaitaku_card::shared_data;
 use zaitaku_card::test_ca::TestCa;
-use zaitaku_store::{SqliteStore, Store};
+use zaitaku_store::SqliteStore;
+use zaitaku_store::prelude::*;
 
 fn zaitaku() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));

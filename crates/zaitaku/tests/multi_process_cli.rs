@@ -25,7 +25,8 @@ use zaitaku_domain::{
     RevocationReason,
 };
 use zaitaku_store::postgres::TestSchema;
-use zaitaku_store::{PatientQuery, PersonKey, PostgresStore, Store};
+use zaitaku_store::prelude::*;
+use zaitaku_store::{PatientQuery, PersonKey, PostgresStore};
 
 const PIN: &str = "2468";
 const CODE: &str = "1310123458";

@@ -2,16 +2,19 @@
 //! qualification checks (再照会) and the access log. Consent writes by the staff
 //! are in `consents`.
 
+use super::PostgresStore;
 use super::consents::{self, Lock, consent_columns};
 use super::persons::{self, qualification_columns};
+use crate::codec::{date, instant, some_code, to_date, to_instant};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor,
 };
 use crate::error::StoreError;
-use crate::sqlite::codec::{date, instant, some_code, to_date, to_instant};
+use crate::store::ConsoleStore;
+use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::postgres::{PgConnection, PgRow};
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
 
@@ -25,53 +28,171 @@ macro_rules! check_columns {
     };
 }
 
-pub async fn patients(pool: &PgPool, q: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
-    // One statement for every combination of filters: a NULL filter is off.
-    // ILIKE: SQLite's LIKE ignores the case of ASCII letters too.
-    let rows = sqlx::query(concat!(
-        "SELECT ",
-        consent_columns!(),
-        ", name, name_kana, birth_date FROM consents \
-         JOIN (SELECT id AS pid, name, name_kana, birth_date FROM insured_persons) p \
-           ON pid = person_id \
-         WHERE institution_id = $1 \
-           AND ($2::text IS NULL \
-                OR replace(replace(name, ' ', ''), '\u{3000}', '') ILIKE $2 ESCAPE '\\' \
-                OR replace(replace(name_kana, ' ', ''), '\u{3000}', '') ILIKE $2 ESCAPE '\\') \
-           AND ($3::bigint IS NULL OR registered_at >= $3) \
-           AND ($4::bigint IS NULL OR registered_at < $4) \
-           AND ($5::text IS NULL \
-                OR ($5 = 'standing' AND status = 'active' AND expires_on >= $6) \
-                OR ($5 = 'expired' AND status = 'active' AND expires_on < $6) \
-                OR ($5 = 'revoked' AND status <> 'active')) \
-         ORDER BY registered_at DESC, id DESC LIMIT $7 OFFSET $8"
-    ))
-    .bind(q.institution.0)
-    .bind(q.name.as_deref().map(name_pattern))
-    .bind(q.registered_from.map(instant))
-    .bind(q.registered_before.map(instant))
-    .bind(q.state.map(|s| match s {
-        ConsentFilter::Standing => "standing",
-        ConsentFilter::Expired => "expired",
-        ConsentFilter::Revoked => "revoked",
-    }))
-    .bind(date(q.today))
-    .bind(i64::from(q.limit))
-    .bind(i64::from(q.offset))
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
+#[async_trait]
+impl ConsoleStore for PostgresStore {
+    async fn patients(&self, q: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
+        let pool = &self.pool;
+        // One statement for every combination of filters: a NULL filter is off.
+        // ILIKE: SQLite's LIKE ignores the case of ASCII letters too.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            consent_columns!(),
+            ", name, name_kana, birth_date FROM consents \
+             JOIN (SELECT id AS pid, name, name_kana, birth_date FROM insured_persons) p \
+               ON pid = person_id \
+             WHERE institution_id = $1 \
+               AND ($2::text IS NULL \
+                    OR replace(replace(name, ' ', ''), '\u{3000}', '') ILIKE $2 ESCAPE '\\' \
+                    OR replace(replace(name_kana, ' ', ''), '\u{3000}', '') ILIKE $2 ESCAPE '\\') \
+               AND ($3::bigint IS NULL OR registered_at >= $3) \
+               AND ($4::bigint IS NULL OR registered_at < $4) \
+               AND ($5::text IS NULL \
+                    OR ($5 = 'standing' AND status = 'active' AND expires_on >= $6) \
+                    OR ($5 = 'expired' AND status = 'active' AND expires_on < $6) \
+                    OR ($5 = 'revoked' AND status <> 'active')) \
+             ORDER BY registered_at DESC, id DESC LIMIT $7 OFFSET $8"
+        ))
+        .bind(q.institution.0)
+        .bind(q.name.as_deref().map(name_pattern))
+        .bind(q.registered_from.map(instant))
+        .bind(q.registered_before.map(instant))
+        .bind(q.state.map(|s| match s {
+            ConsentFilter::Standing => "standing",
+            ConsentFilter::Expired => "expired",
+            ConsentFilter::Revoked => "revoked",
+        }))
+        .bind(date(q.today))
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let consent = consents::from_row(row)?;
+                Ok(PatientSummary {
+                    person_id: consent.person_id,
+                    name: row.try_get("name")?,
+                    name_kana: row.try_get("name_kana")?,
+                    birth_date: to_date(row.try_get("birth_date")?, "birth date")?,
+                    consent,
+                })
+            })
+            .collect()
+    }
+
+    /// Newest first, at most `limit`.
+    async fn qualification_checks(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        limit: u32,
+    ) -> Result<Vec<QualificationCheck>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            check_columns!(),
+            " FROM qualification_checks WHERE institution_id = $1 AND person_id = $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(institution.0)
+        .bind(person.0)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(check_from_row)
+        .collect()
+    }
+
+    /// Re-query: while the consent stands, record the person's current record as a
+    /// new check and return it. `None` (nothing written) when it does not stand.
+    async fn requery_qualification(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        today: Date,
+        at: OffsetDateTime,
+    ) -> Result<Option<QualificationCheck>, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        // Shared lock: a revocation racing this waits until the check is recorded,
+        // so no check is ever recorded after the consent ended.
+        let standing = consents::by_parties(&mut tx, institution, person, Lock::Share)
+            .await?
+            .is_some_and(|c| c.status == ConsentStatus::Active && c.expires_on >= today);
+        if !standing {
+            return Ok(None);
+        }
+        let check = record_check(
+            &mut tx,
+            institution,
+            person,
+            instant(at),
+            CheckSource::Requery,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(check)
+    }
+
+    async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        sqlx::query(
+            "INSERT INTO access_log (at, institution_id, staff_id, staff_login, staff_name, \
+             person_id, action) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(instant(entry.at))
+        .bind(entry.institution.0)
+        .bind(entry.staff.id.0)
+        .bind(&entry.staff.login)
+        .bind(&entry.staff.name)
+        .bind(entry.person.0)
+        .bind(entry.action.code())
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Newest first, at most `limit`.
+    async fn access_log(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<AccessLogLine>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(
+            "SELECT a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
+             a.action, p.name AS person_name FROM access_log a \
+             JOIN insured_persons p ON p.id = a.person_id \
+             WHERE a.institution_id = $1 ORDER BY a.id DESC LIMIT $2",
+        )
+        .bind(institution.0)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?
+        .iter()
         .map(|row| {
-            let consent = consents::from_row(row)?;
-            Ok(PatientSummary {
-                person_id: consent.person_id,
-                name: row.try_get("name")?,
-                name_kana: row.try_get("name_kana")?,
-                birth_date: to_date(row.try_get("birth_date")?, "birth date")?,
-                consent,
+            Ok(AccessLogLine {
+                entry: AccessEntry {
+                    at: to_instant(row.try_get("at")?, "access log")?,
+                    institution: InstitutionId(row.try_get("institution_id")?),
+                    staff: StaffActor {
+                        id: StaffId(row.try_get("staff_id")?),
+                        login: row.try_get("staff_login")?,
+                        name: row.try_get("staff_name")?,
+                    },
+                    person: PersonId(row.try_get("person_id")?),
+                    action: some_code(
+                        row.try_get("action")?,
+                        "access action",
+                        AccessAction::parse,
+                    )?,
+                },
+                person_name: row.try_get("person_name")?,
             })
         })
         .collect()
+    }
 }
 
 /// `%part%` for LIKE, with spaces removed and LIKE's own characters escaped.
@@ -114,59 +235,6 @@ pub(super) async fn record_check(
     .transpose()
 }
 
-/// Newest first, at most `limit`.
-pub async fn qualification_checks(
-    pool: &PgPool,
-    institution: InstitutionId,
-    person: PersonId,
-    limit: u32,
-) -> Result<Vec<QualificationCheck>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        check_columns!(),
-        " FROM qualification_checks WHERE institution_id = $1 AND person_id = $2 \
-         ORDER BY id DESC LIMIT $3"
-    ))
-    .bind(institution.0)
-    .bind(person.0)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(check_from_row)
-    .collect()
-}
-
-/// Re-query: while the consent stands, record the person's current record as a
-/// new check and return it. `None` (nothing written) when it does not stand.
-pub async fn requery_qualification(
-    pool: &PgPool,
-    institution: InstitutionId,
-    person: PersonId,
-    today: Date,
-    at: OffsetDateTime,
-) -> Result<Option<QualificationCheck>, StoreError> {
-    let mut tx = pool.begin().await?;
-    // Shared lock: a revocation racing this waits until the check is recorded,
-    // so no check is ever recorded after the consent ended.
-    let standing = consents::by_parties(&mut tx, institution, person, Lock::Share)
-        .await?
-        .is_some_and(|c| c.status == ConsentStatus::Active && c.expires_on >= today);
-    if !standing {
-        return Ok(None);
-    }
-    let check = record_check(
-        &mut tx,
-        institution,
-        person,
-        instant(at),
-        CheckSource::Requery,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(check)
-}
-
 fn check_from_row(row: &PgRow) -> Result<QualificationCheck, StoreError> {
     Ok(QualificationCheck {
         id: row.try_get("id")?,
@@ -175,57 +243,4 @@ fn check_from_row(row: &PgRow) -> Result<QualificationCheck, StoreError> {
         // `person_id` then the record: the columns the persons reader reads.
         qualification: persons::read(row, 3)?.qualification,
     })
-}
-
-pub async fn record_access(pool: &PgPool, entry: &AccessEntry) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO access_log (at, institution_id, staff_id, staff_login, staff_name, \
-         person_id, action) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(instant(entry.at))
-    .bind(entry.institution.0)
-    .bind(entry.staff.id.0)
-    .bind(&entry.staff.login)
-    .bind(&entry.staff.name)
-    .bind(entry.person.0)
-    .bind(entry.action.code())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Newest first, at most `limit`.
-pub async fn access_log(
-    pool: &PgPool,
-    institution: InstitutionId,
-    limit: u32,
-) -> Result<Vec<AccessLogLine>, StoreError> {
-    sqlx::query(
-        "SELECT a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
-         a.action, p.name AS person_name FROM access_log a \
-         JOIN insured_persons p ON p.id = a.person_id \
-         WHERE a.institution_id = $1 ORDER BY a.id DESC LIMIT $2",
-    )
-    .bind(institution.0)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(AccessLogLine {
-            entry: AccessEntry {
-                at: to_instant(row.try_get("at")?, "access log")?,
-                institution: InstitutionId(row.try_get("institution_id")?),
-                staff: StaffActor {
-                    id: StaffId(row.try_get("staff_id")?),
-                    login: row.try_get("staff_login")?,
-                    name: row.try_get("staff_name")?,
-                },
-                person: PersonId(row.try_get("person_id")?),
-                action: some_code(row.try_get("action")?, "access action", AccessAction::parse)?,
-            },
-            person_name: row.try_get("person_name")?,
-        })
-    })
-    .collect()
 }

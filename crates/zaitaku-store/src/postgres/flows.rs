@@ -2,12 +2,16 @@
 //! flow, then challenge; every transaction that touches more than one of them
 //! takes them in that order, so two processes never wait on each other in a cycle.
 
+use super::PostgresStore;
 use super::institutions;
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
-use crate::sqlite::codec::{code, instant, some_code, to_instant};
+use crate::settle::FlowEnd;
+use crate::store::FlowStore;
+use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::postgres::{PgConnection, PgRow};
 use time::OffsetDateTime;
 use zaitaku_domain::{
     ConsentChoices, ConsentId, FailureReason, FlowStep, Institution, InstitutionId, PersonId,
@@ -36,35 +40,8 @@ macro_rules! institution_columns {
     };
 }
 
-pub async fn insert_flow(pool: &PgPool, f: &FlowRecord) -> Result<(), StoreError> {
-    let step = StepColumns::of(&f.step);
-    sqlx::query(
-        "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
-         viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(&f.id)
-    .bind(&f.session_hash)
-    .bind(f.institution_id.0)
-    .bind(f.purpose.code())
-    .bind(f.step.code())
-    .bind(step.choices)
-    .bind(step.failure)
-    .bind(step.viewed_choices)
-    .bind(step.viewed_version)
-    .bind(&f.challenge_ref)
-    .bind(f.person_id.map(|p| p.0))
-    .bind(f.consent_id.map(|c| c.0))
-    .bind(instant(f.created_at))
-    .bind(instant(f.expires_at))
-    .bind(f.version)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn flow(pool: &PgPool, id: &str) -> Result<Option<FlowRecord>, StoreError> {
+#[cfg(feature = "testing")]
+pub(super) async fn flow(pool: &sqlx::PgPool, id: &str) -> Result<Option<FlowRecord>, StoreError> {
     sqlx::query(concat!(
         "SELECT ",
         flow_columns!(),
@@ -77,76 +54,158 @@ pub async fn flow(pool: &PgPool, id: &str) -> Result<Option<FlowRecord>, StoreEr
     .transpose()
 }
 
-/// One statement, so the flow and its institution are read at one instant.
-pub async fn flow_with_institution(
-    pool: &PgPool,
-    id: &str,
-) -> Result<Option<(FlowRecord, Institution)>, StoreError> {
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        flow_columns!(),
-        ", ",
-        institution_columns!(),
-        " FROM flows f LEFT JOIN institutions i ON i.id = f.institution_id WHERE f.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let flow = flow_from_row(&row)?;
-    if row.try_get::<Option<i64>, _>(FLOW_COLUMN_COUNT)?.is_none() {
-        return Err(StoreError::Corrupt {
-            what: "flow's institution",
-        });
+#[async_trait]
+impl FlowStore for PostgresStore {
+    async fn insert_flow(&self, f: &FlowRecord) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        let step = StepColumns::of(&f.step);
+        sqlx::query(
+            "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
+             viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
+             expires_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&f.id)
+        .bind(&f.session_hash)
+        .bind(f.institution_id.0)
+        .bind(f.purpose.code())
+        .bind(f.step.code())
+        .bind(step.choices)
+        .bind(step.failure)
+        .bind(step.viewed_choices)
+        .bind(step.viewed_version)
+        .bind(&f.challenge_ref)
+        .bind(f.person_id.map(|p| p.0))
+        .bind(f.consent_id.map(|c| c.0))
+        .bind(instant(f.created_at))
+        .bind(instant(f.expires_at))
+        .bind(f.version)
+        .execute(pool)
+        .await?;
+        Ok(())
     }
-    Ok(Some((flow, institutions::read(&row, FLOW_COLUMN_COUNT)?)))
-}
 
-pub async fn update_flow(
-    pool: &PgPool,
-    f: &FlowRecord,
-    new_challenge: Option<&ChallengeRecord>,
-) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
-    let step = StepColumns::of(&f.step);
-    // The version decides a race: a second process waits on the row lock, then
-    // finds the version moved and updates nothing.
-    let updated = sqlx::query(
-        "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
-         viewed_version = $5, challenge_ref = $6, person_id = $7, consent_id = $8, \
-         expires_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
-    )
-    .bind(f.step.code())
-    .bind(step.choices)
-    .bind(step.failure)
-    .bind(step.viewed_choices)
-    .bind(step.viewed_version)
-    .bind(&f.challenge_ref)
-    .bind(f.person_id.map(|p| p.0))
-    .bind(f.consent_id.map(|c| c.0))
-    .bind(instant(f.expires_at))
-    .bind(&f.id)
-    .bind(f.version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated != 1 {
-        return Ok(false); // dropping the transaction rolls it back
+    /// One statement, so the flow and its institution are read at one instant.
+    async fn flow_with_institution(
+        &self,
+        id: &str,
+    ) -> Result<Option<(FlowRecord, Institution)>, StoreError> {
+        let pool = &self.pool;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            flow_columns!(),
+            ", ",
+            institution_columns!(),
+            " FROM flows f LEFT JOIN institutions i ON i.id = f.institution_id WHERE f.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let flow = flow_from_row(&row)?;
+        if row.try_get::<Option<i64>, _>(FLOW_COLUMN_COUNT)?.is_none() {
+            return Err(StoreError::Corrupt {
+                what: "flow's institution",
+            });
+        }
+        Ok(Some((flow, institutions::read(&row, FLOW_COLUMN_COUNT)?)))
     }
-    // A challenge the flow no longer waits for must not complete it later.
-    sqlx::query(
-        "UPDATE challenges SET state = 'cancelled' WHERE flow_id = $1 AND state = 'pending' \
-         AND reference IS DISTINCT FROM $2",
-    )
-    .bind(&f.id)
-    .bind(&f.challenge_ref)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(c) = new_challenge {
-        insert_challenge(&mut tx, c).await?;
+
+    async fn update_flow(
+        &self,
+        f: &FlowRecord,
+        new_challenge: Option<&ChallengeRecord>,
+    ) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        let step = StepColumns::of(&f.step);
+        // The version decides a race: a second process waits on the row lock, then
+        // finds the version moved and updates nothing.
+        let updated = sqlx::query(
+            "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
+             viewed_version = $5, challenge_ref = $6, person_id = $7, consent_id = $8, \
+             expires_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+        )
+        .bind(f.step.code())
+        .bind(step.choices)
+        .bind(step.failure)
+        .bind(step.viewed_choices)
+        .bind(step.viewed_version)
+        .bind(&f.challenge_ref)
+        .bind(f.person_id.map(|p| p.0))
+        .bind(f.consent_id.map(|c| c.0))
+        .bind(instant(f.expires_at))
+        .bind(&f.id)
+        .bind(f.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Ok(false); // dropping the transaction rolls it back
+        }
+        // A challenge the flow no longer waits for must not complete it later.
+        sqlx::query(
+            "UPDATE challenges SET state = 'cancelled' WHERE flow_id = $1 AND state = 'pending' \
+             AND reference IS DISTINCT FROM $2",
+        )
+        .bind(&f.id)
+        .bind(&f.challenge_ref)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(c) = new_challenge {
+            insert_challenge(&mut tx, c).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
-    tx.commit().await?;
-    Ok(true)
+
+    async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(
+            "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
+             state, failure, claim_hash FROM challenges WHERE reference = $1",
+        )
+        .bind(reference)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| challenge_from_row(&row))
+        .transpose()
+    }
+
+    /// One conditional statement: of two processes claiming at once, the second
+    /// waits on the row lock, then finds `claim_hash` set and claims nothing.
+    async fn claim_challenge(
+        &self,
+        reference: &str,
+        claim_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        let claimed = sqlx::query(
+            "UPDATE challenges SET claim_hash = $1, claimed_at = $2 WHERE reference = $3 \
+             AND state = 'pending' AND claim_hash IS NULL AND expires_at > $2",
+        )
+        .bind(claim_hash)
+        .bind(instant(at))
+        .bind(reference)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    async fn settle_failure(
+        &self,
+        challenge_ref: &str,
+        reason: FailureReason,
+        at: OffsetDateTime,
+    ) -> Result<(), SettleError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        settle(&mut tx, &FlowEnd::failure(challenge_ref, reason), None, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 async fn insert_challenge(conn: &mut PgConnection, c: &ChallengeRecord) -> Result<(), StoreError> {
@@ -171,50 +230,6 @@ async fn insert_challenge(conn: &mut PgConnection, c: &ChallengeRecord) -> Resul
     Ok(())
 }
 
-pub async fn challenge(
-    pool: &PgPool,
-    reference: &str,
-) -> Result<Option<ChallengeRecord>, StoreError> {
-    sqlx::query(
-        "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
-         state, failure, claim_hash FROM challenges WHERE reference = $1",
-    )
-    .bind(reference)
-    .fetch_optional(pool)
-    .await?
-    .map(|row| challenge_from_row(&row))
-    .transpose()
-}
-
-/// One conditional statement: of two processes claiming at once, the second
-/// waits on the row lock, then finds `claim_hash` set and claims nothing.
-pub async fn claim_challenge(
-    pool: &PgPool,
-    reference: &str,
-    claim_hash: &str,
-    at: OffsetDateTime,
-) -> Result<bool, StoreError> {
-    let claimed = sqlx::query(
-        "UPDATE challenges SET claim_hash = $1, claimed_at = $2 WHERE reference = $3 \
-         AND state = 'pending' AND claim_hash IS NULL AND expires_at > $2",
-    )
-    .bind(claim_hash)
-    .bind(instant(at))
-    .bind(reference)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(claimed == 1)
-}
-
-/// Where a settlement leaves the flow: its step, and the person and consent it
-/// concerns (`None` keeps what the flow already has).
-pub struct FlowEnd<'a> {
-    pub step: &'a FlowStep,
-    pub person: Option<PersonId>,
-    pub consent: Option<ConsentId>,
-}
-
 /// Use the pending, unexpired challenge `reference` and move the flow waiting for
 /// it to `end`, inside the caller's transaction. The challenge fails with the
 /// step's reason, or succeeds. `flow_id`, when the caller knows it, must be the
@@ -222,11 +237,11 @@ pub struct FlowEnd<'a> {
 /// on the flow's lock, then finds the challenge no longer pending.
 pub async fn settle(
     conn: &mut PgConnection,
-    reference: &str,
-    flow_id: Option<&str>,
-    end: FlowEnd<'_>,
+    end: &FlowEnd,
+    written: Option<ConsentId>,
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
+    let reference = end.challenge_ref.as_str();
     // The flow first (see the lock order above); a challenge's flow never changes.
     let owner: Option<String> = sqlx::query_scalar(
         "SELECT f.id FROM challenges c JOIN flows f ON f.id = c.flow_id \
@@ -238,11 +253,7 @@ pub async fn settle(
     if owner.is_none() {
         return Err(SettleError::ChallengeNotPending);
     }
-    let state = match end.step {
-        FlowStep::Failed(reason) => ChallengeState::Failed(*reason),
-        _ => ChallengeState::Succeeded,
-    };
-    let (state_code, failure) = challenge_state_columns(state);
+    let (state_code, failure) = challenge_state_columns(end.challenge_state());
     let used_by: String = sqlx::query_scalar(
         "UPDATE challenges SET state = $1, failure = $2, settled_at = $3 \
          WHERE reference = $4 AND state = 'pending' AND expires_at > $3 RETURNING flow_id",
@@ -254,10 +265,14 @@ pub async fn settle(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(SettleError::ChallengeNotPending)?;
-    if flow_id.is_some_and(|expected| expected != used_by) {
+    if end
+        .flow_id
+        .as_ref()
+        .is_some_and(|expected| *expected != used_by)
+    {
         return Err(SettleError::FlowMoved);
     }
-    let columns = StepColumns::of(end.step);
+    let columns = StepColumns::of(&end.step);
     let updated = sqlx::query(
         "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
          viewed_version = $5, person_id = coalesce($6, person_id), \
@@ -271,7 +286,7 @@ pub async fn settle(
     .bind(columns.viewed_choices)
     .bind(columns.viewed_version)
     .bind(end.person.map(|p| p.0))
-    .bind(end.consent.map(|c| c.0))
+    .bind(end.consent_id(written).map(|c| c.0))
     .bind(&used_by)
     .bind(reference)
     .execute(&mut *conn)
@@ -282,23 +297,6 @@ pub async fn settle(
     } else {
         Err(SettleError::FlowMoved)
     }
-}
-
-pub async fn settle_failure(
-    pool: &PgPool,
-    challenge_ref: &str,
-    reason: FailureReason,
-    at: OffsetDateTime,
-) -> Result<(), SettleError> {
-    let mut tx = pool.begin().await?;
-    let end = FlowEnd {
-        step: &FlowStep::Failed(reason),
-        person: None,
-        consent: None,
-    };
-    settle(&mut tx, challenge_ref, None, end, at).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// A step as the columns choices, failure, viewed_choices, viewed_version.

@@ -18,6 +18,20 @@ const MIGRATIONS: &[Migration] = &[Migration {
     sql: include_str!("../../migrations/postgres/0001_initial.sql"),
 }];
 
+/// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical
+/// versions 1 to 8); from 0009 on, both backends number alike (see
+/// `migrations/README.md`).
+const BASELINE: (i64, i64) = (1, 8);
+
+/// The logical schema version (`crate::SCHEMA_VERSION`) a stored version stands for.
+pub fn logical_version(stored: i64) -> i64 {
+    if stored == BASELINE.0 {
+        BASELINE.1
+    } else {
+        stored
+    }
+}
+
 /// An arbitrary key for `pg_advisory_xact_lock`: Zaitaku's migrations.
 const MIGRATION_LOCK: i64 = 0x7a61_6974_616b_7531;
 
@@ -54,7 +68,9 @@ pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if let Some(newest) = newest.filter(|&v| v > known) {
         return Err(StoreError::Migration(format!(
-            "the database is at schema version {newest}, newer than this program's {known}"
+            "the database is at schema version {}, newer than this program's {}",
+            logical_version(newest),
+            logical_version(known),
         )));
     }
     for migration in MIGRATIONS {
@@ -74,4 +90,18 @@ pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
             .map_err(fail)?;
     }
     tx.commit().await.map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_last_migration_is_the_logical_schema_version() {
+        let last = super::MIGRATIONS.last().unwrap().version;
+        assert_eq!(super::logical_version(last), crate::SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn numbers_after_the_baseline_are_sqlites() {
+        assert_eq!(super::logical_version(9), 9);
+    }
 }

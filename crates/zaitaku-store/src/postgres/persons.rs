@@ -1,11 +1,13 @@
 //! PostgreSQL: insured persons and the certificates linked to them. Batches are
 //! set-based: a few statements over arrays, whatever the batch's size.
 
-use super::is_unique_violation;
+use super::PostgresStore;
+use crate::codec::{code, date, instant, to_date, to_opt_date};
 use crate::error::StoreError;
 use crate::records::{PersonKey, UpsertCounts};
-use crate::sqlite::codec::{code, date, instant, to_date, to_opt_date};
-use sqlx::postgres::{PgPool, PgRow, Postgres};
+use crate::store::PersonStore;
+use async_trait::async_trait;
+use sqlx::postgres::{PgRow, Postgres};
 use sqlx::{Decode, PgConnection, Row, Type};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -96,8 +98,9 @@ fn columns_of<'a>(records: impl Iterator<Item = &'a Qualification>) -> Vec<Vec<O
     columns
 }
 
-pub async fn insert_person(
-    pool: &PgPool,
+#[cfg(feature = "testing")]
+pub(super) async fn insert_person(
+    pool: &sqlx::PgPool,
     qualification: &Qualification,
 ) -> Result<PersonId, StoreError> {
     let mut query = sqlx::query_scalar(concat!(
@@ -111,44 +114,195 @@ pub async fn insert_person(
     }
     match query.fetch_one(pool).await {
         Ok(id) => Ok(PersonId(id)),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
+        Err(e) if super::is_unique_violation(&e) => Err(StoreError::Duplicate {
             what: "insured person (insurer number, symbol, number, branch)",
         }),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn person(pool: &PgPool, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM insured_persons WHERE id = $1"
-    ))
-    .bind(id.0)
-    .fetch_optional(pool)
-    .await?
-    .map(|row| read(&row, 0))
-    .transpose()
-}
+#[async_trait]
+impl PersonStore for PostgresStore {
+    async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM insured_persons WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| read(&row, 0))
+        .transpose()
+    }
 
-pub async fn person_by_key(
-    pool: &PgPool,
-    key: &PersonKey,
-) -> Result<Option<InsuredPerson>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM insured_persons WHERE ",
-        by_key!()
-    ))
-    .bind(key.insurer_number.as_str())
-    .bind(key.symbol.as_deref().unwrap_or(""))
-    .bind(&key.number)
-    .bind(key.branch.as_deref().unwrap_or(""))
-    .fetch_optional(pool)
-    .await?
-    .map(|row| read(&row, 0))
-    .transpose()
+    async fn person_by_key(&self, key: &PersonKey) -> Result<Option<InsuredPerson>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM insured_persons WHERE ",
+            by_key!()
+        ))
+        .bind(key.insurer_number.as_str())
+        .bind(key.symbol.as_deref().unwrap_or(""))
+        .bind(&key.number)
+        .bind(key.branch.as_deref().unwrap_or(""))
+        .fetch_optional(pool)
+        .await?
+        .map(|row| read(&row, 0))
+        .transpose()
+    }
+
+    /// Insert or update every record by its key, in one transaction: one look-up
+    /// of the known persons, one insert and one update, each over arrays, however
+    /// large the batch. Counted as if the records were written one after another.
+    async fn upsert_persons(&self, batch: &[Qualification]) -> Result<UpsertCounts, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(UPSERT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let mut stored = known_persons(&mut tx, batch).await?;
+        let mut counts = UpsertCounts::default();
+        // Per key, in order of first appearance: the stored person, if any, and
+        // the batch's latest record (a later record overwrites an earlier one).
+        let mut latest: HashMap<IndexKey, usize> = HashMap::new();
+        let mut writes: Vec<(Option<InsuredPerson>, &Qualification)> = Vec::new();
+        for q in batch {
+            let key = index_key(q);
+            if let Some(&at) = latest.get(&key) {
+                let previous = &mut writes[at].1;
+                if *previous == q {
+                    counts.unchanged += 1;
+                } else {
+                    counts.updated += 1;
+                }
+                *previous = q;
+                continue;
+            }
+            let known = stored.remove(&key);
+            match &known {
+                None => counts.inserted += 1,
+                Some(person) if person.qualification == *q => counts.unchanged += 1,
+                Some(_) => counts.updated += 1,
+            }
+            latest.insert(key, writes.len());
+            writes.push((known, q));
+        }
+        let inserts: Vec<&Qualification> = writes
+            .iter()
+            .filter(|(known, _)| known.is_none())
+            .map(|(_, q)| *q)
+            .collect();
+        // A record equal to the stored one writes nothing.
+        let updates: Vec<(PersonId, &Qualification)> = writes
+            .iter()
+            .filter_map(|(known, q)| match known {
+                Some(person) if person.qualification != **q => Some((person.id, *q)),
+                _ => None,
+            })
+            .collect();
+        if !inserts.is_empty() {
+            // In batch order, so ids grow as on SQLite.
+            let mut query = sqlx::query(concat!(
+                "INSERT INTO insured_persons (",
+                qualification_columns!(),
+                ") SELECT ",
+                qualification_columns!(),
+                " FROM unnest(",
+                record_arrays!(),
+                ") WITH ORDINALITY AS r (",
+                qualification_columns!(),
+                ", ord) ORDER BY ord"
+            ));
+            for column in columns_of(inserts.into_iter()) {
+                query = query.bind(column);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        if !updates.is_empty() {
+            let ids: Vec<i64> = updates.iter().map(|(id, _)| id.0).collect();
+            let mut query = sqlx::query(concat!(
+                "UPDATE insured_persons AS p SET (",
+                qualification_columns!(),
+                ") = (r.insurer_number, r.insurer_name, r.symbol, r.number, r.branch, \
+                 r.relationship, r.name, r.name_kana, r.sex, r.birth_date, r.address, \
+                 r.postal_code, r.acquired_on, r.lost_on, r.loss_reason, r.valid_from, \
+                 r.valid_until, r.burden_ratio, r.elderly_valid_from, r.elderly_valid_until, \
+                 r.elderly_burden_ratio, r.limit_category, r.limit_applied_category, \
+                 r.specific_disease, r.validity) FROM unnest(",
+                record_arrays!(),
+                ", $26::bigint[]) AS r (",
+                qualification_columns!(),
+                ", id) WHERE p.id = r.id"
+            ));
+            for column in columns_of(updates.iter().map(|(_, q)| *q)) {
+                query = query.bind(column);
+            }
+            query.bind(ids).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn link_certificate(
+        &self,
+        issuer: &str,
+        serial: &str,
+        person: PersonId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        // A renewed link replaces the old one: a certificate belongs to one person.
+        sqlx::query(
+            "INSERT INTO certificate_links (issuer, serial, person_id, linked_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (issuer, serial) DO UPDATE SET person_id = excluded.person_id, \
+             linked_at = excluded.linked_at",
+        )
+        .bind(issuer)
+        .bind(serial)
+        .bind(person.0)
+        .bind(instant(at))
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn unlink_certificate(&self, issuer: &str, serial: &str) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        let removed =
+            sqlx::query("DELETE FROM certificate_links WHERE issuer = $1 AND serial = $2")
+                .bind(issuer)
+                .bind(serial)
+                .execute(pool)
+                .await?
+                .rows_affected();
+        Ok(removed > 0)
+    }
+
+    async fn person_by_certificate(
+        &self,
+        issuer: &str,
+        serial: &str,
+    ) -> Result<Option<InsuredPerson>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM insured_persons WHERE id = \
+             (SELECT person_id FROM certificate_links WHERE issuer = $1 AND serial = $2)"
+        ))
+        .bind(issuer)
+        .bind(serial)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| read(&row, 0))
+        .transpose()
+    }
 }
 
 /// A key as the unique index sees it: a missing symbol or branch is ''.
@@ -167,101 +321,6 @@ fn index_key(q: &Qualification) -> IndexKey {
 /// take turns across processes, as SQLite's single writer has them do, so a
 /// key looked up as unknown is still unknown when it is inserted.
 const UPSERT_LOCK: i64 = 0x7a61_6974_616b_7570;
-
-/// Insert or update every record by its key, in one transaction: one look-up
-/// of the known persons, one insert and one update, each over arrays, however
-/// large the batch. Counted as if the records were written one after another.
-pub async fn upsert_persons(
-    pool: &PgPool,
-    batch: &[Qualification],
-) -> Result<UpsertCounts, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(UPSERT_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let mut stored = known_persons(&mut tx, batch).await?;
-    let mut counts = UpsertCounts::default();
-    // Per key, in order of first appearance: the stored person, if any, and
-    // the batch's latest record (a later record overwrites an earlier one).
-    let mut latest: HashMap<IndexKey, usize> = HashMap::new();
-    let mut writes: Vec<(Option<InsuredPerson>, &Qualification)> = Vec::new();
-    for q in batch {
-        let key = index_key(q);
-        if let Some(&at) = latest.get(&key) {
-            let previous = &mut writes[at].1;
-            if *previous == q {
-                counts.unchanged += 1;
-            } else {
-                counts.updated += 1;
-            }
-            *previous = q;
-            continue;
-        }
-        let known = stored.remove(&key);
-        match &known {
-            None => counts.inserted += 1,
-            Some(person) if person.qualification == *q => counts.unchanged += 1,
-            Some(_) => counts.updated += 1,
-        }
-        latest.insert(key, writes.len());
-        writes.push((known, q));
-    }
-    let inserts: Vec<&Qualification> = writes
-        .iter()
-        .filter(|(known, _)| known.is_none())
-        .map(|(_, q)| *q)
-        .collect();
-    // A record equal to the stored one writes nothing.
-    let updates: Vec<(PersonId, &Qualification)> = writes
-        .iter()
-        .filter_map(|(known, q)| match known {
-            Some(person) if person.qualification != **q => Some((person.id, *q)),
-            _ => None,
-        })
-        .collect();
-    if !inserts.is_empty() {
-        // In batch order, so ids grow as on SQLite.
-        let mut query = sqlx::query(concat!(
-            "INSERT INTO insured_persons (",
-            qualification_columns!(),
-            ") SELECT ",
-            qualification_columns!(),
-            " FROM unnest(",
-            record_arrays!(),
-            ") WITH ORDINALITY AS r (",
-            qualification_columns!(),
-            ", ord) ORDER BY ord"
-        ));
-        for column in columns_of(inserts.into_iter()) {
-            query = query.bind(column);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    if !updates.is_empty() {
-        let ids: Vec<i64> = updates.iter().map(|(id, _)| id.0).collect();
-        let mut query = sqlx::query(concat!(
-            "UPDATE insured_persons AS p SET (",
-            qualification_columns!(),
-            ") = (r.insurer_number, r.insurer_name, r.symbol, r.number, r.branch, \
-             r.relationship, r.name, r.name_kana, r.sex, r.birth_date, r.address, \
-             r.postal_code, r.acquired_on, r.lost_on, r.loss_reason, r.valid_from, \
-             r.valid_until, r.burden_ratio, r.elderly_valid_from, r.elderly_valid_until, \
-             r.elderly_burden_ratio, r.limit_category, r.limit_applied_category, \
-             r.specific_disease, r.validity) FROM unnest(",
-            record_arrays!(),
-            ", $26::bigint[]) AS r (",
-            qualification_columns!(),
-            ", id) WHERE p.id = r.id"
-        ));
-        for column in columns_of(updates.iter().map(|(_, q)| *q)) {
-            query = query.bind(column);
-        }
-        query.bind(ids).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(counts)
-}
 
 /// The stored persons the batch's keys name, by key; one statement.
 async fn known_persons(
@@ -334,62 +393,6 @@ pub(super) async fn ids_by_key(
         ids.insert(index, PersonId(row.try_get(1)?));
     }
     Ok(ids)
-}
-
-pub async fn link_certificate(
-    pool: &PgPool,
-    issuer: &str,
-    serial: &str,
-    person: PersonId,
-    at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    // A renewed link replaces the old one: a certificate belongs to one person.
-    sqlx::query(
-        "INSERT INTO certificate_links (issuer, serial, person_id, linked_at) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (issuer, serial) DO UPDATE SET person_id = excluded.person_id, \
-         linked_at = excluded.linked_at",
-    )
-    .bind(issuer)
-    .bind(serial)
-    .bind(person.0)
-    .bind(instant(at))
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn unlink_certificate(
-    pool: &PgPool,
-    issuer: &str,
-    serial: &str,
-) -> Result<bool, StoreError> {
-    let removed = sqlx::query("DELETE FROM certificate_links WHERE issuer = $1 AND serial = $2")
-        .bind(issuer)
-        .bind(serial)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(removed > 0)
-}
-
-pub async fn person_by_certificate(
-    pool: &PgPool,
-    issuer: &str,
-    serial: &str,
-) -> Result<Option<InsuredPerson>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM insured_persons WHERE id = \
-         (SELECT person_id FROM certificate_links WHERE issuer = $1 AND serial = $2)"
-    ))
-    .bind(issuer)
-    .bind(serial)
-    .fetch_optional(pool)
-    .await?
-    .map(|row| read(&row, 0))
-    .transpose()
 }
 
 /// A row's columns, read one after another from a given one.

@@ -6,14 +6,17 @@
 //! until this one commits; the other then re-reads the row and finds the token
 //! gone, the step used or the count already raised.
 
+use super::PostgresStore;
 use super::is_unique_violation;
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::StoreError;
-use crate::sqlite::codec::{code, instant, some_code, to_instant};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,
 };
-use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use crate::store::{ConsoleSessionStore, StaffStore};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{PgExecutor, Row};
 use time::OffsetDateTime;
 use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
@@ -89,51 +92,256 @@ fn login_record(row: &PgRow) -> Result<LoginRecord, StoreError> {
     })
 }
 
-pub async fn insert_staff(pool: &PgPool, new: &NewStaff) -> Result<StaffAccount, StoreError> {
-    let inserted = sqlx::query(concat!(
-        "INSERT INTO staff (institution_id, login_name, display_name, role, totp_secret, \
-         enrolment_token_hash, enrolment_expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
-        account_columns!()
-    ))
-    .bind(new.institution_id.0)
-    .bind(new.login_name.as_str())
-    .bind(&new.display_name)
-    .bind(new.role.code())
-    .bind(&new.totp_secret)
-    .bind(&new.enrolment.token_hash)
-    .bind(instant(new.enrolment.expires_at))
-    .bind(instant(new.created_at))
-    .fetch_one(pool)
-    .await;
-    match inserted {
-        Ok(row) => account(&row),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
-            what: "a staff account with this login name",
-        }),
-        Err(e) => Err(e.into()),
+#[async_trait]
+impl StaffStore for PostgresStore {
+    async fn insert_staff(&self, new: &NewStaff) -> Result<StaffAccount, StoreError> {
+        let pool = &self.pool;
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO staff (institution_id, login_name, display_name, role, totp_secret, \
+             enrolment_token_hash, enrolment_expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+            account_columns!()
+        ))
+        .bind(new.institution_id.0)
+        .bind(new.login_name.as_str())
+        .bind(&new.display_name)
+        .bind(new.role.code())
+        .bind(&new.totp_secret)
+        .bind(&new.enrolment.token_hash)
+        .bind(instant(new.enrolment.expires_at))
+        .bind(instant(new.created_at))
+        .fetch_one(pool)
+        .await;
+        match inserted {
+            Ok(row) => account(&row),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
+                what: "a staff account with this login name",
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
-}
 
-pub async fn staff(pool: &PgPool, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        account_columns!(),
-        " FROM staff WHERE id = $1"
-    ))
-    .bind(id.0)
-    .fetch_optional(pool)
-    .await?
-    .as_ref()
-    .map(account)
-    .transpose()
-}
+    async fn staff(&self, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM staff WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(account)
+        .transpose()
+    }
 
-pub async fn staff_by_login(
-    pool: &PgPool,
-    login: &LoginName,
-) -> Result<Option<StaffAccount>, StoreError> {
-    by_login(pool, login).await
+    async fn staff_by_login(&self, login: &LoginName) -> Result<Option<StaffAccount>, StoreError> {
+        let pool = &self.pool;
+        by_login(pool, login).await
+    }
+
+    async fn staff_of_institution(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Vec<StaffAccount>, StoreError> {
+        let pool = &self.pool;
+        // COLLATE "C": byte order, as SQLite's default BINARY collation sorts.
+        sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM staff WHERE institution_id = $1 ORDER BY login_name COLLATE \"C\""
+        ))
+        .bind(institution.0)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(account)
+        .collect()
+    }
+
+    async fn staff_by_enrolment(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM staff WHERE enrolment_token_hash = $1 AND enrolment_expires_at > $2"
+        ))
+        .bind(token_hash)
+        .bind(instant(now))
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(account)
+        .transpose()
+    }
+
+    async fn complete_enrolment(&self, w: &EnrolmentWrite) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        // Clearing the token in the same UPDATE that checks it makes the link single
+        // use: a racing process waits for this row and then no longer matches.
+        let changed = sqlx::query(
+            "UPDATE staff SET password_hash = $1, totp_last_step = $2, failed_attempts = 0, \
+             locked_until = NULL, enrolment_token_hash = NULL, enrolment_expires_at = NULL \
+             WHERE id = $3 AND enrolment_token_hash = $4 AND enrolment_expires_at > $5",
+        )
+        .bind(&w.password_hash)
+        .bind(w.totp_step)
+        .bind(w.staff_id.0)
+        .bind(&w.token_hash)
+        .bind(instant(w.at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        log_for_account(&mut tx, w.staff_id, w.at, LoginOutcome::Enrolment).await?;
+        if let Some(old) = &w.replaces {
+            delete_session(&mut *tx, old).await?;
+        }
+        if let Some(session) = &w.session {
+            insert_session(&mut *tx, session).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reset_staff(
+        &self,
+        login: &LoginName,
+        totp_secret: &str,
+        enrolment: &Enrolment,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE staff SET password_hash = NULL, totp_secret = $1, totp_last_step = NULL, \
+             failed_attempts = 0, locked_until = NULL, enrolment_token_hash = $2, \
+             enrolment_expires_at = $3 WHERE login_name = $4 RETURNING id",
+        )
+        .bind(totp_secret)
+        .bind(&enrolment.token_hash)
+        .bind(instant(enrolment.expires_at))
+        .bind(login.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let account = by_login(&mut *tx, login).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    async fn record_login(&self, attempt: &LoginRecord) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        record(pool, attempt).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        attempt: &LoginRecord,
+        lockout: &Lockout,
+    ) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        let staff_id = attempt.staff_id.ok_or(StoreError::Database(
+            "a counted login failure needs the account".to_owned(),
+        ))?;
+        let mut tx = pool.begin().await?;
+        // The increment is atomic and locks the row until commit, so racing failures
+        // are each counted and exactly one of them reaches the limit.
+        let failures: Option<i64> = sqlx::query_scalar(
+            "UPDATE staff SET failed_attempts = failed_attempts + 1 WHERE id = $1 \
+             RETURNING failed_attempts",
+        )
+        .bind(staff_id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let failures = failures.ok_or(StoreError::Database(
+            "a counted login failure for an account that does not exist".to_owned(),
+        ))?;
+        record(&mut *tx, attempt).await?;
+        let locked = failures >= i64::from(lockout.max_failures);
+        if locked {
+            sqlx::query("UPDATE staff SET failed_attempts = 0, locked_until = $1 WHERE id = $2")
+                .bind(instant(attempt.at + lockout.duration))
+                .bind(staff_id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1 AND stage <> $2")
+                .bind(staff_id.0)
+                .bind(StaffSessionStage::Complete.code())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(locked)
+    }
+
+    async fn complete_login(&self, w: &LoginCompletion) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        // A racing login with the same step waits on this row, then sees the step
+        // used and matches nothing: a code is accepted once.
+        let step_taken = sqlx::query(
+            "UPDATE staff SET totp_last_step = $1, failed_attempts = 0, locked_until = NULL \
+             WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(w.totp_step)
+        .bind(w.staff_id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if step_taken == 0 {
+            // Dropping the transaction rolls back.
+            return Ok(false);
+        }
+        let old_gone = sqlx::query(
+            "DELETE FROM staff_sessions WHERE id_hash = $1 AND staff_id = $2 AND stage = $3",
+        )
+        .bind(&w.replaces)
+        .bind(w.staff_id.0)
+        .bind(StaffSessionStage::PasswordOk.code())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if old_gone == 0 {
+            return Ok(false);
+        }
+        insert_session(&mut *tx, &w.session).await?;
+        log_for_account(&mut tx, w.staff_id, w.at, LoginOutcome::Success).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn staff_logins(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<LoginRecord>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(
+            "SELECT at, login_name, staff_id, institution_id, outcome FROM staff_logins \
+             WHERE institution_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(institution.0)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(login_record)
+        .collect()
+    }
 }
 
 async fn by_login(
@@ -153,108 +361,6 @@ async fn by_login(
     .transpose()
 }
 
-pub async fn staff_of_institution(
-    pool: &PgPool,
-    institution: InstitutionId,
-) -> Result<Vec<StaffAccount>, StoreError> {
-    // COLLATE "C": byte order, as SQLite's default BINARY collation sorts.
-    sqlx::query(concat!(
-        "SELECT ",
-        account_columns!(),
-        " FROM staff WHERE institution_id = $1 ORDER BY login_name COLLATE \"C\""
-    ))
-    .bind(institution.0)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(account)
-    .collect()
-}
-
-pub async fn staff_by_enrolment(
-    pool: &PgPool,
-    token_hash: &str,
-    now: OffsetDateTime,
-) -> Result<Option<StaffAccount>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        account_columns!(),
-        " FROM staff WHERE enrolment_token_hash = $1 AND enrolment_expires_at > $2"
-    ))
-    .bind(token_hash)
-    .bind(instant(now))
-    .fetch_optional(pool)
-    .await?
-    .as_ref()
-    .map(account)
-    .transpose()
-}
-
-pub async fn complete_enrolment(pool: &PgPool, w: &EnrolmentWrite) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
-    // Clearing the token in the same UPDATE that checks it makes the link single
-    // use: a racing process waits for this row and then no longer matches.
-    let changed = sqlx::query(
-        "UPDATE staff SET password_hash = $1, totp_last_step = $2, failed_attempts = 0, \
-         locked_until = NULL, enrolment_token_hash = NULL, enrolment_expires_at = NULL \
-         WHERE id = $3 AND enrolment_token_hash = $4 AND enrolment_expires_at > $5",
-    )
-    .bind(&w.password_hash)
-    .bind(w.totp_step)
-    .bind(w.staff_id.0)
-    .bind(&w.token_hash)
-    .bind(instant(w.at))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Ok(false);
-    }
-    log_for_account(&mut tx, w.staff_id, w.at, LoginOutcome::Enrolment).await?;
-    if let Some(old) = &w.replaces {
-        delete_session(&mut *tx, old).await?;
-    }
-    if let Some(session) = &w.session {
-        insert_session(&mut *tx, session).await?;
-    }
-    tx.commit().await?;
-    Ok(true)
-}
-
-pub async fn reset_staff(
-    pool: &PgPool,
-    login: &LoginName,
-    totp_secret: &str,
-    enrolment: &Enrolment,
-) -> Result<Option<StaffAccount>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let id: Option<i64> = sqlx::query_scalar(
-        "UPDATE staff SET password_hash = NULL, totp_secret = $1, totp_last_step = NULL, \
-         failed_attempts = 0, locked_until = NULL, enrolment_token_hash = $2, \
-         enrolment_expires_at = $3 WHERE login_name = $4 RETURNING id",
-    )
-    .bind(totp_secret)
-    .bind(&enrolment.token_hash)
-    .bind(instant(enrolment.expires_at))
-    .bind(login.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let account = by_login(&mut *tx, login).await?;
-    tx.commit().await?;
-    Ok(account)
-}
-
-pub async fn record_login(pool: &PgPool, attempt: &LoginRecord) -> Result<(), StoreError> {
-    record(pool, attempt).await
-}
-
 async fn record(db: impl PgExecutor<'_>, a: &LoginRecord) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
@@ -268,80 +374,6 @@ async fn record(db: impl PgExecutor<'_>, a: &LoginRecord) -> Result<(), StoreErr
     .execute(db)
     .await?;
     Ok(())
-}
-
-pub async fn record_login_failure(
-    pool: &PgPool,
-    attempt: &LoginRecord,
-    lockout: &Lockout,
-) -> Result<bool, StoreError> {
-    let staff_id = attempt.staff_id.ok_or(StoreError::Database(
-        "a counted login failure needs the account".to_owned(),
-    ))?;
-    let mut tx = pool.begin().await?;
-    // The increment is atomic and locks the row until commit, so racing failures
-    // are each counted and exactly one of them reaches the limit.
-    let failures: Option<i64> = sqlx::query_scalar(
-        "UPDATE staff SET failed_attempts = failed_attempts + 1 WHERE id = $1 \
-         RETURNING failed_attempts",
-    )
-    .bind(staff_id.0)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let failures = failures.ok_or(StoreError::Database(
-        "a counted login failure for an account that does not exist".to_owned(),
-    ))?;
-    record(&mut *tx, attempt).await?;
-    let locked = failures >= i64::from(lockout.max_failures);
-    if locked {
-        sqlx::query("UPDATE staff SET failed_attempts = 0, locked_until = $1 WHERE id = $2")
-            .bind(instant(attempt.at + lockout.duration))
-            .bind(staff_id.0)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1 AND stage <> $2")
-            .bind(staff_id.0)
-            .bind(StaffSessionStage::Complete.code())
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(locked)
-}
-
-pub async fn complete_login(pool: &PgPool, w: &LoginCompletion) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
-    // A racing login with the same step waits on this row, then sees the step
-    // used and matches nothing: a code is accepted once.
-    let step_taken = sqlx::query(
-        "UPDATE staff SET totp_last_step = $1, failed_attempts = 0, locked_until = NULL \
-         WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
-    )
-    .bind(w.totp_step)
-    .bind(w.staff_id.0)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if step_taken == 0 {
-        // Dropping the transaction rolls back.
-        return Ok(false);
-    }
-    let old_gone = sqlx::query(
-        "DELETE FROM staff_sessions WHERE id_hash = $1 AND staff_id = $2 AND stage = $3",
-    )
-    .bind(&w.replaces)
-    .bind(w.staff_id.0)
-    .bind(StaffSessionStage::PasswordOk.code())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if old_gone == 0 {
-        return Ok(false);
-    }
-    insert_session(&mut *tx, &w.session).await?;
-    log_for_account(&mut tx, w.staff_id, w.at, LoginOutcome::Success).await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 async fn log_for_account(
@@ -362,11 +394,67 @@ async fn log_for_account(
     Ok(())
 }
 
-pub async fn insert_staff_session(
-    pool: &PgPool,
-    session: &StaffSessionRecord,
-) -> Result<(), StoreError> {
-    insert_session(pool, session).await
+#[async_trait]
+impl ConsoleSessionStore for PostgresStore {
+    async fn insert_staff_session(&self, session: &StaffSessionRecord) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        insert_session(pool, session).await
+    }
+
+    async fn replace_staff_session(
+        &self,
+        old_hash: &str,
+        new: &StaffSessionRecord,
+    ) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        delete_session(&mut *tx, old_hash).await?;
+        insert_session(&mut *tx, new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn staff_session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffSessionRecord>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(
+            "SELECT id_hash, staff_id, csrf_token, stage, created_at, last_seen_at, expires_at \
+             FROM staff_sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(instant(now))
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(session_record)
+        .transpose()
+    }
+
+    async fn touch_staff_session(
+        &self,
+        id_hash: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        sqlx::query(
+            "UPDATE staff_sessions SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3",
+        )
+        .bind(instant(at))
+        .bind(instant(expires_at))
+        .bind(id_hash)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_staff_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        delete_session(pool, id_hash).await
+    }
 }
 
 async fn insert_session(db: impl PgExecutor<'_>, s: &StaffSessionRecord) -> Result<(), StoreError> {
@@ -386,77 +474,10 @@ async fn insert_session(db: impl PgExecutor<'_>, s: &StaffSessionRecord) -> Resu
     Ok(())
 }
 
-pub async fn replace_staff_session(
-    pool: &PgPool,
-    old_hash: &str,
-    new: &StaffSessionRecord,
-) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    delete_session(&mut *tx, old_hash).await?;
-    insert_session(&mut *tx, new).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn staff_session(
-    pool: &PgPool,
-    id_hash: &str,
-    now: OffsetDateTime,
-) -> Result<Option<StaffSessionRecord>, StoreError> {
-    sqlx::query(
-        "SELECT id_hash, staff_id, csrf_token, stage, created_at, last_seen_at, expires_at \
-         FROM staff_sessions WHERE id_hash = $1 AND expires_at > $2",
-    )
-    .bind(id_hash)
-    .bind(instant(now))
-    .fetch_optional(pool)
-    .await?
-    .as_ref()
-    .map(session_record)
-    .transpose()
-}
-
-pub async fn touch_staff_session(
-    pool: &PgPool,
-    id_hash: &str,
-    at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE staff_sessions SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3")
-        .bind(instant(at))
-        .bind(instant(expires_at))
-        .bind(id_hash)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-pub async fn delete_staff_session(pool: &PgPool, id_hash: &str) -> Result<(), StoreError> {
-    delete_session(pool, id_hash).await
-}
-
 async fn delete_session(db: impl PgExecutor<'_>, id_hash: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(db)
         .await?;
     Ok(())
-}
-
-pub async fn staff_logins(
-    pool: &PgPool,
-    institution: InstitutionId,
-    limit: u32,
-) -> Result<Vec<LoginRecord>, StoreError> {
-    sqlx::query(
-        "SELECT at, login_name, staff_id, institution_id, outcome FROM staff_logins \
-         WHERE institution_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-    )
-    .bind(institution.0)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(login_record)
-    .collect()
 }

@@ -1,12 +1,15 @@
 //! PostgreSQL: trust anchors and the newest CRL of each issuer, signer and
 //! partition.
 
+use super::PostgresStore;
+use crate::codec::{instant, to_instant};
 use crate::error::StoreError;
 use crate::records::{
     AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
-use crate::sqlite::codec::{instant, to_instant};
-use sqlx::postgres::{PgPool, PgRow};
+use crate::store::TrustStore;
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 
@@ -28,47 +31,133 @@ macro_rules! crl_columns {
 /// replaces it.
 const CRL_IMPORT_LOCK: i64 = 0x7a61_6974_616b_636c;
 
-pub async fn add_trust_anchors(
-    pool: &PgPool,
-    anchors: &[NewTrustAnchor],
-    at: OffsetDateTime,
-) -> Result<Vec<AnchorAdded>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let mut answers = Vec::with_capacity(anchors.len());
-    for anchor in anchors {
-        // Another process adding the same anchor makes this insert wait for its
-        // commit and then do nothing; the look-up below then finds its row.
-        let added = sqlx::query(concat!(
-            "INSERT INTO trust_anchors (",
-            anchor_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fingerprint) DO NOTHING"
-        ))
-        .bind(&anchor.der)
-        .bind(&anchor.subject)
-        .bind(&anchor.key_identifier)
-        .bind(instant(anchor.not_before))
-        .bind(instant(anchor.not_after))
-        .bind(&anchor.fingerprint)
-        .bind(instant(at))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if added == 1 {
-            answers.push(AnchorAdded::Added(TrustAnchorRecord {
-                anchor: anchor.clone(),
-                added_at: at,
-            }));
-            continue;
-        }
-        let stored = anchor_by_fingerprint(&mut tx, &anchor.fingerprint)
+#[async_trait]
+impl TrustStore for PostgresStore {
+    async fn add_trust_anchors(
+        &self,
+        anchors: &[NewTrustAnchor],
+        at: OffsetDateTime,
+    ) -> Result<Vec<AnchorAdded>, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        let mut answers = Vec::with_capacity(anchors.len());
+        for anchor in anchors {
+            // Another process adding the same anchor makes this insert wait for its
+            // commit and then do nothing; the look-up below then finds its row.
+            let added = sqlx::query(concat!(
+                "INSERT INTO trust_anchors (",
+                anchor_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fingerprint) DO NOTHING"
+            ))
+            .bind(&anchor.der)
+            .bind(&anchor.subject)
+            .bind(&anchor.key_identifier)
+            .bind(instant(anchor.not_before))
+            .bind(instant(anchor.not_after))
+            .bind(&anchor.fingerprint)
+            .bind(instant(at))
+            .execute(&mut *tx)
             .await?
-            .ok_or_else(|| {
-                StoreError::Database("a trust anchor vanished while it was being added".into())
-            })?;
-        answers.push(AnchorAdded::AlreadyPresent(stored));
+            .rows_affected();
+            if added == 1 {
+                answers.push(AnchorAdded::Added(TrustAnchorRecord {
+                    anchor: anchor.clone(),
+                    added_at: at,
+                }));
+                continue;
+            }
+            let stored = anchor_by_fingerprint(&mut tx, &anchor.fingerprint)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Database("a trust anchor vanished while it was being added".into())
+                })?;
+            answers.push(AnchorAdded::AlreadyPresent(stored));
+        }
+        tx.commit().await?;
+        Ok(answers)
     }
-    tx.commit().await?;
-    Ok(answers)
+
+    async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "SELECT ",
+            anchor_columns!(),
+            " FROM trust_anchors ORDER BY id"
+        ))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(anchor_from_row)
+        .collect()
+    }
+
+    /// Each CRL replaces the one kept for its key if it supersedes it; the first
+    /// that does not rolls everything back.
+    async fn import_crls(
+        &self,
+        crls: &[NewCrl],
+        at: OffsetDateTime,
+    ) -> Result<CrlImport, StoreError> {
+        let pool = &self.pool;
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CRL_IMPORT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let mut replaced = Vec::with_capacity(crls.len());
+        for (index, crl) in crls.iter().enumerate() {
+            let kept = kept_crl(&mut tx, crl).await?;
+            if let Some(stored) = &kept
+                && !crl.supersedes(&stored.crl)
+            {
+                // Dropping the transaction rolls back what this batch wrote so far.
+                return Ok(CrlImport::NotNewer {
+                    index,
+                    stored: stored.clone(),
+                });
+            }
+            sqlx::query(
+                "DELETE FROM crls WHERE issuer = $1 AND signer_fingerprint = $2 \
+                 AND coalesce(partition, '') = coalesce($3, '')",
+            )
+            .bind(&crl.issuer)
+            .bind(&crl.signer_fingerprint)
+            .bind(&crl.partition)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(concat!(
+                "INSERT INTO crls (",
+                crl_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            ))
+            .bind(&crl.der)
+            .bind(&crl.issuer)
+            .bind(&crl.signer_fingerprint)
+            .bind(&crl.partition)
+            .bind(instant(crl.this_update))
+            .bind(crl.next_update.map(instant))
+            .bind(&crl.crl_number)
+            .bind(i64::try_from(crl.entries).map_err(|_| {
+                StoreError::Database("a CRL with more entries than PostgreSQL can count".into())
+            })?)
+            .bind(instant(at))
+            .execute(&mut *tx)
+            .await?;
+            replaced.push(kept);
+        }
+        tx.commit().await?;
+        Ok(CrlImport::Imported(replaced))
+    }
+
+    async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!("SELECT ", crl_columns!(), " FROM crls ORDER BY id"))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(crl_from_row)
+            .collect()
+    }
 }
 
 async fn anchor_by_fingerprint(
@@ -87,19 +176,6 @@ async fn anchor_by_fingerprint(
     .transpose()
 }
 
-pub async fn trust_anchors(pool: &PgPool) -> Result<Vec<TrustAnchorRecord>, StoreError> {
-    sqlx::query(concat!(
-        "SELECT ",
-        anchor_columns!(),
-        " FROM trust_anchors ORDER BY id"
-    ))
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(anchor_from_row)
-    .collect()
-}
-
 fn anchor_from_row(row: &PgRow) -> Result<TrustAnchorRecord, StoreError> {
     Ok(TrustAnchorRecord {
         anchor: NewTrustAnchor {
@@ -112,63 +188,6 @@ fn anchor_from_row(row: &PgRow) -> Result<TrustAnchorRecord, StoreError> {
         },
         added_at: to_instant(row.try_get(6)?, "trust anchor time added")?,
     })
-}
-
-/// Each CRL replaces the one kept for its key if it supersedes it; the first
-/// that does not rolls everything back.
-pub async fn import_crls(
-    pool: &PgPool,
-    crls: &[NewCrl],
-    at: OffsetDateTime,
-) -> Result<CrlImport, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CRL_IMPORT_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let mut replaced = Vec::with_capacity(crls.len());
-    for (index, crl) in crls.iter().enumerate() {
-        let kept = kept_crl(&mut tx, crl).await?;
-        if let Some(stored) = &kept
-            && !crl.supersedes(&stored.crl)
-        {
-            // Dropping the transaction rolls back what this batch wrote so far.
-            return Ok(CrlImport::NotNewer {
-                index,
-                stored: stored.clone(),
-            });
-        }
-        sqlx::query(
-            "DELETE FROM crls WHERE issuer = $1 AND signer_fingerprint = $2 \
-             AND coalesce(partition, '') = coalesce($3, '')",
-        )
-        .bind(&crl.issuer)
-        .bind(&crl.signer_fingerprint)
-        .bind(&crl.partition)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(concat!(
-            "INSERT INTO crls (",
-            crl_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(&crl.der)
-        .bind(&crl.issuer)
-        .bind(&crl.signer_fingerprint)
-        .bind(&crl.partition)
-        .bind(instant(crl.this_update))
-        .bind(crl.next_update.map(instant))
-        .bind(&crl.crl_number)
-        .bind(i64::try_from(crl.entries).map_err(|_| {
-            StoreError::Database("a CRL with more entries than PostgreSQL can count".into())
-        })?)
-        .bind(instant(at))
-        .execute(&mut *tx)
-        .await?;
-        replaced.push(kept);
-    }
-    tx.commit().await?;
-    Ok(CrlImport::Imported(replaced))
 }
 
 async fn kept_crl(conn: &mut PgConnection, crl: &NewCrl) -> Result<Option<CrlRecord>, StoreError> {
@@ -185,15 +204,6 @@ async fn kept_crl(conn: &mut PgConnection, crl: &NewCrl) -> Result<Option<CrlRec
     .await?
     .map(|row| crl_from_row(&row))
     .transpose()
-}
-
-pub async fn crls(pool: &PgPool) -> Result<Vec<CrlRecord>, StoreError> {
-    sqlx::query(concat!("SELECT ", crl_columns!(), " FROM crls ORDER BY id"))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(crl_from_row)
-        .collect()
 }
 
 fn crl_from_row(row: &PgRow) -> Result<CrlRecord, StoreError> {

@@ -1,14 +1,18 @@
 //! The institution console's queries: the patient list, qualification checks
 //! (再照会) and the access log. Consent writes by the staff are in `consents`.
 
-use super::codec::{self, Columns, date, instant, some_code, to_date, to_instant};
+use super::SqliteStore;
+use super::codec::{self, Columns};
 use super::consents::{self, consent_columns};
 use super::persons::{self, qualification_columns};
+use crate::codec::{date, instant, some_code, to_date, to_instant};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor,
 };
 use crate::error::StoreError;
+use crate::store::ConsoleStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
@@ -53,7 +57,7 @@ pub fn patients(conn: &Connection, q: &PatientQuery) -> Result<Vec<PatientSummar
         ],
         |row| {
             let mut c = Columns::new(row);
-            let consent = consents::read(&mut c)?;
+            let consent = crate::rows::consent(&mut c)?;
             Ok(PatientSummary {
                 person_id: consent.person_id,
                 name: c.read()?,
@@ -199,4 +203,47 @@ pub fn access_log(
             person_name: c.read()?,
         })
     })
+}
+
+#[async_trait]
+impl ConsoleStore for SqliteStore {
+    async fn patients(&self, query: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
+        let query = query.clone();
+        self.read(move |c| patients(c, &query)).await
+    }
+
+    async fn qualification_checks(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        limit: u32,
+    ) -> Result<Vec<QualificationCheck>, StoreError> {
+        self.read(move |c| checks(c, institution, person, limit))
+            .await
+    }
+
+    async fn requery_qualification(
+        &self,
+        institution: InstitutionId,
+        person: PersonId,
+        today: time::Date,
+        at: OffsetDateTime,
+    ) -> Result<Option<QualificationCheck>, StoreError> {
+        self.write_durable(move |c| requery(c, institution, person, today, at))
+            .await
+    }
+
+    async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        // Durable: the log must not lose a look at personal data.
+        self.write_durable(move |c| record_access(c, &entry)).await
+    }
+
+    async fn access_log(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<AccessLogLine>, StoreError> {
+        self.read(move |c| access_log(c, institution, limit)).await
+    }
 }

@@ -1,12 +1,18 @@
 //! Flows and challenges: the state of patient flows between requests.
 
-use super::codec::{self, Columns, code, instant, some_code, to_instant};
+use super::SqliteStore;
+use super::codec::{self, Columns};
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
+use crate::settle::FlowEnd;
+use crate::store::FlowStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, Viewed,
+    ConsentChoices, ConsentId, FailureReason, FlowStep, Institution, InstitutionId, PersonId,
+    Purpose, Viewed,
 };
 
 pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
@@ -134,30 +140,18 @@ pub fn claim(
     Ok(claimed == 1)
 }
 
-/// Where a settlement leaves the flow: its step, and the person and consent it
-/// concerns (`None` keeps what the flow already has).
-pub struct FlowEnd<'a> {
-    pub step: &'a FlowStep,
-    pub person: Option<PersonId>,
-    pub consent: Option<ConsentId>,
-}
-
 /// Use the pending, unexpired challenge `reference` and move the flow waiting for
 /// it to `end`; the caller's transaction makes this and the rest of the
 /// settlement one unit. The challenge fails with the step's reason, or succeeds.
 /// `flow_id`, when the caller knows it, must be the challenge's flow.
 pub fn settle(
     tx: &Transaction<'_>,
-    reference: &str,
-    flow_id: Option<&str>,
-    end: FlowEnd<'_>,
+    end: &FlowEnd,
+    written: Option<ConsentId>,
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
-    let state = match end.step {
-        FlowStep::Failed(reason) => ChallengeState::Failed(*reason),
-        _ => ChallengeState::Succeeded,
-    };
-    let (state_code, failure) = challenge_state_columns(state);
+    let reference = end.challenge_ref.as_str();
+    let (state_code, failure) = challenge_state_columns(end.challenge_state());
     let used_by: String = tx
         .prepare_cached(
             "UPDATE challenges SET state = ?, failure = ?, settled_at = ? \
@@ -169,10 +163,14 @@ pub fn settle(
         )
         .optional()?
         .ok_or(SettleError::ChallengeNotPending)?;
-    if flow_id.is_some_and(|expected| expected != used_by) {
+    if end
+        .flow_id
+        .as_ref()
+        .is_some_and(|expected| *expected != used_by)
+    {
         return Err(SettleError::FlowMoved);
     }
-    let columns = StepColumns::of(end.step);
+    let columns = StepColumns::of(&end.step);
     let updated = tx
         .prepare_cached(
             "UPDATE flows SET step = ?, choices = ?, failure = ?, viewed_choices = ?, \
@@ -188,7 +186,7 @@ pub fn settle(
             columns.viewed_choices,
             columns.viewed_version,
             end.person.map(|p| p.0),
-            end.consent.map(|c| c.0),
+            end.consent_id(written).map(|c| c.0),
             used_by,
             reference,
         ])?;
@@ -206,30 +204,9 @@ pub fn settle_failure(
     at: OffsetDateTime,
 ) -> Result<(), SettleError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let end = FlowEnd {
-        step: &FlowStep::Failed(reason),
-        person: None,
-        consent: None,
-    };
-    settle(&tx, reference, None, end, at)?;
+    settle(&tx, &FlowEnd::failure(reference, reason), None, at)?;
     tx.commit()?;
     Ok(())
-}
-
-pub fn purge_expired(conn: &mut Connection, now: OffsetDateTime) -> Result<u64, StoreError> {
-    let now = instant(now);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut purged = 0;
-    for sql in [
-        "DELETE FROM challenges WHERE flow_id IN (SELECT id FROM flows WHERE expires_at <= ?1) \
-         OR expires_at <= ?1 - 86400",
-        "DELETE FROM flows WHERE expires_at <= ?1",
-        "DELETE FROM sessions WHERE expires_at <= ?1",
-    ] {
-        purged += tx.prepare_cached(sql)?.execute([now])? as u64;
-    }
-    tx.commit()?;
-    Ok(purged)
 }
 
 /// A step as the columns choices, failure, viewed_choices, viewed_version.
@@ -371,4 +348,67 @@ fn challenge_state(c: &mut Columns<'_, '_>) -> Result<ChallengeState, StoreError
             });
         }
     })
+}
+
+#[async_trait]
+impl FlowStore for SqliteStore {
+    async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError> {
+        let flow = flow.clone();
+        self.write(move |c| insert(c, &flow)).await
+    }
+
+    async fn flow_with_institution(
+        &self,
+        id: &str,
+    ) -> Result<Option<(FlowRecord, Institution)>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            let Some(flow) = by_id(c, &id)? else {
+                return Ok(None);
+            };
+            let institution =
+                super::institutions::by_id(c, flow.institution_id)?.ok_or(StoreError::Corrupt {
+                    what: "flow's institution",
+                })?;
+            Ok(Some((flow, institution)))
+        })
+        .await
+    }
+
+    async fn update_flow(
+        &self,
+        flow: &FlowRecord,
+        new_challenge: Option<&ChallengeRecord>,
+    ) -> Result<bool, StoreError> {
+        let (flow, new_challenge) = (flow.clone(), new_challenge.cloned());
+        self.write(move |c| update(c, &flow, new_challenge.as_ref()))
+            .await
+    }
+
+    async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError> {
+        let reference = reference.to_owned();
+        self.read(move |c| challenge(c, &reference)).await
+    }
+
+    async fn claim_challenge(
+        &self,
+        reference: &str,
+        claim_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (reference, claim_hash) = (reference.to_owned(), claim_hash.to_owned());
+        self.write(move |c| claim(c, &reference, &claim_hash, at))
+            .await
+    }
+
+    async fn settle_failure(
+        &self,
+        challenge_ref: &str,
+        reason: FailureReason,
+        at: OffsetDateTime,
+    ) -> Result<(), SettleError> {
+        let challenge_ref = challenge_ref.to_owned();
+        self.write(move |c| settle_failure(c, &challenge_ref, reason, at))
+            .await
+    }
 }

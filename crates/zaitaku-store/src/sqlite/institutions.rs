@@ -1,6 +1,10 @@
-use super::codec::{self, Columns, code, instant, is_unique_violation};
+use super::SqliteStore;
+use super::codec::{self, Columns, is_unique_violation};
+use crate::codec::{code, instant};
 use crate::error::StoreError;
 use crate::records::{InstitutionChanges, NewInstitution};
+use crate::store::InstitutionStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
@@ -179,4 +183,56 @@ fn from_row(row: &Row<'_>) -> Result<Institution, StoreError> {
         consent_validity_days,
         url_token,
     })
+}
+
+#[async_trait]
+impl InstitutionStore for SqliteStore {
+    async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError> {
+        let new = new.clone();
+        self.write_durable(move |c| insert(c, &new)).await
+    }
+
+    async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
+        self.read(move |c| by_id(c, id)).await
+    }
+
+    async fn institution_by_url_token(
+        &self,
+        token: &UrlToken,
+    ) -> Result<Option<Institution>, StoreError> {
+        let token = token.clone();
+        self.read(move |c| by_url_token(c, &token)).await
+    }
+
+    async fn institutions(&self) -> Result<Vec<Institution>, StoreError> {
+        self.read(all).await
+    }
+
+    async fn institution_by_code(
+        &self,
+        code: &InstitutionCode,
+    ) -> Result<Option<Institution>, StoreError> {
+        let code = *code;
+        self.read(move |c| by_code(c, &code)).await
+    }
+
+    async fn update_institution(
+        &self,
+        code: &InstitutionCode,
+        changes: &InstitutionChanges,
+    ) -> Result<Option<Institution>, StoreError> {
+        let (code, changes) = (*code, changes.clone());
+        self.write_durable(move |c| update(c, &code, &changes))
+            .await
+    }
+
+    async fn set_url_token(
+        &self,
+        code: &InstitutionCode,
+        token: &UrlToken,
+    ) -> Result<Option<Institution>, StoreError> {
+        let (code, token) = (*code, token.clone());
+        self.write_durable(move |c| set_url_token(c, &code, &token))
+            .await
+    }
 }

@@ -1,10 +1,14 @@
 //! Medical records: imported in batches for persons named by their key, read
 //! per person and kind.
 
-use super::codec::{self, Columns, code, date, to_date};
+use super::SqliteStore;
+use super::codec::{self, Columns};
 use super::persons;
+use crate::codec::{code, date, to_date};
 use crate::error::StoreError;
 use crate::records::{NewRecord, PersonKey, RecordImportCounts};
+use crate::store::MedicalRecordStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 use std::collections::HashMap;
 use time::Date;
@@ -98,4 +102,21 @@ fn from_row(row: &Row<'_>) -> Result<MedicalRecord, StoreError> {
             what: "medical record",
         }
     })
+}
+
+#[async_trait]
+impl MedicalRecordStore for SqliteStore {
+    async fn import_records(&self, batch: &[NewRecord]) -> Result<RecordImportCounts, StoreError> {
+        let batch = batch.to_vec();
+        self.write_durable(move |c| import(c, &batch)).await
+    }
+
+    async fn records_of(
+        &self,
+        person: PersonId,
+        kinds: &[RecordKind],
+    ) -> Result<Vec<MedicalRecord>, StoreError> {
+        let kinds = kinds.to_vec();
+        self.read(move |c| of_person(c, person, &kinds)).await
+    }
 }

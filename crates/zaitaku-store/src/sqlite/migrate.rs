@@ -2,7 +2,7 @@
 //! in its own transaction together with its row in `schema_migrations`. A file
 //! once released is never edited; a change is a new file.
 
-use super::codec::instant;
+use crate::codec::instant;
 use crate::error::StoreError;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
+/// stands for: on SQLite, the same number.
+pub fn logical_version(stored: i64) -> i64 {
+    stored
+}
+
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
     prepare(conn).map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -67,7 +73,9 @@ pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if let Some(newest) = newest.filter(|&v| v > known) {
         return Err(StoreError::Migration(format!(
-            "the database is at schema version {newest}, newer than this program's {known}"
+            "the database is at schema version {}, newer than this program's {}",
+            logical_version(newest),
+            logical_version(known),
         )));
     }
     for migration in MIGRATIONS {
@@ -132,6 +140,12 @@ fn apply(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_last_migration_is_the_logical_schema_version() {
+        let last = super::MIGRATIONS.last().unwrap().version;
+        assert_eq!(super::logical_version(last), crate::SCHEMA_VERSION);
+    }
+
     use super::*;
 
     fn versions(conn: &Connection) -> Vec<i64> {

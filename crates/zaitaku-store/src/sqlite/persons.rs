@@ -1,6 +1,10 @@
-use super::codec::{self, Columns, code, date, instant, to_date, to_opt_date};
+use super::SqliteStore;
+use super::codec::{self, Columns};
+use crate::codec::{code, date, instant, to_date, to_opt_date};
 use crate::error::StoreError;
 use crate::records::{PersonKey, UpsertCounts};
+use crate::store::PersonStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{
@@ -299,5 +303,50 @@ fn limit(c: &mut Columns<'_, '_>) -> Result<Option<LimitCertificate>, StoreError
             applied_category,
         })),
         _ => Ok(None),
+    }
+}
+
+#[async_trait]
+impl PersonStore for SqliteStore {
+    async fn person(&self, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
+        self.read(move |c| by_id(c, id)).await
+    }
+
+    async fn person_by_key(&self, key: &PersonKey) -> Result<Option<InsuredPerson>, StoreError> {
+        let key = key.clone();
+        self.read(move |c| by_key(c, &key)).await
+    }
+
+    async fn upsert_persons(&self, batch: &[Qualification]) -> Result<UpsertCounts, StoreError> {
+        let batch = batch.to_vec();
+        self.write_durable(move |c| upsert(c, &batch)).await
+    }
+
+    async fn link_certificate(
+        &self,
+        issuer: &str,
+        serial: &str,
+        person: PersonId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
+        self.write_durable(move |c| link_certificate(c, &issuer, &serial, person, at))
+            .await
+    }
+
+    async fn unlink_certificate(&self, issuer: &str, serial: &str) -> Result<bool, StoreError> {
+        let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
+        self.write_durable(move |c| unlink_certificate(c, &issuer, &serial))
+            .await
+    }
+
+    async fn person_by_certificate(
+        &self,
+        issuer: &str,
+        serial: &str,
+    ) -> Result<Option<InsuredPerson>, StoreError> {
+        let (issuer, serial) = (issuer.to_owned(), serial.to_owned());
+        self.read(move |c| by_certificate(c, &issuer, &serial))
+            .await
     }
 }

@@ -1,6 +1,10 @@
-use super::codec::{self, Columns, instant, some_code, to_instant};
+use super::SqliteStore;
+use super::codec::{self, Columns};
+use crate::codec::{instant, some_code, to_instant};
 use crate::error::StoreError;
 use crate::records::SessionRecord;
+use crate::store::SessionStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use zaitaku_domain::AuthMethod;
@@ -52,4 +56,31 @@ pub fn live(
             },
         })
     })
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.write(move |c| insert(c, &session)).await
+    }
+
+    async fn session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.read(move |c| live(c, &id_hash, now)).await
+    }
+
+    async fn set_session_auth_method(
+        &self,
+        id_hash: &str,
+        method: AuthMethod,
+    ) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.write(move |c| set_auth_method(c, &id_hash, method))
+            .await
+    }
 }

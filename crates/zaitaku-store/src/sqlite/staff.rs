@@ -1,11 +1,15 @@
 //! Staff accounts, console sessions and the login log.
 
-use super::codec::{self, Columns, code, instant, is_unique_violation, some_code, to_instant};
+use super::SqliteStore;
+use super::codec::{self, Columns, is_unique_violation};
+use crate::codec::{code, instant, some_code, to_instant};
 use crate::error::StoreError;
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,
 };
+use crate::store::{ConsoleSessionStore, StaffStore};
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
@@ -353,10 +357,124 @@ pub fn logins(
     })
 }
 
-/// Console sessions past their expiry.
-pub fn purge(conn: &Connection, now: OffsetDateTime) -> Result<u64, StoreError> {
-    let purged = conn
-        .prepare_cached("DELETE FROM staff_sessions WHERE expires_at <= ?")?
-        .execute([instant(now)])?;
-    Ok(purged as u64)
+#[async_trait]
+impl StaffStore for SqliteStore {
+    async fn insert_staff(&self, new: &NewStaff) -> Result<StaffAccount, StoreError> {
+        let new = new.clone();
+        self.write_durable(move |c| insert(c, &new)).await
+    }
+
+    async fn staff(&self, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
+        self.read(move |c| by_id(c, id)).await
+    }
+
+    async fn staff_by_login(&self, login: &LoginName) -> Result<Option<StaffAccount>, StoreError> {
+        let login = login.clone();
+        self.read(move |c| by_login(c, &login)).await
+    }
+
+    async fn staff_of_institution(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Vec<StaffAccount>, StoreError> {
+        self.read(move |c| of_institution(c, institution)).await
+    }
+
+    async fn staff_by_enrolment(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| by_enrolment(c, &token_hash, now)).await
+    }
+
+    async fn complete_enrolment(&self, write: &EnrolmentWrite) -> Result<bool, StoreError> {
+        let write = write.clone();
+        self.write_durable(move |c| complete_enrolment(c, &write))
+            .await
+    }
+
+    async fn reset_staff(
+        &self,
+        login: &LoginName,
+        totp_secret: &str,
+        enrolment: &Enrolment,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let (login, secret, enrolment) = (login.clone(), totp_secret.to_owned(), enrolment.clone());
+        self.write_durable(move |c| reset(c, &login, &secret, &enrolment))
+            .await
+    }
+
+    // The login log is an audit trail: its writes are durable.
+    async fn record_login(&self, attempt: &LoginRecord) -> Result<(), StoreError> {
+        let attempt = attempt.clone();
+        self.write_durable(move |c| record(c, &attempt)).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        attempt: &LoginRecord,
+        lockout: &Lockout,
+    ) -> Result<bool, StoreError> {
+        let (attempt, lockout) = (attempt.clone(), *lockout);
+        self.write_durable(move |c| record_failure(c, &attempt, &lockout))
+            .await
+    }
+
+    async fn complete_login(&self, write: &LoginCompletion) -> Result<bool, StoreError> {
+        let write = write.clone();
+        self.write_durable(move |c| complete_login(c, &write)).await
+    }
+
+    async fn staff_logins(
+        &self,
+        institution: InstitutionId,
+        limit: u32,
+    ) -> Result<Vec<LoginRecord>, StoreError> {
+        self.read(move |c| logins(c, institution, limit)).await
+    }
+}
+
+#[async_trait]
+impl ConsoleSessionStore for SqliteStore {
+    async fn insert_staff_session(&self, session: &StaffSessionRecord) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.write(move |c| insert_session(c, &session)).await
+    }
+
+    async fn replace_staff_session(
+        &self,
+        old_hash: &str,
+        new: &StaffSessionRecord,
+    ) -> Result<(), StoreError> {
+        let (old_hash, new) = (old_hash.to_owned(), new.clone());
+        self.write(move |c| replace_session(c, &old_hash, &new))
+            .await
+    }
+
+    async fn staff_session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffSessionRecord>, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.read(move |c| session(c, &id_hash, now)).await
+    }
+
+    async fn touch_staff_session(
+        &self,
+        id_hash: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.write(move |c| touch_session(c, &id_hash, at, expires_at))
+            .await
+    }
+
+    async fn delete_staff_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.write(move |c| delete_session(c, &id_hash)).await
+    }
 }

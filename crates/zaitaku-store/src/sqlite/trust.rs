@@ -1,10 +1,14 @@
 //! Trust anchors and the newest CRL of each issuer, signer and partition.
 
-use super::codec::{self, Columns, instant, to_instant};
+use super::SqliteStore;
+use super::codec::{self, Columns};
+use crate::codec::{instant, to_instant};
 use crate::error::StoreError;
 use crate::records::{
     AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
+use crate::store::TrustStore;
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -189,4 +193,34 @@ fn crl_from_row(row: &Row<'_>) -> Result<CrlRecord, StoreError> {
         },
         imported_at: to_instant(c.read()?, "CRL time imported")?,
     })
+}
+
+#[async_trait]
+impl TrustStore for SqliteStore {
+    async fn add_trust_anchors(
+        &self,
+        anchors: &[NewTrustAnchor],
+        at: OffsetDateTime,
+    ) -> Result<Vec<AnchorAdded>, StoreError> {
+        let anchors = anchors.to_vec();
+        self.write_durable(move |c| add_anchors(c, &anchors, at))
+            .await
+    }
+
+    async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError> {
+        self.read(anchors).await
+    }
+
+    async fn import_crls(
+        &self,
+        crls: &[NewCrl],
+        at: OffsetDateTime,
+    ) -> Result<CrlImport, StoreError> {
+        let crls = crls.to_vec();
+        self.write_durable(move |c| import_crls(c, &crls, at)).await
+    }
+
+    async fn crls(&self) -> Result<Vec<CrlRecord>, StoreError> {
+        self.read(crls).await
+    }
 }

@@ -49,7 +49,7 @@ pub async fn fresh_store() -> (Guard, Arc<dyn Store>) {
     }
 }
 
-/// Run each named case (an `async fn()` of this file) on SQLite and on PostgreSQL:
+/// Run each named case (an `async fn()` of the module invoking this) on SQLite and on PostgreSQL:
 /// `on_sqlite::NAME` and `on_postgres::NAME`.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -57,8 +57,8 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::backend::BACKEND
-                        .scope(super::backend::Backend::Sqlite, super::$name())
+                    crate::backend::BACKEND
+                        .scope(crate::backend::Backend::Sqlite, super::$name())
                         .await
                 }
             )*
@@ -67,8 +67,8 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    match super::backend::Backend::postgres() {
-                        Some(backend) => super::backend::BACKEND.scope(backend, super::$name()).await,
+                    match crate::backend::Backend::postgres() {
+                        Some(backend) => crate::backend::BACKEND.scope(backend, super::$name()).await,
                         None => eprintln!(
                             "skipped on PostgreSQL: {} is not set",
                             zaitaku_store::postgres::TEST_DATABASE_URL_VAR

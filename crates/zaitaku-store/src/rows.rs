@@ -1,0 +1,102 @@
+//! Row decoders the same for both backends: each backend reads its own rows
+//! through a [`Cursor`] (the columns in the order its query selects them), and
+//! these turn the values into domain types, calling a value that no longer
+//! parses corrupt.
+
+use crate::codec::{code, some_code, to_date, to_instant};
+use crate::error::StoreError;
+use zaitaku_domain::{
+    CardAuthentication, Channel, Consent, ConsentChange, ConsentChoices, ConsentId, ConsentStatus,
+    InstitutionId, PersonId,
+};
+
+/// A row's columns, read one after another.
+pub trait Cursor {
+    fn int(&mut self) -> Result<i64, StoreError>;
+    fn text(&mut self) -> Result<String, StoreError>;
+    fn opt_text(&mut self) -> Result<Option<String>, StoreError>;
+}
+
+/// The columns [`consent`] reads, in its order.
+macro_rules! consent_columns {
+    () => {
+        "id, institution_id, person_id, choices, status, expires_on, registered_at, \
+         updated_at, version"
+    };
+}
+pub(crate) use consent_columns;
+
+/// The columns [`consent_change`] reads, in its order.
+macro_rules! consent_change_columns {
+    () => {
+        "consent_id, at, actor, channel, auth_issuer, auth_serial, auth_revocation, \
+         old_choices, old_status, new_choices, new_status"
+    };
+}
+pub(crate) use consent_change_columns;
+
+/// A consent from the columns of `consent_columns!`.
+pub fn consent(c: &mut impl Cursor) -> Result<Consent, StoreError> {
+    // A struct expression evaluates its fields in the order written: this reads
+    // the columns in the order of `consent_columns!`.
+    Ok(Consent {
+        id: ConsentId(c.int()?),
+        institution_id: InstitutionId(c.int()?),
+        person_id: PersonId(c.int()?),
+        choices: choices(&c.text()?)?,
+        status: status(&c.text()?)?,
+        expires_on: to_date(&c.text()?, "consent expiry")?,
+        registered_at: to_instant(c.int()?, "consent")?,
+        updated_at: to_instant(c.int()?, "consent")?,
+        version: c.int()?,
+    })
+}
+
+/// A consent history row from the columns of `consent_change_columns!`.
+pub fn consent_change(c: &mut impl Cursor) -> Result<ConsentChange, StoreError> {
+    Ok(ConsentChange {
+        consent_id: ConsentId(c.int()?),
+        at: to_instant(c.int()?, "consent history")?,
+        actor: c.text()?,
+        channel: some_code(&c.text()?, "channel", Channel::parse)?,
+        authentication: authentication(c)?,
+        old: old(c)?,
+        new: (choices(&c.text()?)?, status(&c.text()?)?),
+    })
+}
+
+fn status(text: &str) -> Result<ConsentStatus, StoreError> {
+    some_code(text, "consent status", ConsentStatus::parse)
+}
+
+fn choices(text: &str) -> Result<ConsentChoices, StoreError> {
+    code(text, "consent choices", ConsentChoices::decode)
+}
+
+/// Columns auth_issuer, auth_serial, auth_revocation.
+fn authentication(c: &mut impl Cursor) -> Result<Option<CardAuthentication>, StoreError> {
+    let issuer = c.opt_text()?;
+    let serial = c.opt_text()?;
+    let revocation = c.opt_text()?;
+    let Some(certificate_issuer) = issuer else {
+        return Ok(None);
+    };
+    let corrupt = || StoreError::Corrupt {
+        what: "consent history authentication",
+    };
+    Ok(Some(CardAuthentication {
+        certificate_issuer,
+        certificate_serial: serial.ok_or_else(corrupt)?,
+        revocation: revocation.ok_or_else(corrupt)?,
+    }))
+}
+
+/// Columns old_choices, old_status.
+fn old(c: &mut impl Cursor) -> Result<Option<(ConsentChoices, ConsentStatus)>, StoreError> {
+    match (c.opt_text()?, c.opt_text()?) {
+        (Some(old_choices), Some(old_status)) => {
+            Ok(Some((choices(&old_choices)?, status(&old_status)?)))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,17 @@
+//! What every `Store` must do, written against the trait: settlements are single
+//! use even when raced, flow updates detect conflicts, a failed settlement writes
+//! nothing, records round-trip. Every case runs on SQLite and on PostgreSQL
+//! (`backend.rs`); each area's module lists its cases at its end.
+
+#[macro_use]
+mod backend;
+mod common;
+
+mod console;
+mod institutions;
+mod persons;
+mod records;
+mod schema;
+mod settlements;
+mod staff;
+mod trust;
