@@ -6,6 +6,7 @@ mod console_records;
 mod error;
 pub mod postgres;
 mod records;
+mod revocation;
 pub mod sqlite;
 mod staff;
 mod store;
@@ -22,6 +23,7 @@ pub use records::{
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
+pub use revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
 pub use sqlite::SqliteStore;
 pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,

@@ -9,6 +9,7 @@ use crate::records::{
     RevocationWrite, SessionRecord, TrustAnchorRecord, UpdateOutcome, UpdateWrite, UpsertCounts,
     ViewWrite,
 };
+use crate::revocation::RevocationIndex;
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord,
@@ -24,7 +25,7 @@ use zaitaku_domain::{
 /// All persistence of Zaitaku. Implementations must make every method that writes
 /// more than one row atomic, and the `settle_*` methods single-use under races.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RevocationIndex + Send + Sync + 'static {
     // Institutions.
     async fn insert_institution(&self, new: &NewInstitution) -> Result<Institution, StoreError>;
     async fn institution(&self, id: InstitutionId) -> Result<Option<Institution>, StoreError>;

@@ -6,6 +6,8 @@
 #[macro_use]
 #[path = "conformance/backend.rs"]
 mod backend;
+#[path = "conformance/revocation.rs"]
+mod revocation;
 
 use backend::{Guard, fresh_store};
 use std::sync::Arc;
@@ -1966,6 +1968,7 @@ fn crl(signer: &str, partition: Option<&str>, this_update: i64, number: Option<&
         next_update: Some(this_update + Duration::days(1)),
         crl_number: number.map(str::to_owned),
         entries: 2,
+        revoked: Vec::new(),
     }
 }
 

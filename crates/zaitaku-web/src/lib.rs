@@ -10,6 +10,7 @@ mod handoff;
 mod i18n;
 mod png;
 mod random;
+pub mod revocation_lookup;
 mod routes;
 mod security;
 mod session;

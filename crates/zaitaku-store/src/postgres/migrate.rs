@@ -12,11 +12,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "revocation",
+        sql: include_str!("../../migrations/postgres/0002_revocation.sql"),
+    },
+];
 
 /// An arbitrary key for `pg_advisory_xact_lock`: Zaitaku's migrations.
 const MIGRATION_LOCK: i64 = 0x7a61_6974_616b_7531;

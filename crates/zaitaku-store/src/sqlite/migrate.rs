@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "console",
         sql: include_str!("../../migrations/sqlite/0008_console.sql"),
     },
+    Migration {
+        version: 9,
+        name: "revocation",
+        sql: include_str!("../../migrations/sqlite/0009_revocation.sql"),
+    },
 ];
 
 /// Bring the schema up to date. Refuses a database migrated by a newer Zaitaku.

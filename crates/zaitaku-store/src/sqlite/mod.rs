@@ -26,6 +26,7 @@ mod institutions;
 mod medical_records;
 mod migrate;
 mod persons;
+mod revocation;
 mod sessions;
 mod staff;
 mod trust;

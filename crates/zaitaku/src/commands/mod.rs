@@ -5,6 +5,7 @@ mod card;
 mod card_auth;
 mod card_readers;
 mod card_session;
+mod crl_health;
 mod database;
 mod serve;
 mod trust_reload;
