@@ -372,23 +372,25 @@ impl TestCa {
     }
 
     /// A CRL like one of JPKI's per-municipality ones: scoped to `partition`
-    /// (a directory name, as the critical issuing distribution point) when
-    /// given, and without nextUpdate when `next_update` is `None`.
+    /// (a directory name in RFC 4514 form, as the critical issuing
+    /// distribution point) when given, and without nextUpdate when
+    /// `next_update` is `None`.
     pub fn issue_partitioned_crl(
         &self,
         revoked: &[(Vec<u8>, SystemTime)],
         this_update: SystemTime,
         next_update: Option<SystemTime>,
-        partition: Option<&Name>,
+        partition: Option<&str>,
     ) -> Result<Vec<u8>, TestCaError> {
         let der = self.issue_crl(revoked, this_update, this_update + DAY)?;
         let mut list = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der)
             .map_err(build_err)?;
         list.tbs_cert_list.next_update = next_update.map(time).transpose()?;
         if let Some(name) = partition {
+            let name = Name::from_str(name).map_err(build_err)?;
             let idp = IssuingDistributionPoint {
                 distribution_point: Some(DistributionPointName::FullName(vec![
-                    GeneralName::DirectoryName(name.clone()),
+                    GeneralName::DirectoryName(name),
                 ])),
                 only_contains_user_certs: true,
                 only_contains_ca_certs: false,
@@ -417,10 +419,11 @@ impl TestCa {
 
     /// A certificate extension naming `partition` as the certificate's CRL
     /// distribution point, for `LeafSpec::extra_extensions`.
-    pub fn distribution_point(partition: &Name) -> Result<Extension, TestCaError> {
+    pub fn distribution_point(partition: &str) -> Result<Extension, TestCaError> {
+        let name = Name::from_str(partition).map_err(build_err)?;
         let points = CrlDistributionPoints(vec![DistributionPoint {
             distribution_point: Some(DistributionPointName::FullName(vec![
-                GeneralName::DirectoryName(partition.clone()),
+                GeneralName::DirectoryName(name),
             ])),
             reasons: None,
             crl_issuer: None,
