@@ -166,7 +166,7 @@ pub async fn import_crls(
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        super::revocation::index(&mut *tx, crl_id, &crl.revoked).await?;
+        super::revocation::index(&mut tx, crl_id, &crl.revoked).await?;
         replaced.push(kept);
     }
     tx.commit().await?;
