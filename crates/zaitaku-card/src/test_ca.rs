@@ -19,12 +19,14 @@ use x509_cert::Certificate;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{CertificateBuilder, CrlBuilder};
 use x509_cert::certificate::TbsCertificate;
-use x509_cert::crl::RevokedCert;
+use x509_cert::crl::{CertificateList, RevokedCert};
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::crl::CrlNumber;
+use x509_cert::ext::pkix::crl::dp::{DistributionPoint, IssuingDistributionPoint};
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage,
-    KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, CrlDistributionPoints,
+    ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::ext::{Extension, ToExtension};
 use x509_cert::name::Name;
@@ -388,6 +390,70 @@ impl TestCa {
         }
         let crl = self.key.sign(builder).map_err(build_err)?;
         crl.to_der().map_err(build_err)
+    }
+
+    /// A CRL like one of JPKI's per-municipality ones: scoped to `partition`
+    /// (a directory name in RFC 4514 form, as the critical issuing
+    /// distribution point) when given, and without nextUpdate when
+    /// `next_update` is `None`.
+    pub fn issue_partitioned_crl(
+        &self,
+        revoked: &[(Vec<u8>, SystemTime)],
+        this_update: SystemTime,
+        next_update: Option<SystemTime>,
+        partition: Option<&str>,
+    ) -> Result<Vec<u8>, TestCaError> {
+        let der = self.issue_crl(revoked, this_update, this_update + DAY)?;
+        let mut list = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der)
+            .map_err(build_err)?;
+        list.tbs_cert_list.next_update = next_update.map(time).transpose()?;
+        if let Some(name) = partition {
+            let name = Name::from_str(name).map_err(build_err)?;
+            let idp = IssuingDistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![
+                    GeneralName::DirectoryName(name),
+                ])),
+                only_contains_user_certs: true,
+                only_contains_ca_certs: false,
+                only_some_reasons: None,
+                indirect_crl: false,
+                only_contains_attribute_certs: false,
+            };
+            list.tbs_cert_list
+                .crl_extensions
+                .get_or_insert_with(Vec::new)
+                .push(Extension {
+                    extn_id: oids::ext::ISSUING_DISTRIBUTION_POINT,
+                    critical: true,
+                    extn_value: OctetString::new(idp.to_der().map_err(build_err)?)
+                        .map_err(build_err)?,
+                });
+        }
+        let tbs = list.tbs_cert_list.to_der().map_err(build_err)?;
+        let signer = SigningKey::<Sha256>::new(self.key.clone());
+        let signature: Signature =
+            rsa::signature::Signer::try_sign(&signer, &tbs).map_err(build_err)?;
+        list.signature =
+            spki::SignatureBitStringEncoding::to_bitstring(&signature).map_err(build_err)?;
+        list.to_der().map_err(build_err)
+    }
+
+    /// A certificate extension naming `partition` as the certificate's CRL
+    /// distribution point, for `LeafSpec::extra_extensions`.
+    pub fn distribution_point(partition: &str) -> Result<Extension, TestCaError> {
+        let name = Name::from_str(partition).map_err(build_err)?;
+        let points = CrlDistributionPoints(vec![DistributionPoint {
+            distribution_point: Some(DistributionPointName::FullName(vec![
+                GeneralName::DirectoryName(name),
+            ])),
+            reasons: None,
+            crl_issuer: None,
+        }]);
+        Ok(Extension {
+            extn_id: oids::ext::CRL_DISTRIBUTION_POINTS,
+            critical: false,
+            extn_value: OctetString::new(points.to_der().map_err(build_err)?).map_err(build_err)?,
+        })
     }
 
     /// Record `serial` (hex) as revoked now in the CA directory and rewrite its CRL.

@@ -54,6 +54,8 @@ pub enum FailureReason {
     QualificationNotFound,
     CertificateExpired,
     CertificateRevoked,
+    /// No fresh CRL could say whether the certificate is revoked (fail closed).
+    RevocationUnknown,
     /// Not from a trusted JPKI root, wrong profile or policy, bad signature.
     CertificateUntrusted,
     PinBlocked,
@@ -66,12 +68,13 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 10] = [
+    pub const ALL: [FailureReason; 11] = [
         FailureReason::NotRegistered,
         FailureReason::QualificationLost,
         FailureReason::QualificationNotFound,
         FailureReason::CertificateExpired,
         FailureReason::CertificateRevoked,
+        FailureReason::RevocationUnknown,
         FailureReason::CertificateUntrusted,
         FailureReason::PinBlocked,
         FailureReason::NothingRegistered,
@@ -86,6 +89,7 @@ impl FailureReason {
             FailureReason::QualificationNotFound => "qualification_not_found",
             FailureReason::CertificateExpired => "certificate_expired",
             FailureReason::CertificateRevoked => "certificate_revoked",
+            FailureReason::RevocationUnknown => "revocation_unknown",
             FailureReason::CertificateUntrusted => "certificate_untrusted",
             FailureReason::PinBlocked => "pin_blocked",
             FailureReason::NothingRegistered => "nothing_registered",

@@ -13,6 +13,7 @@ pub mod postgres;
 mod records;
 mod rows;
 pub mod settle;
+mod revocation;
 pub mod sqlite;
 mod staff;
 mod store;
@@ -30,6 +31,7 @@ pub use records::{
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use settle::{CardAnswer, SettleRequest, Settled};
+pub use revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
 pub use sqlite::SqliteStore;
 pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
@@ -39,7 +41,7 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
@@ -56,4 +58,5 @@ pub mod prelude {
         ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
         MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
     };
+    pub use crate::revocation::RevocationIndex;
 }

@@ -249,6 +249,10 @@ pub struct NewCrl {
     /// cRLNumber, upper-case hex without leading zeros.
     pub crl_number: Option<String>,
     pub entries: u64,
+    /// The serials it lists, written to the revocation index on import. Not
+    /// read back with the CRL (the index answers look-ups): empty in a
+    /// [`CrlRecord`].
+    pub revoked: Vec<crate::revocation::RevokedSerial>,
 }
 
 impl NewCrl {

@@ -11,6 +11,7 @@ use crate::records::{
 #[cfg(feature = "testing")]
 use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
 use crate::settle::{self, CardAnswer, SettleRequest, Settled};
+use crate::revocation::RevocationIndex;
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord,
@@ -38,6 +39,7 @@ pub trait Store:
     + FlowStore
     + ConsentStore
     + TrustStore
+    + RevocationIndex
     + ConsoleStore
     + Housekeeping
     + TestSupport
@@ -57,6 +59,7 @@ impl<T> Store for T where
         + FlowStore
         + ConsentStore
         + TrustStore
+        + RevocationIndex
         + ConsoleStore
         + Housekeeping
         + TestSupport

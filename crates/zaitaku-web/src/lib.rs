@@ -13,6 +13,7 @@ mod error;
 mod handoff;
 mod i18n;
 mod random;
+pub mod revocation_lookup;
 mod routes;
 mod security;
 mod session;

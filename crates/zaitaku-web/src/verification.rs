@@ -6,6 +6,7 @@
 //! by the same person (flow B), or revokes (flow C); all or nothing and at most
 //! once (`zaitaku_store::settle`).
 
+use crate::revocation_lookup;
 use crate::state::AppState;
 use std::time::SystemTime;
 use time::OffsetDateTime;
@@ -111,12 +112,15 @@ pub async fn submit_token(
     let challenge = answerable_challenge(state, reference, answerer).await?;
     let nonce = ChallengeNonce::parse(&challenge.nonce)
         .map_err(|_| SubmitError::Internal("stored nonce is malformed".into()))?;
-    let checked = state.validator.current().validate_token(
-        token_json,
-        &state.origin,
-        &nonce,
-        SystemTime::now(),
-    );
+    let validator = state.validator.current();
+    let checked = match validator.check_token(token_json, &state.origin, &nonce, SystemTime::now())
+    {
+        Ok(pending) => {
+            let stored = revocation_lookup::covering(state.store.as_ref(), pending.query()).await?;
+            validator.conclude(pending, &stored)
+        }
+        Err(rejection) => Err(rejection),
+    };
     let valid = match checked {
         Ok(valid) => valid,
         Err(rejection) => {
@@ -125,6 +129,7 @@ pub async fn submit_token(
                 ValidationError::Token(_) => return Err(SubmitError::BadToken(code)),
                 _ if code == "certificate_expired" => FailureReason::CertificateExpired,
                 _ if code == "certificate_revoked" => FailureReason::CertificateRevoked,
+                _ if code == "revocation_unknown" => FailureReason::RevocationUnknown,
                 _ => FailureReason::CertificateUntrusted,
             };
             return reject(state, &challenge, reason, code).await;

@@ -410,6 +410,11 @@ impl Drop for Serve {
 impl Serve {
     /// `zaitaku serve` on `data`, trusting only what the database holds, reloading every second.
     fn start(data: &Path) -> Serve {
+        Serve::start_with(data, &[])
+    }
+
+    /// The same, with more flags.
+    fn start_with(data: &Path, flags: &[&str]) -> Serve {
         let mut child = zaitaku()
             .args([
                 "serve",
@@ -418,6 +423,7 @@ impl Serve {
                 "--allow-policy",
                 "zaitaku-test",
             ])
+            .args(flags)
             .args(["--trust-reload-secs", "1", "--data-dir"])
             .arg(data)
             .env("RUST_LOG", "info")
@@ -724,4 +730,240 @@ fn ec_roots_are_added_beside_an_rsa_root() {
         stdout(&out)
     );
     assert_eq!(list_json(&data).len(), 3);
+}
+
+// ---------------------------------------------------------------- revocation status and fail-closed
+
+fn crl_status(data: &Path, json: bool) -> Output {
+    let args: &[&str] = if json {
+        &["crl", "status", "--json"]
+    } else {
+        &["crl", "status"]
+    };
+    admin(data, args, &[])
+}
+
+#[test]
+fn crl_status_lists_fresh_stale_and_missing_with_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    block_on(async {
+        let store = SqliteStore::open(&data.join("zaitaku.sqlite3"))
+            .await
+            .unwrap();
+        store.close().await;
+    });
+
+    // No root trusted: nothing can be checked.
+    let out = crl_status(&data, true);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no root is trusted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).trim(), "[]");
+
+    // A root without a CRL: missing.
+    let ca_dir = test_ca(dir.path(), "ca");
+    let ok = |out: Output| assert!(out.status.success(), "{}", stderr(&out));
+    ok(admin(
+        &data,
+        &["trust", "add"],
+        &[&ca_dir.join("ca-cert.pem")],
+    ));
+    let out = crl_status(&data, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("missing CN=Zaitaku Test Root"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Its CRL: fresh, exit 0; in JSON, every field.
+    let ca = TestCa::load(&ca_dir).unwrap();
+    ok(admin(
+        &data,
+        &["crl", "import"],
+        &[&crl_file(&ca, &dir.path().join("a.crl"), HOUR, DAY)],
+    ));
+    let out = crl_status(&data, true);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["state"], "fresh");
+    assert_eq!(line["entries"], 0);
+    assert!(
+        line["issuer"]
+            .as_str()
+            .unwrap()
+            .contains("Zaitaku Test Root")
+    );
+    assert!(line["partition"].is_null());
+    assert!(line["this_update"].as_str().unwrap().ends_with('Z'));
+    assert!(line["next_update"].as_str().unwrap().ends_with('Z'));
+    let text = stdout(&crl_status(&data, false));
+    assert!(text.starts_with("fresh   CN=Zaitaku Test Root"), "{text}");
+    assert!(text.contains("  revoked    0\n"), "{text}");
+
+    // A second root with a CRL that goes stale within seconds.
+    let other_dir = test_ca(dir.path(), "other");
+    ok(admin(
+        &data,
+        &["trust", "add"],
+        &[&other_dir.join("ca-cert.pem")],
+    ));
+    let other = TestCa::load(&other_dir).unwrap();
+    let soon = stale_soon_crl(&other, &dir.path().join("soon.crl"));
+    ok(admin(&data, &["crl", "import"], &[&soon]));
+    wait_until_stale();
+    let out = crl_status(&data, true);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let states: Vec<&str> = lines.iter().map(|l| l["state"].as_str().unwrap()).collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "stale").count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "fresh").count(),
+        1,
+        "{lines:?}"
+    );
+}
+
+/// How long a "stale soon" CRL stays fresh.
+const FRESH_FOR: Duration = Duration::from_secs(4);
+
+/// A CRL of `ca` issued an hour ago whose nextUpdate comes `FRESH_FOR` from now.
+fn stale_soon_crl(ca: &TestCa, path: &Path) -> PathBuf {
+    let now = SystemTime::now();
+    std::fs::write(
+        path,
+        ca.issue_crl(&[], now - HOUR, now + FRESH_FOR).unwrap(),
+    )
+    .unwrap();
+    path.to_owned()
+}
+
+/// Past the nextUpdate of a CRL made by `stale_soon_crl` just before.
+fn wait_until_stale() {
+    std::thread::sleep(FRESH_FOR + Duration::from_secs(2));
+}
+
+#[test]
+fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca_dir = test_ca(dir.path(), "ca");
+    let card = dir.path().join("card.card");
+    let out = zaitaku()
+        .args(["card", "new", "--pin", "2468", "--ca"])
+        .arg(&ca_dir)
+        .arg("--out")
+        .arg(&card)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cert = dir.path().join("card-cert.der");
+    std::fs::write(
+        &cert,
+        zaitaku_card::VirtualCard::open(&card)
+            .unwrap()
+            .certificate_der(),
+    )
+    .unwrap();
+    let ok = |out: Output| assert!(out.status.success(), "{}", stderr(&out));
+    ok(admin(
+        &data,
+        &["trust", "add"],
+        &[&ca_dir.join("ca-cert.pem")],
+    ));
+    let ca = TestCa::load(&ca_dir).unwrap();
+    ok(admin(
+        &data,
+        &["crl", "import"],
+        &[&stale_soon_crl(&ca, &dir.path().join("soon.crl"))],
+    ));
+    let out = admin(
+        &data,
+        &[
+            "institution",
+            "add",
+            "--code",
+            "1310123458",
+            "--name",
+            "在宅クリニック",
+            "--public-origin",
+            "http://127.0.0.1:1",
+        ],
+        &[],
+    );
+    ok(out.clone());
+    let institution = stdout(&out)
+        .trim()
+        .trim_start_matches("http://127.0.0.1:1")
+        .to_owned();
+    let csv = dir.path().join("insured.csv");
+    std::fs::write(&csv, format!("{CSV_HEADER}\n{CSV_LINE}\n")).unwrap();
+    ok(admin(&data, &["insured", "import"], &[&csv]));
+    ok(zaitaku()
+        .args(["admin", "card", "link", "--insurer-number", "06130488"])
+        .args(["--number", "00000001", "--cert"])
+        .arg(&cert)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap());
+
+    wait_until_stale();
+    let serve = Serve::start(&data);
+    let mut browser = Browser::new(&serve.origin);
+    let (flow, link) = until_authentication(&mut browser, &institution);
+    let out = card_auth(&card, &link);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("revocation_unknown"),
+        "{}",
+        stdout(&out)
+    );
+    let screen = browser.get(&format!("{flow}/complete"));
+    assert!(
+        screen.contains("電子証明書の有効性を確認できません"),
+        "{screen}"
+    );
+    assert!(!screen.contains("失効しています"), "not the revoked screen");
+
+    // The operator's alarm, at start and at each reload while it lasts.
+    let alarm = |line: &str| {
+        line.contains("ERROR")
+            && line.contains("CRL stale")
+            && line.contains("CN=Zaitaku Test Root")
+    };
+    let mut alarms = 0;
+    while alarms < 2 {
+        let line = serve
+            .log
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the stale-CRL alarm in the service's log");
+        if alarm(&line) {
+            alarms += 1;
+        }
+    }
+    drop(serve);
+
+    // Told to accept unchecked cards, the same service lets the card through.
+    let serve = Serve::start_with(&data, &["--allow-unchecked-revocation"]);
+    let mut browser = Browser::new(&serve.origin);
+    let (flow, link) = until_authentication(&mut browser, &institution);
+    let out = card_auth(&card, &link);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .contains("資格確認・登録完了")
+    );
 }

@@ -1,21 +1,21 @@
 //! Revocation from imported CRLs. JPKI gives CRLs only to certified operators, so the
 //! result is always explicit: good, revoked, or not checked (and why).
 
-use super::summary::rfc3339;
+use super::summary::serial_hex;
 use super::trust::TrustAnchor;
 use crate::oids::ext;
 use crate::pem::{self, PemError};
 use der::Decode;
 use serde::Serialize;
 use std::time::SystemTime;
-use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::AuthorityKeyIdentifier;
 use x509_cert::ext::pkix::crl::CrlNumber;
 use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlDistributionPoints};
 
-/// A CRL as imported; its signature is checked against the card's issuer at use.
+/// A CRL as read from a file or the database. Its signature is checked once,
+/// when it is imported or loaded ([`Crl::signer`]), never per token.
 #[derive(Debug, Clone)]
 pub struct Crl {
     list: CertificateList,
@@ -43,6 +43,14 @@ const UNDERSTOOD_CRL_EXTENSIONS: &[const_oid::ObjectIdentifier] = &[
     ext::CRL_NUMBER,
     ext::AUTHORITY_KEY_IDENTIFIER,
     ext::ISSUING_DISTRIBUTION_POINT,
+];
+
+/// Critical entry extensions we may ignore: a reason code and an invalidity
+/// date do not change that the serial is revoked. (certificateIssuer, always
+/// critical, belongs to indirect CRLs and so is refused.)
+const UNDERSTOOD_ENTRY_EXTENSIONS: &[const_oid::ObjectIdentifier] = &[
+    const_oid::db::rfc5280::ID_CE_CRL_REASONS,
+    const_oid::db::rfc5280::ID_CE_INVALIDITY_DATE,
 ];
 
 impl Crl {
@@ -165,50 +173,42 @@ impl Crl {
         anchor.may_have_issued(&tbs.issuer, key_id.as_ref()) && anchor.signed(&self.der)
     }
 
-    /// Why this CRL cannot speak for `cert` at `at`, if it cannot.
-    fn unusable_for(&self, cert: &Certificate, at: SystemTime) -> Option<String> {
-        let tbs = &self.list.tbs_cert_list;
-        if tbs.this_update.to_system_time() > at {
-            return Some("the CRL was issued after the check time".into());
-        }
-        match tbs.next_update {
-            Some(next) if next.to_system_time() < at => {
-                return Some(format!(
-                    "the CRL expired at {}",
-                    rfc3339(next.to_system_time())
-                ));
-            }
-            _ => {}
-        }
-        for e in tbs.crl_extensions.iter().flatten() {
-            if e.critical && !UNDERSTOOD_CRL_EXTENSIONS.contains(&e.extn_id) {
-                return Some(format!(
-                    "the CRL has unknown critical extension {}",
-                    e.extn_id
-                ));
-            }
-            if e.extn_id == ext::ISSUING_DISTRIBUTION_POINT {
-                let Ok(idp) = IssuingDistributionPoint::from_der(e.extn_value.as_bytes()) else {
-                    return Some("the CRL's issuing distribution point is malformed".into());
-                };
-                if !idp_covers(&idp, cert) {
-                    return Some("the CRL covers another distribution point".into());
-                }
-            }
-        }
-        None
-    }
-
-    fn lists(&self, cert: &Certificate) -> Option<SystemTime> {
-        let serial = cert.tbs_certificate().serial_number();
-        self.list
+    /// Every serial the CRL lists, with its revocation date. A CRL with an
+    /// entry extension marked critical that we do not understand is refused
+    /// whole: its entries could mean something else than "revoked".
+    pub fn entries(&self) -> Result<Vec<RevokedEntry>, CrlScopeError> {
+        let listed = self
+            .list
             .tbs_cert_list
             .revoked_certificates
             .iter()
-            .flatten()
-            .find(|r| r.serial_number == *serial)
-            .map(|r| r.revocation_date.to_system_time())
+            .flatten();
+        listed
+            .map(|r| {
+                for e in r.crl_entry_extensions.iter().flatten() {
+                    if e.critical && !UNDERSTOOD_ENTRY_EXTENSIONS.contains(&e.extn_id) {
+                        return Err(CrlScopeError(format!(
+                            "an entry has unknown critical extension {}",
+                            e.extn_id
+                        )));
+                    }
+                }
+                Ok(RevokedEntry {
+                    serial: serial_hex(r.serial_number.as_bytes()),
+                    revoked_at: r.revocation_date.to_system_time(),
+                })
+            })
+            .collect()
     }
+}
+
+/// One serial a CRL lists. The date is kept for results only: an entry counts
+/// as revoked whatever its date, even one in the future.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// Upper-case hex, as [`serial_hex`] prints certificate serials.
+    pub serial: String,
+    pub revoked_at: SystemTime,
 }
 
 /// Why a CRL cannot be used at all, whatever the certificate.
@@ -217,8 +217,9 @@ impl Crl {
 pub struct CrlScopeError(pub String);
 
 /// A distribution point name as text: a directory name in RFC 4514 form, a URI
-/// as it is, anything else as the hex of its DER.
-fn general_name(name: &GeneralName) -> String {
+/// as it is, anything else as the hex of its DER. CRL partitions and the
+/// distribution points certificates name are compared in this form.
+pub(crate) fn general_name(name: &GeneralName) -> String {
     match name {
         GeneralName::DirectoryName(n) => n.to_string(),
         GeneralName::UniformResourceIdentifier(uri) => uri.to_string(),
@@ -227,74 +228,5 @@ fn general_name(name: &GeneralName) -> String {
             let hex: String = der.iter().map(|b| format!("{b:02X}")).collect();
             format!("DER:{hex}")
         }
-    }
-}
-
-/// A partitioned CRL (JPKI issues one per municipality) covers a certificate only if its
-/// distribution point is one the certificate names. Partial or indirect CRLs are not used.
-fn idp_covers(idp: &IssuingDistributionPoint, cert: &Certificate) -> bool {
-    if idp.only_contains_ca_certs
-        || idp.only_contains_attribute_certs
-        || idp.indirect_crl
-        || idp.only_some_reasons.is_some()
-    {
-        return false;
-    }
-    let Some(point) = &idp.distribution_point else {
-        return true;
-    };
-    let DistributionPointName::FullName(crl_names) = point else {
-        return false;
-    };
-    let cert_names: Vec<GeneralName> = cert
-        .tbs_certificate()
-        .get_extension::<CrlDistributionPoints>()
-        .ok()
-        .flatten()
-        .map(|(_, dps)| {
-            dps.0
-                .into_iter()
-                .filter_map(|dp| match dp.distribution_point {
-                    Some(DistributionPointName::FullName(names)) => Some(names),
-                    _ => None,
-                })
-                .flatten()
-                .collect()
-        })
-        .unwrap_or_default();
-    crl_names.iter().any(|n| cert_names.contains(n))
-}
-
-/// The status of `cert` (issued by `issuer`) according to the CRLs we hold.
-pub fn revocation_status(
-    crls: &[Crl],
-    cert: &Certificate,
-    issuer: &TrustAnchor,
-    at: SystemTime,
-) -> RevocationStatus {
-    let mut why_not = None;
-    let mut good = None;
-    for crl in crls.iter().filter(|c| c.issued_by(issuer)) {
-        if let Some(reason) = crl.unusable_for(cert, at) {
-            why_not = Some(reason);
-            continue;
-        }
-        match crl.lists(cert) {
-            Some(when) if when <= at => {
-                return RevocationStatus::Revoked {
-                    revoked_at: rfc3339(when),
-                };
-            }
-            _ => {
-                good = Some(rfc3339(crl.list.tbs_cert_list.this_update.to_system_time()));
-            }
-        }
-    }
-    match (good, why_not) {
-        (Some(crl_this_update), _) => RevocationStatus::Good { crl_this_update },
-        (None, Some(reason)) => RevocationStatus::NotChecked { reason },
-        (None, None) => RevocationStatus::NotChecked {
-            reason: "no CRL from the certificate's issuer was imported".into(),
-        },
     }
 }

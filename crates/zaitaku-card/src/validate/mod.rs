@@ -8,10 +8,15 @@
 //! a token they could not sign. A certificate alone (`validate_certificate`) starts
 //! at the structure.
 //!
+//! Revocation is a look-up the caller may answer from elsewhere (`revocation.rs`):
+//! `check_token` does everything else, `conclude` takes the CRLs that cover the
+//! certificate.
+//!
 //! A pass names the certificate (issuer, serial, CN); a failure is a typed reason.
 
 pub mod crl;
 pub mod profile;
+pub mod revocation;
 pub mod signature;
 pub mod summary;
 pub mod trust;
@@ -22,9 +27,10 @@ use crate::token::{TokenError, WebEidToken};
 use const_oid::ObjectIdentifier;
 use crl::{Crl, RevocationStatus};
 use der::Decode;
+use revocation::{CoveringCrl, CrlSet, RevocationLookup, RevocationQuery};
 use serde::Serialize;
 use signature::SignatureError;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use summary::{CertificateSummary, rfc3339};
 use trust::{AnchorSummary, TrustAnchor};
 use x509_cert::Certificate;
@@ -44,8 +50,12 @@ pub struct ValidatorConfig {
     pub trust_anchors: Vec<TrustAnchor>,
     /// Certificate policies accepted for login (JPKI's authentication policy by default).
     pub allowed_policies: Vec<ObjectIdentifier>,
+    /// CRLs held in memory (files given as flags); their signatures are
+    /// checked once, when the validator is made.
     pub crls: Vec<Crl>,
     pub revocation: RevocationPolicy,
+    /// How long a CRL without nextUpdate counts as fresh.
+    pub crl_max_age: Duration,
 }
 
 impl ValidatorConfig {
@@ -56,6 +66,7 @@ impl ValidatorConfig {
             allowed_policies: vec![crate::oids::JPKI_AUTH_POLICY],
             crls: Vec::new(),
             revocation: RevocationPolicy::AllowNotChecked,
+            crl_max_age: revocation::DEFAULT_CRL_MAX_AGE,
         }
     }
 }
@@ -144,7 +155,7 @@ impl ValidationError {
                 C::IssuerNotValid { .. } => "issuer_not_valid",
                 C::UnknownCriticalExtension(_) => "certificate_unknown_critical_extension",
                 C::Revoked { .. } => "certificate_revoked",
-                C::RevocationNotChecked { .. } => "revocation_not_checked",
+                C::RevocationNotChecked { .. } => "revocation_unknown",
             },
             ValidationError::Signature(s) => match s {
                 SignatureError::WrongLength { .. } => "signature_invalid_length",
@@ -178,20 +189,45 @@ pub struct ValidCertificate {
     pub checked_at: String,
 }
 
+/// A certificate that passed every check but revocation, with the query
+/// whose answer decides it (see [`Validator::conclude`]).
+#[derive(Debug, Clone)]
+pub struct PendingRevocation {
+    certificate: CertificateSummary,
+    trust_anchor: AnchorSummary,
+    policy: String,
+    at: SystemTime,
+    query: RevocationQuery,
+}
+
+impl PendingRevocation {
+    pub fn query(&self) -> &RevocationQuery {
+        &self.query
+    }
+
+    pub fn certificate(&self) -> &CertificateSummary {
+        &self.certificate
+    }
+}
+
 pub struct Validator {
     config: ValidatorConfig,
+    /// The configured CRLs, checked and indexed once.
+    held: CrlSet,
 }
 
 impl Validator {
     pub fn new(config: ValidatorConfig) -> Self {
-        Validator { config }
+        let held = CrlSet::new(&config.crls, &config.trust_anchors);
+        Validator { config, held }
     }
 
     pub fn config(&self) -> &ValidatorConfig {
         &self.config
     }
 
-    /// Check a Web eID token made for `origin` and `nonce`, at time `at`.
+    /// Check a Web eID token made for `origin` and `nonce`, at time `at`, with
+    /// the configured CRLs only.
     pub fn validate_token(
         &self,
         token_json: &[u8],
@@ -199,6 +235,19 @@ impl Validator {
         nonce: &ChallengeNonce,
         at: SystemTime,
     ) -> Result<ValidCertificate, Rejection> {
+        let pending = self.check_token(token_json, origin, nonce, at)?;
+        self.conclude(pending, &[])
+    }
+
+    /// Every check of the token but revocation: its answer comes from
+    /// [`PendingRevocation::query`] and goes to [`Validator::conclude`].
+    pub fn check_token(
+        &self,
+        token_json: &[u8],
+        origin: &Origin,
+        nonce: &ChallengeNonce,
+        at: SystemTime,
+    ) -> Result<PendingRevocation, Rejection> {
         let reject = |error: ValidationError, certificate| Rejection { error, certificate };
         let parsed = WebEidToken::from_json(token_json)
             .and_then(|t| t.parse())
@@ -219,7 +268,8 @@ impl Validator {
         self.check_certificate(&parsed.certificate, &parsed.certificate_der, at)
     }
 
-    /// Check one DER certificate the same way (path, policy, usages, validity, revocation).
+    /// Check one DER certificate the same way (path, policy, usages, validity,
+    /// revocation from the configured CRLs).
     pub fn validate_certificate(
         &self,
         der_bytes: &[u8],
@@ -229,7 +279,44 @@ impl Validator {
             error: CertificateError::Malformed(e.to_string()).into(),
             certificate: None,
         })?;
-        self.check_certificate(&certificate, der_bytes, at)
+        let pending = self.check_certificate(&certificate, der_bytes, at)?;
+        self.conclude(pending, &[])
+    }
+
+    /// Decide revocation from `looked_up` (the CRLs a store found for the
+    /// query) together with the configured CRLs, under the configured policy.
+    pub fn conclude(
+        &self,
+        pending: PendingRevocation,
+        looked_up: &[CoveringCrl],
+    ) -> Result<ValidCertificate, Rejection> {
+        let mut covering = self.held.covering(&pending.query);
+        covering.extend_from_slice(looked_up);
+        let revocation = revocation::judge(&covering, pending.at, self.config.crl_max_age);
+        let refuse = |error: CertificateError| Rejection {
+            error: error.into(),
+            certificate: Some(Box::new(pending.certificate.clone())),
+        };
+        match (&revocation, self.config.revocation) {
+            (RevocationStatus::Revoked { revoked_at }, _) => {
+                return Err(refuse(CertificateError::Revoked {
+                    revoked_at: revoked_at.clone(),
+                }));
+            }
+            (RevocationStatus::NotChecked { reason }, RevocationPolicy::Required) => {
+                return Err(refuse(CertificateError::RevocationNotChecked {
+                    reason: reason.clone(),
+                }));
+            }
+            _ => {}
+        }
+        Ok(ValidCertificate {
+            certificate: pending.certificate,
+            trust_anchor: pending.trust_anchor,
+            policy: pending.policy,
+            revocation,
+            checked_at: rfc3339(pending.at),
+        })
     }
 
     fn check_certificate(
@@ -237,7 +324,7 @@ impl Validator {
         cert: &Certificate,
         der_bytes: &[u8],
         at: SystemTime,
-    ) -> Result<ValidCertificate, Rejection> {
+    ) -> Result<PendingRevocation, Rejection> {
         let named = CertificateSummary::of(cert);
         let reject = |error: CertificateError| Rejection {
             error: error.into(),
@@ -251,26 +338,12 @@ impl Validator {
             profile::check_policies(cert, &self.config.allowed_policies).map_err(reject)?;
         check_validity(cert, anchor, at).map_err(reject)?;
         profile::check_critical_extensions(cert).map_err(reject)?;
-        let revocation = crl::revocation_status(&self.config.crls, cert, anchor, at);
-        match (&revocation, self.config.revocation) {
-            (RevocationStatus::Revoked { revoked_at }, _) => {
-                return Err(reject(CertificateError::Revoked {
-                    revoked_at: revoked_at.clone(),
-                }));
-            }
-            (RevocationStatus::NotChecked { reason }, RevocationPolicy::Required) => {
-                return Err(reject(CertificateError::RevocationNotChecked {
-                    reason: reason.clone(),
-                }));
-            }
-            _ => {}
-        }
-        Ok(ValidCertificate {
+        Ok(PendingRevocation {
+            query: revocation::query_for(cert, anchor),
             certificate: named.clone(),
             trust_anchor: anchor.summary(),
             policy: policy.to_string(),
-            revocation,
-            checked_at: rfc3339(at),
+            at,
         })
     }
 

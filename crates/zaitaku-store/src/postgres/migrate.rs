@@ -12,11 +12,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "revocation",
+        sql: include_str!("../../migrations/postgres/0009_revocation.sql"),
+    },
+];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical
 /// versions 1 to 8); from 0009 on, both backends number alike (see

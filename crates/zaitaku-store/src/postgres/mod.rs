@@ -16,6 +16,7 @@ mod institutions;
 mod medical_records;
 mod migrate;
 mod persons;
+mod revocation;
 mod sessions;
 mod staff;
 #[cfg(feature = "testing")]

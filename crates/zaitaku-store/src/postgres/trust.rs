@@ -125,10 +125,10 @@ impl TrustStore for PostgresStore {
             .bind(&crl.partition)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(concat!(
+            let crl_id: i64 = sqlx::query(concat!(
                 "INSERT INTO crls (",
                 crl_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
             ))
             .bind(&crl.der)
             .bind(&crl.issuer)
@@ -141,8 +141,10 @@ impl TrustStore for PostgresStore {
                 StoreError::Database("a CRL with more entries than PostgreSQL can count".into())
             })?)
             .bind(instant(at))
-            .execute(&mut *tx)
-            .await?;
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            super::revocation::index(&mut tx, crl_id, &crl.revoked).await?;
             replaced.push(kept);
         }
         tx.commit().await?;
@@ -223,6 +225,7 @@ fn crl_from_row(row: &PgRow) -> Result<CrlRecord, StoreError> {
             entries: u64::try_from(entries).map_err(|_| StoreError::Corrupt {
                 what: "CRL entry count",
             })?,
+            revoked: Vec::new(),
         },
         imported_at: to_instant(row.try_get(8)?, "CRL time imported")?,
     })

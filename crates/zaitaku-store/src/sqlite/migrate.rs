@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "console",
         sql: include_str!("../../migrations/sqlite/0008_console.sql"),
     },
+    Migration {
+        version: 9,
+        name: "revocation",
+        sql: include_str!("../../migrations/sqlite/0009_revocation.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -164,7 +169,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -182,7 +187,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 
     #[test]

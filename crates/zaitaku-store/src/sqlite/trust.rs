@@ -139,6 +139,7 @@ pub fn import_crls(
             ))?,
             instant(at),
         ])?;
+        super::revocation::index(&tx, tx.last_insert_rowid(), &crl.revoked)?;
         replaced.push(kept);
     }
     tx.commit()?;
@@ -190,6 +191,7 @@ fn crl_from_row(row: &Row<'_>) -> Result<CrlRecord, StoreError> {
             next_update,
             crl_number,
             entries,
+            revoked: Vec::new(),
         },
         imported_at: to_instant(c.read()?, "CRL time imported")?,
     })

@@ -11,6 +11,7 @@ mod console;
 mod institutions;
 mod persons;
 mod records;
+mod revocation;
 mod schema;
 mod settlements;
 mod staff;

@@ -25,6 +25,7 @@ fn crl(signer: &str, partition: Option<&str>, this_update: i64, number: Option<&
         next_update: Some(this_update + Duration::days(1)),
         crl_number: number.map(str::to_owned),
         entries: 2,
+        revoked: Vec::new(),
     }
 }
 

@@ -192,6 +192,7 @@ fn rejection_message(code: &str) -> &'static str {
         "qualification_not_found" => "no health-insurance qualification was found",
         "certificate_expired" => "the card's authentication certificate has expired",
         "certificate_revoked" => "the card's authentication certificate is revoked",
+        "revocation_unknown" => "whether the card's certificate is revoked could not be confirmed",
         _ => "the card's authentication could not be verified",
     }
 }

@@ -273,6 +273,11 @@ pub fn failure_text(reason: FailureReason) -> (String, String, Option<(String, S
             t.get("failure-certificate-revoked-body"),
             None,
         ),
+        FailureReason::RevocationUnknown => (
+            t.get("failure-revocation-unknown-title"),
+            t.get("failure-revocation-unknown-body"),
+            None,
+        ),
         FailureReason::CertificateUntrusted => (
             t.get("failure-certificate-untrusted-title"),
             t.get("failure-certificate-untrusted-body"),

@@ -6,6 +6,7 @@ mod card_auth;
 mod card_present;
 mod card_readers;
 mod card_session;
+mod crl_health;
 mod database;
 mod serve;
 mod trust_reload;

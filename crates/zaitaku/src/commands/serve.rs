@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use zaitaku_card::validate::revocation::DEFAULT_CRL_MAX_AGE;
 use zaitaku_card::{Origin, Validator, ValidatorConfig};
 use zaitaku_store::Store;
 use zaitaku_web::{AppState, ValidatorHandle};
@@ -57,9 +58,36 @@ pub struct ServeArgs {
     /// the virtual cards' policy. JPKI's authentication policy is always accepted.
     #[arg(long = "allow-policy", value_name = "OID")]
     allow_policies: Vec<String>,
-    /// Refuse cards whose revocation could not be checked.
-    #[arg(long)]
+    /// Refuse cards whose revocation could not be checked. The default; kept
+    /// for scripts written when it was not.
+    #[arg(long, conflicts_with = "allow_unchecked_revocation")]
     require_revocation: bool,
+    /// Accept cards whose revocation could not be checked (no CRL for their
+    /// issuer and partition, or only a stale one). Not for production.
+    #[arg(long)]
+    allow_unchecked_revocation: bool,
+    #[command(flatten)]
+    crl_max_age: CrlMaxAge,
+}
+
+/// How long a CRL without nextUpdate counts as fresh.
+#[derive(Args)]
+pub struct CrlMaxAge {
+    /// Hours after its thisUpdate that a CRL without nextUpdate counts as
+    /// fresh; after that it is stale like one past its nextUpdate.
+    #[arg(long = "crl-max-age", value_name = "HOURS", env = "ZAITAKU_CRL_MAX_AGE",
+          default_value_t = DEFAULT_CRL_MAX_AGE_HOURS,
+          value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    hours: u64,
+}
+
+/// `revocation::DEFAULT_CRL_MAX_AGE` in hours, as the flag takes it.
+const DEFAULT_CRL_MAX_AGE_HOURS: u64 = DEFAULT_CRL_MAX_AGE.as_secs() / 3600;
+
+impl CrlMaxAge {
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs(self.hours * 3600)
+    }
 }
 
 #[derive(Args)]
@@ -69,12 +97,14 @@ pub struct DemoArgs {
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
-    let config = validator_config(
+    // Fail closed unless told otherwise; --require-revocation is the default.
+    let mut config = validator_config(
         &args.trust_anchors,
         &args.crls,
         &args.allow_policies,
-        args.require_revocation,
+        args.require_revocation || !args.allow_unchecked_revocation,
     )?;
+    config.crl_max_age = args.crl_max_age.duration();
     let data_dir = args
         .listen
         .data_dir
@@ -123,6 +153,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
         let origin = public_origin(None, &listener)?;
         let store = open_store(&data_dir).await?;
         let setup = demo::prepare(&data_dir, &store).await?;
+        demo::keep_crl_fresh(&data_dir, &store);
         let validator = trusted_validator(&store, setup.validator, &args.listen).await?;
         let state = AppState {
             store,
@@ -143,17 +174,19 @@ async fn trusted_validator(
     base: ValidatorConfig,
     options: &ListenOptions,
 ) -> Result<ValidatorHandle, CliError> {
-    let config = trust_reload::load(store.as_ref(), &base).await?;
+    let trust = trust_reload::load(store.as_ref(), &base).await?;
     tracing::info!(
-        anchors = config.trust_anchors.len(),
-        crls = config.crls.len(),
+        anchors = trust.config.trust_anchors.len(),
+        crls = trust.crls.len(),
         "trust anchors and CRLs loaded"
     );
-    let handle = ValidatorHandle::new(Validator::new(config));
+    trust.raise_alarms(std::time::SystemTime::now());
+    let handle = ValidatorHandle::new(Validator::new(trust.config.clone()));
     trust_reload::spawn(
         Arc::clone(store),
         base,
         handle.clone(),
+        trust,
         Duration::from_secs(options.trust_reload_secs),
     );
     Ok(handle)

@@ -18,9 +18,9 @@ use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 use zaitaku_card::keys::{KeyKind, KeyPair};
 use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
-use zaitaku_card::validate::ValidatorConfig;
 use zaitaku_card::validate::crl::Crl;
 use zaitaku_card::validate::summary::CertificateSummary;
+use zaitaku_card::validate::{RevocationPolicy, ValidatorConfig};
 use zaitaku_card::{JpkiCard, Origin, Pin, VirtualCard, oids};
 use zaitaku_domain::InstitutionCode;
 use zaitaku_store::{NewInstitution, Store};
@@ -97,6 +97,7 @@ pub async fn prepare(dir: &Path, store: &Arc<dyn Store>) -> Result<Prepared, Cli
     validator
         .allowed_policies
         .push(oids::ZAITAKU_TEST_CARD_POLICY);
+    validator.revocation = RevocationPolicy::Required;
     let cards = manifest
         .cards
         .into_iter()
@@ -129,6 +130,35 @@ async fn trust_demo_ca(ca: &TestCa, ca_dir: &Path, store: &Arc<dyn Store>) -> Re
     )
     .map_err(|e| e.message().to_owned())?;
     trust::add_anchors(store.as_ref(), &anchors).await?;
+    reissue_crl(ca, store).await
+}
+
+/// The demo CA's CRL is valid 30 days; a new one each day keeps it fresh
+/// however long the demo runs (the demo, like `serve`, refuses a card whose
+/// CRL is stale).
+const CRL_REISSUE: Duration = Duration::from_secs(86_400);
+
+pub fn keep_crl_fresh(dir: &Path, store: &Arc<dyn Store>) {
+    let (ca_dir, store) = (dir.join(CA_DIR), Arc::clone(store));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(CRL_REISSUE);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let reissued = match TestCa::load(&ca_dir) {
+                Ok(ca) => reissue_crl(&ca, &store).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = reissued {
+                tracing::error!(error = %e, "CRL stale soon: re-issuing the demo CA's CRL failed");
+            }
+        }
+    });
+}
+
+/// A new CRL of the demo CA, imported as `admin crl import` would.
+async fn reissue_crl(ca: &TestCa, store: &Arc<dyn Store>) -> Result<(), CliError> {
+    let now = SystemTime::now();
     let crl_path = ca.write_crl()?;
     let crl = Crl::load(&std::fs::read(&crl_path)?)?;
     match crl::import_crls(

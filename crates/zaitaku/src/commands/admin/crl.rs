@@ -8,6 +8,8 @@
 
 use super::trust::timestamp;
 use super::{DataDir, block_on};
+use crate::commands::crl_health::{self, CrlLine, Health};
+use crate::commands::serve::CrlMaxAge;
 use crate::commands::{CliError, EXIT_INVALID, EXIT_USAGE, read_file};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -17,7 +19,7 @@ use time::OffsetDateTime;
 use zaitaku_card::validate::crl::Crl;
 use zaitaku_card::validate::summary::rfc3339;
 use zaitaku_card::validate::trust::TrustAnchor;
-use zaitaku_store::{CrlImport, CrlRecord, NewCrl, Store};
+use zaitaku_store::{CrlImport, CrlRecord, NewCrl, RevokedSerial, Store};
 
 /// Clocks differ a little: a CRL issued this far in the future is still taken.
 const CLOCK_SLACK: Duration = Duration::from_secs(300);
@@ -29,6 +31,23 @@ pub enum CrlCommand {
     /// imported, 1 when one was refused, 2 when a file is unusable; in both
     /// failures nothing is imported.
     Import(ImportArgs),
+    /// List each kept CRL (issuer, partition, thisUpdate, nextUpdate, entries)
+    /// and its state: fresh, stale, or missing for a trusted root without one.
+    /// Exit 0 when all are fresh, 1 when any is stale or missing or no root is
+    /// trusted.
+    Status(StatusArgs),
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    data_dir: DataDir,
+    /// Print a JSON array of objects (issuer, partition, this_update,
+    /// next_update, entries, state).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    crl_max_age: CrlMaxAge,
 }
 
 #[derive(Args)]
@@ -43,6 +62,7 @@ pub struct ImportArgs {
 pub fn run(command: CrlCommand) -> Result<ExitCode, CliError> {
     match command {
         CrlCommand::Import(args) => import(args),
+        CrlCommand::Status(args) => status(args),
     }
 }
 
@@ -125,6 +145,15 @@ fn check(crl: &Crl, anchors: &[TrustAnchor], now: SystemTime) -> Result<NewCrl, 
     }
     let partition = crl.partition().map_err(|e| e.to_string())?;
     let crl_number = crl.number().map_err(|e| e.to_string())?;
+    let revoked = crl
+        .entries()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|e| RevokedSerial {
+            serial: e.serial,
+            revoked_at: e.revoked_at.into(),
+        })
+        .collect();
     Ok(NewCrl {
         der: crl.der().to_vec(),
         issuer,
@@ -134,6 +163,7 @@ fn check(crl: &Crl, anchors: &[TrustAnchor], now: SystemTime) -> Result<NewCrl, 
         next_update: crl.next_update().map(Into::into),
         crl_number,
         entries: crl.revoked_count() as u64,
+        revoked,
     })
 }
 
@@ -189,5 +219,56 @@ fn print_imported(crl: &NewCrl, replaced: Option<&CrlRecord>) {
             "  replaces   the CRL of thisUpdate {}",
             timestamp(old.crl.this_update)
         );
+    }
+}
+
+fn status(args: StatusArgs) -> Result<ExitCode, CliError> {
+    block_on(async move {
+        let store = args.data_dir.open_existing().await?;
+        let mut anchors = Vec::new();
+        for record in store.trust_anchors().await? {
+            anchors.extend(TrustAnchor::load_all(&record.anchor.der)?);
+        }
+        let crls = store.crl_states().await?;
+        store.close().await;
+        let lines = crl_health::survey(
+            &anchors,
+            &crls,
+            SystemTime::now(),
+            args.crl_max_age.duration(),
+        );
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&lines)?);
+        } else {
+            print_status(&lines);
+        }
+        if anchors.is_empty() {
+            eprintln!("error: no root is trusted (add one with `zaitaku admin trust add`)");
+        }
+        let all_fresh = lines.iter().all(|l| l.state == Health::Fresh);
+        Ok(if all_fresh && !anchors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_INVALID)
+        })
+    })
+}
+
+fn print_status(lines: &[CrlLine]) {
+    for line in lines {
+        println!("{:<7} {}", line.state.as_str(), line.issuer);
+        if let Some(partition) = &line.partition {
+            println!("  partition  {partition}");
+        }
+        if let Some(this_update) = &line.this_update {
+            println!("  thisUpdate {this_update}");
+            println!(
+                "  nextUpdate {}",
+                line.next_update.as_deref().unwrap_or("(none)")
+            );
+        }
+        if let Some(entries) = line.entries {
+            println!("  revoked    {entries}");
+        }
     }
 }
