@@ -161,6 +161,39 @@ impl KeyPair {
     }
 }
 
+impl KeyPair {
+    /// Sign already encoded to-be-signed bytes (a TBS edited after building) with
+    /// the same algorithm as [`KeyPair::sign`]; the signature as a DER bit string.
+    pub fn sign_tbs(&self, tbs: &[u8]) -> Result<der::asn1::BitString, KeyError> {
+        use spki::SignatureBitStringEncoding;
+        let signing = |e: rsa::signature::Error| KeyError::Encoding(e.to_string());
+        let encoding = |e: der::Error| KeyError::Encoding(e.to_string());
+        match self {
+            KeyPair::Rsa(key) => {
+                let signer = rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha256>::new(key.clone());
+                let signature: rsa::pkcs1v15::Signature =
+                    rsa::signature::Signer::try_sign(&signer, tbs).map_err(signing)?;
+                signature.to_bitstring().map_err(encoding)
+            }
+            KeyPair::P256(key) => {
+                let signature: p256::ecdsa::DerSignature =
+                    rsa::signature::Signer::try_sign(key, tbs).map_err(signing)?;
+                signature.to_bitstring().map_err(encoding)
+            }
+            KeyPair::P384(key) => {
+                let signature: p384::ecdsa::DerSignature =
+                    rsa::signature::Signer::try_sign(key, tbs).map_err(signing)?;
+                signature.to_bitstring().map_err(encoding)
+            }
+            KeyPair::P521(key) => {
+                let signature: p521::ecdsa::DerSignature =
+                    rsa::signature::Signer::try_sign(key, tbs).map_err(signing)?;
+                signature.to_bitstring().map_err(encoding)
+            }
+        }
+    }
+}
+
 impl EncodePublicKey for KeyPair {
     fn to_public_key_der(&self) -> spki::Result<der::Document> {
         let info = self

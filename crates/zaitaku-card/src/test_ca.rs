@@ -430,11 +430,7 @@ impl TestCa {
                 });
         }
         let tbs = list.tbs_cert_list.to_der().map_err(build_err)?;
-        let signer = SigningKey::<Sha256>::new(self.key.clone());
-        let signature: Signature =
-            rsa::signature::Signer::try_sign(&signer, &tbs).map_err(build_err)?;
-        list.signature =
-            spki::SignatureBitStringEncoding::to_bitstring(&signature).map_err(build_err)?;
+        list.signature = self.key.sign_tbs(&tbs).map_err(build_err)?;
         list.to_der().map_err(build_err)
     }
 

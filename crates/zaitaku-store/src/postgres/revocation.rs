@@ -5,7 +5,7 @@
 use super::PostgresStore;
 use crate::error::StoreError;
 use crate::revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
-use crate::sqlite::codec::{instant, to_instant};
+use crate::codec::{instant, to_instant};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};

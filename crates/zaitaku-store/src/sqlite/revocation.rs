@@ -2,7 +2,8 @@
 //! serial, so a look-up is one index probe per covering CRL.
 
 use super::SqliteStore;
-use super::codec::{self, Columns, instant, to_instant};
+use super::codec::{self, Columns};
+use crate::codec::{instant, to_instant};
 use crate::error::StoreError;
 use crate::revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
 use async_trait::async_trait;

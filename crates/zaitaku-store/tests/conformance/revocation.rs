@@ -2,7 +2,7 @@
 //! the older one's serials, look-ups by signer, partition and serial, that a
 //! refused batch writes nothing, and the generation counter.
 
-use super::backend::{self, fresh_store};
+use super::backend::fresh_store;
 use time::{Duration, OffsetDateTime};
 use zaitaku_store::{CrlImport, NewCrl, NewTrustAnchor, RevocationKey, RevokedSerial, Store};
 

@@ -139,18 +139,25 @@ async fn trust_demo_ca(ca: &TestCa, ca_dir: &Path, store: &Arc<dyn Store>) -> Re
 const CRL_REISSUE: Duration = Duration::from_secs(86_400);
 
 pub fn keep_crl_fresh(dir: &Path, store: &Arc<dyn Store>) {
-    let (ca_dir, store) = (dir.join(CA_DIR), Arc::clone(store));
+    let ca_dirs: Vec<_> = CA_DIRS
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .filter(|d| d.exists())
+        .collect();
+    let store = Arc::clone(store);
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(CRL_REISSUE);
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            let reissued = match TestCa::load(&ca_dir) {
-                Ok(ca) => reissue_crl(&ca, &store).await,
-                Err(e) => Err(e.into()),
-            };
-            if let Err(e) = reissued {
-                tracing::error!(error = %e, "CRL stale soon: re-issuing the demo CA's CRL failed");
+            for ca_dir in &ca_dirs {
+                let reissued = match TestCa::load(ca_dir) {
+                    Ok(ca) => reissue_crl(&ca, &store).await,
+                    Err(e) => Err(e.into()),
+                };
+                if let Err(e) = reissued {
+                    tracing::error!(error = %e, "CRL stale soon: re-issuing a demo CA's CRL failed");
+                }
             }
         }
     });
