@@ -16,6 +16,9 @@ pub mod ef {
     pub const AUTH_KEY: u16 = 0x0017;
     /// User-authentication PIN, used by VERIFY.
     pub const AUTH_PIN: u16 = 0x0018;
+    /// PIN of the digital-signature part (6 to 16 characters, 5 tries), which
+    /// Zaitaku never uses; OpenSC asks its tries left when it binds the card.
+    pub const SIGN_PIN: u16 = 0x001B;
 }
 
 /// Largest response data a short APDU can ask for (Le = 00 means 256).

@@ -18,6 +18,7 @@ pub mod reader;
 pub mod simulated;
 pub mod transport;
 pub mod virtual_card;
+pub mod vpcd;
 
 // The relying party's side.
 pub mod nonce;

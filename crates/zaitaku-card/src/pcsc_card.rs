@@ -115,10 +115,17 @@ impl PcscTransport {
 
 impl CardTransport for PcscTransport {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        self.card
+        let response = self
+            .card
             .transmit(command, &mut self.receive_buffer)
-            .map(<[u8]>::to_vec)
-            .map_err(|err| map_error("talking to the card", err))
+            .map_err(|err| map_error("talking to the card", err))?;
+        // Not even a status word: the card went silent mid-command. Some reader
+        // drivers (vsmartcard's vpcd when its card is pulled out) report this as
+        // success with nothing received rather than as a removed card.
+        if response.is_empty() {
+            return Err(TransportError::CardRemoved);
+        }
+        Ok(response.to_vec())
     }
 }
 

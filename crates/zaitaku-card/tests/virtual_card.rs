@@ -199,14 +199,15 @@ fn three_wrong_pins_block_the_card_for_good() {
         [0x69, 0x84],
         "even the right PIN"
     );
-    assert_eq!(send(&mut card, &apdu::verify_status()), [0x69, 0x84]);
+    // The status of a blocked PIN is "no tries left", as OpenSC's JPKI driver reads it.
+    assert_eq!(send(&mut card, &apdu::verify_status()), [0x63, 0xC0]);
     assert_eq!(card.tries_left(), 0);
     drop(card);
 
     let mut card = VirtualCard::open(&path).expect("reopen");
     assert_eq!(card.tries_left(), 0);
     select(&mut card, apdu::ef::AUTH_PIN);
-    assert_eq!(send(&mut card, &apdu::verify_status()), [0x69, 0x84]);
+    assert_eq!(send(&mut card, &apdu::verify_status()), [0x63, 0xC0]);
     assert_eq!(verify_raw(&mut card, PIN), [0x69, 0x84]);
 
     let mut jpki = JpkiCard::open(recording(card)).expect("select AP");
@@ -222,6 +223,25 @@ fn three_wrong_pins_block_the_card_for_good() {
     assert!(
         !sent.iter().any(|c| is_verify_with_pin(c)),
         "a PIN was sent to a blocked card"
+    );
+}
+
+/// The signature half of the JPKI AP is not on a virtual card, but its PIN EF
+/// answers the status query middleware asks when binding (OpenSC asks both PINs).
+#[test]
+fn the_signature_pin_reports_its_tries_and_accepts_no_pin() {
+    let (_dir, path, _) = new_card();
+    let mut card = VirtualCard::open(&path).expect("open card");
+    select(&mut card, apdu::ef::SIGN_PIN);
+    assert_eq!(send(&mut card, &apdu::verify_status()), [0x63, 0xC5]);
+    let mut verify = vec![0x00, 0x20, 0x00, 0x80, 0x06];
+    verify.extend_from_slice(b"ABC123");
+    assert_eq!(send(&mut card, &verify), [0x69, 0x84]);
+    assert_eq!(send(&mut card, &apdu::verify_status()), [0x63, 0xC5]);
+    assert_eq!(
+        card.tries_left(),
+        3,
+        "the user-authentication PIN is untouched"
     );
 }
 

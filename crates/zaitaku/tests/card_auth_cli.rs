@@ -732,7 +732,8 @@ fn without_pcsc_a_reader_cannot_be_used() {
         let out = run(&["card", "auth", reader, "http://127.0.0.1:9/auth/x"]);
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(
-            stderr(&out).contains("this build has no PC/SC support; rebuild with --features pcsc"),
+            stderr(&out)
+                .contains("this build has no PC/SC support; rebuild without --no-default-features"),
             "{}",
             stderr(&out)
         );

@@ -21,7 +21,7 @@ fn without_pcsc_the_build_says_how_to_get_it() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "error: this build has no PC/SC support; rebuild with --features pcsc\n"
+        "error: this build has no PC/SC support; rebuild without --no-default-features\n"
     );
     assert!(out.stdout.is_empty());
 }
@@ -72,7 +72,7 @@ fn help_explains_the_states_and_exit_status() {
         "card in use",
         "no answer",
         "Exit status",
-        "--features pcsc",
+        "--no-default-features",
     ] {
         assert!(help.contains(shown), "{shown:?} missing: {help}");
     }

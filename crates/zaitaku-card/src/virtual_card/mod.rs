@@ -206,7 +206,12 @@ impl VirtualCard {
                     return StatusWord::WRONG_LENGTH;
                 };
                 let file_id = u16::from_be_bytes(file_id);
-                let known = [ef::AUTH_CERTIFICATE, ef::AUTH_KEY, ef::AUTH_PIN];
+                let known = [
+                    ef::AUTH_CERTIFICATE,
+                    ef::AUTH_KEY,
+                    ef::AUTH_PIN,
+                    ef::SIGN_PIN,
+                ];
                 if !self.session.ap_selected || !known.contains(&file_id) {
                     return StatusWord::FILE_NOT_FOUND;
                 }
@@ -250,15 +255,23 @@ impl VirtualCard {
         if command.le.is_some() {
             return Ok(StatusWord::WRONG_LENGTH);
         }
+        if self.session.current_ef == Some(ef::SIGN_PIN) {
+            return Ok(sign_pin_verify(command));
+        }
         if self.session.current_ef != Some(ef::AUTH_PIN) {
             return Ok(StatusWord::COMMAND_NOT_ALLOWED);
         }
         let tries_left = self.stored.tries_left;
-        if tries_left == 0 {
-            return Ok(StatusWord::PIN_BLOCKED);
-        }
+        // A blocked PIN's status is `63 C0`, no tries left, the form OpenSC's
+        // JPKI driver needs (card-jpki.c, jpki_pin_cmd: GET_INFO fails on any SW1
+        // but 63, and pkcs15-jpki.c then refuses the whole card). A PIN sent anyway
+        // is refused with `69 84` (reference data not usable), spending nothing.
+        // README "IC card readers" gives the sources and the alternatives.
         if command.data.is_empty() {
             return Ok(StatusWord::with_tries_left(tries_left));
+        }
+        if tries_left == 0 {
+            return Ok(StatusWord::PIN_BLOCKED);
         }
         if command.data.len() != PIN_LENGTH {
             return Ok(StatusWord::WRONG_LENGTH);
@@ -331,6 +344,22 @@ fn is_supported_ins(ins: u8) -> bool {
         apdu::INS_COMPUTE_DIGITAL_SIGNATURE,
     ]
     .contains(&ins)
+}
+
+/// Tries of the digital-signature PIN on a fresh card.
+const SIGN_PIN_TRIES: u8 = 5;
+
+/// A virtual card holds only the user-authentication half of the JPKI AP: no
+/// signature key, so no signature PIN can be right. Its EF still answers a
+/// status query (five tries, as issued), because middleware that lists both
+/// PINs (OpenSC) refuses a card whose second PIN cannot be asked about; a PIN
+/// sent to it is refused without spending anything.
+fn sign_pin_verify(command: &Command<'_>) -> StatusWord {
+    if command.data.is_empty() {
+        StatusWord::with_tries_left(SIGN_PIN_TRIES)
+    } else {
+        StatusWord::PIN_BLOCKED
+    }
 }
 
 fn check_certificate_len(len: usize) -> Result<(), VirtualCardError> {

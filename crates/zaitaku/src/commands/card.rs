@@ -1,6 +1,6 @@
 //! `zaitaku card …`: the test CA, virtual My Number cards, and the authenticator.
 
-use super::{CliError, EXIT_INVALID, card_auth, card_readers};
+use super::{CliError, EXIT_INVALID, card_auth, card_present, card_readers};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,9 +69,15 @@ pub enum CardCommand {
     Auth(card_auth::AuthArgs),
     /// List the smart card readers (PC/SC) and which hold a card.
     ///
-    /// Needs a build with --features pcsc and a running PC/SC service (pcscd).
+    /// Needs the PC/SC service (pcscd) running, and a build with PC/SC (the default).
     #[command(after_help = card_readers::HELP)]
     Readers,
+    /// Put a virtual card in vsmartcard's virtual reader (vpcd), until stopped.
+    ///
+    /// pcscd, OpenSC and `card auth --reader` then see it as a My Number card in the
+    /// reader "Virtual PCD".
+    #[command(after_help = card_present::HELP)]
+    Present(card_present::PresentArgs),
 }
 
 pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
@@ -93,6 +99,7 @@ pub fn run(command: CardCommand) -> Result<ExitCode, CliError> {
         CardCommand::Revoke { ca, card } => revoke(&ca, &card),
         CardCommand::Auth(args) => card_auth::run(args),
         CardCommand::Readers => card_readers::run(),
+        CardCommand::Present(args) => card_present::run(args),
     }
 }
 

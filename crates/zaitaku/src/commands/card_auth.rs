@@ -44,7 +44,7 @@ pub struct AuthArgs {
     #[arg(long, value_name = "CARD")]
     card: Option<PathBuf>,
     /// Use the card in a PC/SC reader: the first reader holding a card, or the one
-    /// whose name contains NAME (--reader=NAME). Needs a build with --features pcsc.
+    /// whose name contains NAME (--reader=NAME). Needs a build with PC/SC (the default).
     #[arg(
         long,
         value_name = "NAME",

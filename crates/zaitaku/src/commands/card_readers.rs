@@ -8,7 +8,8 @@ use zaitaku_card::{CardPresence, ReaderInfo, TransportError};
 
 /// What a build without the `pcsc` feature says when asked for a reader.
 #[cfg(not(feature = "pcsc"))]
-pub(super) const NO_PCSC: &str = "this build has no PC/SC support; rebuild with --features pcsc";
+pub(super) const NO_PCSC: &str =
+    "this build has no PC/SC support; rebuild without --no-default-features";
 
 pub(super) const HELP: &str = "\
 Output: one line per reader, its state then its name. States: \"card\" (a card is there \
@@ -16,7 +17,7 @@ and free), \"no card\", \"card in use\" (another program has it), \"no answer\" 
 is on the reader but does not answer: turn the card or place it again), \"unavailable\".
 
 Exit status: 0 readers listed; 1 the PC/SC service is not running or no reader is \
-connected; 2 this build has no PC/SC support (rebuild with --features pcsc).";
+connected; 2 this build has no PC/SC support (it was built with --no-default-features).";
 
 #[cfg(feature = "pcsc")]
 pub(super) fn run() -> Result<ExitCode, CliError> {

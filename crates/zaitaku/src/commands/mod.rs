@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 mod card;
 mod card_auth;
+mod card_present;
 mod card_readers;
 mod card_session;
 mod database;
