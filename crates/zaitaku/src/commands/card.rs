@@ -4,14 +4,12 @@ use super::{CliError, EXIT_INVALID, card_auth, card_present, card_readers};
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use zaitaku_auth_client::CLI_APP_VERSION;
 use zaitaku_card::authenticator::sign_challenge;
 use zaitaku_card::keys::{KeyKind, KeyPair};
 use zaitaku_card::test_ca::{self, LeafSpec, TestCa};
 use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_card::{CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, VirtualCard};
-
-/// Sent as the token's appVersion (and as `card auth`'s User-Agent).
-pub(super) const APP_VERSION: &str = concat!("zaitaku-cli/", env!("CARGO_PKG_VERSION"));
 
 /// The key of a test root or a virtual card: today's cards are RSA-2048, the next
 /// generation's P-384.
@@ -235,7 +233,7 @@ fn sign(path: &Path, pin: &str, origin: &str, nonce: &str) -> Result<ExitCode, C
     let origin = Origin::parse(origin)?;
     let nonce = ChallengeNonce::parse(nonce).map_err(|e| format!("--nonce: {e}"))?;
     let mut card = JpkiCard::open(VirtualCard::open(path)?)?;
-    match sign_challenge(&mut card, &pin, &origin, &nonce, APP_VERSION) {
+    match sign_challenge(&mut card, &pin, &origin, &nonce, CLI_APP_VERSION) {
         Ok(token) => {
             println!("{}", token.to_json());
             Ok(ExitCode::SUCCESS)

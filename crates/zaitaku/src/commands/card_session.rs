@@ -1,80 +1,46 @@
-//! The card part of `card auth`: open the card, read its certificate, show the PIN
-//! tries left, get the PIN, sign. It takes any [`CardTransport`], so the same code
-//! runs on a virtual card, a PC/SC reader, and (in tests) a simulated reader.
+//! The terminal's side of the card session of `card auth`: the tries left and the
+//! warning go to a writer (standard error), the PIN comes from a closure. The
+//! session itself is `zaitaku_auth_client::session`, shared with the desktop app.
 
-use super::card::APP_VERSION;
-use std::fmt;
 use std::io::Write;
-use zaitaku_card::authenticator::sign_challenge_with_certificate;
-use zaitaku_card::{
-    CardError, CardTransport, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, TransportError,
-    WebEidToken,
-};
+use zaitaku_auth_client::CLI_APP_VERSION;
+pub(super) use zaitaku_auth_client::session::SessionError;
+use zaitaku_auth_client::session::SessionEvents;
+use zaitaku_card::{CardTransport, ChallengeNonce, Origin, Pin, WebEidToken};
+// The tests below name the card's errors through `use super::*`.
+#[cfg(test)]
+use zaitaku_card::CardError;
 
 /// Printed when the next wrong PIN would block the card.
 pub(super) const LAST_TRY_WARNING: &str = "warning: 1 PIN try left; one more wrong PIN blocks the card until the municipal office resets it";
 
-/// Why the card gave no token.
-#[derive(Debug)]
-pub(super) enum SessionError {
-    /// Blocked before the PIN was asked for (then no PIN was asked for or sent), or by
-    /// this attempt's wrong PIN.
-    PinBlocked,
-    /// The card left the reader or stopped answering part-way. Nothing was signed;
-    /// the challenge is still good for another try.
-    CardRemoved,
-    /// The challenge is still good for another try.
-    WrongPin { tries_left: u8 },
-    /// The PIN could not be had from the user; the card was not sent one.
-    NoPin(String),
-    /// Anything else the card or the transport said.
-    Card(CardError),
+/// The session's events, told in a terminal.
+struct Terminal<'a, F> {
+    get_pin: Option<F>,
+    messages: &'a mut dyn Write,
 }
 
-impl SessionError {
-    /// The error code the page is told (`POST {link}/error`), for what no later try
-    /// can mend. Everything else leaves the challenge open for another try.
-    pub(super) fn page_error(&self) -> Option<&'static str> {
-        match self {
-            SessionError::PinBlocked => Some("pin_blocked"),
-            _ => None,
+impl<F: FnOnce() -> Result<Pin, String>> SessionEvents for Terminal<'_, F> {
+    fn tries_left(&mut self, tries_left: u8) {
+        // Messages are a courtesy: a closed standard error must not stop the session.
+        let _ = writeln!(self.messages, "PIN tries left: {tries_left}");
+        if tries_left == 1 {
+            let _ = writeln!(self.messages, "{LAST_TRY_WARNING}");
         }
+    }
+
+    fn pin(&mut self) -> Result<Pin, String> {
+        let get_pin = self
+            .get_pin
+            .take()
+            .ok_or_else(|| "the PIN was already asked for".to_owned())?;
+        get_pin()
     }
 }
 
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionError::PinBlocked => CardError::PinBlocked.fmt(f),
-            SessionError::CardRemoved => TransportError::CardRemoved.fmt(f),
-            SessionError::WrongPin { tries_left } => CardError::WrongPin {
-                tries_left: *tries_left,
-            }
-            .fmt(f),
-            SessionError::NoPin(why) => f.write_str(why),
-            SessionError::Card(err) => write!(f, "card: {err}"),
-        }
-    }
-}
-
-impl From<CardError> for SessionError {
-    fn from(err: CardError) -> Self {
-        match err {
-            CardError::Transport(TransportError::CardRemoved) => SessionError::CardRemoved,
-            CardError::PinBlocked => SessionError::PinBlocked,
-            CardError::WrongPin { tries_left } => SessionError::WrongPin { tries_left },
-            other => SessionError::Card(other),
-        }
-    }
-}
-
-/// Has the card on `transport` sign the challenge `nonce` for `origin`.
-///
-/// SELECT AP, read the certificate (no PIN needed: a card that cannot give it is not
-/// worth a PIN try), ask for the tries left and write them to `messages` (with a
-/// warning at one), then call `get_pin`, VERIFY and sign. A blocked card is never
-/// asked for a PIN, let alone sent one. The transport is dropped on return, which
-/// releases the card (file lock, exclusive reader connection).
+/// Has the card on `transport` sign the challenge `nonce` for `origin`, writing the
+/// tries left (and a warning at one) to `messages` before calling `get_pin`. A
+/// blocked card is never asked for a PIN, let alone sent one.
 pub(super) fn sign_with_card<T: CardTransport>(
     transport: T,
     origin: &Origin,
@@ -82,29 +48,11 @@ pub(super) fn sign_with_card<T: CardTransport>(
     get_pin: impl FnOnce() -> Result<Pin, String>,
     messages: &mut dyn Write,
 ) -> Result<WebEidToken, SessionError> {
-    let mut card = JpkiCard::open(transport)?;
-    let certificate = card.read_auth_certificate()?;
-    match card.pin_status()? {
-        PinStatus::Blocked => return Err(SessionError::PinBlocked),
-        PinStatus::TriesLeft(tries_left) => {
-            // Messages are a courtesy: a closed standard error must not stop the session.
-            let _ = writeln!(messages, "PIN tries left: {tries_left}");
-            if tries_left == 1 {
-                let _ = writeln!(messages, "{LAST_TRY_WARNING}");
-            }
-        }
-    }
-    let pin = get_pin().map_err(SessionError::NoPin)?;
-    // VERIFY asks for the status again first, so a card blocked meanwhile (by another
-    // program, between the two reads) is still not sent the PIN.
-    Ok(sign_challenge_with_certificate(
-        &mut card,
-        &certificate,
-        &pin,
-        origin,
-        nonce,
-        APP_VERSION,
-    )?)
+    let mut terminal = Terminal {
+        get_pin: Some(get_pin),
+        messages,
+    };
+    zaitaku_auth_client::sign_with_card(transport, origin, nonce, CLI_APP_VERSION, &mut terminal)
 }
 
 #[cfg(test)]

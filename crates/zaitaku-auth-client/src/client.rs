@@ -1,0 +1,205 @@
+//! The HTTP side of docs/auth-protocol.md: fetch the challenge (and its claim),
+//! post the token, or post why no token will come.
+
+use crate::link::AuthLink;
+use crate::protocol::{Challenge, shown};
+use serde::Deserialize;
+use serde_json::json;
+use std::fmt;
+use std::time::Duration;
+use zaitaku_card::{Origin, WebEidToken};
+
+/// Answers are a few hundred bytes; the protocol caps bodies at 16 KiB.
+const MAX_ANSWER_BYTES: u64 = 16 * 1024;
+
+/// Per request. The PIN is typed between the two requests, so this does not rush the user.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a request gave no usable answer. Displayed in plain English for the CLI;
+/// the app words it in Japanese from the variant and the server's code.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The server could not be reached, or its answer not read.
+    Network(String),
+    /// The server answered with an error: what we asked (for the message), the
+    /// HTTP status, the protocol's error code when it sent one, and its words.
+    Refused {
+        context: Option<&'static str>,
+        status: u16,
+        code: Option<String>,
+        description: String,
+    },
+    /// The answer was not what the protocol says (or named another site).
+    Unusable(String),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Network(message) | ClientError::Unusable(message) => f.write_str(message),
+            ClientError::Refused {
+                context: Some(context),
+                description,
+                ..
+            } => write!(f, "{context}: {description}"),
+            ClientError::Refused { description, .. } => f.write_str(description),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// The server's judgement of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The card was valid and the flow has gone on.
+    Accepted { message: String },
+    /// Checked and refused (`error` is the protocol's code); the challenge is used up.
+    Rejected { error: String, message: String },
+}
+
+/// `{"error": code, "message": …}`, the protocol's error answer.
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    result: String,
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// One HTTP answer, body cut at [`MAX_ANSWER_BYTES`].
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    /// The server's own words for a failure when it sent them, else the bare status.
+    fn refused(&self, context: Option<&'static str>) -> ClientError {
+        let (code, description) = match serde_json::from_slice::<ErrorAnswer>(&self.body) {
+            Ok(e) => (
+                Some(shown(&e.error)),
+                format!(
+                    "{} ({}, HTTP {})",
+                    shown(&e.message),
+                    shown(&e.error),
+                    self.status
+                ),
+            ),
+            Err(_) => (None, format!("the server answered HTTP {}", self.status)),
+        };
+        ClientError::Refused {
+            context,
+            status: self.status,
+            code,
+            description,
+        }
+    }
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// `app_version` is sent as the User-Agent.
+    pub fn new(app_version: &str) -> Self {
+        let config = ureq::Agent::config_builder()
+            // Error answers carry JSON the user must see.
+            .http_status_as_error(false)
+            // The protocol has no redirects; following one could carry the token elsewhere.
+            .max_redirects(0)
+            .timeout_global(Some(HTTP_TIMEOUT))
+            .user_agent(app_version)
+            .accept("application/json")
+            .build();
+        Client {
+            agent: config.into(),
+        }
+    }
+
+    /// `GET {link}`: the first fetch claims the challenge for this authenticator.
+    pub fn fetch_challenge(&self, link: &AuthLink) -> Result<Challenge, ClientError> {
+        let answer = read_answer(self.agent.get(link.url()).call(), link.origin())?;
+        if answer.status != 200 {
+            return Err(answer.refused(Some("the server refused the link")));
+        }
+        Challenge::from_answer(&answer.body, link).map_err(ClientError::Unusable)
+    }
+
+    /// Post the token; the server's verdict.
+    pub fn send_token(
+        &self,
+        link: &AuthLink,
+        token: &WebEidToken,
+        challenge: &Challenge,
+    ) -> Result<Verdict, ClientError> {
+        let request = self
+            .agent
+            .post(format!("{}?claim={}", link.url(), challenge.claim))
+            .header("Content-Type", "application/json")
+            .send(token.to_json());
+        let answer = read_answer(request, link.origin())?;
+        let verdict = serde_json::from_slice::<TokenAnswer>(&answer.body).ok();
+        match (answer.status, verdict) {
+            (200, Some(v)) if v.result == "accepted" => Ok(Verdict::Accepted {
+                message: shown(&v.message),
+            }),
+            (422, Some(v)) if v.result == "rejected" => Ok(Verdict::Rejected {
+                error: v.error,
+                message: shown(&v.message),
+            }),
+            (200 | 422, _) => Err(ClientError::Unusable(format!(
+                "the server's answer to the token (HTTP {}) could not be read",
+                answer.status
+            ))),
+            _ => Err(answer.refused(Some("the server did not take the token"))),
+        }
+    }
+
+    /// `POST {link}/error`: the authenticator could not produce a token. `code` is
+    /// `pin_blocked` (settles the challenge) or `cancelled` (leaves it open).
+    pub fn report_error(
+        &self,
+        link: &AuthLink,
+        challenge: &Challenge,
+        code: &str,
+    ) -> Result<(), ClientError> {
+        let request = self
+            .agent
+            .post(format!("{}/error?claim={}", link.url(), challenge.claim))
+            .header("Content-Type", "application/json")
+            .send(json!({ "code": code }).to_string());
+        let answer = read_answer(request, link.origin())?;
+        if answer.status == 200 {
+            Ok(())
+        } else {
+            Err(answer.refused(None))
+        }
+    }
+}
+
+fn read_answer(
+    sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    origin: &Origin,
+) -> Result<Answer, ClientError> {
+    // Name the origin, never the link: its reference is not for logs.
+    let failed = |e: ureq::Error| ClientError::Network(format!("could not talk to {origin}: {e}"));
+    let mut response = sent.map_err(failed)?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER_BYTES)
+        .read_to_vec()
+        .map_err(failed)?;
+    Ok(Answer { status, body })
+}
