@@ -256,6 +256,8 @@ impl Setup {
                 .unwrap())
         };
         admin(&["trust", "add"], &[&ca.join("ca-cert.pem")]);
+        // serve fails closed: the root's CRL (written by `card ca-init`) too.
+        admin(&["crl", "import"], &[&ca.join("crl.pem")]);
         let added = admin(
             &[
                 "institution",
