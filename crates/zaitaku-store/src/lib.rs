@@ -11,9 +11,9 @@ mod console_records;
 mod error;
 pub mod postgres;
 mod records;
+mod revocation;
 mod rows;
 pub mod settle;
-mod revocation;
 pub mod sqlite;
 mod staff;
 mod store;
@@ -30,8 +30,8 @@ pub use records::{
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
-pub use settle::{CardAnswer, SettleRequest, Settled};
 pub use revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
+pub use settle::{CardAnswer, SettleRequest, Settled};
 pub use sqlite::SqliteStore;
 pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
@@ -52,11 +52,11 @@ pub use store::{
 /// methods on a concrete store (`SqliteStore`, `PostgresStore`); through
 /// `dyn Store` or `S: Store` they need no import.
 pub mod prelude {
+    pub use crate::revocation::RevocationIndex;
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{
         ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
         MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
     };
-    pub use crate::revocation::RevocationIndex;
 }

@@ -10,8 +10,8 @@ use crate::records::{
 };
 #[cfg(feature = "testing")]
 use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
-use crate::settle::{self, CardAnswer, SettleRequest, Settled};
 use crate::revocation::RevocationIndex;
+use crate::settle::{self, CardAnswer, SettleRequest, Settled};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord,

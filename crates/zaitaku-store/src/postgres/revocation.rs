@@ -3,9 +3,9 @@
 //! per serial).
 
 use super::PostgresStore;
+use crate::codec::{instant, to_instant};
 use crate::error::StoreError;
 use crate::revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
-use crate::codec::{instant, to_instant};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};

@@ -20,7 +20,6 @@ use zaitaku_card::{CardTransport, Pin, VirtualCard};
 /// How long `--reader` waits for a card to be placed, unless `--wait` says otherwise.
 const DEFAULT_CARD_WAIT_SECS: u64 = 30;
 
-
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 the server accepted the card; 1 the authentication did not complete \
 (link refused or expired, wrong or blocked PIN, card removed, no card or reader, PC/SC \
