@@ -5,8 +5,8 @@
 
 use super::PostgresStore;
 use super::columns::Columns;
-use super::console;
 use super::flows;
+use super::qualification_checks;
 use crate::codec::{date, instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
@@ -226,7 +226,14 @@ async fn write_consent(conn: &mut PgConnection, plan: &Plan) -> Result<Written, 
     }
     if let Some((institution, person)) = plan.record_check {
         // What the card's qualification check found, for a later re-query to compare.
-        console::record_check(conn, institution, person, at, CheckSource::Registration).await?;
+        qualification_checks::record_check(
+            conn,
+            institution,
+            person,
+            at,
+            CheckSource::Registration,
+        )
+        .await?;
     }
     Ok(Written::Consent(written))
 }

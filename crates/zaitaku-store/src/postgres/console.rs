@@ -4,7 +4,8 @@
 
 use super::PostgresStore;
 use super::consents::{self, Lock, consent_columns};
-use super::persons::{self, qualification_columns};
+use super::persons::qualification_columns;
+use super::qualification_checks::{check_columns, check_from_row, record_check};
 use crate::codec::{date, instant, some_code, to_date, to_instant};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
@@ -14,19 +15,8 @@ use crate::error::StoreError;
 use crate::store::ConsoleStore;
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgRow};
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
-
-/// The columns `check_from_row` reads.
-macro_rules! check_columns {
-    () => {
-        concat!(
-            "id, checked_at, source, person_id, ",
-            qualification_columns!()
-        )
-    };
-}
 
 #[async_trait]
 impl ConsoleStore for PostgresStore {
@@ -206,41 +196,4 @@ fn name_pattern(part: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-/// Copy the person's current record as a check made by `institution`, and
-/// return it (`None` if there is no such person).
-pub(super) async fn record_check(
-    conn: &mut PgConnection,
-    institution: InstitutionId,
-    person: PersonId,
-    at: i64,
-    source: CheckSource,
-) -> Result<Option<QualificationCheck>, StoreError> {
-    sqlx::query(concat!(
-        "INSERT INTO qualification_checks (institution_id, person_id, checked_at, source, ",
-        qualification_columns!(),
-        ") SELECT $1, id, $2, $3, ",
-        qualification_columns!(),
-        " FROM insured_persons WHERE id = $4 RETURNING ",
-        check_columns!()
-    ))
-    .bind(institution.0)
-    .bind(at)
-    .bind(source.code())
-    .bind(person.0)
-    .fetch_optional(conn)
-    .await?
-    .map(|row| check_from_row(&row))
-    .transpose()
-}
-
-fn check_from_row(row: &PgRow) -> Result<QualificationCheck, StoreError> {
-    Ok(QualificationCheck {
-        id: row.try_get("id")?,
-        checked_at: to_instant(row.try_get("checked_at")?, "qualification check")?,
-        source: some_code(row.try_get("source")?, "check source", CheckSource::parse)?,
-        // `person_id` then the record: the columns the persons reader reads.
-        qualification: persons::read(row, 3)?.qualification,
-    })
 }

@@ -16,6 +16,7 @@ mod institutions;
 mod medical_records;
 mod migrate;
 mod persons;
+mod qualification_checks;
 mod revocation;
 mod sessions;
 mod staff;

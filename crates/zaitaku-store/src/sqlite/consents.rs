@@ -3,8 +3,8 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use super::console;
 use super::flows;
+use super::qualification_checks;
 use crate::codec::{date, instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
@@ -114,7 +114,7 @@ fn write_consent(tx: &Connection, plan: &Plan) -> Result<Option<ConsentId>, Stor
     }
     if let Some((institution, person)) = plan.record_check {
         // What the card's qualification check found, for a later re-query to compare.
-        console::record_check(tx, institution, person, at, CheckSource::Registration)?;
+        qualification_checks::record_check(tx, institution, person, at, CheckSource::Registration)?;
     }
     Ok(Some(written))
 }

@@ -5,6 +5,7 @@ use super::SqliteStore;
 use super::codec::{self, Columns};
 use super::consents::{self, consent_columns};
 use super::persons::{self, qualification_columns};
+use super::qualification_checks::record_check;
 use crate::codec::{date, instant, some_code, to_date, to_instant};
 use crate::console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
@@ -80,25 +81,6 @@ fn name_pattern(part: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-/// Copy the person's current record as a check made by `institution`.
-pub fn record_check(
-    tx: &Connection,
-    institution: InstitutionId,
-    person: PersonId,
-    at: i64,
-    source: CheckSource,
-) -> Result<i64, StoreError> {
-    tx.prepare_cached(concat!(
-        "INSERT INTO qualification_checks (institution_id, person_id, checked_at, source, ",
-        qualification_columns!(),
-        ") SELECT ?, id, ?, ?, ",
-        qualification_columns!(),
-        " FROM insured_persons WHERE id = ?"
-    ))?
-    .execute(params![institution.0, at, source.code(), person.0])?;
-    Ok(tx.last_insert_rowid())
 }
 
 /// Newest first, at most `limit`.

@@ -27,6 +27,7 @@ mod institutions;
 mod medical_records;
 mod migrate;
 mod persons;
+mod qualification_checks;
 mod revocation;
 mod sessions;
 mod staff;
