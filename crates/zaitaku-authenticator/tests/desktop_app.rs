@@ -6,16 +6,24 @@
 //!
 //! Needs the X display scripts/test starts (ZAITAKU_TEST_DISPLAY), xdg-utils,
 //! xdotool and ImageMagick's `import`; skipped loudly without the display.
+//!
+//! The card: with ZAITAKU_TEST_PCSC (pcscd with vsmartcard-vpcd, which scripts/test
+//! starts) `zaitaku card present` puts the demo card in the virtual reader and the
+//! app finds it through pcscd, as on a staff laptop; without it the app is handed
+//! the card file (ZAITAKU_AUTHENTICATOR_VIRTUAL_CARD), said loudly. vpcd is one
+//! reader: the `pcsc-reader` test group in .config/nextest.toml runs this alone.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use zaitaku_card::{JpkiCard, Pin, VirtualCard};
 
 const DISPLAY_VAR: &str = "ZAITAKU_TEST_DISPLAY";
+const PCSC_VAR: &str = "ZAITAKU_TEST_PCSC";
+const VIRTUAL_CARD_VAR: &str = "ZAITAKU_AUTHENTICATOR_VIRTUAL_CARD";
 /// The window's class (xdotool's --name does not match its Japanese title).
 const WINDOW_CLASS: &str = "zaitaku-authenticator";
 /// Generous bound for one step of a machine under load; only stops a hung test.
@@ -256,12 +264,15 @@ impl Desktop {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// `xdg-open LINK` with a virtual card file in the "reader".
-    fn open(&self, app_link: &str, card: &Path) -> App {
+    /// `xdg-open LINK`; the app looks in the PC/SC readers unless handed a card file.
+    fn open(&self, app_link: &str, card_file: Option<&Path>) -> App {
         let mut command = Command::new("xdg-open");
+        command.arg(app_link);
+        match card_file {
+            Some(card) => command.env(VIRTUAL_CARD_VAR, card),
+            None => command.env_remove(VIRTUAL_CARD_VAR),
+        };
         command
-            .arg(app_link)
-            .env("ZAITAKU_AUTHENTICATOR_VIRTUAL_CARD", card)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             // Its own process group: whatever xdg-open started is stopped with it.
@@ -389,6 +400,165 @@ fn tries_left(card: &Path) -> u8 {
     VirtualCard::open(card).unwrap().tries_left()
 }
 
+// ---------------------------------------------------------------- the card
+
+/// How the app gets its card in this run.
+#[derive(Clone, Copy, PartialEq)]
+enum CardPath {
+    /// `zaitaku card present` in vpcd's reader, found through pcscd.
+    Reader,
+    /// The card file named in ZAITAKU_AUTHENTICATOR_VIRTUAL_CARD.
+    File,
+}
+
+impl CardPath {
+    fn from_env() -> CardPath {
+        if std::env::var_os(PCSC_VAR).is_some() {
+            return CardPath::Reader;
+        }
+        eprintln!(
+            "WARNING: {PCSC_VAR} is unset, so the desktop app is handed the card FILE \
+             ({VIRTUAL_CARD_VAR}) instead of finding the card in a PC/SC reader; \
+             run scripts/test (it starts pcscd with vsmartcard-vpcd) for the real path"
+        );
+        CardPath::File
+    }
+}
+
+/// A demo card where the app can find it: in the virtual reader (`card present`,
+/// stopped with SIGTERM on drop) or only as its file.
+struct Card {
+    file: PathBuf,
+    presented: Option<(Child, PathBuf)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Card {
+    /// Puts `file` in the reader (waiting until pcscd shows it), or keeps it as a file.
+    fn insert(path: CardPath, file: &Path) -> Card {
+        let dir = tempfile::tempdir().unwrap();
+        let presented = (path == CardPath::Reader).then(|| {
+            let log = dir.path().join("card.log");
+            let child = Command::new(zaitaku_bin())
+                .args(["card", "present", "--card"])
+                .arg(file)
+                .arg("--log")
+                .arg(&log)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            (child, log)
+        });
+        let card = Card {
+            file: file.to_owned(),
+            presented,
+            _dir: dir,
+        };
+        card.wait_in_reader();
+        card
+    }
+
+    /// The card file the app is handed, when it is not in the reader.
+    fn app_file(&self) -> Option<&Path> {
+        self.presented.is_none().then_some(self.file.as_path())
+    }
+
+    fn wait_in_reader(&self) {
+        if self.presented.is_some() {
+            wait_for_reader(true, &self.log());
+        }
+    }
+
+    fn log(&self) -> String {
+        self.presented
+            .as_ref()
+            .map(|(_, log)| std::fs::read_to_string(log).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// The card's answers to VERIFY commands carrying a PIN, from `card present`'s
+    /// log (never the PIN itself); `None` for a card file.
+    fn pin_answers(&self) -> Option<Vec<String>> {
+        self.presented.as_ref()?;
+        Some(
+            self.log()
+                .lines()
+                .filter(|line| line.starts_with("00 20 00 80 lc="))
+                .map(|line| line.rsplit("-> ").next().unwrap().to_owned())
+                .collect(),
+        )
+    }
+
+    /// The PIN counter now: the file's, or (while `card present` holds the file
+    /// locked) what the card last answered to a PIN.
+    fn tries_left(&self) -> u8 {
+        match self.pin_answers() {
+            None => tries_left(&self.file),
+            Some(answers) => match answers.last().map(String::as_str) {
+                None | Some("90 00") => 3,
+                Some(other) => {
+                    let n = other
+                        .strip_prefix("63 C")
+                        .unwrap_or_else(|| panic!("{other}"));
+                    n.parse().unwrap()
+                }
+            },
+        }
+    }
+
+    /// Out of the reader (SIGTERM, then the exit): the card file is free again.
+    fn remove(mut self) -> String {
+        let log = self.log();
+        if let Some((child, _)) = self.presented.as_mut() {
+            let status = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let status = child.wait().unwrap();
+            assert!(status.success(), "card present exited with {status}");
+            wait_for_reader(false, &log);
+        }
+        log
+    }
+}
+
+/// Until pcscd shows a card in vpcd's reader (`card: true`) or none: a card swapped
+/// faster than pcscd's poll of the reader would be taken for the old one.
+fn wait_for_reader(card: bool, log: &str) {
+    let deadline = Instant::now() + STEP_LIMIT;
+    loop {
+        let out = Command::new(zaitaku_bin())
+            .args(["card", "readers"])
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&out.stdout);
+        let shown = listed
+            .lines()
+            .any(|line| line.starts_with("card ") && line.contains("Virtual PCD"));
+        if shown == card {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pcscd never showed the card {}: {listed}\nlog: {log}",
+            if card { "in" } else { "out" }
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl Drop for Card {
+    fn drop(&mut self) {
+        if let Some((child, _)) = self.presented.as_mut()
+            && let Ok(None) = child.try_wait()
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[test]
 fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     let Ok(display) = std::env::var(DISPLAY_VAR) else {
@@ -397,6 +567,7 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
         );
         return;
     };
+    let card_path = CardPath::from_env();
     let artifacts = target_dir().join("authenticator-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let desktop = Desktop {
@@ -430,11 +601,23 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     let demo = start_demo();
     let mut browser = Browser::new(&demo.base);
 
-    // A wrong PIN, then the right one: the page moves on by itself.
-    let yamada = demo.cards.join("yamada.card");
+    // A wrong PIN, then the right one: the page moves on by itself. In the reader
+    // path the app is opened first and waits, then the card is put in.
+    let yamada_file = demo.cards.join("yamada.card");
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[0]);
     assert_eq!(browser.state_after(&flow, "none"), "pending");
-    let mut app = desktop.open(&link, &yamada);
+    let (mut app, yamada) = match card_path {
+        CardPath::Reader => {
+            let mut app = desktop.open(&link, None);
+            app.until("waiting for a card");
+            desktop.screenshot(&mut app, "00-waiting-for-card");
+            (app, Card::insert(card_path, &yamada_file))
+        }
+        CardPath::File => {
+            let yamada = Card::insert(card_path, &yamada_file);
+            (desktop.open(&link, yamada.app_file()), yamada)
+        }
+    };
     app.until("waiting for the PIN (3 tries left)");
     desktop.screenshot(&mut app, "01-pin");
     app.type_keys(&desktop, "0000");
@@ -442,7 +625,7 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     app.key(&desktop, "Return");
     app.until("card problem: WrongPin { tries_left: 2 }");
     desktop.screenshot(&mut app, "03-wrong-pin");
-    assert_eq!(tries_left(&yamada), 2);
+    assert_eq!(yamada.tries_left(), 2);
     app.key(&desktop, "Return");
     app.until("waiting for the PIN (2 tries left)");
     app.type_keys(&desktop, "1234");
@@ -451,11 +634,11 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     desktop.screenshot(&mut app, "04-accepted");
     assert_eq!(browser.state_after(&flow, "claimed"), "done");
     app.wait_closed(); // by itself, a few seconds after success
-    assert_eq!(tries_left(&yamada), 3, "the right PIN resets the counter");
+    assert_eq!(yamada.tries_left(), 3, "the right PIN resets the counter");
 
     // Cancelled at the PIN: the server is told, the card is sent no PIN.
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
-    let mut app = desktop.open(&link, &yamada);
+    let mut app = desktop.open(&link, yamada.app_file());
     app.until("waiting for the PIN (3 tries left)");
     app.type_keys(&desktop, "12");
     app.key(&desktop, "Escape");
@@ -463,21 +646,40 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     desktop.screenshot(&mut app, "05-cancelled");
     app.key(&desktop, "Escape");
     app.wait_closed();
-    assert_eq!(tries_left(&yamada), 3);
+    assert_eq!(yamada.tries_left(), 3);
     assert_eq!(browser.state_after(&flow, "pending"), "claimed");
+    if let Some(answers) = yamada.pin_answers() {
+        assert_eq!(answers, ["63 C2", "90 00"], "{}", yamada.log());
+    }
+    drop(yamada.remove());
+    assert_eq!(tries_left(&yamada_file), 3);
 
     // A blocked card: explained, reported to the page, never asked for a PIN.
-    let takahashi = demo.cards.join("takahashi.card");
-    block(&takahashi);
+    let takahashi_file = demo.cards.join("takahashi.card");
+    block(&takahashi_file);
+    let takahashi = Card::insert(card_path, &takahashi_file);
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[2]);
-    let mut app = desktop.open(&link, &takahashi);
+    let mut app = desktop.open(&link, takahashi.app_file());
     app.until("PIN blocked (page told: true)");
     desktop.screenshot(&mut app, "06-blocked");
     assert!(!app.said("waiting for the PIN"), "{:#?}", app.seen);
     assert_eq!(browser.state_after(&flow, "claimed"), "failed");
     app.key(&desktop, "Return");
     app.wait_closed();
-    assert_eq!(tries_left(&takahashi), 0);
+    if let Some(answers) = takahashi.pin_answers() {
+        let log = takahashi.log();
+        assert!(
+            log.contains("00 20 00 80 -> 63 C0"),
+            "the status was asked: {log}"
+        );
+        assert_eq!(
+            answers,
+            Vec::<String>::new(),
+            "no PIN reached the card: {log}"
+        );
+    }
+    drop(takahashi.remove());
+    assert_eq!(tries_left(&takahashi_file), 0);
 
     let said = desktop.run(program, &["uninstall"]);
     assert!(said.contains("removed"), "{said}");
