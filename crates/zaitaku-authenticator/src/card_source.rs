@@ -1,8 +1,8 @@
 //! Where the card comes from: the PC/SC readers, watched until a card is placed
 //! (or the user cancels); or, for demonstrations and tests, a virtual card file.
 
+use crate::channels::Channels;
 use crate::model::{Control, Readers, WorkerEvent};
-use crate::worker::Channels;
 use std::path::PathBuf;
 use std::sync::mpsc::TryRecvError;
 use std::time::Duration;

@@ -7,6 +7,7 @@
 
 mod app_link;
 mod card_source;
+mod channels;
 mod fonts;
 mod install;
 mod model;
@@ -105,7 +106,7 @@ fn authenticate(app_link: &str) -> Result<(), String> {
         Box::new(|cc| {
             fonts::install(&cc.egui_ctx, font);
             let ctx = cc.egui_ctx.clone();
-            let channels = worker::Channels {
+            let channels = channels::Channels {
                 events: events_tx,
                 control: control_rx,
                 wake: Box::new(move || ctx.request_repaint()),

@@ -2,28 +2,13 @@
 //! card, run the shared card session, post the token or the reason there is none.
 
 use crate::card_source::{CardSource, Found};
+use crate::channels::Channels;
 use crate::model::{CardProblem, Control, Refusal, Request, WorkerEvent};
-use std::sync::mpsc::{Receiver, Sender};
 use zaitaku_auth_client::{
     AuthLink, Challenge, Client, ClientError, DESKTOP_APP_VERSION, SessionError, SessionEvents,
     Verdict, shown, sign_with_card,
 };
 use zaitaku_card::{CardError, Pin};
-
-/// The worker's ends of the two channels, and how to wake the window.
-pub struct Channels {
-    pub events: Sender<WorkerEvent>,
-    pub control: Receiver<Control>,
-    pub wake: Box<dyn Fn() + Send>,
-}
-
-impl Channels {
-    pub fn send(&self, event: WorkerEvent) {
-        // A closed window no longer listens; the worker ends at its next wait.
-        let _ = self.events.send(event);
-        (self.wake)();
-    }
-}
 
 /// Runs one authentication to its end. Returns when the window is closed too.
 pub fn run(link: AuthLink, source: CardSource, channels: Channels) {
