@@ -6,6 +6,8 @@
 //! Tests named `pcsc_stack::…` (and one of `card_auth::…`) share the one
 //! virtual reader: `.config/nextest.toml` runs them one at a time.
 
+mod kit;
+
 mod admin_institution;
 mod admin_insured;
 mod admin_records;
