@@ -411,7 +411,7 @@ fn twenty_thousand_rows_in_batches() {
     assert!(stderr(&out).contains("20000 unchanged"), "{}", stderr(&out));
 }
 
-/// `cargo test -p zaitaku --release --test admin_insured_cli -- --ignored --nocapture`:
+/// `cargo test -p zaitaku --release --test cli -- --ignored --nocapture admin_insured::a_million_rows`:
 /// the figure the README gives.
 #[test]
 #[ignore = "a measurement, run by hand"]

@@ -126,7 +126,7 @@ fn anchors_are_added_listed_and_added_again_harmlessly() {
 fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
     let Some(data) = shared_data::folder(
         "jpki",
-        "admin_trust_cli::what_is_not_a_usable_root_is_refused_and_nothing_is_added",
+        "admin_trust::what_is_not_a_usable_root_is_refused_and_nothing_is_added",
     ) else {
         return;
     };
@@ -208,7 +208,7 @@ fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
 fn the_public_jpki_roots_are_added_as_anchors() {
     let Some(data) = shared_data::folder(
         "jpki",
-        "admin_trust_cli::the_public_jpki_roots_are_added_as_anchors",
+        "admin_trust::the_public_jpki_roots_are_added_as_anchors",
     ) else {
         return;
     };
@@ -517,8 +517,7 @@ fn ec_roots_are_added_beside_an_rsa_root() {
     }
     assert_eq!(list_json(&data).len(), 2);
 
-    let Some(webeid) = shared_data::folder("webeid", "admin_trust_cli::ec_roots (Web eID part)")
-    else {
+    let Some(webeid) = shared_data::folder("webeid", "admin_trust::ec_roots (Web eID part)") else {
         return;
     };
     let out = admin(

@@ -15,8 +15,7 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn real_certificate_is_valid_in_2020() {
-    let Some(data) = shared_data::folder("jpki", "cert_cli::real_certificate_is_valid_in_2020")
-    else {
+    let Some(data) = shared_data::folder("jpki", "cert::real_certificate_is_valid_in_2020") else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
@@ -46,7 +45,7 @@ fn real_certificate_is_valid_in_2020() {
 fn real_certificate_is_expired_now_and_exit_code_is_1() {
     let Some(data) = shared_data::folder(
         "jpki",
-        "cert_cli::real_certificate_is_expired_now_and_exit_code_is_1",
+        "cert::real_certificate_is_expired_now_and_exit_code_is_1",
     ) else {
         return;
     };
@@ -67,8 +66,7 @@ fn real_certificate_is_expired_now_and_exit_code_is_1() {
 
 #[test]
 fn other_generation_root_is_untrusted() {
-    let Some(data) = shared_data::folder("jpki", "cert_cli::other_generation_root_is_untrusted")
-    else {
+    let Some(data) = shared_data::folder("jpki", "cert::other_generation_root_is_untrusted") else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
@@ -87,8 +85,7 @@ fn other_generation_root_is_untrusted() {
 
 #[test]
 fn usage_errors_exit_2_with_a_plain_message() {
-    let Some(data) =
-        shared_data::folder("jpki", "cert_cli::usage_errors_exit_2_with_a_plain_message")
+    let Some(data) = shared_data::folder("jpki", "cert::usage_errors_exit_2_with_a_plain_message")
     else {
         return;
     };
@@ -177,10 +174,9 @@ fn ca_init_creates_a_root_and_refuses_to_overwrite_it() {
 
 #[test]
 fn a_file_that_is_not_a_certificate_is_invalid() {
-    let Some(data) = shared_data::folder(
-        "jpki",
-        "cert_cli::a_file_that_is_not_a_certificate_is_invalid",
-    ) else {
+    let Some(data) =
+        shared_data::folder("jpki", "cert::a_file_that_is_not_a_certificate_is_invalid")
+    else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
