@@ -2,6 +2,7 @@
 
 mod commands;
 mod demo;
+mod setup;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
-            ExitCode::from(commands::EXIT_USAGE)
+            ExitCode::from(setup::EXIT_USAGE)
         }
     }
 }

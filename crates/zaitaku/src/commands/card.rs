@@ -1,6 +1,7 @@
 //! `zaitaku card …`: the test CA, virtual My Number cards, and the authenticator.
 
-use super::{CliError, EXIT_INVALID, card_auth, card_present, card_readers};
+use super::{card_auth, card_present, card_readers};
+use crate::setup::{CliError, EXIT_INVALID};
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -4,7 +4,7 @@
 //! asking, have the card sign for the link's own origin, post the token back.
 
 use super::card_session::sign_with_card;
-use super::{CliError, EXIT_INVALID};
+use crate::setup::{CliError, EXIT_INVALID};
 use clap::{ArgGroup, Args};
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Read, Write};

@@ -1,7 +1,7 @@
 //! `zaitaku card present`: a virtual card in vsmartcard's virtual reader, so that
 //! pcscd, OpenSC and `card auth --reader` see it as a My Number card in a reader.
 
-use super::CliError;
+use crate::setup::CliError;
 use clap::Args;
 use std::fs::File;
 use std::io::Write;

@@ -1,6 +1,6 @@
 //! `zaitaku card readers`: the PC/SC readers, and which hold a card.
 
-use super::{CliError, EXIT_INVALID};
+use crate::setup::{CliError, EXIT_INVALID};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;

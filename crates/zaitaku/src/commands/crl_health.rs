@@ -2,13 +2,34 @@
 //! lists and what `serve` raises an alarm about at every reload. Freshness is
 //! the card core's rule (`revocation::freshness`), the one the validator uses.
 
+use clap::Args;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
-use zaitaku_card::validate::revocation::{Freshness, freshness};
+use zaitaku_card::validate::revocation::{DEFAULT_CRL_MAX_AGE, Freshness, freshness};
 use zaitaku_card::validate::summary::rfc3339;
 use zaitaku_card::validate::trust::TrustAnchor;
 use zaitaku_store::CrlState;
+
+/// How long a CRL without nextUpdate counts as fresh.
+#[derive(Args)]
+pub struct CrlMaxAge {
+    /// Hours after its thisUpdate that a CRL without nextUpdate counts as
+    /// fresh; after that it is stale like one past its nextUpdate.
+    #[arg(long = "crl-max-age", value_name = "HOURS", env = "ZAITAKU_CRL_MAX_AGE",
+          default_value_t = DEFAULT_CRL_MAX_AGE_HOURS,
+          value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    hours: u64,
+}
+
+/// `revocation::DEFAULT_CRL_MAX_AGE` in hours, as the flag takes it.
+const DEFAULT_CRL_MAX_AGE_HOURS: u64 = DEFAULT_CRL_MAX_AGE.as_secs() / 3600;
+
+impl CrlMaxAge {
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs(self.hours * 3600)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

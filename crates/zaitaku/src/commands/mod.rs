@@ -1,27 +1,19 @@
 //! Command-line interface: one module per command group.
 
-pub(crate) mod admin;
+mod admin;
 mod card;
 mod card_auth;
 mod card_present;
 mod card_readers;
 mod card_session;
 mod crl_health;
-mod database;
 mod serve;
 mod trust_reload;
 mod verify;
 
+use crate::setup::CliError;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-
-/// Exit status for a check that ran and failed (invalid token, wrong PIN).
-pub const EXIT_INVALID: u8 = 1;
-/// Exit status for a command that could not run (bad options, unreadable files).
-pub const EXIT_USAGE: u8 = 2;
-
-/// Errors that stop a command before it could do its work; printed as `error: …`.
-pub type CliError = Box<dyn std::error::Error>;
 
 #[derive(Parser)]
 #[command(
@@ -63,9 +55,4 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Token(c) => verify::run_token(c),
         Command::Cert(c) => verify::run_cert(c),
     }
-}
-
-/// Read a file named on the command line, saying which one failed.
-pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }

@@ -1,9 +1,11 @@
 //! `zaitaku serve` and `zaitaku demo`: run the web service.
 
-use super::database::{DATABASE_FILE, Database};
+use super::crl_health::CrlMaxAge;
+use super::trust_reload;
 use super::verify::validator_config;
-use super::{CliError, trust_reload};
 use crate::demo;
+use crate::setup::database::{DATABASE_FILE, Database};
+use crate::setup::{CliError, DEFAULT_DATA_DIR, runtime};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,13 +13,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use zaitaku_card::validate::revocation::DEFAULT_CRL_MAX_AGE;
 use zaitaku_card::{Origin, Validator, ValidatorConfig};
 use zaitaku_store::Store;
 use zaitaku_web::{AppState, ValidatorHandle};
-
-/// The data directory of `zaitaku serve` and `zaitaku admin` when none is given.
-pub const DEFAULT_DATA_DIR: &str = "zaitaku-data";
 
 #[derive(Args)]
 pub struct ListenOptions {
@@ -68,26 +66,6 @@ pub struct ServeArgs {
     allow_unchecked_revocation: bool,
     #[command(flatten)]
     crl_max_age: CrlMaxAge,
-}
-
-/// How long a CRL without nextUpdate counts as fresh.
-#[derive(Args)]
-pub struct CrlMaxAge {
-    /// Hours after its thisUpdate that a CRL without nextUpdate counts as
-    /// fresh; after that it is stale like one past its nextUpdate.
-    #[arg(long = "crl-max-age", value_name = "HOURS", env = "ZAITAKU_CRL_MAX_AGE",
-          default_value_t = DEFAULT_CRL_MAX_AGE_HOURS,
-          value_parser = clap::value_parser!(u64).range(1..=8_760))]
-    hours: u64,
-}
-
-/// `revocation::DEFAULT_CRL_MAX_AGE` in hours, as the flag takes it.
-const DEFAULT_CRL_MAX_AGE_HOURS: u64 = DEFAULT_CRL_MAX_AGE.as_secs() / 3600;
-
-impl CrlMaxAge {
-    pub fn duration(&self) -> Duration {
-        Duration::from_secs(self.hours * 3600)
-    }
 }
 
 #[derive(Args)]
@@ -207,12 +185,6 @@ fn no_anchor(database: &Database) -> CliError {
          `zaitaku admin trust add FILE {place}`, or give --trust-anchor FILE"
     )
     .into()
-}
-
-pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {

@@ -6,8 +6,8 @@
 //! list of kept CRLs are read again; every time, a CRL that is stale or missing
 //! is an ERROR in the log.
 
-use super::CliError;
 use super::crl_health;
+use crate::setup::CliError;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use zaitaku_card::validate::trust::TrustAnchor;

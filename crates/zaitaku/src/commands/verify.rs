@@ -1,6 +1,6 @@
 //! `zaitaku token verify` and `zaitaku cert verify`: the relying party's check, as JSON.
 
-use super::{CliError, EXIT_INVALID, read_file};
+use crate::setup::{CliError, EXIT_INVALID, read_file};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;

@@ -3,10 +3,10 @@
 //! (`admin insured import`, `admin records import`), so the demo shows what an
 //! import gives.
 
-use crate::commands::CliError;
-use crate::commands::admin::csv_import::{self, Importer, Progress, Rejects};
-use crate::commands::admin::insured::InsuredImport;
-use crate::commands::admin::records::{self, RecordsImport};
+use crate::setup::CliError;
+use crate::setup::import::insured::InsuredImport;
+use crate::setup::import::pipeline::{self, Importer, Progress, Rejects};
+use crate::setup::import::records::{self, RecordsImport};
 use csv::StringRecord;
 use std::sync::Arc;
 use zaitaku_store::Store;
@@ -38,10 +38,10 @@ async fn import<I: Importer>(
     store: &Arc<dyn Store>,
     importer: impl FnOnce(&StringRecord) -> Result<I, String>,
 ) -> Result<(), CliError> {
-    let mut reader = csv_import::reader(text.as_bytes());
-    let header = csv_import::header_row(&mut reader, shown)?;
+    let mut reader = pipeline::reader(text.as_bytes());
+    let header = pipeline::header_row(&mut reader, shown)?;
     let importer = importer(&header).map_err(|e| format!("{shown}: line 1: {e}"))?;
-    let summary = csv_import::run(
+    let summary = pipeline::run(
         &importer,
         &mut reader,
         shown,

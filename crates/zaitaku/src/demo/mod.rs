@@ -8,8 +8,7 @@ mod data;
 mod people;
 mod staff;
 
-use crate::commands::CliError;
-use crate::commands::admin::{crl, trust};
+use crate::setup::{CliError, crl, trust};
 use people::{Certificate, INSTITUTIONS, PEOPLE};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

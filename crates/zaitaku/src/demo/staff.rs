@@ -4,7 +4,7 @@
 //! shows the current code). Made on any start where they are missing, so demo
 //! directories from before the console get them too.
 
-use crate::commands::CliError;
+use crate::setup::CliError;
 use std::sync::Arc;
 use zaitaku_card::Origin;
 use zaitaku_domain::{InstitutionCode, LoginName, NewPassword, StaffRole};

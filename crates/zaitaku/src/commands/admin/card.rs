@@ -1,9 +1,8 @@
 //! `zaitaku admin card link|unlink`: which card certificate (issuer and serial)
 //! belongs to which insured person, as health-insurance use registration makes it.
 
-use super::DataDir;
-use crate::commands::serve::runtime;
-use crate::commands::{CliError, EXIT_INVALID, read_file};
+use super::data_dir::DataDir;
+use crate::setup::{CliError, EXIT_INVALID, read_file, runtime};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

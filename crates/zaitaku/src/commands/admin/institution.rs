@@ -4,8 +4,8 @@
 //! opened: a bad value exits 2 with nothing written. An unknown or duplicate
 //! institution code exits 1. Each change is one write.
 
-use super::{DataDir, block_on};
-use crate::commands::{CliError, EXIT_INVALID};
+use super::data_dir::DataDir;
+use crate::setup::{CliError, EXIT_INVALID, block_on};
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::json;
 use std::process::ExitCode;

@@ -3,18 +3,14 @@
 //! number, symbol, number and branch) is updated in place, so a re-import of
 //! the same file changes nothing.
 
-use super::DataDir;
-use super::csv_import::{self, Importer, Problem, Progress, Rejects, Written};
-use super::insured_csv::Header;
-use crate::commands::serve::runtime;
-use crate::commands::{CliError, EXIT_INVALID};
+use super::data_dir::DataDir;
+use crate::setup::import::insured::InsuredImport;
+use crate::setup::import::pipeline::{self, Progress, Rejects};
+use crate::setup::{CliError, EXIT_INVALID, runtime};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
-use zaitaku_domain::Qualification;
-use zaitaku_store::{Store, StoreError};
 
 #[derive(Subcommand)]
 pub enum InsuredCommand {
@@ -47,60 +43,10 @@ pub fn run(command: InsuredCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-/// Qualification records, one person per line, upserted by the person's key.
-pub struct InsuredImport {
-    header: Header,
-}
-
-impl InsuredImport {
-    /// Check the header row: known columns, each once, every required one.
-    pub fn new(header: &csv::StringRecord) -> Result<Self, String> {
-        Ok(InsuredImport {
-            header: Header::parse(header)?,
-        })
-    }
-}
-
-impl Importer for InsuredImport {
-    type Row = Qualification;
-
-    fn parse(&self, record: &csv::StringRecord) -> Result<Qualification, Vec<Problem>> {
-        self.header.parse_record(record)
-    }
-
-    /// The person's key as one string (fields cannot hold control characters).
-    fn key(&self, q: &Qualification) -> String {
-        format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            q.insurer_number,
-            q.symbol.as_deref().unwrap_or(""),
-            q.number,
-            q.branch.as_deref().unwrap_or("")
-        )
-    }
-
-    fn repeated(&self, first: u64) -> String {
-        format!("the same person (insurer_number, symbol, number, branch) as line {first}")
-    }
-
-    async fn write(
-        store: Arc<dyn Store>,
-        batch: Vec<Qualification>,
-    ) -> Result<Written, StoreError> {
-        let counts = store.upsert_persons(&batch).await?;
-        Ok(Written {
-            inserted: counts.inserted,
-            updated: counts.updated,
-            unchanged: counts.unchanged,
-            refused: Vec::new(),
-        })
-    }
-}
-
 fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
     let shown = args.file.display().to_string();
     // The input is checked before the database is opened.
-    let (mut reader, header) = csv_import::open(&args.file)?;
+    let (mut reader, header) = pipeline::open(&args.file)?;
     let importer = InsuredImport::new(&header).map_err(|e| format!("{shown}: line 1: {e}"))?;
     let mut rejects = match &args.rejects {
         None => Rejects::Stderr,
@@ -110,7 +56,7 @@ fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
     let runtime = runtime()?;
     let summary = runtime.block_on(async {
         let store = args.data.create_or_open().await?;
-        let summary = csv_import::run(
+        let summary = pipeline::run(
             &importer,
             &mut reader,
             &shown,

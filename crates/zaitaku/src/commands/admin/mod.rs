@@ -2,26 +2,17 @@
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
 mod card;
-pub(crate) mod crl;
-mod csv_header;
-pub(crate) mod csv_import;
+mod crl;
+mod data_dir;
 mod institution;
-pub(crate) mod insured;
-mod insured_csv;
-pub(crate) mod records;
-mod records_csv;
+mod insured;
+mod records;
 mod staff;
-pub(crate) mod trust;
+mod trust;
 
-use super::CliError;
-use super::database::Database;
-use super::serve::DEFAULT_DATA_DIR;
-use clap::{Args, Subcommand};
-use std::future::Future;
-use std::path::PathBuf;
+use crate::setup::CliError;
+use clap::Subcommand;
 use std::process::ExitCode;
-use std::sync::Arc;
-use zaitaku_store::Store;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -58,50 +49,4 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Trust(c) => trust::run(c),
         AdminCommand::Crl(c) => crl::run(c),
     }
-}
-
-/// Where the database is: the same `--data-dir` or `--database-url` that
-/// `zaitaku serve` is given.
-#[derive(Args)]
-pub struct DataDir {
-    /// The service's data directory (the one `zaitaku serve` uses).
-    #[arg(long = "data-dir", value_name = "DIR", env = "ZAITAKU_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-    path: PathBuf,
-    /// The service's database, when it is not the data directory's SQLite file:
-    /// postgres://USER@HOST/DB or sqlite:PATH (the one `zaitaku serve` uses).
-    #[arg(long, value_name = "URL", env = "ZAITAKU_DATABASE_URL")]
-    database_url: Option<String>,
-}
-
-impl DataDir {
-    fn database(&self) -> Result<Database, CliError> {
-        Database::choose(self.database_url.as_deref(), &self.path)
-    }
-
-    /// Open the database, creating the directory and database if missing.
-    pub async fn create_or_open(&self) -> Result<Arc<dyn Store>, CliError> {
-        self.database()?.open().await
-    }
-
-    /// Open the database, which must exist: a mistyped directory is an error,
-    /// not a new empty database.
-    pub async fn open_existing(&self) -> Result<Arc<dyn Store>, CliError> {
-        let database = self.database()?;
-        if !database.exists() {
-            return Err(format!(
-                "no Zaitaku database in {} (give the --data-dir that `zaitaku serve` uses)",
-                self.path.display()
-            )
-            .into());
-        }
-        database.open().await
-    }
-}
-
-/// Run one command's async work; store calls use tokio's blocking pool.
-pub fn block_on<T>(work: impl Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(work)
 }

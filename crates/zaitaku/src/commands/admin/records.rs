@@ -3,18 +3,14 @@
 //! already imported. A record is the whole of its fields: importing the same
 //! file again adds nothing.
 
-use super::DataDir;
-use super::csv_import::{self, Importer, Problem, Progress, Rejects, Written};
-use super::records_csv::Header;
-use crate::commands::serve::runtime;
-use crate::commands::{CliError, EXIT_INVALID};
+use super::data_dir::DataDir;
+use crate::setup::import::pipeline::{self, Progress, Rejects};
+use crate::setup::import::records::{RecordsImport, today};
+use crate::setup::{CliError, EXIT_INVALID, runtime};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
-use time::Date;
-use zaitaku_store::{NewRecord, Store, StoreError};
 
 #[derive(Subcommand)]
 pub enum RecordsCommand {
@@ -55,80 +51,10 @@ pub fn run(command: RecordsCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-/// The day in Japan now: records dated after it are refused.
-pub fn today() -> Date {
-    zaitaku_domain::today_in_japan()
-}
-
-/// Medical records, one per line, for persons named by their key.
-pub struct RecordsImport {
-    header: Header,
-    today: Date,
-}
-
-impl RecordsImport {
-    /// Check the header row: known columns, each once, every required one.
-    pub fn new(header: &csv::StringRecord, today: Date) -> Result<Self, String> {
-        Ok(RecordsImport {
-            header: Header::parse(header)?,
-            today,
-        })
-    }
-}
-
-impl Importer for RecordsImport {
-    type Row = NewRecord;
-
-    fn parse(&self, record: &csv::StringRecord) -> Result<NewRecord, Vec<Problem>> {
-        self.header.parse_record(record, self.today)
-    }
-
-    /// Every field, as one string (fields cannot hold control characters).
-    fn key(&self, new: &NewRecord) -> String {
-        let (p, r) = (&new.person, &new.record);
-        [
-            p.insurer_number.as_str(),
-            p.symbol.as_deref().unwrap_or(""),
-            &p.number,
-            p.branch.as_deref().unwrap_or(""),
-            r.kind().code(),
-            &r.date().to_string(),
-            r.provider(),
-            r.name(),
-            r.detail().unwrap_or(""),
-        ]
-        .join("\u{1f}")
-    }
-
-    fn repeated(&self, first: u64) -> String {
-        format!("the same record as line {first}")
-    }
-
-    async fn write(store: Arc<dyn Store>, batch: Vec<NewRecord>) -> Result<Written, StoreError> {
-        let counts = store.import_records(&batch).await?;
-        let unknown = || Problem {
-            column: "",
-            reason: "no insured person has this insurer_number, symbol, number and branch \
-                     (import them with `zaitaku admin insured import` first)"
-                .to_owned(),
-        };
-        Ok(Written {
-            inserted: counts.inserted,
-            updated: 0,
-            unchanged: counts.unchanged,
-            refused: counts
-                .unknown_persons
-                .into_iter()
-                .map(|i| (i, unknown()))
-                .collect(),
-        })
-    }
-}
-
 fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
     let shown = args.file.display().to_string();
     // The input is checked before the database is opened.
-    let (mut reader, header) = csv_import::open(&args.file)?;
+    let (mut reader, header) = pipeline::open(&args.file)?;
     let importer =
         RecordsImport::new(&header, today()).map_err(|e| format!("{shown}: line 1: {e}"))?;
     let mut rejects = match &args.rejects {
@@ -140,7 +66,7 @@ fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
     let summary = runtime.block_on(async {
         // Records need their persons: a database without them is a mistake.
         let store = args.data.open_existing().await?;
-        let summary = csv_import::run(
+        let summary = pipeline::run(
             &importer,
             &mut reader,
             &shown,

@@ -5,9 +5,9 @@
 //! by clap before the database is opened (a bad one exits 2, nothing written); an
 //! unknown institution or login, or a login name already taken, exits 1.
 
+use super::data_dir::DataDir;
 use super::institution::{parse_code, parse_origin};
-use super::{DataDir, block_on};
-use crate::commands::{CliError, EXIT_INVALID};
+use crate::setup::{CliError, EXIT_INVALID, block_on};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use time::OffsetDateTime;

@@ -2,18 +2,13 @@
 //! speaks vpcd's side of the protocol), so it runs without pcscd. The real stack
 //! is in pcsc_stack.rs.
 
+use crate::kit::zaitaku;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 const PIN: &str = "7391";
-
-fn zaitaku() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
-    command.env_remove("ZAITAKU_PIN");
-    command
-}
 
 fn new_card(dir: &Path) -> std::path::PathBuf {
     let ca = dir.join("ca");

@@ -12,11 +12,12 @@
 //! server answers). Without it they say they were skipped; with it and no
 //! server, they fail.
 
+use crate::kit::{between, stderr, stdout, zaitaku};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Output, Stdio};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -39,28 +40,6 @@ limit_category,limit_applied_category,specific_disease,validity";
 const CSV_LINE: &str = "06130488,保険者,,00000001,,1,山田 太郎,ヤマダ タロウ,1,1950-04-01,\
 東京都千代田区,100-0001,2020-04-01,,,,,030,,,,,,,1";
 
-fn zaitaku() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
-    // Only what each call names: no database, directory or PIN from the environment.
-    for var in [
-        "ZAITAKU_DATABASE_URL",
-        "ZAITAKU_DATA_DIR",
-        "ZAITAKU_PIN",
-        "ZAITAKU_PUBLIC_ORIGIN",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn ok(out: Output) -> Output {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     out
@@ -71,15 +50,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
-    let from = text
-        .find(start)
-        .unwrap_or_else(|| panic!("{start:?} not in {text}"))
-        + start.len();
-    let to = text[from..].find(end).unwrap() + from;
-    &text[from..to]
 }
 
 // ---------------------------------------------------------------- the proxy

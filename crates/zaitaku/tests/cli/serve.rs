@@ -1,28 +1,14 @@
 //! `zaitaku serve` as an operator starts it: options, the data directory, and a
 //! service that is not the demo.
 
+use crate::kit::{test_ca, zaitaku};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
-fn zaitaku() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
-}
-
-fn test_ca(dir: &std::path::Path) -> std::path::PathBuf {
-    let ca = dir.join("ca");
-    let out = zaitaku()
-        .args(["card", "ca-init", "--dir"])
-        .arg(&ca)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    ca.join("ca-cert.pem")
-}
+use std::process::Stdio;
 
 #[test]
 fn serve_starts_on_a_fresh_data_directory_without_any_demo() {
     let dir = tempfile::tempdir().unwrap();
-    let anchor = test_ca(dir.path());
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
     let data = dir.path().join("data");
     let mut child = zaitaku()
         .args([
@@ -71,7 +57,7 @@ fn serve_starts_on_a_fresh_data_directory_without_any_demo() {
 #[test]
 fn serve_refuses_unusable_settings_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let anchor = test_ca(dir.path());
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
     // No anchor given and none in the database: refused, and nothing created.
     let fresh = dir.path().join("fresh");
     let out = zaitaku()

@@ -1,45 +1,16 @@
 //! `zaitaku admin staff …` as an operator runs it: against a real data
 //! directory, and the printed enrolment link used on a running `zaitaku serve`.
 
-use std::io::{BufRead, BufReader};
+use crate::kit::{self, Serve, between, refused_silently, stderr, stdout};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use zaitaku_web::console::totp::TotpSecret;
 
 const CODE: &str = "1310123458";
 const ORIGIN: &str = "https://zaitaku.example.jp";
 
-fn zaitaku() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
-    command
-        .env_remove("ZAITAKU_DATA_DIR")
-        .env_remove("ZAITAKU_PUBLIC_ORIGIN");
-    command
-}
-
 fn admin(data: &Path, group: &str, args: &[&str]) -> Output {
-    zaitaku()
-        .args(["admin", group])
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .output()
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn refused(out: &Output, code: i32, needle: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in {err}");
-    assert!(out.stdout.is_empty(), "{}", stdout(out));
+    kit::admin(data, &[&[group], args].concat())
 }
 
 fn add_clinic(data: &Path) {
@@ -82,7 +53,7 @@ fn add_list_reset_and_every_refusal() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let none = add_staff(&data, "sato", "staff", None);
-    refused(&none, 2, "no Zaitaku database");
+    refused_silently(&none, 2, "no Zaitaku database");
     add_clinic(&data);
 
     let out = add_staff(&data, "sato", "administrator", Some(ORIGIN));
@@ -103,14 +74,14 @@ fn add_list_reset_and_every_refusal() {
     assert!(stdout(&out).starts_with("/console/enrol/"));
     assert!(stderr(&out).contains("--public-origin"));
 
-    refused(
+    refused_silently(
         &add_staff(&data, "sato", "staff", Some(ORIGIN)),
         1,
         "the login name sato is taken",
     );
-    refused(&add_staff(&data, "Sato", "staff", None), 2, "a-z, 0-9");
-    refused(&add_staff(&data, "ab", "staff", None), 2, "3 to 32");
-    refused(
+    refused_silently(&add_staff(&data, "Sato", "staff", None), 2, "a-z, 0-9");
+    refused_silently(&add_staff(&data, "ab", "staff", None), 2, "3 to 32");
+    refused_silently(
         &add_staff(&data, "kato", "admin", None),
         2,
         "administrator (管理者) or staff",
@@ -130,7 +101,7 @@ fn add_list_reset_and_every_refusal() {
             "staff",
         ],
     );
-    refused(&out, 1, "no institution has code 3410712362");
+    refused_silently(&out, 1, "no institution has code 3410712362");
     let out = admin(
         &data,
         "staff",
@@ -146,7 +117,7 @@ fn add_list_reset_and_every_refusal() {
             "staff",
         ],
     );
-    refused(&out, 2, "check digit");
+    refused_silently(&out, 2, "check digit");
 
     let out = admin(&data, "staff", &["list", "--institution", CODE]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -167,61 +138,11 @@ fn add_list_reset_and_every_refusal() {
     let new_link = stdout(&out).trim().to_owned();
     assert!(new_link.starts_with(&format!("{ORIGIN}/console/enrol/")));
     assert_ne!(new_link, link);
-    refused(
+    refused_silently(
         &admin(&data, "staff", &["reset", "--login", "nobody"]),
         1,
         "no staff account has the login name nobody",
     );
-}
-
-fn start_serve(dir: &Path, data: &Path) -> (Child, String) {
-    let ca = dir.join("ca");
-    let out = zaitaku()
-        .args(["card", "ca-init", "--dir"])
-        .arg(&ca)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut child = zaitaku()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .arg("--trust-anchor")
-        .arg(ca.join("ca-cert.pem"))
-        .arg("--data-dir")
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let origin = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| {
-            l.strip_prefix("Zaitaku is serving ")
-                .map(|rest| rest.split(' ').next().unwrap().to_owned())
-        })
-        .expect("the serving line");
-    std::thread::spawn(move || for _ in lines {});
-    (child, origin)
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The text between `start` and the next `end` in `body`.
-fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
-    let from = body
-        .find(start)
-        .unwrap_or_else(|| panic!("{start} in {body}"))
-        + start.len();
-    let to = body[from..].find(end).unwrap() + from;
-    &body[from..to]
 }
 
 #[test]
@@ -229,8 +150,8 @@ fn the_printed_link_enrols_on_a_running_service_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     add_clinic(&data);
-    let (child, origin) = start_serve(dir.path(), &data);
-    let _serve = KillOnDrop(child);
+    let serve = Serve::with_new_root(dir.path(), &data);
+    let origin = serve.origin.clone();
     let out = add_staff(&data, "sato", "administrator", Some(&origin));
     assert!(out.status.success(), "{}", stderr(&out));
     let link = stdout(&out).trim().to_owned();

@@ -1,14 +1,8 @@
 //! `zaitaku cert verify` and `zaitaku card ca-init`, run as a user runs them.
 
-use std::process::{Command, Output};
+use crate::kit::output;
+use std::process::Output;
 use zaitaku_card::shared_data;
-
-fn zaitaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -21,12 +15,11 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn real_certificate_is_valid_in_2020() {
-    let Some(data) = shared_data::folder("jpki", "cert_cli::real_certificate_is_valid_in_2020")
-    else {
+    let Some(data) = shared_data::folder("jpki", "cert::real_certificate_is_valid_in_2020") else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
-    let out = zaitaku(&[
+    let out = output(&[
         "cert",
         "verify",
         "--trust-anchor",
@@ -52,12 +45,12 @@ fn real_certificate_is_valid_in_2020() {
 fn real_certificate_is_expired_now_and_exit_code_is_1() {
     let Some(data) = shared_data::folder(
         "jpki",
-        "cert_cli::real_certificate_is_expired_now_and_exit_code_is_1",
+        "cert::real_certificate_is_expired_now_and_exit_code_is_1",
     ) else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
-    let out = zaitaku(&[
+    let out = output(&[
         "cert",
         "verify",
         "--trust-anchor",
@@ -73,12 +66,11 @@ fn real_certificate_is_expired_now_and_exit_code_is_1() {
 
 #[test]
 fn other_generation_root_is_untrusted() {
-    let Some(data) = shared_data::folder("jpki", "cert_cli::other_generation_root_is_untrusted")
-    else {
+    let Some(data) = shared_data::folder("jpki", "cert::other_generation_root_is_untrusted") else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
-    let out = zaitaku(&[
+    let out = output(&[
         "cert",
         "verify",
         "--trust-anchor",
@@ -93,8 +85,7 @@ fn other_generation_root_is_untrusted() {
 
 #[test]
 fn usage_errors_exit_2_with_a_plain_message() {
-    let Some(data) =
-        shared_data::folder("jpki", "cert_cli::usage_errors_exit_2_with_a_plain_message")
+    let Some(data) = shared_data::folder("jpki", "cert::usage_errors_exit_2_with_a_plain_message")
     else {
         return;
     };
@@ -144,7 +135,7 @@ fn usage_errors_exit_2_with_a_plain_message() {
         ],
     ];
     for args in cases {
-        let out = zaitaku(args);
+        let out = output(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?} printed no message");
     }
@@ -155,7 +146,7 @@ fn ca_init_creates_a_root_and_refuses_to_overwrite_it() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca");
     let ca = ca.to_str().unwrap();
-    let out = zaitaku(&["card", "ca-init", "--dir", ca]);
+    let out = output(&["card", "ca-init", "--dir", ca]);
     assert!(
         out.status.success(),
         "{}",
@@ -172,7 +163,7 @@ fn ca_init_creates_a_root_and_refuses_to_overwrite_it() {
     }
     let root = std::fs::read(dir.path().join("ca/ca-cert.pem")).unwrap();
     assert!(root.starts_with(b"-----BEGIN CERTIFICATE-----"));
-    let again = zaitaku(&["card", "ca-init", "--dir", ca]);
+    let again = output(&["card", "ca-init", "--dir", ca]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
     assert_eq!(
@@ -183,17 +174,16 @@ fn ca_init_creates_a_root_and_refuses_to_overwrite_it() {
 
 #[test]
 fn a_file_that_is_not_a_certificate_is_invalid() {
-    let Some(data) = shared_data::folder(
-        "jpki",
-        "cert_cli::a_file_that_is_not_a_certificate_is_invalid",
-    ) else {
+    let Some(data) =
+        shared_data::folder("jpki", "cert::a_file_that_is_not_a_certificate_is_invalid")
+    else {
         return;
     };
     let jpki = |file: &str| data.join(file).to_string_lossy().into_owned();
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.der");
     std::fs::write(&junk, b"\x30\x03\x02\x01\x01").unwrap();
-    let out = zaitaku(&[
+    let out = output(&[
         "cert",
         "verify",
         "--trust-anchor",
@@ -209,7 +199,7 @@ fn a_file_that_is_not_a_certificate_is_invalid() {
         b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
     )
     .unwrap();
-    let out = zaitaku(&[
+    let out = output(&[
         "cert",
         "verify",
         "--trust-anchor",

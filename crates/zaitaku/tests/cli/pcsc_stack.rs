@@ -8,7 +8,7 @@
 //! they were skipped. vpcd is one reader: the cases run one at a time (a lock here,
 //! and the `pcsc` test group in .config/nextest.toml).
 
-use std::io::{BufRead, BufReader};
+use crate::kit::{Browser, start_demo, zaitaku};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
@@ -36,12 +36,6 @@ fn stack() -> Option<MutexGuard<'static, ()>> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     )
-}
-
-fn zaitaku() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
-    command.env_remove("ZAITAKU_PIN");
-    command
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -150,145 +144,9 @@ fn pins_sent(log: &str) -> Vec<&str> {
         .collect()
 }
 
-// ---------------------------------------------------------------- the demo
-
-struct Demo {
-    child: Child,
-    base: String,
-    institutions: Vec<String>,
-    cards: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_demo() -> Demo {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = zaitaku()
-        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("Zaitaku demo: ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    let mut institutions = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.starts_with("Press Ctrl+C") {
-            break;
-        }
-        if let Some(url) = line.trim().strip_prefix(&format!("{base}/i/")) {
-            institutions.push(format!("/i/{url}"));
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Demo {
-        child,
-        base,
-        institutions,
-        cards: dir.path().join("cards"),
-        _dir: dir,
-    }
-}
-
-/// Plain HTTP with a cookie, as the staff's browser.
-struct Browser {
-    agent: ureq::Agent,
-    base: String,
-    cookie: Option<String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-impl Page {
-    fn input(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no {name}"))
-            + marker.len();
-        let end = self.body[start..].find('"').unwrap() + start;
-        self.body[start..end]
-            .replace("&#x3d;", "=")
-            .replace("&#61;", "=")
-            .replace("&#x3b;", ";")
-            .replace("&#59;", ";")
-            .replace("&#x2c;", ",")
-            .replace("&#44;", ",")
-    }
-
-    fn location(&self) -> &str {
-        self.location.as_deref().expect("a redirect")
-    }
-}
+// ---------------------------------------------------------------- the flows
 
 impl Browser {
-    fn new(base: &str) -> Browser {
-        let agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Browser {
-            agent,
-            base: base.to_owned(),
-            cookie: None,
-        }
-    }
-
-    fn finish(&mut self, response: ureq::http::Response<ureq::Body>) -> Page {
-        if let Some(c) = response.headers().get("set-cookie") {
-            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
-        }
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned());
-        let body = response.into_body().read_to_string().unwrap();
-        Page {
-            status,
-            location,
-            body,
-        }
-    }
-
-    fn get(&mut self, path: &str) -> Page {
-        let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.call().unwrap();
-        self.finish(response)
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.send_form(form.iter().copied()).unwrap();
-        self.finish(response)
-    }
-
     /// The authentication link the page of `flow` shows.
     fn auth_link(&mut self, flow: &str) -> String {
         let page = self.get(&format!("{flow}/authenticate"));

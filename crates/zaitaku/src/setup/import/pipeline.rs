@@ -4,7 +4,7 @@
 //! batches written one durable transaction each while the next is read, every
 //! rejected line reported with all its reasons, a progress line on a terminal.
 
-use crate::commands::CliError;
+use crate::setup::CliError;
 use csv::StringRecord;
 use std::collections::HashMap;
 use std::fs::File;

@@ -1,19 +1,8 @@
 //! The card commands and `token verify`, run as the README's example session runs them.
 
+use crate::kit::{output, stderr, zaitaku};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn zaitaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
-        .args(args)
-        .env_remove("ZAITAKU_PIN")
-        .output()
-        .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use std::process::Output;
 
 const ORIGIN: &str = "https://zaitaku.example.jp";
 
@@ -39,7 +28,7 @@ fn session_with(ca_args: &[&str], card_args: &[&str]) -> Session {
     let card = dir.path().join("taro.card");
     let mut args = vec!["card", "ca-init", "--dir", s(&ca)];
     args.extend_from_slice(ca_args);
-    let out = zaitaku(&args);
+    let out = output(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut args = vec![
         "card",
@@ -52,7 +41,7 @@ fn session_with(ca_args: &[&str], card_args: &[&str]) -> Session {
         s(&card),
     ];
     args.extend_from_slice(card_args);
-    let out = zaitaku(&args);
+    let out = output(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("certificate CN:"));
     let root = ca.join("ca-cert.pem");
@@ -72,7 +61,7 @@ fn nonce() -> String {
 }
 
 fn sign(card: &Path, pin: &str, nonce: &str) -> Output {
-    zaitaku(&[
+    output(&[
         "card",
         "sign",
         "--card",
@@ -108,7 +97,7 @@ fn verify(sess: &Session, token: &[u8], origin: &str, nonce: &str, extra: &[&str
     let mut args = verify_args(sess, origin, nonce);
     args.extend_from_slice(extra);
     args.push(s(&file));
-    zaitaku(&args)
+    output(&args)
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -148,7 +137,7 @@ fn sign_then_verify_then_revoke() {
     assert_eq!(other_site.status.code(), Some(1));
     assert_eq!(json(&other_site)["error"]["code"], "signature_invalid");
 
-    let out = zaitaku(&[
+    let out = output(&[
         "card",
         "revoke",
         "--ca",
@@ -171,13 +160,13 @@ fn without_the_trust_anchor_the_token_is_untrusted() {
     let other = tempfile::tempdir().unwrap();
     let other_ca = other.path().join("ca");
     assert!(
-        zaitaku(&["card", "ca-init", "--dir", s(&other_ca)])
+        output(&["card", "ca-init", "--dir", s(&other_ca)])
             .status
             .success()
     );
     let file = other.path().join("token.json");
     std::fs::write(&file, &signed.stdout).unwrap();
-    let out = zaitaku(&[
+    let out = output(&[
         "token",
         "verify",
         "--trust-anchor",
@@ -209,7 +198,7 @@ fn wrong_pins_count_down_and_block_the_card() {
 
     // A right PIN resets the counter.
     assert!(sign(&sess.card, "1234", &n).status.success());
-    let status = zaitaku(&["card", "status", "--card", s(&sess.card)]);
+    let status = output(&["card", "status", "--card", s(&sess.card)]);
     assert!(String::from_utf8_lossy(&status.stdout).contains("3 tries left"));
 
     assert!(stderr(&sign(&sess.card, "9999", &n)).contains("2 tries left"));
@@ -218,7 +207,7 @@ fn wrong_pins_count_down_and_block_the_card() {
     assert_eq!(third.status.code(), Some(1));
     assert!(stderr(&third).contains("blocked"), "{}", stderr(&third));
 
-    let status = zaitaku(&["card", "status", "--card", s(&sess.card)]);
+    let status = output(&["card", "status", "--card", s(&sess.card)]);
     assert!(status.status.success());
     assert!(String::from_utf8_lossy(&status.stdout).contains("blocked"));
     let right = sign(&sess.card, "1234", &n);
@@ -330,12 +319,12 @@ fn bad_input_is_a_usage_error_with_a_clear_message() {
         ),
     ];
     for (args, message) in cases {
-        let out = zaitaku(&args);
+        let out = output(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
     // None of that spent a PIN try.
-    let status = zaitaku(&["card", "status", "--card", card]);
+    let status = output(&["card", "status", "--card", card]);
     assert!(String::from_utf8_lossy(&status.stdout).contains("3 tries left"));
 }
 
@@ -346,7 +335,7 @@ fn token_verify_reads_standard_input_when_given_a_dash() {
     let sess = session();
     let n = nonce();
     let signed = sign(&sess.card, "1234", &n);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+    let mut child = zaitaku()
         .args(verify_args(&sess, ORIGIN, &n))
         .arg("-")
         .stdin(Stdio::piped())
@@ -389,7 +378,7 @@ fn p384_and_rsa_cards_under_rsa_and_p384_roots_sign_verify_and_revoke() {
         assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
         assert_eq!(json(&good)["revocation"]["status"], "good");
 
-        let out = zaitaku(&[
+        let out = output(&[
             "card",
             "revoke",
             "--ca",
@@ -417,18 +406,18 @@ fn a_p384_card_lasts_ten_years_unless_told_otherwise() {
             .unwrap()
     };
     let sess = session_with(&["--key", "p384"], &["--key", "p384"]);
-    let status = zaitaku(&["card", "status", "--card", s(&sess.card)]);
+    let status = output(&["card", "status", "--card", s(&sess.card)]);
     assert!(status.status.success(), "{}", stderr(&status));
     assert!(String::from_utf8_lossy(&status.stdout).contains("signs tokens:   ES384"));
     let rsa = session();
-    let rsa_status = zaitaku(&["card", "status", "--card", s(&rsa.card)]);
+    let rsa_status = output(&["card", "status", "--card", s(&rsa.card)]);
     assert_eq!(year_of(&status) - year_of(&rsa_status), 5);
 }
 
 #[test]
 fn an_unknown_key_kind_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = zaitaku(&[
+    let out = output(&[
         "card",
         "ca-init",
         "--dir",

@@ -1,8 +1,9 @@
 //! `zaitaku admin insured import` and `zaitaku admin card link|unlink`, run as an
 //! operator runs them, against a data directory then read back through the store.
 
+use crate::kit::{stderr, zaitaku};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use zaitaku_domain::check_digit::check_digit;
 use zaitaku_domain::{InsuredPerson, InsurerNumber, QualificationValidity};
 use zaitaku_store::prelude::*;
@@ -15,10 +16,6 @@ limit_category,limit_applied_category,specific_disease,validity";
 
 fn column(name: &str) -> usize {
     HEADER.split(',').position(|c| c == name).unwrap()
-}
-
-fn zaitaku() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
 }
 
 fn with_check_digit(body: &str) -> String {
@@ -108,10 +105,6 @@ fn import(data: &Path, file: &Path, extra: &[&str]) -> Output {
         .arg(file)
         .output()
         .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn key(n: u32) -> PersonKey {
@@ -418,7 +411,7 @@ fn twenty_thousand_rows_in_batches() {
     assert!(stderr(&out).contains("20000 unchanged"), "{}", stderr(&out));
 }
 
-/// `cargo test -p zaitaku --release --test admin_insured_cli -- --ignored --nocapture`:
+/// `cargo test -p zaitaku --release --test cli -- --ignored --nocapture admin_insured::a_million_rows`:
 /// the figure the README gives.
 #[test]
 #[ignore = "a measurement, run by hand"]

@@ -1,45 +1,15 @@
 //! `zaitaku admin institution …` as an operator runs it: against a real data
 //! directory, while `zaitaku serve` runs on it.
 
-use std::io::{BufRead, BufReader};
+use crate::kit::{self, Serve, refused_silently, stderr, stdout};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
 const CODE: &str = "1310123458";
 const ORIGIN: &str = "https://zaitaku.example.jp";
 
-fn zaitaku() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
-    command
-        .env_remove("ZAITAKU_DATA_DIR")
-        .env_remove("ZAITAKU_PUBLIC_ORIGIN");
-    command
-}
-
 fn admin(data: &Path, args: &[&str]) -> Output {
-    zaitaku()
-        .args(["admin", "institution"])
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .output()
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Assert the command failed with `code` and said `needle` on standard error.
-fn refused(out: &Output, code: i32, needle: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in {err}");
-    assert!(out.stdout.is_empty(), "{}", stdout(out));
+    kit::admin(data, &[&["institution"], args].concat())
 }
 
 fn add_clinic(data: &Path, origin: &str) -> String {
@@ -205,10 +175,10 @@ fn every_bad_value_is_refused_with_a_clear_message_and_nothing_written() {
         (CODE, &["--name", "a\nb"], "control character"),
     ];
     for (code, extra, needle) in cases {
-        refused(&add(code, extra), 2, needle);
+        refused_silently(&add(code, extra), 2, needle);
     }
     // A bad origin, and no origin at all.
-    refused(
+    refused_silently(
         &admin(
             &data,
             &[
@@ -224,7 +194,7 @@ fn every_bad_value_is_refused_with_a_clear_message_and_nothing_written() {
         2,
         "plain http is allowed only on localhost",
     );
-    refused(
+    refused_silently(
         &admin(&data, &["add", "--code", CODE, "--name", "X"]),
         2,
         "--public-origin",
@@ -232,13 +202,13 @@ fn every_bad_value_is_refused_with_a_clear_message_and_nothing_written() {
     assert!(!data.exists(), "nothing was created for a refused command");
 
     // Reading a data directory that is not there creates none.
-    refused(&admin(&data, &["list"]), 2, "no Zaitaku database in");
+    refused_silently(&admin(&data, &["list"]), 2, "no Zaitaku database in");
     assert!(!data.exists());
 
     add_clinic(&data, ORIGIN);
     // The same code again: refused, the first one unchanged.
     let out = add(CODE, &["--e-prescription", "3"]);
-    refused(
+    refused_silently(
         &out,
         1,
         "an institution with code 1310123458 already exists",
@@ -249,36 +219,36 @@ fn every_bad_value_is_refused_with_a_clear_message_and_nothing_written() {
 
     // Codes nobody has.
     let other = "3410712362";
-    refused(
+    refused_silently(
         &admin(&data, &["show", other]),
         1,
         "no institution has code 3410712362",
     );
-    refused(
+    refused_silently(
         &admin(&data, &["set", other, "--name", "Y"]),
         1,
         "no institution has code",
     );
-    refused(
+    refused_silently(
         &admin(&data, &["rotate-url", other, "--public-origin", ORIGIN]),
         1,
         "no institution has code",
     );
-    refused(&admin(&data, &["show", "1310123459"]), 2, "it must be 8");
+    refused_silently(&admin(&data, &["show", "1310123459"]), 2, "it must be 8");
 
     // `set` needs something to change, and checks what it is given.
-    refused(&admin(&data, &["set", CODE]), 2, "--name");
-    refused(
+    refused_silently(&admin(&data, &["set", CODE]), 2, "--name");
+    refused_silently(
         &admin(&data, &["set", CODE, "--items", "XYZ"]),
         2,
         "unknown consent item",
     );
-    refused(
+    refused_silently(
         &admin(&data, &["set", CODE, "--validity-days", "0"]),
         2,
         "from 1 to 3650",
     );
-    refused(&admin(&data, &["rotate-url", CODE]), 2, "--public-origin");
+    refused_silently(&admin(&data, &["rotate-url", CODE]), 2, "--public-origin");
     let out = admin(&data, &["list"]);
     assert_eq!(
         stdout(&out),
@@ -286,53 +256,12 @@ fn every_bad_value_is_refused_with_a_clear_message_and_nothing_written() {
     );
 }
 
-/// `zaitaku serve` on `data` with a fresh test CA; its origin, from its log.
-fn start_serve(dir: &Path, data: &Path) -> (Child, String) {
-    let ca = dir.join("ca");
-    let out = zaitaku()
-        .args(["card", "ca-init", "--dir"])
-        .arg(&ca)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut child = zaitaku()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .arg("--trust-anchor")
-        .arg(ca.join("ca-cert.pem"))
-        .arg("--data-dir")
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let origin = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| {
-            l.strip_prefix("Zaitaku is serving ")
-                .map(|rest| rest.split(' ').next().unwrap().to_owned())
-        })
-        .expect("the serving line");
-    std::thread::spawn(move || for _ in lines {});
-    (child, origin)
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_rotated_url_stops_working_at_once_on_a_running_service() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (child, origin) = start_serve(dir.path(), &data);
-    let _serve = KillOnDrop(child);
+    let serve = Serve::with_new_root(dir.path(), &data);
+    let origin = serve.origin.clone();
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

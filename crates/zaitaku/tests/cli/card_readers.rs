@@ -1,23 +1,12 @@
 //! `zaitaku card readers` as a person runs it. This machine has no reader (and
 //! usually no pcscd): the formatting itself is unit-tested in the binary.
 
-use std::process::{Command, Output};
-
-fn zaitaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::kit::{output, stderr};
 
 #[cfg(not(feature = "pcsc"))]
 #[test]
 fn without_pcsc_the_build_says_how_to_get_it() {
-    let out = zaitaku(&["card", "readers"]);
+    let out = output(&["card", "readers"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
@@ -29,7 +18,7 @@ fn without_pcsc_the_build_says_how_to_get_it() {
 #[cfg(feature = "pcsc")]
 #[test]
 fn readers_are_listed_or_the_reason_there_are_none_is_given() {
-    let out = zaitaku(&["card", "readers"]);
+    let out = output(&["card", "readers"]);
     let (text, err) = (String::from_utf8_lossy(&out.stdout), stderr(&out));
     match out.status.code() {
         Some(0) => {
@@ -64,7 +53,7 @@ fn readers_are_listed_or_the_reason_there_are_none_is_given() {
 
 #[test]
 fn help_explains_the_states_and_exit_status() {
-    let out = zaitaku(&["card", "readers", "--help"]);
+    let out = output(&["card", "readers", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
     for shown in [

@@ -3,9 +3,9 @@
 //! line's key names. The key's fields are checked as `admin insured import`
 //! checks them, the record's by the domain's own `MedicalRecord::new`.
 
-use super::csv_header::ColumnPositions;
-use super::csv_import::Problem;
+use super::header::ColumnPositions;
 use super::insured_csv::{branch, date, text};
+use super::pipeline::Problem;
 use csv::StringRecord;
 use time::Date;
 use zaitaku_domain::{InsurerNumber, MedicalRecord, RecordField, RecordKind};

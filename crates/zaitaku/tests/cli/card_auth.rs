@@ -1,11 +1,12 @@
 //! `zaitaku card auth` against a small in-test server that plays the server side of
 //! docs/auth-protocol.md and really verifies the token.
 
+use crate::kit::{stderr, stdout, zaitaku};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use zaitaku_card::validate::trust::TrustAnchor;
@@ -36,7 +37,7 @@ fn run(args: &[&str]) -> Output {
 
 impl Run<'_> {
     fn output(self) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
+        let mut command = zaitaku();
         command
             .args(&self.args)
             .env_remove("ZAITAKU_PIN")
@@ -55,14 +56,6 @@ impl Run<'_> {
         drop(stdin);
         child.wait_with_output().unwrap()
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn s(p: &Path) -> &str {

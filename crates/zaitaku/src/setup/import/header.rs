@@ -2,7 +2,7 @@
 //! `admin insured import` and `admin records import`, whose columns may come in
 //! any order and whose optional columns may be left out.
 
-use super::csv_import::Problem;
+use super::pipeline::Problem;
 use csv::StringRecord;
 
 /// Where each of `N` known columns is in the file's records.

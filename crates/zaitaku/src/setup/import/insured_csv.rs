@@ -3,8 +3,8 @@
 //! record per line. Every field goes through the domain's own parsers; a line
 //! is taken whole or rejected with every reason found.
 
-use super::csv_header::ColumnPositions;
-use super::csv_import::Problem;
+use super::header::ColumnPositions;
+use super::pipeline::Problem;
 use csv::StringRecord;
 use time::{Date, Month};
 use zaitaku_domain::{

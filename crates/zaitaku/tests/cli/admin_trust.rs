@@ -3,58 +3,20 @@
 //! `zaitaku serve` that takes its anchor from the database and picks up a CRL
 //! imported while it runs.
 
-use std::io::{BufRead, BufReader};
+use crate::kit::{
+    self, Browser, Serve, refused, stderr, stdout, test_ca, until_authentication, zaitaku,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 use zaitaku_card::shared_data;
 use zaitaku_card::test_ca::TestCa;
 use zaitaku_store::SqliteStore;
 use zaitaku_store::prelude::*;
 
-fn zaitaku() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zaitaku"));
-    command.env_remove("ZAITAKU_DATA_DIR");
-    command
-}
-
 /// `zaitaku admin ARGS… --data-dir DATA FILES…`.
 fn admin(data: &Path, args: &[&str], files: &[&Path]) -> Output {
-    zaitaku()
-        .arg("admin")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .args(files)
-        .output()
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn refused(out: &Output, code: i32, needle: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(err.contains(needle), "{needle:?} not in {err}");
-}
-
-/// A test CA made by `zaitaku card ca-init` in `dir/name`.
-fn test_ca(dir: &Path, name: &str) -> PathBuf {
-    let ca = dir.join(name);
-    let out = zaitaku()
-        .args(["card", "ca-init", "--dir"])
-        .arg(&ca)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    ca
+    kit::admin_command(data, args).args(files).output().unwrap()
 }
 
 fn list_json(data: &Path) -> Vec<serde_json::Value> {
@@ -164,7 +126,7 @@ fn anchors_are_added_listed_and_added_again_harmlessly() {
 fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
     let Some(data) = shared_data::folder(
         "jpki",
-        "admin_trust_cli::what_is_not_a_usable_root_is_refused_and_nothing_is_added",
+        "admin_trust::what_is_not_a_usable_root_is_refused_and_nothing_is_added",
     ) else {
         return;
     };
@@ -246,7 +208,7 @@ fn what_is_not_a_usable_root_is_refused_and_nothing_is_added() {
 fn the_public_jpki_roots_are_added_as_anchors() {
     let Some(data) = shared_data::folder(
         "jpki",
-        "admin_trust_cli::the_public_jpki_roots_are_added_as_anchors",
+        "admin_trust::the_public_jpki_roots_are_added_as_anchors",
     ) else {
         return;
     };
@@ -394,180 +356,15 @@ fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
 
 // ---------------------------------------------------------------- a running service
 
-struct Serve {
-    child: Child,
-    origin: String,
-    log: mpsc::Receiver<String>,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serve {
-    /// `zaitaku serve` on `data`, trusting only what the database holds, reloading every second.
-    fn start(data: &Path) -> Serve {
-        Serve::start_with(data, &[])
-    }
-
-    /// The same, with more flags.
-    fn start_with(data: &Path, flags: &[&str]) -> Serve {
-        let mut child = zaitaku()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--allow-policy",
-                "zaitaku-test",
-            ])
-            .args(flags)
-            .args(["--trust-reload-secs", "1", "--data-dir"])
-            .arg(data)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, log) = mpsc::channel();
-        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let origin = log
-            .iter()
-            .find_map(|l| {
-                l.strip_prefix("Zaitaku is serving ")
-                    .map(|rest| rest.split(' ').next().unwrap().to_owned())
-            })
-            .expect("the serving line");
-        Serve { child, origin, log }
-    }
-
-    /// Wait for the log to say the anchors and CRLs were reloaded.
-    fn reloaded(&self) {
-        // A bound only so that a broken reload fails the test instead of hanging it.
-        loop {
-            match self.log.recv_timeout(Duration::from_secs(120)) {
-                Ok(line) if line.contains("trust anchors and CRLs reloaded") => return,
-                Ok(_) => {}
-                Err(e) => panic!("no reload in the service's log: {e}"),
-            }
-        }
-    }
-}
-
-struct Browser {
-    agent: ureq::Agent,
-    base: String,
-    cookie: Option<String>,
-}
-
-impl Browser {
-    fn new(base: &str) -> Browser {
-        let agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Browser {
-            agent,
-            base: base.to_owned(),
-            cookie: None,
-        }
-    }
-
-    fn finish(
-        &mut self,
-        response: ureq::http::Response<ureq::Body>,
-    ) -> (u16, Option<String>, String) {
-        if let Some(c) = response.headers().get("set-cookie") {
-            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
-        }
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned());
-        (
-            status,
-            location,
-            response.into_body().read_to_string().unwrap(),
-        )
-    }
-
-    fn get(&mut self, path: &str) -> String {
-        let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.call().unwrap();
-        self.finish(response).2
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
-        let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.send_form(form.iter().copied()).unwrap();
-        let (status, location, _) = self.finish(response);
-        (status, location)
-    }
-}
-
-fn input(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body.find(&marker).unwrap() + marker.len();
-    let end = body[start..].find('"').unwrap() + start;
-    body[start..end]
-        .replace("&#x3d;", "=")
-        .replace("&#61;", "=")
-        .replace("&#x3b;", ";")
-        .replace("&#59;", ";")
-        .replace("&#x2c;", ",")
-        .replace("&#44;", ",")
-}
-
-/// Flow A at `institution` up to the authentication step: the flow and the link.
-fn until_authentication(browser: &mut Browser, institution: &str) -> (String, String) {
-    let prepare = browser.get(institution);
-    let csrf = input(&prepare, "csrf");
-    let (_, select) = browser.post(&format!("{institution}/registration"), &[("csrf", &csrf)]);
-    let select = select.unwrap();
-    let flow = select.trim_end_matches("/select").to_owned();
-    let answers = [
-        ("csrf", csrf.as_str()),
-        ("YZK", "1"),
-        ("SRJ", "1"),
-        ("TKK", "0"),
-    ];
-    assert_eq!(browser.post(&select, &answers).0, 303);
-    let confirm = browser.get(&format!("{flow}/confirm"));
-    let choices = input(&confirm, "choices");
-    let (status, _) = browser.post(
-        &format!("{flow}/confirm"),
-        &[("csrf", &csrf), ("choices", &choices)],
-    );
-    assert_eq!(status, 303);
-    let auth = browser.get(&format!("{flow}/authenticate"));
-    let start = auth.find("<code>http").unwrap() + "<code>".len();
-    let end = auth[start..].find('<').unwrap() + start;
-    (flow, auth[start..end].to_owned())
+/// `zaitaku serve` on `data` (and FLAGS), trusting only what the database
+/// holds and the virtual cards' policy, reloading every second.
+fn start_serve(data: &Path, flags: &[&str]) -> Serve {
+    let always = ["--allow-policy", "zaitaku-test", "--trust-reload-secs", "1"];
+    Serve::start_with(data, &[&always[..], flags].concat())
 }
 
 fn card_auth(card: &Path, link: &str) -> Output {
-    zaitaku()
-        .args(["card", "auth", "--pin", "2468", "--card"])
-        .arg(card)
-        .arg(link)
-        .env_remove("ZAITAKU_PIN")
-        .output()
-        .unwrap()
+    kit::card_auth(card, "2468", link)
 }
 
 const CSV_HEADER: &str = "insurer_number,insurer_name,symbol,number,branch,relationship,name,\
@@ -655,7 +452,7 @@ fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
     ok(out);
 
     // No --trust-anchor: the database's root is trusted, and the card accepted.
-    let serve = Serve::start(&data);
+    let serve = start_serve(&data, &[]);
     let mut browser = Browser::new(&serve.origin);
     let (flow, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
@@ -664,6 +461,7 @@ fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
     assert!(
         browser
             .get(&format!("{flow}/complete"))
+            .body
             .contains("資格確認・登録完了")
     );
 
@@ -689,7 +487,12 @@ fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
         "{}",
         stdout(&out)
     );
-    assert!(browser.get(&format!("{flow}/complete")).contains("失効"));
+    assert!(
+        browser
+            .get(&format!("{flow}/complete"))
+            .body
+            .contains("失効")
+    );
 }
 
 /// The next card generation has its own root: `admin trust add` takes a P-384 root
@@ -714,8 +517,7 @@ fn ec_roots_are_added_beside_an_rsa_root() {
     }
     assert_eq!(list_json(&data).len(), 2);
 
-    let Some(webeid) = shared_data::folder("webeid", "admin_trust_cli::ec_roots (Web eID part)")
-    else {
+    let Some(webeid) = shared_data::folder("webeid", "admin_trust::ec_roots (Web eID part)") else {
         return;
     };
     let out = admin(
@@ -920,7 +722,7 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
         .unwrap());
 
     wait_until_stale();
-    let serve = Serve::start(&data);
+    let serve = start_serve(&data, &[]);
     let mut browser = Browser::new(&serve.origin);
     let (flow, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
@@ -930,7 +732,7 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
         "{}",
         stdout(&out)
     );
-    let screen = browser.get(&format!("{flow}/complete"));
+    let screen = browser.get(&format!("{flow}/complete")).body;
     assert!(
         screen.contains("電子証明書の有効性を確認できません"),
         "{screen}"
@@ -956,7 +758,7 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
     drop(serve);
 
     // Told to accept unchecked cards, the same service lets the card through.
-    let serve = Serve::start_with(&data, &["--allow-unchecked-revocation"]);
+    let serve = start_serve(&data, &["--allow-unchecked-revocation"]);
     let mut browser = Browser::new(&serve.origin);
     let (flow, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
@@ -964,6 +766,7 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
     assert!(
         browser
             .get(&format!("{flow}/complete"))
+            .body
             .contains("資格確認・登録完了")
     );
 }

@@ -2,8 +2,9 @@
 //! directory whose persons `admin insured import` loaded, then read back
 //! through the store.
 
+use crate::kit::{stderr, zaitaku};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use zaitaku_domain::{InsurerNumber, MedicalRecord, PersonId, RecordKind};
 use zaitaku_store::prelude::*;
 use zaitaku_store::{PersonKey, SqliteStore};
@@ -18,14 +19,6 @@ const HEADER: &str = "insurer_number,symbol,number,branch,kind,date,provider,nam
 /// 山田 太郎 and 佐藤 花子 as the records file names them.
 const TARO: &str = "06130488,77,1001,00";
 const HANAKO: &str = "138008,,20345,";
-
-fn zaitaku() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_zaitaku"))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -1,0 +1,24 @@
+//! The `zaitaku` binary's integration tests: one test binary (each binary
+//! links the whole workspace, so one builds far faster than fourteen), one
+//! module per command or scenario, and `kit` for what they share: running the
+//! binary, starting `serve` and `demo`, reading their output.
+//!
+//! Tests named `pcsc_stack::…` (and one of `card_auth::…`) share the one
+//! virtual reader: `.config/nextest.toml` runs them one at a time.
+
+mod kit;
+
+mod admin_institution;
+mod admin_insured;
+mod admin_records;
+mod admin_staff;
+mod admin_trust;
+mod card;
+mod card_auth;
+mod card_present;
+mod card_readers;
+mod cert;
+mod demo;
+mod multi_process;
+mod pcsc_stack;
+mod serve;
