@@ -3,10 +3,9 @@
 
 use crate::link::AuthLink;
 use crate::protocol::{Challenge, shown};
-use serde::Deserialize;
-use serde_json::json;
 use std::fmt;
 use std::time::Duration;
+use zaitaku_card::protocol::{ErrorAnswer, ErrorReport, TokenAnswer, TokenResult};
 use zaitaku_card::{Origin, WebEidToken};
 
 /// Answers are a few hundred bytes; the protocol caps bodies at 16 KiB.
@@ -56,23 +55,6 @@ pub enum Verdict {
     Accepted { message: String },
     /// Checked and refused (`error` is the protocol's code); the challenge is used up.
     Rejected { error: String, message: String },
-}
-
-/// `{"error": code, "message": …}`, the protocol's error answer.
-#[derive(Deserialize)]
-struct ErrorAnswer {
-    error: String,
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    result: String,
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    message: String,
 }
 
 /// One HTTP answer, body cut at [`MAX_ANSWER_BYTES`].
@@ -150,11 +132,11 @@ impl Client {
         let answer = read_answer(request, link.origin())?;
         let verdict = serde_json::from_slice::<TokenAnswer>(&answer.body).ok();
         match (answer.status, verdict) {
-            (200, Some(v)) if v.result == "accepted" => Ok(Verdict::Accepted {
+            (200, Some(v)) if v.result == TokenResult::Accepted => Ok(Verdict::Accepted {
                 message: shown(&v.message),
             }),
-            (422, Some(v)) if v.result == "rejected" => Ok(Verdict::Rejected {
-                error: v.error,
+            (422, Some(v)) if v.result == TokenResult::Rejected => Ok(Verdict::Rejected {
+                error: v.error.unwrap_or_default(),
                 message: shown(&v.message),
             }),
             (200 | 422, _) => Err(ClientError::Unusable(format!(
@@ -177,7 +159,7 @@ impl Client {
             .agent
             .post(format!("{}/error?claim={}", link.url(), challenge.claim))
             .header("Content-Type", "application/json")
-            .send(json!({ "code": code }).to_string());
+            .send(report_body(code));
         let answer = read_answer(request, link.origin())?;
         if answer.status == 200 {
             Ok(())
@@ -185,6 +167,15 @@ impl Client {
             Err(answer.refused(None))
         }
     }
+}
+
+/// The body of `POST {link}/error`.
+fn report_body(code: &str) -> String {
+    let report = ErrorReport {
+        code: code.to_owned(),
+    };
+    // Serialising a struct of one string cannot fail.
+    serde_json::to_string(&report).unwrap_or_default()
 }
 
 fn read_answer(

@@ -1,35 +1,14 @@
 //! The challenge an authenticator fetches, checked before anything is shown.
 
 use crate::link::AuthLink;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zaitaku_card::ChallengeNonce;
-
-pub const PROTOCOL: &str = "zaitaku-auth:1";
+use zaitaku_card::protocol::ChallengeAnswer;
+pub use zaitaku_card::protocol::{Institution, PROTOCOL};
 
 /// Longest server-supplied text shown to the user.
 pub const MAX_SHOWN_CHARS: usize = 120;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ChallengeAnswer {
-    protocol: String,
-    origin: String,
-    institution: Institution,
-    purpose: String,
-    purpose_label: String,
-    nonce: String,
-    matching_code: String,
-    claim: String,
-    expires_at: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Institution {
-    pub name: String,
-    pub code: String,
-}
 
 /// A challenge that passed our checks; its origin is the link's.
 #[derive(Debug, Clone)]

@@ -28,6 +28,7 @@ pub mod nonce;
 pub mod oids;
 pub mod origin;
 pub mod pem;
+pub mod protocol;
 pub mod token;
 pub mod validate;
 

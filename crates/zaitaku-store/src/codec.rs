@@ -43,6 +43,19 @@ pub fn some_code<T>(
     parse(text).ok_or(StoreError::Corrupt { what })
 }
 
+/// `%part%` for LIKE, with spaces removed and LIKE's own characters escaped.
+pub fn like_pattern(part: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in part.chars().filter(|c| !c.is_whitespace()) {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,28 @@
 //! these turn the values into domain types, calling a value that no longer
 //! parses corrupt.
 
+mod console;
+mod flows;
+mod institutions;
+mod persons;
+mod records;
+mod staff;
+mod trust;
+
+pub(crate) use console::{access_log_columns, check_columns};
+pub use console::{access_log_line, check, patient_summary};
+pub(crate) use flows::challenge_columns;
+pub use flows::{challenge, flow};
+pub use institutions::institution;
+pub(crate) use institutions::institution_columns;
+pub use persons::person;
+pub(crate) use persons::{person_columns, qualification_columns};
+pub use records::{medical_record, session};
+pub use staff::{account, login, staff_session};
+pub(crate) use staff::{account_columns, login_columns, staff_session_columns};
+pub use trust::{anchor, crl};
+pub(crate) use trust::{anchor_columns, crl_columns};
+
 use crate::codec::{code, some_code, to_date, to_instant};
 use crate::error::StoreError;
 use zaitaku_domain::{
@@ -15,6 +37,8 @@ pub trait Cursor {
     fn int(&mut self) -> Result<i64, StoreError>;
     fn text(&mut self) -> Result<String, StoreError>;
     fn opt_text(&mut self) -> Result<Option<String>, StoreError>;
+    fn opt_int(&mut self) -> Result<Option<i64>, StoreError>;
+    fn bytes(&mut self) -> Result<Vec<u8>, StoreError>;
 }
 
 /// The columns [`consent`] reads, in its order.

@@ -3,8 +3,8 @@
 
 use crate::error::StoreError;
 use crate::rows::Cursor;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgRow, Postgres};
+use sqlx::{Decode, Row, Type};
 
 pub struct Columns<'r> {
     row: &'r PgRow,
@@ -13,23 +13,41 @@ pub struct Columns<'r> {
 
 impl<'r> Columns<'r> {
     pub fn new(row: &'r PgRow) -> Self {
-        Columns { row, next: 0 }
+        Columns::at(row, 0)
+    }
+
+    /// From column `first` on (a statement that selects two records' columns).
+    pub fn at(row: &'r PgRow, first: usize) -> Self {
+        Columns { row, next: first }
+    }
+}
+
+impl<'r> Columns<'r> {
+    fn next<T: Decode<'r, Postgres> + Type<Postgres>>(&mut self) -> Result<T, StoreError> {
+        let value = self.row.try_get(self.next)?;
+        self.next += 1;
+        Ok(value)
     }
 }
 
 impl Cursor for Columns<'_> {
     fn int(&mut self) -> Result<i64, StoreError> {
-        self.next += 1;
-        Ok(self.row.try_get(self.next - 1)?)
+        self.next()
     }
 
     fn text(&mut self) -> Result<String, StoreError> {
-        self.next += 1;
-        Ok(self.row.try_get(self.next - 1)?)
+        self.next()
     }
 
     fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
-        self.next += 1;
-        Ok(self.row.try_get(self.next - 1)?)
+        self.next()
+    }
+
+    fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
+        self.next()
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, StoreError> {
+        self.next()
     }
 }

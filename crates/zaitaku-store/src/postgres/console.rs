@@ -3,20 +3,21 @@
 //! are in `consents`.
 
 use super::PostgresStore;
+use super::columns::Columns;
 use super::consents::{self, Lock, consent_columns};
-use super::persons::qualification_columns;
-use super::qualification_checks::{check_columns, check_from_row, record_check};
-use crate::codec::{date, instant, some_code, to_date, to_instant};
+use super::qualification_checks::{check_from_row, record_check};
+use crate::codec::like_pattern;
+use crate::codec::{date, instant};
 use crate::console_records::{
-    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
-    PatientSummary, QualificationCheck, StaffActor,
+    AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery, PatientSummary,
+    QualificationCheck,
 };
 use crate::error::StoreError;
+use crate::rows::{self, access_log_columns, check_columns};
 use crate::store::ConsoleStore;
 use async_trait::async_trait;
-use sqlx::Row;
 use time::{Date, OffsetDateTime};
-use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
+use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId};
 
 #[async_trait]
 impl ConsoleStore for PostgresStore {
@@ -43,7 +44,7 @@ impl ConsoleStore for PostgresStore {
              ORDER BY registered_at DESC, id DESC LIMIT $7 OFFSET $8"
         ))
         .bind(q.institution.0)
-        .bind(q.name.as_deref().map(name_pattern))
+        .bind(q.name.as_deref().map(like_pattern))
         .bind(q.registered_from.map(instant))
         .bind(q.registered_before.map(instant))
         .bind(q.state.map(|s| match s {
@@ -57,16 +58,7 @@ impl ConsoleStore for PostgresStore {
         .fetch_all(pool)
         .await?;
         rows.iter()
-            .map(|row| {
-                let consent = consents::from_row(row)?;
-                Ok(PatientSummary {
-                    person_id: consent.person_id,
-                    name: row.try_get("name")?,
-                    name_kana: row.try_get("name_kana")?,
-                    birth_date: to_date(row.try_get("birth_date")?, "birth date")?,
-                    consent,
-                })
-            })
+            .map(|row| rows::patient_summary(&mut Columns::new(row)))
             .collect()
     }
 
@@ -150,50 +142,18 @@ impl ConsoleStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AccessLogLine>, StoreError> {
         let pool = &self.pool;
-        sqlx::query(
-            "SELECT a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
-             a.action, p.name AS person_name FROM access_log a \
-             JOIN insured_persons p ON p.id = a.person_id \
-             WHERE a.institution_id = $1 ORDER BY a.id DESC LIMIT $2",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            access_log_columns!(),
+            " FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
+             WHERE a.institution_id = $1 ORDER BY a.id DESC LIMIT $2"
+        ))
         .bind(institution.0)
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|row| {
-            Ok(AccessLogLine {
-                entry: AccessEntry {
-                    at: to_instant(row.try_get("at")?, "access log")?,
-                    institution: InstitutionId(row.try_get("institution_id")?),
-                    staff: StaffActor {
-                        id: StaffId(row.try_get("staff_id")?),
-                        login: row.try_get("staff_login")?,
-                        name: row.try_get("staff_name")?,
-                    },
-                    person: PersonId(row.try_get("person_id")?),
-                    action: some_code(
-                        row.try_get("action")?,
-                        "access action",
-                        AccessAction::parse,
-                    )?,
-                },
-                person_name: row.try_get("person_name")?,
-            })
-        })
+        .map(|row| rows::access_log_line(&mut Columns::new(row)))
         .collect()
     }
-}
-
-/// `%part%` for LIKE, with spaces removed and LIKE's own characters escaped.
-fn name_pattern(part: &str) -> String {
-    let mut pattern = String::from("%");
-    for ch in part.chars().filter(|c| !c.is_whitespace()) {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
 }

@@ -3,20 +3,18 @@
 //! takes them in that order, so two processes never wait on each other in a cycle.
 
 use super::PostgresStore;
-use super::institutions;
-use crate::codec::{code, instant, some_code, to_instant};
+use super::columns::Columns;
+use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
+use crate::rows::{self, challenge_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 use time::OffsetDateTime;
-use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, Institution, InstitutionId, PersonId,
-    Purpose, Viewed,
-};
+use zaitaku_domain::{ConsentChoices, ConsentId, FailureReason, FlowStep, Institution};
 
 /// The columns `flow_from_row` reads.
 /// How many columns `flow_columns!` names.
@@ -108,7 +106,10 @@ impl FlowStore for PostgresStore {
                 what: "flow's institution",
             });
         }
-        Ok(Some((flow, institutions::read(&row, FLOW_COLUMN_COUNT)?)))
+        Ok(Some((
+            flow,
+            rows::institution(&mut Columns::at(&row, FLOW_COLUMN_COUNT))?,
+        )))
     }
 
     async fn update_flow(
@@ -161,10 +162,11 @@ impl FlowStore for PostgresStore {
 
     async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError> {
         let pool = &self.pool;
-        sqlx::query(
-            "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
-             state, failure, claim_hash FROM challenges WHERE reference = $1",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            challenge_columns!(),
+            " FROM challenges WHERE reference = $1"
+        ))
         .bind(reference)
         .fetch_optional(pool)
         .await?
@@ -334,110 +336,11 @@ fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'sta
     }
 }
 
+/// A flow from the columns of `flow_columns!`, in order.
 fn flow_from_row(row: &PgRow) -> Result<FlowRecord, StoreError> {
-    Ok(FlowRecord {
-        id: row.try_get("id")?,
-        session_hash: row.try_get("session_hash")?,
-        institution_id: InstitutionId(row.try_get("institution_id")?),
-        purpose: some_code(
-            row.try_get::<&str, _>("purpose")?,
-            "flow purpose",
-            Purpose::parse,
-        )?,
-        step: step(row)?,
-        challenge_ref: row.try_get("challenge_ref")?,
-        person_id: row.try_get::<Option<i64>, _>("person_id")?.map(PersonId),
-        consent_id: row.try_get::<Option<i64>, _>("consent_id")?.map(ConsentId),
-        created_at: to_instant(row.try_get("created_at")?, "flow")?,
-        expires_at: to_instant(row.try_get("expires_at")?, "flow")?,
-        version: row.try_get("version")?,
-    })
-}
-
-/// Columns step, choices, failure, viewed_choices, viewed_version.
-fn step(row: &PgRow) -> Result<FlowStep, StoreError> {
-    let step: &str = row.try_get("step")?;
-    let choices: Option<&str> = row.try_get("choices")?;
-    let failure: Option<&str> = row.try_get("failure")?;
-    let viewed_choices: Option<&str> = row.try_get("viewed_choices")?;
-    let viewed_version: Option<i64> = row.try_get("viewed_version")?;
-    let decode = |c: Option<&str>| match c {
-        Some(text) => code(text, "flow choices", ConsentChoices::decode),
-        None => Err(StoreError::Corrupt {
-            what: "flow choices",
-        }),
-    };
-    let viewed = || -> Result<Viewed, StoreError> {
-        Ok(Viewed {
-            choices: decode(viewed_choices)?,
-            version: viewed_version.ok_or(StoreError::Corrupt {
-                what: "flow viewed version",
-            })?,
-        })
-    };
-    Ok(match step {
-        "select" => FlowStep::Select,
-        "confirm" => FlowStep::Confirm(decode(choices)?),
-        "authenticate" => FlowStep::Authenticate(decode(choices)?),
-        "view_authenticate" => FlowStep::ViewAuthenticate,
-        "update_select" => FlowStep::UpdateSelect {
-            viewed: viewed()?,
-            draft: decode(choices)?,
-        },
-        "update_confirm" => FlowStep::UpdateConfirm {
-            viewed: viewed()?,
-            draft: decode(choices)?,
-        },
-        "update_authenticate" => FlowStep::UpdateAuthenticate {
-            viewed: viewed()?,
-            draft: decode(choices)?,
-        },
-        "revoke_confirm" => FlowStep::RevokeConfirm,
-        "revoke_authenticate" => FlowStep::RevokeAuthenticate,
-        "done" => FlowStep::Done,
-        "failed" => FlowStep::Failed(some_code(
-            failure.unwrap_or_default(),
-            "flow failure",
-            FailureReason::parse,
-        )?),
-        _ => return Err(StoreError::Corrupt { what: "flow step" }),
-    })
+    rows::flow(&mut Columns::new(row))
 }
 
 fn challenge_from_row(row: &PgRow) -> Result<ChallengeRecord, StoreError> {
-    Ok(ChallengeRecord {
-        reference: row.try_get("reference")?,
-        nonce: row.try_get("nonce")?,
-        flow_id: row.try_get("flow_id")?,
-        session_hash: row.try_get("session_hash")?,
-        purpose: some_code(
-            row.try_get::<&str, _>("purpose")?,
-            "challenge purpose",
-            Purpose::parse,
-        )?,
-        created_at: to_instant(row.try_get("created_at")?, "challenge")?,
-        expires_at: to_instant(row.try_get("expires_at")?, "challenge")?,
-        state: challenge_state(row)?,
-        claim_hash: row.try_get("claim_hash")?,
-    })
-}
-
-/// Columns state, failure.
-fn challenge_state(row: &PgRow) -> Result<ChallengeState, StoreError> {
-    let failure: Option<&str> = row.try_get("failure")?;
-    Ok(match row.try_get::<&str, _>("state")? {
-        "pending" => ChallengeState::Pending,
-        "succeeded" => ChallengeState::Succeeded,
-        "cancelled" => ChallengeState::Cancelled,
-        "failed" => ChallengeState::Failed(some_code(
-            failure.unwrap_or_default(),
-            "challenge failure",
-            FailureReason::parse,
-        )?),
-        _ => {
-            return Err(StoreError::Corrupt {
-                what: "challenge state",
-            });
-        }
-    })
+    rows::challenge(&mut Columns::new(row))
 }

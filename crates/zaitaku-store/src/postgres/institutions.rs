@@ -1,26 +1,17 @@
 //! PostgreSQL: institutions, by id, code and URL token.
 
 use super::PostgresStore;
+use super::columns::Columns;
 use super::is_unique_violation;
-use crate::codec::{code, instant};
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::{InstitutionChanges, NewInstitution};
+use crate::rows::{self, institution_columns};
 use crate::store::InstitutionStore;
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
-use zaitaku_domain::{
-    ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionId, InstitutionKind,
-    UrlToken,
-};
-
-/// The columns `from_row` reads, in its order.
-macro_rules! columns {
-    () => {
-        "id, code, name, offered_items, e_prescription, consent_validity_days, url_token"
-    };
-}
+use zaitaku_domain::{Institution, InstitutionCode, InstitutionId, InstitutionKind, UrlToken};
 
 #[async_trait]
 impl InstitutionStore for PostgresStore {
@@ -66,7 +57,7 @@ impl InstitutionStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            institution_columns!(),
             " FROM institutions WHERE id = $1"
         ))
         .bind(id.0)
@@ -83,7 +74,7 @@ impl InstitutionStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            institution_columns!(),
             " FROM institutions WHERE url_token = $1"
         ))
         .bind(token.as_str())
@@ -97,7 +88,7 @@ impl InstitutionStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            institution_columns!(),
             " FROM institutions ORDER BY id"
         ))
         .fetch_all(pool)
@@ -114,7 +105,7 @@ impl InstitutionStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            institution_columns!(),
             " FROM institutions WHERE code = $1"
         ))
         .bind(code.as_str())
@@ -141,7 +132,7 @@ impl InstitutionStore for PostgresStore {
              e_prescription = coalesce($3, e_prescription), \
              consent_validity_days = coalesce($4, consent_validity_days) \
              WHERE code = $5 RETURNING ",
-            columns!()
+            institution_columns!()
         ))
         .bind(changes.name.as_deref())
         .bind(items)
@@ -162,7 +153,7 @@ impl InstitutionStore for PostgresStore {
         let pool = &self.pool;
         let result = sqlx::query(concat!(
             "UPDATE institutions SET url_token = $1 WHERE code = $2 RETURNING ",
-            columns!()
+            institution_columns!()
         ))
         .bind(token.as_str())
         .bind(code.as_str())
@@ -177,49 +168,7 @@ impl InstitutionStore for PostgresStore {
     }
 }
 
-/// An institution from the columns of `columns!`, in order.
+/// An institution from the columns of `institution_columns!`, in order.
 fn from_row(row: &PgRow) -> Result<Institution, StoreError> {
-    read(row, 0)
-}
-
-/// An institution from the columns of `columns!`, starting at column `first`
-/// (a flow's page reads its flow and institution in one statement).
-pub(super) fn read(row: &PgRow, first: usize) -> Result<Institution, StoreError> {
-    let at = |n: usize| first + n;
-    let id = InstitutionId(row.try_get(at(0))?);
-    let institution_code = code(
-        &row.try_get::<String, _>(at(1))?,
-        "institution code",
-        InstitutionCode::parse,
-    )?;
-    let name = row.try_get(at(2))?;
-    let offered_items = row
-        .try_get::<String, _>(at(3))?
-        .split(',')
-        .map(|item| code(item, "offered items", ConsentItem::parse))
-        .collect::<Result<Vec<_>, _>>()?;
-    let e_prescription = code(
-        &row.try_get::<String, _>(at(4))?,
-        "e-prescription usage",
-        EPrescriptionUsage::parse,
-    )?;
-    let days: i64 = row.try_get(at(5))?;
-    let consent_validity_days = u32::try_from(days).map_err(|_| StoreError::Corrupt {
-        what: "consent validity",
-    })?;
-    let url_token = code(
-        &row.try_get::<String, _>(at(6))?,
-        "URL token",
-        UrlToken::parse,
-    )?;
-    Ok(Institution {
-        id,
-        code: institution_code,
-        kind: InstitutionKind::of(&institution_code),
-        name,
-        offered_items,
-        e_prescription,
-        consent_validity_days,
-        url_token,
-    })
+    rows::institution(&mut Columns::new(row))
 }

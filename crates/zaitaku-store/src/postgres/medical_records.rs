@@ -2,16 +2,16 @@
 //! key (set-based: one look-up, one insert), read per person and kind.
 
 use super::PostgresStore;
+use super::columns::Columns;
 use super::persons;
-use crate::codec::{code, date, to_date};
+use crate::codec::date;
 use crate::error::StoreError;
 use crate::records::{NewRecord, PersonKey, RecordImportCounts};
+use crate::rows;
 use crate::store::MedicalRecordStore;
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
 use std::collections::HashMap;
-use time::Date;
 use zaitaku_domain::{MedicalRecord, PersonId, RecordKind};
 
 #[async_trait]
@@ -107,20 +107,5 @@ impl MedicalRecordStore for PostgresStore {
 }
 
 fn from_row(row: &PgRow) -> Result<MedicalRecord, StoreError> {
-    let kind = code(
-        &row.try_get::<String, _>(0)?,
-        "record kind",
-        RecordKind::parse,
-    )?;
-    let day = to_date(&row.try_get::<String, _>(1)?, "record date")?;
-    let provider: String = row.try_get(2)?;
-    let name: String = row.try_get(3)?;
-    let detail: String = row.try_get(4)?;
-    // The date was checked against the day of its import; reading it later
-    // does not move that day, so no upper bound applies here.
-    MedicalRecord::new(kind, day, &provider, &name, &detail, Date::MAX).map_err(|_| {
-        StoreError::Corrupt {
-            what: "medical record",
-        }
-    })
+    rows::medical_record(&mut Columns::new(row))
 }

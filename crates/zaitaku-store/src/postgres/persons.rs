@@ -2,38 +2,18 @@
 //! set-based: a few statements over arrays, whatever the batch's size.
 
 use super::PostgresStore;
-use crate::codec::{code, date, instant, to_date, to_opt_date};
+use super::columns::Columns;
+use crate::codec::{date, instant};
 use crate::error::StoreError;
 use crate::records::{PersonKey, UpsertCounts};
+use crate::rows::{self, person_columns, qualification_columns};
 use crate::store::PersonStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgRow, Postgres};
-use sqlx::{Decode, PgConnection, Row, Type};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
 use time::OffsetDateTime;
-use zaitaku_domain::{
-    BurdenRatio, ElderlyCertificate, InsuredPerson, InsurerNumber, LimitCertificate, PersonId,
-    Qualification, QualificationValidity, Relationship, Sex,
-};
-
-/// A qualification record's 25 columns, in the order of `Qualification`'s fields;
-/// `qualification_checks` has them too.
-macro_rules! qualification_columns {
-    () => {
-        "insurer_number, insurer_name, symbol, number, branch, relationship, name, \
-         name_kana, sex, birth_date, address, postal_code, acquired_on, lost_on, loss_reason, \
-         valid_from, valid_until, burden_ratio, elderly_valid_from, elderly_valid_until, \
-         elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
-    };
-}
-pub(super) use qualification_columns;
-
-/// The columns `read` reads, in its order.
-macro_rules! columns {
-    () => {
-        concat!("id, ", qualification_columns!())
-    };
-}
+use zaitaku_domain::{InsuredPerson, PersonId, Qualification};
 
 /// `$1` … `$25`, the arguments of `unnest` that make each a column of
 /// `qualification_columns!`: one text array per column, one element per record.
@@ -127,13 +107,13 @@ impl PersonStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            person_columns!(),
             " FROM insured_persons WHERE id = $1"
         ))
         .bind(id.0)
         .fetch_optional(pool)
         .await?
-        .map(|row| read(&row, 0))
+        .map(|row| from_row(&row))
         .transpose()
     }
 
@@ -141,7 +121,7 @@ impl PersonStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            person_columns!(),
             " FROM insured_persons WHERE ",
             by_key!()
         ))
@@ -151,7 +131,7 @@ impl PersonStore for PostgresStore {
         .bind(key.branch.as_deref().unwrap_or(""))
         .fetch_optional(pool)
         .await?
-        .map(|row| read(&row, 0))
+        .map(|row| from_row(&row))
         .transpose()
     }
 
@@ -292,7 +272,7 @@ impl PersonStore for PostgresStore {
         let pool = &self.pool;
         sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            person_columns!(),
             " FROM insured_persons WHERE id = \
              (SELECT person_id FROM certificate_links WHERE issuer = $1 AND serial = $2)"
         ))
@@ -300,7 +280,7 @@ impl PersonStore for PostgresStore {
         .bind(serial)
         .fetch_optional(pool)
         .await?
-        .map(|row| read(&row, 0))
+        .map(|row| from_row(&row))
         .transpose()
     }
 }
@@ -338,7 +318,7 @@ async fn known_persons(
     let [insurers, symbols, numbers, branches] = parts;
     let rows = sqlx::query(concat!(
         "SELECT ",
-        columns!(),
+        person_columns!(),
         " FROM insured_persons WHERE \
          (insurer_number, coalesce(symbol, ''), number, coalesce(branch, '')) IN \
          (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))"
@@ -351,7 +331,7 @@ async fn known_persons(
     .await?;
     let mut known = HashMap::with_capacity(rows.len());
     for row in rows {
-        let person = read(&row, 0)?;
+        let person = from_row(&row)?;
         known.insert(index_key(&person.qualification), person);
     }
     Ok(known)
@@ -395,86 +375,7 @@ pub(super) async fn ids_by_key(
     Ok(ids)
 }
 
-/// A row's columns, read one after another from a given one.
-struct Columns<'r> {
-    row: &'r PgRow,
-    next: usize,
-}
-
-impl<'r> Columns<'r> {
-    fn read<T: Decode<'r, Postgres> + Type<Postgres>>(&mut self) -> Result<T, StoreError> {
-        let value = self.row.try_get(self.next)?;
-        self.next += 1;
-        Ok(value)
-    }
-}
-
-/// A person from the columns `id` (or `person_id`) then `qualification_columns!`,
-/// starting at column `first`.
-pub(super) fn read(row: &PgRow, first: usize) -> Result<InsuredPerson, StoreError> {
-    let c = &mut Columns { row, next: first };
-    let id = PersonId(c.read()?);
-    // A struct expression evaluates its fields in the order written: this reads
-    // the columns in the order of `qualification_columns!`.
-    let qualification = Qualification {
-        insurer_number: code(&c.read::<String>()?, "insurer number", InsurerNumber::parse)?,
-        insurer_name: c.read()?,
-        symbol: c.read()?,
-        number: c.read()?,
-        branch: c.read()?,
-        relationship: code(&c.read::<String>()?, "relationship", Relationship::parse)?,
-        name: c.read()?,
-        name_kana: c.read()?,
-        sex: code(&c.read::<String>()?, "sex", Sex::parse)?,
-        birth_date: to_date(&c.read::<String>()?, "birth date")?,
-        address: c.read()?,
-        postal_code: c.read()?,
-        acquired_on: to_date(&c.read::<String>()?, "acquisition date")?,
-        lost_on: to_opt_date(c.read()?, "loss date")?,
-        loss_reason: c.read()?,
-        valid_from: to_opt_date(c.read()?, "validity start")?,
-        valid_until: to_opt_date(c.read()?, "validity end")?,
-        burden_ratio: ratio(c.read()?)?,
-        elderly: elderly(c)?,
-        limit: limit(c)?,
-        specific_disease: c.read()?,
-        validity: code(
-            &c.read::<String>()?,
-            "validity",
-            QualificationValidity::parse,
-        )?,
-    };
-    Ok(InsuredPerson { id, qualification })
-}
-
-fn ratio(value: Option<String>) -> Result<Option<BurdenRatio>, StoreError> {
-    value
-        .map(|v| code(&v, "burden ratio", BurdenRatio::parse))
-        .transpose()
-}
-
-/// Columns elderly_valid_from, elderly_valid_until, elderly_burden_ratio.
-fn elderly(c: &mut Columns<'_>) -> Result<Option<ElderlyCertificate>, StoreError> {
-    let from: Option<String> = c.read()?;
-    let until: Option<String> = c.read()?;
-    let burden: Option<String> = c.read()?;
-    let Some(from) = from else { return Ok(None) };
-    Ok(Some(ElderlyCertificate {
-        valid_from: to_date(&from, "elderly certificate")?,
-        valid_until: to_opt_date(until, "elderly certificate")?,
-        burden_ratio: ratio(burden)?.ok_or(StoreError::Corrupt {
-            what: "elderly certificate",
-        })?,
-    }))
-}
-
-/// Columns limit_category, limit_applied_category.
-fn limit(c: &mut Columns<'_>) -> Result<Option<LimitCertificate>, StoreError> {
-    match (c.read()?, c.read()?) {
-        (Some(category), Some(applied_category)) => Ok(Some(LimitCertificate {
-            category,
-            applied_category,
-        })),
-        _ => Ok(None),
-    }
+/// A person from the columns of `person_columns!`, in order.
+fn from_row(row: &PgRow) -> Result<InsuredPerson, StoreError> {
+    rows::person(&mut Columns::new(row))
 }

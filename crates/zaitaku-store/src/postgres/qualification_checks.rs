@@ -2,24 +2,12 @@
 //! made at registration (with the consent, in `consents`) and at each 再照会
 //! (in `console`). Both write and read them through here.
 
-use super::persons::{self, qualification_columns};
-use crate::codec::{some_code, to_instant};
+use super::columns::Columns;
 use crate::console_records::{CheckSource, QualificationCheck};
 use crate::error::StoreError;
-use sqlx::Row;
+use crate::rows::{self, check_columns, qualification_columns};
 use sqlx::postgres::{PgConnection, PgRow};
 use zaitaku_domain::{InstitutionId, PersonId};
-
-/// The columns `check_from_row` reads.
-macro_rules! check_columns {
-    () => {
-        concat!(
-            "id, checked_at, source, person_id, ",
-            qualification_columns!()
-        )
-    };
-}
-pub(super) use check_columns;
 
 /// Copy the person's current record as a check made by `institution`, and
 /// return it (`None` if there is no such person).
@@ -49,11 +37,5 @@ pub(super) async fn record_check(
 }
 
 pub(super) fn check_from_row(row: &PgRow) -> Result<QualificationCheck, StoreError> {
-    Ok(QualificationCheck {
-        id: row.try_get("id")?,
-        checked_at: to_instant(row.try_get("checked_at")?, "qualification check")?,
-        source: some_code(row.try_get("source")?, "check source", CheckSource::parse)?,
-        // `person_id` then the record: the columns the persons reader reads.
-        qualification: persons::read(row, 3)?.qualification,
-    })
+    rows::check(&mut Columns::new(row))
 }

@@ -2,12 +2,13 @@
 //! everything that expired.
 
 use super::PostgresStore;
-use crate::codec::{instant, some_code, to_instant};
+use super::columns::Columns;
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::SessionRecord;
+use crate::rows;
 use crate::store::SessionStore;
 use async_trait::async_trait;
-use sqlx::Row;
 use time::OffsetDateTime;
 use zaitaku_domain::AuthMethod;
 
@@ -46,16 +47,7 @@ impl SessionStore for PostgresStore {
         else {
             return Ok(None);
         };
-        Ok(Some(SessionRecord {
-            id_hash: row.try_get(0)?,
-            csrf_token: row.try_get(1)?,
-            created_at: to_instant(row.try_get(2)?, "session")?,
-            expires_at: to_instant(row.try_get(3)?, "session")?,
-            auth_method: match row.try_get::<Option<String>, _>(4)? {
-                Some(code) => Some(some_code(&code, "session auth method", AuthMethod::parse)?),
-                None => None,
-            },
-        }))
+        rows::session(&mut Columns::new(&row)).map(Some)
     }
 
     async fn set_session_auth_method(

@@ -7,89 +7,32 @@
 //! gone, the step used or the count already raised.
 
 use super::PostgresStore;
+use super::columns::Columns;
 use super::is_unique_violation;
-use crate::codec::{code, instant, some_code, to_instant};
+use crate::codec::instant;
 use crate::error::StoreError;
+use crate::rows::{self, account_columns, login_columns, staff_session_columns};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,
 };
 use crate::store::{ConsoleSessionStore, StaffStore};
 use async_trait::async_trait;
+use sqlx::PgExecutor;
 use sqlx::postgres::{PgConnection, PgRow};
-use sqlx::{PgExecutor, Row};
 use time::OffsetDateTime;
-use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
-
-/// The columns `account` reads.
-macro_rules! account_columns {
-    () => {
-        "id, institution_id, login_name, display_name, role, password_hash, totp_secret, \
-         totp_last_step, failed_attempts, locked_until, enrolment_expires_at, created_at"
-    };
-}
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId};
 
 fn account(row: &PgRow) -> Result<StaffAccount, StoreError> {
-    let failed_attempts: i64 = row.try_get("failed_attempts")?;
-    Ok(StaffAccount {
-        id: StaffId(row.try_get("id")?),
-        institution_id: InstitutionId(row.try_get("institution_id")?),
-        login_name: code(
-            row.try_get("login_name")?,
-            "staff login name",
-            LoginName::parse,
-        )?,
-        display_name: row.try_get("display_name")?,
-        role: some_code(row.try_get("role")?, "staff role", StaffRole::parse)?,
-        password_hash: row.try_get("password_hash")?,
-        totp_secret: row.try_get("totp_secret")?,
-        totp_last_step: row.try_get("totp_last_step")?,
-        failed_attempts: u32::try_from(failed_attempts).map_err(|_| StoreError::Corrupt {
-            what: "staff failure count",
-        })?,
-        locked_until: opt_instant(row.try_get("locked_until")?, "staff lock")?,
-        enrolment_expires_at: opt_instant(row.try_get("enrolment_expires_at")?, "staff enrolment")?,
-        created_at: to_instant(row.try_get("created_at")?, "staff")?,
-    })
-}
-
-fn opt_instant(
-    secs: Option<i64>,
-    what: &'static str,
-) -> Result<Option<OffsetDateTime>, StoreError> {
-    secs.map(|s| to_instant(s, what)).transpose()
+    rows::account(&mut Columns::new(row))
 }
 
 fn session_record(row: &PgRow) -> Result<StaffSessionRecord, StoreError> {
-    Ok(StaffSessionRecord {
-        id_hash: row.try_get("id_hash")?,
-        staff_id: row.try_get::<Option<i64>, _>("staff_id")?.map(StaffId),
-        csrf_token: row.try_get("csrf_token")?,
-        stage: some_code(
-            row.try_get("stage")?,
-            "console session stage",
-            StaffSessionStage::parse,
-        )?,
-        created_at: to_instant(row.try_get("created_at")?, "console session")?,
-        last_seen_at: to_instant(row.try_get("last_seen_at")?, "console session")?,
-        expires_at: to_instant(row.try_get("expires_at")?, "console session")?,
-    })
+    rows::staff_session(&mut Columns::new(row))
 }
 
 fn login_record(row: &PgRow) -> Result<LoginRecord, StoreError> {
-    Ok(LoginRecord {
-        at: to_instant(row.try_get("at")?, "login log")?,
-        login_name: row.try_get("login_name")?,
-        staff_id: row.try_get::<Option<i64>, _>("staff_id")?.map(StaffId),
-        institution_id: row
-            .try_get::<Option<i64>, _>("institution_id")?
-            .map(InstitutionId),
-        outcome: some_code(
-            row.try_get("outcome")?,
-            "login outcome",
-            LoginOutcome::parse,
-        )?,
-    })
+    rows::login(&mut Columns::new(row))
 }
 
 #[async_trait]
@@ -330,10 +273,11 @@ impl StaffStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<LoginRecord>, StoreError> {
         let pool = &self.pool;
-        sqlx::query(
-            "SELECT at, login_name, staff_id, institution_id, outcome FROM staff_logins \
-             WHERE institution_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            login_columns!(),
+            " FROM staff_logins WHERE institution_id = $1 ORDER BY at DESC, id DESC LIMIT $2"
+        ))
         .bind(institution.0)
         .bind(i64::from(limit))
         .fetch_all(pool)
@@ -420,10 +364,11 @@ impl ConsoleSessionStore for PostgresStore {
         now: OffsetDateTime,
     ) -> Result<Option<StaffSessionRecord>, StoreError> {
         let pool = &self.pool;
-        sqlx::query(
-            "SELECT id_hash, staff_id, csrf_token, stage, created_at, last_seen_at, expires_at \
-             FROM staff_sessions WHERE id_hash = $1 AND expires_at > $2",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            staff_session_columns!(),
+            " FROM staff_sessions WHERE id_hash = $1 AND expires_at > $2"
+        ))
         .bind(id_hash)
         .bind(instant(now))
         .fetch_optional(pool)

@@ -2,29 +2,18 @@
 //! partition.
 
 use super::PostgresStore;
-use crate::codec::{instant, to_instant};
+use super::columns::Columns;
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::{
     AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
+use crate::rows::{self, anchor_columns, crl_columns};
 use crate::store::TrustStore;
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
-
-macro_rules! anchor_columns {
-    () => {
-        "der, subject, key_identifier, not_before, not_after, fingerprint, added_at"
-    };
-}
-
-macro_rules! crl_columns {
-    () => {
-        "der, issuer, signer_fingerprint, partition, this_update, next_update, crl_number, \
-         entries, imported_at"
-    };
-}
 
 /// An arbitrary key for `pg_advisory_xact_lock`: CRL imports take turns across
 /// processes, so the CRL an import compares with is still the kept one when it
@@ -179,17 +168,7 @@ async fn anchor_by_fingerprint(
 }
 
 fn anchor_from_row(row: &PgRow) -> Result<TrustAnchorRecord, StoreError> {
-    Ok(TrustAnchorRecord {
-        anchor: NewTrustAnchor {
-            der: row.try_get(0)?,
-            subject: row.try_get(1)?,
-            key_identifier: row.try_get(2)?,
-            not_before: to_instant(row.try_get(3)?, "trust anchor validity")?,
-            not_after: to_instant(row.try_get(4)?, "trust anchor validity")?,
-            fingerprint: row.try_get(5)?,
-        },
-        added_at: to_instant(row.try_get(6)?, "trust anchor time added")?,
-    })
+    rows::anchor(&mut Columns::new(row))
 }
 
 async fn kept_crl(conn: &mut PgConnection, crl: &NewCrl) -> Result<Option<CrlRecord>, StoreError> {
@@ -209,24 +188,5 @@ async fn kept_crl(conn: &mut PgConnection, crl: &NewCrl) -> Result<Option<CrlRec
 }
 
 fn crl_from_row(row: &PgRow) -> Result<CrlRecord, StoreError> {
-    let next_update: Option<i64> = row.try_get(5)?;
-    let entries: i64 = row.try_get(7)?;
-    Ok(CrlRecord {
-        crl: NewCrl {
-            der: row.try_get(0)?,
-            issuer: row.try_get(1)?,
-            signer_fingerprint: row.try_get(2)?,
-            partition: row.try_get(3)?,
-            this_update: to_instant(row.try_get(4)?, "CRL thisUpdate")?,
-            next_update: next_update
-                .map(|t| to_instant(t, "CRL nextUpdate"))
-                .transpose()?,
-            crl_number: row.try_get(6)?,
-            entries: u64::try_from(entries).map_err(|_| StoreError::Corrupt {
-                what: "CRL entry count",
-            })?,
-            revoked: Vec::new(),
-        },
-        imported_at: to_instant(row.try_get(8)?, "CRL time imported")?,
-    })
+    rows::crl(&mut Columns::new(row))
 }

@@ -73,4 +73,12 @@ impl crate::rows::Cursor for Columns<'_, '_> {
     fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
         self.read()
     }
+
+    fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
+        self.read()
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, StoreError> {
+        self.read()
+    }
 }

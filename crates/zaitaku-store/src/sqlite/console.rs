@@ -4,19 +4,20 @@
 use super::SqliteStore;
 use super::codec::{self, Columns};
 use super::consents::{self, consent_columns};
-use super::persons::{self, qualification_columns};
 use super::qualification_checks::record_check;
-use crate::codec::{date, instant, some_code, to_date, to_instant};
+use crate::codec::like_pattern;
+use crate::codec::{date, instant};
 use crate::console_records::{
-    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
-    PatientSummary, QualificationCheck, StaffActor,
+    AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery, PatientSummary,
+    QualificationCheck,
 };
 use crate::error::StoreError;
+use crate::rows::{self, access_log_columns, check_columns};
 use crate::store::ConsoleStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::{Date, OffsetDateTime};
-use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId, StaffId};
+use zaitaku_domain::{ConsentStatus, InstitutionId, PersonId};
 
 pub fn patients(conn: &Connection, q: &PatientQuery) -> Result<Vec<PatientSummary>, StoreError> {
     // One statement for every combination of filters: a NULL filter is off.
@@ -38,7 +39,7 @@ pub fn patients(conn: &Connection, q: &PatientQuery) -> Result<Vec<PatientSummar
                 OR (?5 = 'revoked' AND status <> 'active')) \
          ORDER BY registered_at DESC, id DESC LIMIT ?7 OFFSET ?8"
     ))?;
-    let pattern = q.name.as_deref().map(name_pattern);
+    let pattern = q.name.as_deref().map(like_pattern);
     let state = q.state.map(|s| match s {
         ConsentFilter::Standing => "standing",
         ConsentFilter::Expired => "expired",
@@ -56,31 +57,8 @@ pub fn patients(conn: &Connection, q: &PatientQuery) -> Result<Vec<PatientSummar
             q.limit,
             q.offset,
         ],
-        |row| {
-            let mut c = Columns::new(row);
-            let consent = crate::rows::consent(&mut c)?;
-            Ok(PatientSummary {
-                person_id: consent.person_id,
-                name: c.read()?,
-                name_kana: c.read()?,
-                birth_date: to_date(&c.read::<String>()?, "birth date")?,
-                consent,
-            })
-        },
+        |row| rows::patient_summary(&mut Columns::new(row)),
     )
-}
-
-/// `%part%` for LIKE, with spaces removed and LIKE's own characters escaped.
-fn name_pattern(part: &str) -> String {
-    let mut pattern = String::from("%");
-    for ch in part.chars().filter(|c| !c.is_whitespace()) {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// Newest first, at most `limit`.
@@ -91,8 +69,8 @@ pub fn checks(
     limit: u32,
 ) -> Result<Vec<QualificationCheck>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
-        "SELECT id, checked_at, source, person_id, ",
-        qualification_columns!(),
+        "SELECT ",
+        check_columns!(),
         " FROM qualification_checks WHERE institution_id = ? AND person_id = ? \
          ORDER BY id DESC LIMIT ?"
     ))?;
@@ -120,8 +98,8 @@ pub fn requery(
     }
     let id = record_check(&tx, institution, person, instant(at), CheckSource::Requery)?;
     let mut statement = tx.prepare_cached(concat!(
-        "SELECT id, checked_at, source, person_id, ",
-        qualification_columns!(),
+        "SELECT ",
+        check_columns!(),
         " FROM qualification_checks WHERE id = ?"
     ))?;
     let check = codec::optional(&mut statement, [id], check_from_row)?;
@@ -131,13 +109,7 @@ pub fn requery(
 }
 
 fn check_from_row(row: &Row<'_>) -> Result<QualificationCheck, StoreError> {
-    let mut c = Columns::new(row);
-    Ok(QualificationCheck {
-        id: c.read()?,
-        checked_at: to_instant(c.read()?, "qualification check")?,
-        source: some_code(&c.read::<String>()?, "check source", CheckSource::parse)?,
-        qualification: persons::read(&mut c)?.qualification,
-    })
+    rows::check(&mut Columns::new(row))
 }
 
 pub fn record_access(conn: &Connection, entry: &AccessEntry) -> Result<(), StoreError> {
@@ -163,27 +135,14 @@ pub fn access_log(
     institution: InstitutionId,
     limit: u32,
 ) -> Result<Vec<AccessLogLine>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
-         a.action, p.name FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
-         WHERE a.institution_id = ? ORDER BY a.id DESC LIMIT ?",
-    )?;
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        access_log_columns!(),
+        " FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
+         WHERE a.institution_id = ? ORDER BY a.id DESC LIMIT ?"
+    ))?;
     codec::all(&mut statement, params![institution.0, limit], |row| {
-        let mut c = Columns::new(row);
-        Ok(AccessLogLine {
-            entry: AccessEntry {
-                at: to_instant(c.read()?, "access log")?,
-                institution: InstitutionId(c.read()?),
-                staff: StaffActor {
-                    id: StaffId(c.read()?),
-                    login: c.read()?,
-                    name: c.read()?,
-                },
-                person: PersonId(c.read()?),
-                action: some_code(&c.read::<String>()?, "access action", AccessAction::parse)?,
-            },
-            person_name: c.read()?,
-        })
+        rows::access_log_line(&mut Columns::new(row))
     })
 }
 

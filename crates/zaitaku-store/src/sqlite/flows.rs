@@ -2,18 +2,16 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use crate::codec::{code, instant, some_code, to_instant};
+use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
+use crate::rows::{self, challenge_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
-use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, Institution, InstitutionId, PersonId,
-    Purpose, Viewed,
-};
+use zaitaku_domain::{ConsentChoices, ConsentId, FailureReason, FlowStep, Institution};
 
 pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
     let step = StepColumns::of(&f.step);
@@ -118,10 +116,11 @@ pub fn challenge(
     conn: &Connection,
     reference: &str,
 ) -> Result<Option<ChallengeRecord>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, \
-         state, failure, claim_hash FROM challenges WHERE reference = ?",
-    )?;
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        challenge_columns!(),
+        " FROM challenges WHERE reference = ?"
+    ))?;
     codec::optional(&mut statement, [reference], challenge_from_row)
 }
 
@@ -245,109 +244,11 @@ fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'sta
 }
 
 fn flow_from_row(row: &Row<'_>) -> Result<FlowRecord, StoreError> {
-    let mut c = Columns::new(row);
-    // A struct expression evaluates its fields in the order written: this reads
-    // the columns in the order `by_id` selects them.
-    Ok(FlowRecord {
-        id: c.read()?,
-        session_hash: c.read()?,
-        institution_id: InstitutionId(c.read()?),
-        purpose: some_code(&c.read::<String>()?, "flow purpose", Purpose::parse)?,
-        step: step(&mut c)?,
-        challenge_ref: c.read()?,
-        person_id: c.read::<Option<i64>>()?.map(PersonId),
-        consent_id: c.read::<Option<i64>>()?.map(ConsentId),
-        created_at: to_instant(c.read()?, "flow")?,
-        expires_at: to_instant(c.read()?, "flow")?,
-        version: c.read()?,
-    })
-}
-
-/// Columns step, choices, failure, viewed_choices, viewed_version.
-fn step(c: &mut Columns<'_, '_>) -> Result<FlowStep, StoreError> {
-    let step: String = c.read()?;
-    let choices: Option<String> = c.read()?;
-    let failure: Option<String> = c.read()?;
-    let viewed_choices: Option<String> = c.read()?;
-    let viewed_version: Option<i64> = c.read()?;
-    let decode = |c: Option<String>| match c {
-        Some(text) => code(&text, "flow choices", ConsentChoices::decode),
-        None => Err(StoreError::Corrupt {
-            what: "flow choices",
-        }),
-    };
-    let viewed = || -> Result<Viewed, StoreError> {
-        Ok(Viewed {
-            choices: decode(viewed_choices.clone())?,
-            version: viewed_version.ok_or(StoreError::Corrupt {
-                what: "flow viewed version",
-            })?,
-        })
-    };
-    Ok(match step.as_str() {
-        "select" => FlowStep::Select,
-        "confirm" => FlowStep::Confirm(decode(choices)?),
-        "authenticate" => FlowStep::Authenticate(decode(choices)?),
-        "view_authenticate" => FlowStep::ViewAuthenticate,
-        "update_select" => FlowStep::UpdateSelect {
-            viewed: viewed()?,
-            draft: decode(choices)?,
-        },
-        "update_confirm" => FlowStep::UpdateConfirm {
-            viewed: viewed()?,
-            draft: decode(choices)?,
-        },
-        "update_authenticate" => FlowStep::UpdateAuthenticate {
-            viewed: viewed()?,
-            draft: decode(choices)?,
-        },
-        "revoke_confirm" => FlowStep::RevokeConfirm,
-        "revoke_authenticate" => FlowStep::RevokeAuthenticate,
-        "done" => FlowStep::Done,
-        "failed" => FlowStep::Failed(some_code(
-            failure.as_deref().unwrap_or_default(),
-            "flow failure",
-            FailureReason::parse,
-        )?),
-        _ => return Err(StoreError::Corrupt { what: "flow step" }),
-    })
+    rows::flow(&mut Columns::new(row))
 }
 
 fn challenge_from_row(row: &Row<'_>) -> Result<ChallengeRecord, StoreError> {
-    let mut c = Columns::new(row);
-    // Fields in the order `challenge` selects the columns.
-    Ok(ChallengeRecord {
-        reference: c.read()?,
-        nonce: c.read()?,
-        flow_id: c.read()?,
-        session_hash: c.read()?,
-        purpose: some_code(&c.read::<String>()?, "challenge purpose", Purpose::parse)?,
-        created_at: to_instant(c.read()?, "challenge")?,
-        expires_at: to_instant(c.read()?, "challenge")?,
-        state: challenge_state(&mut c)?,
-        claim_hash: c.read()?,
-    })
-}
-
-/// Columns state, failure.
-fn challenge_state(c: &mut Columns<'_, '_>) -> Result<ChallengeState, StoreError> {
-    let state: String = c.read()?;
-    let failure: Option<String> = c.read()?;
-    Ok(match state.as_str() {
-        "pending" => ChallengeState::Pending,
-        "succeeded" => ChallengeState::Succeeded,
-        "cancelled" => ChallengeState::Cancelled,
-        "failed" => ChallengeState::Failed(some_code(
-            failure.as_deref().unwrap_or_default(),
-            "challenge failure",
-            FailureReason::parse,
-        )?),
-        _ => {
-            return Err(StoreError::Corrupt {
-                what: "challenge state",
-            });
-        }
-    })
+    rows::challenge(&mut Columns::new(row))
 }
 
 #[async_trait]

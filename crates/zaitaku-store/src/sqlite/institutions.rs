@@ -1,23 +1,14 @@
 use super::SqliteStore;
 use super::codec::{self, Columns, is_unique_violation};
-use crate::codec::{code, instant};
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::{InstitutionChanges, NewInstitution};
+use crate::rows::{self, institution_columns};
 use crate::store::InstitutionStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
-use zaitaku_domain::{
-    ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionId, InstitutionKind,
-    UrlToken,
-};
-
-/// The columns `from_row` reads, in its order.
-macro_rules! columns {
-    () => {
-        "id, code, name, offered_items, e_prescription, consent_validity_days, url_token"
-    };
-}
+use zaitaku_domain::{Institution, InstitutionCode, InstitutionId, InstitutionKind, UrlToken};
 
 pub fn insert(conn: &Connection, new: &NewInstitution) -> Result<Institution, StoreError> {
     let items: Vec<&str> = new.offered_items.iter().map(|i| i.code()).collect();
@@ -59,7 +50,7 @@ pub fn insert(conn: &Connection, new: &NewInstitution) -> Result<Institution, St
 pub fn by_id(conn: &Connection, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        institution_columns!(),
         " FROM institutions WHERE id = ?"
     ))?;
     codec::optional(&mut statement, [id.0], from_row)
@@ -71,7 +62,7 @@ pub fn by_url_token(
 ) -> Result<Option<Institution>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        institution_columns!(),
         " FROM institutions WHERE url_token = ?"
     ))?;
     codec::optional(&mut statement, [token.as_str()], from_row)
@@ -83,7 +74,7 @@ pub fn by_code(
 ) -> Result<Option<Institution>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        institution_columns!(),
         " FROM institutions WHERE code = ?"
     ))?;
     codec::optional(&mut statement, [code.as_str()], from_row)
@@ -105,7 +96,7 @@ pub fn update(
          e_prescription = coalesce(?, e_prescription), \
          consent_validity_days = coalesce(?, consent_validity_days) \
          WHERE code = ? RETURNING ",
-        columns!()
+        institution_columns!()
     ))?;
     codec::optional(
         &mut statement,
@@ -127,7 +118,7 @@ pub fn set_url_token(
 ) -> Result<Option<Institution>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "UPDATE institutions SET url_token = ? WHERE code = ? RETURNING ",
-        columns!()
+        institution_columns!()
     ))?;
     let result = statement
         .query_row([token.as_str(), code.as_str()], |row| Ok(from_row(row)))
@@ -143,46 +134,15 @@ pub fn set_url_token(
 pub fn all(conn: &Connection) -> Result<Vec<Institution>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        institution_columns!(),
         " FROM institutions ORDER BY id"
     ))?;
     codec::all(&mut statement, [], from_row)
 }
 
+/// An institution from the columns of `institution_columns!`, in order.
 fn from_row(row: &Row<'_>) -> Result<Institution, StoreError> {
-    let mut c = Columns::new(row);
-    let id = InstitutionId(c.read()?);
-    let institution_code = code(
-        &c.read::<String>()?,
-        "institution code",
-        InstitutionCode::parse,
-    )?;
-    let name = c.read()?;
-    let offered_items = c
-        .read::<String>()?
-        .split(',')
-        .map(|item| code(item, "offered items", ConsentItem::parse))
-        .collect::<Result<Vec<_>, _>>()?;
-    let e_prescription = code(
-        &c.read::<String>()?,
-        "e-prescription usage",
-        EPrescriptionUsage::parse,
-    )?;
-    let days: i64 = c.read()?;
-    let consent_validity_days = u32::try_from(days).map_err(|_| StoreError::Corrupt {
-        what: "consent validity",
-    })?;
-    let url_token = code(&c.read::<String>()?, "URL token", UrlToken::parse)?;
-    Ok(Institution {
-        id,
-        code: institution_code,
-        kind: InstitutionKind::of(&institution_code),
-        name,
-        offered_items,
-        e_prescription,
-        consent_validity_days,
-        url_token,
-    })
+    rows::institution(&mut Columns::new(row))
 }
 
 #[async_trait]

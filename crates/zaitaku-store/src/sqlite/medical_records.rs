@@ -4,14 +4,14 @@
 use super::SqliteStore;
 use super::codec::{self, Columns};
 use super::persons;
-use crate::codec::{code, date, to_date};
+use crate::codec::date;
 use crate::error::StoreError;
 use crate::records::{NewRecord, PersonKey, RecordImportCounts};
+use crate::rows;
 use crate::store::MedicalRecordStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 use std::collections::HashMap;
-use time::Date;
 use zaitaku_domain::{MedicalRecord, PersonId, RecordKind};
 
 /// Insert every record whose person is known, in one transaction.
@@ -89,19 +89,7 @@ pub fn of_person(
 }
 
 fn from_row(row: &Row<'_>) -> Result<MedicalRecord, StoreError> {
-    let mut c = Columns::new(row);
-    let kind = code(&c.read::<String>()?, "record kind", RecordKind::parse)?;
-    let day = to_date(&c.read::<String>()?, "record date")?;
-    let provider: String = c.read()?;
-    let name: String = c.read()?;
-    let detail: String = c.read()?;
-    // The date was checked against the day of its import; reading it later
-    // does not move that day, so no upper bound applies here.
-    MedicalRecord::new(kind, day, &provider, &name, &detail, Date::MAX).map_err(|_| {
-        StoreError::Corrupt {
-            what: "medical record",
-        }
-    })
+    rows::medical_record(&mut Columns::new(row))
 }
 
 #[async_trait]

@@ -1,35 +1,14 @@
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use crate::codec::{code, date, instant, to_date, to_opt_date};
+use crate::codec::{date, instant};
 use crate::error::StoreError;
 use crate::records::{PersonKey, UpsertCounts};
+use crate::rows::{self, person_columns};
 use crate::store::PersonStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
-use zaitaku_domain::{
-    BurdenRatio, ElderlyCertificate, InsuredPerson, InsurerNumber, LimitCertificate, PersonId,
-    Qualification, QualificationValidity, Relationship, Sex,
-};
-
-/// A qualification record's 25 columns, in the order of `Qualification`'s fields;
-/// `qualification_checks` has them too.
-macro_rules! qualification_columns {
-    () => {
-        "insurer_number, insurer_name, symbol, number, branch, relationship, name, \
-         name_kana, sex, birth_date, address, postal_code, acquired_on, lost_on, loss_reason, \
-         valid_from, valid_until, burden_ratio, elderly_valid_from, elderly_valid_until, \
-         elderly_burden_ratio, limit_category, limit_applied_category, specific_disease, validity"
-    };
-}
-pub(super) use qualification_columns;
-
-/// The columns `from_row` reads, in its order.
-macro_rules! columns {
-    () => {
-        concat!("id, ", qualification_columns!())
-    };
-}
+use zaitaku_domain::{InsuredPerson, PersonId, Qualification};
 
 /// The 25 values of a record, in the order of `columns!` after `id`, then `$extra`.
 macro_rules! record_params {
@@ -167,7 +146,7 @@ fn by_key_parts(
     // The expressions of the unique index insured_persons_by_key (0004).
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        person_columns!(),
         " FROM insured_persons WHERE insurer_number = ? AND coalesce(symbol, '') = ? \
          AND number = ? AND coalesce(branch, '') = ?"
     ))?;
@@ -186,7 +165,7 @@ fn by_key_parts(
 pub fn by_id(conn: &Connection, id: PersonId) -> Result<Option<InsuredPerson>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        person_columns!(),
         " FROM insured_persons WHERE id = ?"
     ))?;
     codec::optional(&mut statement, [id.0], from_row)
@@ -227,7 +206,7 @@ pub fn by_certificate(
 ) -> Result<Option<InsuredPerson>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
-        columns!(),
+        person_columns!(),
         " FROM insured_persons WHERE id = \
          (SELECT person_id FROM certificate_links WHERE issuer = ? AND serial = ?)"
     ))?;
@@ -235,75 +214,7 @@ pub fn by_certificate(
 }
 
 fn from_row(row: &Row<'_>) -> Result<InsuredPerson, StoreError> {
-    read(&mut Columns::new(row))
-}
-
-/// A person from the columns `id` (or `person_id`) then `qualification_columns!`.
-pub(super) fn read(c: &mut Columns<'_, '_>) -> Result<InsuredPerson, StoreError> {
-    let id = PersonId(c.read()?);
-    // A struct expression evaluates its fields in the order written: this reads
-    // the columns in the order of `columns!`.
-    let qualification = Qualification {
-        insurer_number: code(&c.read::<String>()?, "insurer number", InsurerNumber::parse)?,
-        insurer_name: c.read()?,
-        symbol: c.read()?,
-        number: c.read()?,
-        branch: c.read()?,
-        relationship: code(&c.read::<String>()?, "relationship", Relationship::parse)?,
-        name: c.read()?,
-        name_kana: c.read()?,
-        sex: code(&c.read::<String>()?, "sex", Sex::parse)?,
-        birth_date: to_date(&c.read::<String>()?, "birth date")?,
-        address: c.read()?,
-        postal_code: c.read()?,
-        acquired_on: to_date(&c.read::<String>()?, "acquisition date")?,
-        lost_on: to_opt_date(c.read()?, "loss date")?,
-        loss_reason: c.read()?,
-        valid_from: to_opt_date(c.read()?, "validity start")?,
-        valid_until: to_opt_date(c.read()?, "validity end")?,
-        burden_ratio: ratio(c.read()?)?,
-        elderly: elderly(c)?,
-        limit: limit(c)?,
-        specific_disease: c.read()?,
-        validity: code(
-            &c.read::<String>()?,
-            "validity",
-            QualificationValidity::parse,
-        )?,
-    };
-    Ok(InsuredPerson { id, qualification })
-}
-
-fn ratio(value: Option<String>) -> Result<Option<BurdenRatio>, StoreError> {
-    value
-        .map(|v| code(&v, "burden ratio", BurdenRatio::parse))
-        .transpose()
-}
-
-/// Columns elderly_valid_from, elderly_valid_until, elderly_burden_ratio.
-fn elderly(c: &mut Columns<'_, '_>) -> Result<Option<ElderlyCertificate>, StoreError> {
-    let from: Option<String> = c.read()?;
-    let until: Option<String> = c.read()?;
-    let burden: Option<String> = c.read()?;
-    let Some(from) = from else { return Ok(None) };
-    Ok(Some(ElderlyCertificate {
-        valid_from: to_date(&from, "elderly certificate")?,
-        valid_until: to_opt_date(until, "elderly certificate")?,
-        burden_ratio: ratio(burden)?.ok_or(StoreError::Corrupt {
-            what: "elderly certificate",
-        })?,
-    }))
-}
-
-/// Columns limit_category, limit_applied_category.
-fn limit(c: &mut Columns<'_, '_>) -> Result<Option<LimitCertificate>, StoreError> {
-    match (c.read()?, c.read()?) {
-        (Some(category), Some(applied_category)) => Ok(Some(LimitCertificate {
-            category,
-            applied_category,
-        })),
-        _ => Ok(None),
-    }
+    rows::person(&mut Columns::new(row))
 }
 
 #[async_trait]

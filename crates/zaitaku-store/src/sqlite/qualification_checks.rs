@@ -2,9 +2,9 @@
 //! made at registration (with the consent, in `consents`) and at each 再照会
 //! (in `console`). Both write through here.
 
-use super::persons::qualification_columns;
 use crate::console_records::CheckSource;
 use crate::error::StoreError;
+use crate::rows::qualification_columns;
 use rusqlite::{Connection, params};
 use zaitaku_domain::{InstitutionId, PersonId};
 

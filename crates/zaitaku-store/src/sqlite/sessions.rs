@@ -1,8 +1,9 @@
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use crate::codec::{instant, some_code, to_instant};
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::SessionRecord;
+use crate::rows;
 use crate::store::SessionStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
@@ -44,17 +45,7 @@ pub fn live(
          WHERE id_hash = ? AND expires_at > ?",
     )?;
     codec::optional(&mut statement, params![id_hash, instant(now)], |row| {
-        let mut c = Columns::new(row);
-        Ok(SessionRecord {
-            id_hash: c.read()?,
-            csrf_token: c.read()?,
-            created_at: to_instant(c.read()?, "session")?,
-            expires_at: to_instant(c.read()?, "session")?,
-            auth_method: match c.read::<Option<String>>()? {
-                Some(code) => Some(some_code(&code, "session auth method", AuthMethod::parse)?),
-                None => None,
-            },
-        })
+        rows::session(&mut Columns::new(row))
     })
 }
 

@@ -2,8 +2,9 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns, is_unique_violation};
-use crate::codec::{code, instant, some_code, to_instant};
+use crate::codec::instant;
 use crate::error::StoreError;
+use crate::rows::{self, account_columns, login_columns, staff_session_columns};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
     StaffSessionRecord, StaffSessionStage,
@@ -12,39 +13,10 @@ use crate::store::{ConsoleSessionStore, StaffStore};
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
-use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
-
-/// The columns `account` reads, in its order.
-macro_rules! account_columns {
-    () => {
-        "id, institution_id, login_name, display_name, role, password_hash, totp_secret, \
-         totp_last_step, failed_attempts, locked_until, enrolment_expires_at, created_at"
-    };
-}
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId};
 
 fn account(row: &Row<'_>) -> Result<StaffAccount, StoreError> {
-    let mut c = Columns::new(row);
-    Ok(StaffAccount {
-        id: StaffId(c.read()?),
-        institution_id: InstitutionId(c.read()?),
-        login_name: code(&c.read::<String>()?, "staff login name", LoginName::parse)?,
-        display_name: c.read()?,
-        role: some_code(&c.read::<String>()?, "staff role", StaffRole::parse)?,
-        password_hash: c.read()?,
-        totp_secret: c.read()?,
-        totp_last_step: c.read()?,
-        failed_attempts: c.read()?,
-        locked_until: opt_instant(c.read()?, "staff lock")?,
-        enrolment_expires_at: opt_instant(c.read()?, "staff enrolment")?,
-        created_at: to_instant(c.read()?, "staff")?,
-    })
-}
-
-fn opt_instant(
-    secs: Option<i64>,
-    what: &'static str,
-) -> Result<Option<OffsetDateTime>, StoreError> {
-    secs.map(|s| to_instant(s, what)).transpose()
+    rows::account(&mut Columns::new(row))
 }
 
 pub fn insert(conn: &Connection, new: &NewStaff) -> Result<StaffAccount, StoreError> {
@@ -297,23 +269,13 @@ pub fn session(
     id_hash: &str,
     now: OffsetDateTime,
 ) -> Result<Option<StaffSessionRecord>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id_hash, staff_id, csrf_token, stage, created_at, last_seen_at, expires_at \
-         FROM staff_sessions WHERE id_hash = ? AND expires_at > ?",
-    )?;
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        staff_session_columns!(),
+        " FROM staff_sessions WHERE id_hash = ? AND expires_at > ?"
+    ))?;
     codec::optional(&mut statement, params![id_hash, instant(now)], |row| {
-        let mut c = Columns::new(row);
-        Ok(StaffSessionRecord {
-            id_hash: c.read()?,
-            staff_id: c.read::<Option<i64>>()?.map(StaffId),
-            csrf_token: c.read()?,
-            stage: some_code(&c.read::<String>()?, "console session stage", |s| {
-                StaffSessionStage::parse(s)
-            })?,
-            created_at: to_instant(c.read()?, "console session")?,
-            last_seen_at: to_instant(c.read()?, "console session")?,
-            expires_at: to_instant(c.read()?, "console session")?,
-        })
+        rows::staff_session(&mut Columns::new(row))
     })
 }
 
@@ -341,19 +303,13 @@ pub fn logins(
     institution: InstitutionId,
     limit: u32,
 ) -> Result<Vec<LoginRecord>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT at, login_name, staff_id, institution_id, outcome FROM staff_logins \
-         WHERE institution_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-    )?;
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        login_columns!(),
+        " FROM staff_logins WHERE institution_id = ? ORDER BY at DESC, id DESC LIMIT ?"
+    ))?;
     codec::all(&mut statement, params![institution.0, limit], |row| {
-        let mut c = Columns::new(row);
-        Ok(LoginRecord {
-            at: to_instant(c.read()?, "login log")?,
-            login_name: c.read()?,
-            staff_id: c.read::<Option<i64>>()?.map(StaffId),
-            institution_id: c.read::<Option<i64>>()?.map(InstitutionId),
-            outcome: some_code(&c.read::<String>()?, "login outcome", LoginOutcome::parse)?,
-        })
+        rows::login(&mut Columns::new(row))
     })
 }
 

@@ -2,28 +2,16 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use crate::codec::{instant, to_instant};
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::{
     AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
+use crate::rows::{self, anchor_columns, crl_columns};
 use crate::store::TrustStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
-
-macro_rules! anchor_columns {
-    () => {
-        "der, subject, key_identifier, not_before, not_after, fingerprint, added_at"
-    };
-}
-
-macro_rules! crl_columns {
-    () => {
-        "der, issuer, signer_fingerprint, partition, this_update, next_update, crl_number, \
-         entries, imported_at"
-    };
-}
 
 pub fn add_anchors(
     conn: &mut Connection,
@@ -82,18 +70,7 @@ pub fn anchors(conn: &Connection) -> Result<Vec<TrustAnchorRecord>, StoreError> 
 }
 
 fn anchor_from_row(row: &Row<'_>) -> Result<TrustAnchorRecord, StoreError> {
-    let mut c = Columns::new(row);
-    Ok(TrustAnchorRecord {
-        anchor: NewTrustAnchor {
-            der: c.read()?,
-            subject: c.read()?,
-            key_identifier: c.read()?,
-            not_before: to_instant(c.read()?, "trust anchor validity")?,
-            not_after: to_instant(c.read()?, "trust anchor validity")?,
-            fingerprint: c.read()?,
-        },
-        added_at: to_instant(c.read()?, "trust anchor time added")?,
-    })
+    rows::anchor(&mut Columns::new(row))
 }
 
 /// Each CRL replaces the one kept for its key if it supersedes it; the first
@@ -167,34 +144,7 @@ pub fn crls(conn: &Connection) -> Result<Vec<CrlRecord>, StoreError> {
 }
 
 fn crl_from_row(row: &Row<'_>) -> Result<CrlRecord, StoreError> {
-    let mut c = Columns::new(row);
-    let der = c.read()?;
-    let issuer = c.read()?;
-    let signer_fingerprint = c.read()?;
-    let partition = c.read()?;
-    let this_update = to_instant(c.read()?, "CRL thisUpdate")?;
-    let next_update = c
-        .read::<Option<i64>>()?
-        .map(|t| to_instant(t, "CRL nextUpdate"))
-        .transpose()?;
-    let crl_number = c.read()?;
-    let entries = u64::try_from(c.read::<i64>()?).map_err(|_| StoreError::Corrupt {
-        what: "CRL entry count",
-    })?;
-    Ok(CrlRecord {
-        crl: NewCrl {
-            der,
-            issuer,
-            signer_fingerprint,
-            partition,
-            this_update,
-            next_update,
-            crl_number,
-            entries,
-            revoked: Vec::new(),
-        },
-        imported_at: to_instant(c.read()?, "CRL time imported")?,
-    })
+    rows::crl(&mut Columns::new(row))
 }
 
 #[async_trait]

@@ -12,11 +12,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-pub const PROTOCOL: &str = "zaitaku-auth:1";
+use zaitaku_card::protocol::{
+    ChallengeAnswer, ErrorAnswer, ErrorReport, Institution, PROTOCOL, ReportAnswer, TokenAnswer,
+};
 
 fn error_response(e: SubmitError) -> Response {
     let (status, code, message) = match e {
@@ -48,11 +48,10 @@ fn error_response(e: SubmitError) -> Response {
         SubmitError::BadToken(code) => {
             return (
                 StatusCode::BAD_REQUEST,
-                Json(json!({
-                    "error": "bad_token",
-                    "detail": code,
-                    "message": "the body is not a Web eID token",
-                })),
+                Json(ErrorAnswer {
+                    detail: Some(code.to_owned()),
+                    ..ErrorAnswer::new("bad_token", "the body is not a Web eID token")
+                }),
             )
                 .into_response();
         }
@@ -61,15 +60,15 @@ fn error_response(e: SubmitError) -> Response {
             tracing::error!(op_id = %op_id, cause = %cause, "authentication request failed");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({
-                    "error": "internal",
-                    "message": format!("the server could not complete the request (operation {op_id})"),
-                })),
+                Json(ErrorAnswer::new(
+                    "internal",
+                    format!("the server could not complete the request (operation {op_id})"),
+                )),
             )
                 .into_response();
         }
     };
-    (status, Json(json!({ "error": code, "message": message }))).into_response()
+    (status, Json(ErrorAnswer::new(code, message))).into_response()
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -117,7 +116,7 @@ async fn describe_json(
     state: &AppState,
     reference: &str,
     claim: Option<String>,
-) -> Result<serde_json::Value, SubmitError> {
+) -> Result<ChallengeAnswer, SubmitError> {
     if !random::is_id(reference) {
         return Err(SubmitError::UnknownChallenge);
     }
@@ -146,17 +145,20 @@ async fn describe_json(
         .expires_at
         .format(&Rfc3339)
         .map_err(|e| SubmitError::Internal(e.to_string()))?;
-    Ok(json!({
-        "protocol": PROTOCOL,
-        "origin": state.origin.as_str(),
-        "institution": { "name": institution.name, "code": institution.code.as_str() },
-        "purpose": challenge.purpose.code(),
-        "purposeLabel": challenge.purpose.label(),
-        "nonce": challenge.nonce,
-        "matchingCode": handoff::matching_code(&challenge.nonce),
-        "claim": claim,
-        "expiresAt": expires_at,
-    }))
+    Ok(ChallengeAnswer {
+        protocol: PROTOCOL.to_owned(),
+        origin: state.origin.as_str().to_owned(),
+        institution: Institution {
+            name: institution.name,
+            code: institution.code.as_str().to_owned(),
+        },
+        purpose: challenge.purpose.code().to_owned(),
+        purpose_label: challenge.purpose.label().to_owned(),
+        matching_code: handoff::matching_code(&challenge.nonce),
+        nonce: challenge.nonce,
+        claim,
+        expires_at,
+    })
 }
 
 pub async fn submit(
@@ -167,18 +169,13 @@ pub async fn submit(
 ) -> Response {
     let answerer = Answerer::Claimant(query.claim.as_deref());
     match verification::submit_token(&state, &reference, answerer, &body).await {
-        Ok(TokenOutcome::Accepted) => Json(json!({
-            "result": "accepted",
-            "message": "the card was accepted; the page moves on by itself",
-        }))
+        Ok(TokenOutcome::Accepted) => Json(TokenAnswer::accepted(
+            "the card was accepted; the page moves on by itself",
+        ))
         .into_response(),
         Ok(TokenOutcome::Rejected { code, .. }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({
-                "result": "rejected",
-                "error": code,
-                "message": rejection_message(code),
-            })),
+            Json(TokenAnswer::rejected(code, rejection_message(code))),
         )
             .into_response(),
         Err(e) => error_response(e),
@@ -197,12 +194,6 @@ fn rejection_message(code: &str) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorReport {
-    code: String,
-}
-
 pub async fn report_error(
     State(state): State<AppState>,
     Path(reference): Path<String>,
@@ -213,7 +204,10 @@ pub async fn report_error(
     let Ok(report) = serde_json::from_slice::<ErrorReport>(&body) else {
         return (
             StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "bad_report", "message": "expected {\"code\": \"pin_blocked\" | \"cancelled\"}" })),
+            Json(ErrorAnswer::new(
+                "bad_report",
+                "expected {\"code\": \"pin_blocked\" | \"cancelled\"}",
+            )),
         )
             .into_response();
     };
@@ -226,13 +220,13 @@ pub async fn report_error(
         _ => {
             return (
                 StatusCode::BAD_REQUEST,
-                Json(json!({ "error": "bad_report", "message": "unknown error code" })),
+                Json(ErrorAnswer::new("bad_report", "unknown error code")),
             )
                 .into_response();
         }
     };
     match result {
-        Ok(()) => Json(json!({ "result": "recorded" })).into_response(),
+        Ok(()) => Json(ReportAnswer::recorded()).into_response(),
         Err(e) => error_response(e),
     }
 }

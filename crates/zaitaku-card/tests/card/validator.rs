@@ -1,8 +1,8 @@
 //! Every step of the token validator, each failure with its own test.
 
-mod common;
+use crate::common;
 
-use common::*;
+use crate::common::*;
 use der::asn1::OctetString;
 use serde_json::{Value, json};
 use x509_cert::ext::Extension;

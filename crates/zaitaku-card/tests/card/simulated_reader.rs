@@ -2,7 +2,7 @@
 //! on a simulated PC/SC reader that really signs: the APDU exchange of domain.md
 //! section 6, a blocked PIN, and a card pulled part-way.
 
-mod common;
+use crate::common;
 
 use common::{ca, card_key, config, nonce, origin};
 use zaitaku_card::authenticator::sign_challenge;

@@ -3,9 +3,9 @@
 //! from the CRLs an outside index returns; freshness, future revocation dates,
 //! refused entries; and CRLs held in memory, whose signatures are checked once.
 
-mod common;
+use crate::common;
 
-use common::*;
+use crate::common::*;
 use der::asn1::OctetString;
 use der::{Decode, Encode};
 use std::collections::HashMap;

@@ -2,11 +2,11 @@
 //! which this project's machines do not have): arbitrary and mutated inputs never panic,
 //! and no single-byte change to a good token's certificate is ever accepted.
 
-mod common;
+use crate::common;
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use zaitaku_card::{ChallengeNonce, Origin, WebEidToken};

@@ -3,9 +3,9 @@
 //! algorithms, SHA-1, unnatural curve/hash pairs), anchors that are not self-signed,
 //! ten-year certificates, and the signature checked before any status is told.
 
-mod common;
+use crate::common;
 
-use common::*;
+use crate::common::*;
 use der::asn1::{AnyRef, BitStringRef};
 use der::{Decode, Encode, Sequence};
 use serde_json::Value;

@@ -1,0 +1,126 @@
+//! Flows' and challenges' rows, the same on both backends.
+
+use super::Cursor;
+use crate::codec::{code, some_code, to_instant};
+use crate::error::StoreError;
+use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
+use zaitaku_domain::{
+    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, Viewed,
+};
+
+/// The columns [`challenge`] reads, in its order.
+macro_rules! challenge_columns {
+    () => {
+        "reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, state, \
+         failure, claim_hash"
+    };
+}
+pub(crate) use challenge_columns;
+
+/// A flow from the columns id, session_hash, institution_id, purpose, step,
+/// choices, failure, viewed_choices, viewed_version, challenge_ref, person_id,
+/// consent_id, created_at, expires_at, version (each backend names them its way).
+pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
+    // A struct expression evaluates its fields in the order written: this reads
+    // the columns in the order above.
+    Ok(FlowRecord {
+        id: c.text()?,
+        session_hash: c.text()?,
+        institution_id: InstitutionId(c.int()?),
+        purpose: some_code(&c.text()?, "flow purpose", Purpose::parse)?,
+        step: step(c)?,
+        challenge_ref: c.opt_text()?,
+        person_id: c.opt_int()?.map(PersonId),
+        consent_id: c.opt_int()?.map(ConsentId),
+        created_at: to_instant(c.int()?, "flow")?,
+        expires_at: to_instant(c.int()?, "flow")?,
+        version: c.int()?,
+    })
+}
+
+/// Columns step, choices, failure, viewed_choices, viewed_version.
+fn step(c: &mut impl Cursor) -> Result<FlowStep, StoreError> {
+    let step = c.text()?;
+    let choices = c.opt_text()?;
+    let failure = c.opt_text()?;
+    let viewed_choices = c.opt_text()?;
+    let viewed_version = c.opt_int()?;
+    let decode = |c: Option<&str>| match c {
+        Some(text) => code(text, "flow choices", ConsentChoices::decode),
+        None => Err(StoreError::Corrupt {
+            what: "flow choices",
+        }),
+    };
+    let choices = choices.as_deref();
+    let viewed = || -> Result<Viewed, StoreError> {
+        Ok(Viewed {
+            choices: decode(viewed_choices.as_deref())?,
+            version: viewed_version.ok_or(StoreError::Corrupt {
+                what: "flow viewed version",
+            })?,
+        })
+    };
+    Ok(match step.as_str() {
+        "select" => FlowStep::Select,
+        "confirm" => FlowStep::Confirm(decode(choices)?),
+        "authenticate" => FlowStep::Authenticate(decode(choices)?),
+        "view_authenticate" => FlowStep::ViewAuthenticate,
+        "update_select" => FlowStep::UpdateSelect {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "update_confirm" => FlowStep::UpdateConfirm {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "update_authenticate" => FlowStep::UpdateAuthenticate {
+            viewed: viewed()?,
+            draft: decode(choices)?,
+        },
+        "revoke_confirm" => FlowStep::RevokeConfirm,
+        "revoke_authenticate" => FlowStep::RevokeAuthenticate,
+        "done" => FlowStep::Done,
+        "failed" => FlowStep::Failed(some_code(
+            failure.as_deref().unwrap_or_default(),
+            "flow failure",
+            FailureReason::parse,
+        )?),
+        _ => return Err(StoreError::Corrupt { what: "flow step" }),
+    })
+}
+
+/// A challenge from the columns of `challenge_columns!`.
+pub fn challenge(c: &mut impl Cursor) -> Result<ChallengeRecord, StoreError> {
+    Ok(ChallengeRecord {
+        reference: c.text()?,
+        nonce: c.text()?,
+        flow_id: c.text()?,
+        session_hash: c.text()?,
+        purpose: some_code(&c.text()?, "challenge purpose", Purpose::parse)?,
+        created_at: to_instant(c.int()?, "challenge")?,
+        expires_at: to_instant(c.int()?, "challenge")?,
+        state: challenge_state(c)?,
+        claim_hash: c.opt_text()?,
+    })
+}
+
+/// Columns state, failure.
+fn challenge_state(c: &mut impl Cursor) -> Result<ChallengeState, StoreError> {
+    let state = c.text()?;
+    let failure = c.opt_text()?;
+    Ok(match state.as_str() {
+        "pending" => ChallengeState::Pending,
+        "succeeded" => ChallengeState::Succeeded,
+        "cancelled" => ChallengeState::Cancelled,
+        "failed" => ChallengeState::Failed(some_code(
+            failure.as_deref().unwrap_or_default(),
+            "challenge failure",
+            FailureReason::parse,
+        )?),
+        _ => {
+            return Err(StoreError::Corrupt {
+                what: "challenge state",
+            });
+        }
+    })
+}
