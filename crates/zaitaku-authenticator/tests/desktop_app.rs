@@ -647,7 +647,20 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     app.key(&desktop, "Escape");
     app.wait_closed();
     assert_eq!(yamada.tries_left(), 3);
-    assert_eq!(browser.state_after(&flow, "pending"), "claimed");
+    // The challenge is ended (flow and choices kept): the page's long poll says
+    // `cancelled` and leads to the step's page, which says so and offers a retry.
+    let status = browser.get(&format!("{flow}/status?wait=claimed"));
+    let status: serde_json::Value = serde_json::from_str(&status.body).unwrap();
+    assert_eq!(status["state"], "cancelled", "{status}");
+    assert_eq!(status["next"], format!("{flow}/authenticate"), "{status}");
+    let page = browser.get(&format!("{flow}/authenticate"));
+    assert!(
+        page.body.contains("認証アプリで読み取りが取り消されました"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("もう一度認証する"), "{}", page.body);
+    assert!(!page.body.contains("時間切れです"), "{}", page.body);
     if let Some(answers) = yamada.pin_answers() {
         assert_eq!(answers, ["63 C2", "90 00"], "{}", yamada.log());
     }
@@ -680,6 +693,29 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     }
     drop(takahashi.remove());
     assert_eq!(tries_left(&takahashi_file), 0);
+
+    // The next-generation card (P-384, ES384): the same window, the same steps.
+    let nakamura_file = demo.cards.join("nakamura.card");
+    let nakamura = Card::insert(card_path, &nakamura_file);
+    let (flow, link) = until_authentication(&mut browser, &demo.institutions[0]);
+    let mut app = desktop.open(&link, nakamura.app_file());
+    app.until("waiting for the PIN (3 tries left)");
+    app.type_keys(&desktop, "9012");
+    app.key(&desktop, "Return");
+    app.until("accepted");
+    desktop.screenshot(&mut app, "07-accepted-p384");
+    assert_eq!(browser.state_after(&flow, "claimed"), "done");
+    app.wait_closed();
+    let done = browser.get(&format!("{flow}/complete"));
+    assert!(done.body.contains("中村 陽菜"), "{}", done.body);
+    if let Some(answers) = nakamura.pin_answers() {
+        let log = nakamura.log();
+        assert_eq!(answers, ["90 00"], "{log}");
+        // A P-384 card is given the 48-byte SHA-384 hash to sign (authenticator.rs).
+        assert!(log.contains("80 2A 00 80 lc=48"), "{log}");
+    }
+    drop(nakamura.remove());
+    assert_eq!(tries_left(&nakamura_file), 3);
 
     let said = desktop.run(program, &["uninstall"]);
     assert!(said.contains("removed"), "{said}");

@@ -241,3 +241,37 @@ pub async fn report_pin_blocked(
     reject(state, &challenge, FailureReason::PinBlocked, "pin_blocked").await?;
     Ok(())
 }
+
+/// The authenticator reports the user cancelled (the 「キャンセル」 button, or the
+/// card was not read): the claimed challenge ends, and nothing else. The flow
+/// stays at its authentication step with its choices, so the page says the
+/// reading was cancelled and offers a new challenge at once.
+pub async fn report_cancelled(
+    state: &AppState,
+    reference: &str,
+    answerer: Answerer<'_>,
+) -> Result<(), SubmitError> {
+    let challenge = answerable_challenge(state, reference, answerer).await?;
+    // `answerable_challenge` checked the claim against the stored hash.
+    let Some(claim_hash) = &challenge.claim_hash else {
+        return Err(SubmitError::NotClaimed);
+    };
+    let now = OffsetDateTime::now_utc();
+    if !state
+        .store
+        .cancel_claimed_challenge(reference, claim_hash, now)
+        .await?
+    {
+        // Settled, expired or cancelled between the read and the write.
+        return Err(match live_challenge(state, reference).await {
+            Err(e) => e,
+            Ok(_) => SubmitError::AlreadyUsed,
+        });
+    }
+    tracing::info!(
+        purpose = challenge.purpose.code(),
+        "card reading cancelled on the authenticator"
+    );
+    state.wakeups.announce(&challenge.flow_id);
+    Ok(())
+}

@@ -196,6 +196,25 @@ impl FlowStore for PostgresStore {
         Ok(claimed == 1)
     }
 
+    async fn cancel_claimed_challenge(
+        &self,
+        reference: &str,
+        claim_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let cancelled = sqlx::query(
+            "UPDATE challenges SET state = 'cancelled', settled_at = $1 WHERE reference = $2 \
+             AND state = 'pending' AND claim_hash = $3 AND expires_at > $1",
+        )
+        .bind(instant(at))
+        .bind(reference)
+        .bind(claim_hash)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(cancelled == 1)
+    }
+
     async fn settle_failure(
         &self,
         challenge_ref: &str,

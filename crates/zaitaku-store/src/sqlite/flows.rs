@@ -139,6 +139,21 @@ pub fn claim(
     Ok(claimed == 1)
 }
 
+pub fn cancel_claimed(
+    conn: &Connection,
+    reference: &str,
+    claim_hash: &str,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let cancelled = conn
+        .prepare_cached(
+            "UPDATE challenges SET state = 'cancelled', settled_at = ? WHERE reference = ? \
+             AND state = 'pending' AND claim_hash = ? AND expires_at > ?",
+        )?
+        .execute(params![instant(at), reference, claim_hash, instant(at)])?;
+    Ok(cancelled == 1)
+}
+
 /// Use the pending, unexpired challenge `reference` and move the flow waiting for
 /// it to `end`; the caller's transaction makes this and the rest of the
 /// settlement one unit. The challenge fails with the step's reason, or succeeds.
@@ -299,6 +314,17 @@ impl FlowStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (reference, claim_hash) = (reference.to_owned(), claim_hash.to_owned());
         self.write(move |c| claim(c, &reference, &claim_hash, at))
+            .await
+    }
+
+    async fn cancel_claimed_challenge(
+        &self,
+        reference: &str,
+        claim_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (reference, claim_hash) = (reference.to_owned(), claim_hash.to_owned());
+        self.write(move |c| cancel_claimed(c, &reference, &claim_hash, at))
             .await
     }
 

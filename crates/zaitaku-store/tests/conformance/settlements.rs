@@ -537,7 +537,79 @@ async fn a_challenge_is_claimed_by_one_authenticator_only() {
     assert!(!late.await.unwrap());
 }
 
+async fn a_cancel_by_its_claimer_ends_the_challenge_only() {
+    let f = fixture().await;
+    let reference = f.write.challenge_ref.clone();
+    let now = OffsetDateTime::now_utc();
+    // Unclaimed: nothing to cancel.
+    assert!(
+        !f.store
+            .cancel_claimed_challenge(&reference, "claim-a", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        f.store
+            .claim_challenge(&reference, "claim-a", now)
+            .await
+            .unwrap()
+    );
+    // Another's claim cancels nothing.
+    assert!(
+        !f.store
+            .cancel_claimed_challenge(&reference, "claim-b", now)
+            .await
+            .unwrap()
+    );
+    let stored = f.store.challenge(&reference).await.unwrap().unwrap();
+    assert_eq!(stored.state, ChallengeState::Pending);
+    // Past its expiry it is not cancelled (it has run out anyway).
+    assert!(
+        !f.store
+            .cancel_claimed_challenge(&reference, "claim-a", now + Duration::minutes(6))
+            .await
+            .unwrap()
+    );
+    // The claimer cancels it: once.
+    assert!(
+        f.store
+            .cancel_claimed_challenge(&reference, "claim-a", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !f.store
+            .cancel_claimed_challenge(&reference, "claim-a", now)
+            .await
+            .unwrap()
+    );
+    let stored = f.store.challenge(&reference).await.unwrap().unwrap();
+    assert_eq!(stored.state, ChallengeState::Cancelled);
+    // The flow is untouched: still at its authentication step, choices kept.
+    let flow = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    assert_eq!(flow.step, f.flow.step);
+    assert_eq!(flow.challenge_ref, f.flow.challenge_ref);
+    assert_eq!(flow.version, f.flow.version);
+    // A cancelled challenge can no longer be settled or claimed.
+    assert!(matches!(
+        f.store.settle_registration(&f.write).await,
+        Err(SettleError::ChallengeNotPending)
+    ));
+    assert!(!f.store.claim_challenge(&reference, "x", now).await.unwrap());
+    // A new challenge for the same flow and choices can be settled.
+    let mut again = f.flow.clone();
+    let fresh = pending_challenge("challenge-fresh0123456", &f.flow, Purpose::Register);
+    again.challenge_ref = Some(fresh.reference.clone());
+    assert!(f.store.update_flow(&again, Some(&fresh)).await.unwrap());
+    let mut write = f.write.clone();
+    write.challenge_ref = fresh.reference.clone();
+    f.store.settle_registration(&write).await.unwrap();
+    let flow = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    assert_eq!(flow.step, FlowStep::Done);
+}
+
 on_both_backends!(
+    a_cancel_by_its_claimer_ends_the_challenge_only,
     racing_settlements_of_one_challenge_succeed_exactly_once,
     a_stale_flow_update_is_refused_and_cancels_nothing,
     an_expired_challenge_cannot_be_settled_and_is_purged_with_its_flow,

@@ -111,6 +111,8 @@ auth-matching-label = 確認コード
 auth-claimed = 認証アプリで読み取られました。認証アプリで暗証番号を入力し、カードを読み取ってください。
 auth-timed-out-title = 時間切れです
 auth-timed-out-body = 認証の有効期限（5分）が過ぎました。選択内容はそのままです。もう一度認証してください。
+auth-cancelled-title = 認証アプリで読み取りが取り消されました
+auth-cancelled-body = 認証アプリで「キャンセル」が押されたため、この認証は終了しました。選択内容はそのままです。もう一度認証してください。
 button-retry-auth = もう一度認証する
 
 ## ⑤ Completion

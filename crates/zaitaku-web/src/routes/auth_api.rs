@@ -213,10 +213,8 @@ pub async fn report_error(
     };
     let result = match report.code.as_str() {
         "pin_blocked" => verification::report_pin_blocked(&state, &reference, answerer).await,
-        // The user may still try again until the challenge expires.
-        "cancelled" => verification::answerable_challenge(&state, &reference, answerer)
-            .await
-            .map(|_| ()),
+        // The challenge ends; the page offers a new one with the choices kept.
+        "cancelled" => verification::report_cancelled(&state, &reference, answerer).await,
         _ => {
             return (
                 StatusCode::BAD_REQUEST,

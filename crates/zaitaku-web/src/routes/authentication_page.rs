@@ -68,10 +68,10 @@ pub async fn page(
             current: m == method,
         })
         .collect();
-    let live = live_challenge(&state, &flow).await?;
-    let (timed_out, waiting) = match live {
-        Some(challenge) => (None, Some(waiting(&state, &flow, &challenge, method))),
-        None => (Some(retry_form(&session, &flow)), None),
+    let (timed_out, waiting) = match flow_challenge(&state, &flow).await? {
+        Current::Live(challenge) => (None, Some(waiting(&state, &flow, &challenge, method))),
+        Current::Cancelled => (Some(retry_form(&session, &flow, true)), None),
+        Current::Ended => (Some(retry_form(&session, &flow, false)), None),
     };
     Ok(AuthenticatePage {
         t: Text,
@@ -94,6 +94,30 @@ fn method_label(method: AuthMethod) -> String {
     })
 }
 
+/// Where the flow's challenge stands, for a flow at its authentication step.
+enum Current {
+    /// Pending and unexpired: the page waits for the card.
+    Live(ChallengeRecord),
+    /// Its authenticator reported the reading cancelled.
+    Cancelled,
+    /// Expired (or gone): the time-out screen.
+    Ended,
+}
+
+async fn flow_challenge(state: &AppState, flow: &FlowRecord) -> Result<Current, PageError> {
+    let Some(reference) = &flow.challenge_ref else {
+        return Ok(Current::Ended);
+    };
+    let now = OffsetDateTime::now_utc();
+    Ok(match state.store.challenge(reference).await? {
+        Some(c) if c.state == ChallengeState::Pending && !c.is_expired(now) => Current::Live(c),
+        // Only the claimer's cancel ends the challenge a flow still waits for
+        // (going back to the selection moves the flow off this step).
+        Some(c) if c.state == ChallengeState::Cancelled => Current::Cancelled,
+        _ => Current::Ended,
+    })
+}
+
 async fn live_challenge(
     state: &AppState,
     flow: &FlowRecord,
@@ -111,7 +135,7 @@ async fn live_challenge(
 
 /// The retry goes back through the step's own confirmation, which makes a fresh
 /// challenge (flows A and B also check the choices are still the ones shown).
-fn retry_form(session: &Session, flow: &FlowRecord) -> RetryForm {
+fn retry_form(session: &Session, flow: &FlowRecord, cancelled: bool) -> RetryForm {
     let (page, fingerprint) = match &flow.step {
         FlowStep::Authenticate(choices) => ("confirm", choices.encode()),
         FlowStep::UpdateAuthenticate { draft, .. } => ("update/confirm", draft.encode()),
@@ -122,6 +146,7 @@ fn retry_form(session: &Session, flow: &FlowRecord) -> RetryForm {
         action: format!("/f/{}/{page}", flow.id),
         csrf: session.csrf_token.clone(),
         fingerprint,
+        cancelled,
     }
 }
 
@@ -193,8 +218,9 @@ pub struct StatusQuery {
 }
 
 /// The flow's authentication state: `pending`, `claimed` (an authenticator has
-/// fetched the challenge), `expired`, `done`, `failed`, or `moved`, with the
-/// screen to go to. With `?wait=STATE`, held until the state changes (long poll).
+/// fetched the challenge), `cancelled` (its authenticator reported the reading
+/// cancelled; the flow and its choices wait for a new challenge), `expired`,
+/// `done`, `failed`, or `moved`, with the screen to go to. With `?wait=STATE`, held until the state changes (long poll).
 pub async fn status(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -218,10 +244,11 @@ pub async fn status(
 
 async fn state_name(state: &AppState, flow: &FlowRecord) -> Result<&'static str, PageError> {
     Ok(match (&flow.step, &flow.challenge_ref) {
-        (step, Some(_)) if step.is_authenticating() => match live_challenge(state, flow).await? {
-            Some(c) if c.claim_hash.is_some() => "claimed",
-            Some(_) => "pending",
-            None => "expired",
+        (step, Some(_)) if step.is_authenticating() => match flow_challenge(state, flow).await? {
+            Current::Live(c) if c.claim_hash.is_some() => "claimed",
+            Current::Live(_) => "pending",
+            Current::Cancelled => "cancelled",
+            Current::Ended => "expired",
         },
         (FlowStep::Done, _) => "done",
         (FlowStep::Failed(_), _) => "failed",

@@ -126,6 +126,8 @@ pub struct RetryForm {
     pub action: String,
     pub csrf: String,
     pub fingerprint: String,
+    /// The authenticator reported the reading cancelled (else: timed out).
+    pub cancelled: bool,
 }
 
 #[derive(Template, WebTemplate)]

@@ -2,7 +2,8 @@
 //! is remembered; the page shows this challenge's 2D code and a matching code;
 //! the first authenticator to fetch the challenge claims it, a second is refused;
 //! only the claimer can answer; the page's long-polled status moves on as soon
-//! as the card is read.
+//! as the card is read, or as soon as the claimer reports the reading cancelled
+//! (issue 13: the page then offers a new challenge with the choices kept).
 
 use crate::common;
 
@@ -202,4 +203,107 @@ async fn a_token_made_for_one_challenge_is_refused_by_another() {
     assert_eq!(first.fresh().post_json(&auth_a, &token).await.status, 200);
     let done = first.get(&format!("{}/complete", walk_a.flow)).await;
     assert!(done.body.contains("資格確認・登録完了"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_on_the_authenticator_ends_the_challenge_and_the_page_offers_another() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut pc = kit.client();
+    let walk = flow::start(&mut pc, &kit, &kit.clinic).await;
+    // Mixed answers, so "the choices are kept" is visible in the consent.
+    let answers = &[("YZK", "1"), ("SRJ", "0"), ("TKK", "1")];
+    flow::choose(&mut pc, &walk, answers).await;
+    flow::confirm(&mut pc, &walk).await;
+    let here = format!("{}/authenticate", walk.flow);
+    let page = pc.get(&format!("{here}?method=reader")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (auth, nonce) = flow::challenge(&mut pc, &walk).await;
+
+    // The page waits on `claimed` (long poll) and hears of the cancel at once.
+    let waiting = {
+        let mut pc = pc.fresh_with_cookies();
+        let url = format!("{}/status?wait=claimed", walk.flow);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let answer = pc.get(&url).await.json();
+            (answer, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The desktop app's 「キャンセル」: its claim, the error endpoint.
+    let cancelled = pc
+        .fresh()
+        .post_json(&flow::error_path(&auth), r#"{"code":"cancelled"}"#)
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.json()["result"], "recorded");
+    let (answer, waited) = waiting.await.unwrap();
+    assert_eq!(answer["state"], "cancelled");
+    assert_eq!(answer["next"], here);
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+        "held until the cancel, then answered: {waited:?}"
+    );
+    let status = pc.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["state"], "cancelled");
+
+    // The challenge is over: no token, no second cancel, no new fetch.
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    let late = pc.fresh().post_json(&auth, &token).await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert_eq!(late.json()["error"], "already_used");
+    let twice = pc
+        .fresh()
+        .post_json(&flow::error_path(&auth), r#"{"code":"cancelled"}"#)
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    let unclaimed = auth.split('?').next().unwrap();
+    assert_eq!(pc.fresh().get_json(unclaimed).await.status, 409);
+
+    // The staff page says so in Japanese, not as a time-out, and offers a retry
+    // that keeps the choices.
+    let page = pc.get(&here).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        by_id(&page.body, "auth-ended"),
+        "認証アプリで読み取りが取り消されました"
+    );
+    assert!(page.body.contains("「キャンセル」が押された"));
+    assert!(page.body.contains("選択内容はそのままです"));
+    assert!(!page.body.contains("時間切れです"));
+    assert!(page.body.contains("もう一度認証する"));
+    assert!(
+        !page.body.contains("id=\"auth-status\""),
+        "no longer waiting"
+    );
+    let retry_action = format!("{}/confirm", walk.flow);
+    assert!(page.body.contains(&format!("action=\"{retry_action}\"")));
+    let retry = pc
+        .post_form(
+            &retry_action,
+            &[("csrf", &walk.csrf), ("choices", &page.input("choices"))],
+        )
+        .await;
+    assert_eq!(retry.status, 303, "{}", retry.body);
+    assert_eq!(retry.location(), here);
+    assert_eq!(
+        pc.get(&format!("{}/status", walk.flow)).await.json()["state"],
+        "pending"
+    );
+    // A new challenge, answered by the card: registered with the choices shown.
+    let (auth2, nonce2) = flow::challenge(&mut pc, &walk).await;
+    assert_ne!(auth, auth2);
+    let token = sign(&card.path, &kit.origin, &nonce2).await;
+    let accepted = pc.fresh().post_json(&auth2, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let consent = kit
+        .store
+        .consent(kit.clinic.id, card.person.unwrap())
+        .await
+        .unwrap()
+        .expect("registered after the retry");
+    let agreed: Vec<bool> = consent.choices.items().map(|(_, agreed)| agreed).collect();
+    assert_eq!(agreed.iter().filter(|a| **a).count(), 2, "{agreed:?}");
+    assert_eq!(agreed.len(), 3, "the choices of the first try: {agreed:?}");
 }
