@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use zaitaku_card::{JpkiCard, Pin, VirtualCard};
+use zaitaku_test_kit::{Browser, Demo};
 
 const DISPLAY_VAR: &str = "ZAITAKU_TEST_DISPLAY";
 const PCSC_VAR: &str = "ZAITAKU_TEST_PCSC";
@@ -30,21 +31,6 @@ const WINDOW_CLASS: &str = "zaitaku-authenticator";
 const STEP_LIMIT: Duration = Duration::from_secs(120);
 
 // ---------------------------------------------------------------- the demo and a "browser"
-
-struct Demo {
-    child: Child,
-    base: String,
-    institutions: Vec<String>,
-    cards: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")
@@ -63,103 +49,15 @@ fn zaitaku_bin() -> PathBuf {
 }
 
 fn start_demo() -> Demo {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(zaitaku_bin())
-        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("Zaitaku demo: ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    let mut institutions = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.starts_with("Press Ctrl+C") {
-            break;
-        }
-        if let Some(url) = line.trim().strip_prefix(&format!("{base}/i/")) {
-            institutions.push(format!("/i/{url}"));
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Demo {
-        child,
-        base,
-        institutions,
-        cards: dir.path().join("cards"),
-        _dir: dir,
-    }
+    zaitaku_test_kit::start_demo(&zaitaku_bin())
 }
 
-struct Browser {
-    agent: ureq::Agent,
-    base: String,
-    cookie: Option<String>,
+/// The flow's state as the page's long poll sees it.
+trait Status {
+    fn state_after(&mut self, flow: &str, from: &str) -> String;
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-impl Browser {
-    fn new(base: &str) -> Browser {
-        let agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Browser {
-            agent,
-            base: base.to_owned(),
-            cookie: None,
-        }
-    }
-
-    fn finish(&mut self, response: ureq::http::Response<ureq::Body>) -> Page {
-        if let Some(c) = response.headers().get("set-cookie") {
-            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
-        }
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned());
-        let body = response.into_body().read_to_string().unwrap();
-        Page {
-            status,
-            location,
-            body,
-        }
-    }
-
-    fn get(&mut self, path: &str) -> Page {
-        let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.call().unwrap();
-        self.finish(response)
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.send_form(form.iter().copied()).unwrap();
-        self.finish(response)
-    }
-
+impl Status for Browser {
     /// The flow's state as the page's long poll sees it, once it is no longer `from`.
     fn state_after(&mut self, flow: &str, from: &str) -> String {
         let page = self.get(&format!("{flow}/status?wait={from}"));
@@ -169,49 +67,11 @@ impl Browser {
     }
 }
 
-fn input(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body.find(&marker).unwrap() + marker.len();
-    let end = body[start..].find('"').unwrap() + start;
-    body[start..end]
-        .replace("&#x3d;", "=")
-        .replace("&#61;", "=")
-        .replace("&#x3b;", ";")
-        .replace("&#59;", ";")
-        .replace("&#x2c;", ",")
-        .replace("&#44;", ",")
-}
-
 /// Flow A at `institution` up to the authentication step: the flow path and the
 /// app link 「読み取り開始」 opens.
 fn until_authentication(browser: &mut Browser, institution: &str) -> (String, String) {
-    let prepare = browser.get(institution);
-    let csrf = input(&prepare.body, "csrf");
-    let started = browser.post(&format!("{institution}/registration"), &[("csrf", &csrf)]);
-    let select = started.location.unwrap();
-    let flow = select.trim_end_matches("/select").to_owned();
-    let page = browser.get(&select);
-    let mut answers = vec![
-        ("csrf", csrf.as_str()),
-        ("YZK", "1"),
-        ("SRJ", "1"),
-        ("TKK", "0"),
-    ];
-    if page.body.contains("prescription_form") {
-        answers.push(("prescription_form", "2"));
-    }
-    assert_eq!(browser.post(&select, &answers).status, 303);
-    let confirm = browser.get(&format!("{flow}/confirm"));
-    let choices = input(&confirm.body, "choices");
-    let confirmed = browser.post(
-        &format!("{flow}/confirm"),
-        &[("csrf", &csrf), ("choices", &choices)],
-    );
-    assert_eq!(confirmed.status, 303);
-    let auth = browser.get(&format!("{flow}/authenticate"));
-    let start = auth.body.find("<code>http").unwrap() + "<code>".len();
-    let end = auth.body[start..].find('<').unwrap() + start;
-    (flow, app_link(&auth.body[start..end]))
+    let (flow, link) = zaitaku_test_kit::until_authentication(browser, institution);
+    (flow, app_link(&link))
 }
 
 /// The app link a page's 「読み取り開始」 opens outside the demo (the demo's own

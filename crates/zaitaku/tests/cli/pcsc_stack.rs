@@ -146,7 +146,19 @@ fn pins_sent(log: &str) -> Vec<&str> {
 
 // ---------------------------------------------------------------- the flows
 
-impl Browser {
+/// Flows A, B and C walked up to the card.
+trait Flows {
+    fn auth_link(&mut self, flow: &str) -> String;
+    fn register_until_card(
+        &mut self,
+        institution: &str,
+        answers: &[(&str, &str)],
+    ) -> (String, String);
+    fn inquiry_until_card(&mut self, institution: &str) -> (String, String, String);
+    fn revocation_until_card(&mut self, institution: &str) -> (String, String);
+}
+
+impl Flows for Browser {
     /// The authentication link the page of `flow` shows.
     fn auth_link(&mut self, flow: &str) -> String {
         let page = self.get(&format!("{flow}/authenticate"));
