@@ -124,3 +124,39 @@ fn challenge_state(c: &mut impl Cursor) -> Result<ChallengeState, StoreError> {
         }
     })
 }
+
+/// A step as the columns choices, failure, viewed_choices, viewed_version.
+#[derive(Default)]
+pub struct StepColumns {
+    pub choices: Option<String>,
+    pub failure: Option<&'static str>,
+    pub viewed_choices: Option<String>,
+    pub viewed_version: Option<i64>,
+}
+
+impl StepColumns {
+    pub fn of(step: &FlowStep) -> Self {
+        let mut columns = StepColumns {
+            choices: step.choices().map(ConsentChoices::encode),
+            ..StepColumns::default()
+        };
+        if let Some(viewed) = step.viewed() {
+            columns.viewed_choices = Some(viewed.choices.encode());
+            columns.viewed_version = Some(viewed.version);
+        }
+        if let FlowStep::Failed(reason) = step {
+            columns.failure = Some(reason.code());
+        }
+        columns
+    }
+}
+
+/// A challenge state as the columns state, failure.
+pub fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'static str>) {
+    match state {
+        ChallengeState::Pending => ("pending", None),
+        ChallengeState::Succeeded => ("succeeded", None),
+        ChallengeState::Failed(reason) => ("failed", Some(reason.code())),
+        ChallengeState::Cancelled => ("cancelled", None),
+    }
+}
