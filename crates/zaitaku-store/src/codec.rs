@@ -13,6 +13,13 @@ pub fn to_instant(secs: i64, what: &'static str) -> Result<OffsetDateTime, Store
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| StoreError::Corrupt { what })
 }
 
+pub fn to_opt_instant(
+    secs: Option<i64>,
+    what: &'static str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    secs.map(|s| to_instant(s, what)).transpose()
+}
+
 pub fn date(d: Date) -> String {
     // The calendar date part of ISO 8601: YYYY-MM-DD.
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())

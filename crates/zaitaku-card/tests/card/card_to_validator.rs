@@ -1,8 +1,6 @@
 //! End to end in the library: a virtual card answers APDUs, the authenticator turns
 //! its signature into a Web eID token, and the validator accepts exactly that token.
 
-use crate::common;
-
 use crate::common::*;
 use zaitaku_card::authenticator::sign_challenge;
 use zaitaku_card::{CardError, JpkiCard, Pin, VirtualCard};

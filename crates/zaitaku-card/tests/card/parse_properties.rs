@@ -2,8 +2,6 @@
 //! which this project's machines do not have): arbitrary and mutated inputs never panic,
 //! and no single-byte change to a good token's certificate is ever accepted.
 
-use crate::common;
-
 use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -3,8 +3,6 @@
 //! from the CRLs an outside index returns; freshness, future revocation dates,
 //! refused entries; and CRLs held in memory, whose signatures are checked once.
 
-use crate::common;
-
 use crate::common::*;
 use der::asn1::OctetString;
 use der::{Decode, Encode};

@@ -1,7 +1,5 @@
 //! Every step of the token validator, each failure with its own test.
 
-use crate::common;
-
 use crate::common::*;
 use der::asn1::OctetString;
 use serde_json::{Value, json};

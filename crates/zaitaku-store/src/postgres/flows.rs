@@ -6,15 +6,15 @@ use super::PostgresStore;
 use super::columns::Columns;
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
-use crate::rows::{self, challenge_columns};
+use crate::records::{ChallengeRecord, FlowRecord};
+use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 use time::OffsetDateTime;
-use zaitaku_domain::{ConsentChoices, ConsentId, FailureReason, FlowStep, Institution};
+use zaitaku_domain::{ConsentId, FailureReason, Institution};
 
 /// The columns `flow_from_row` reads.
 /// How many columns `flow_columns!` names.
@@ -317,41 +317,6 @@ pub async fn settle(
         Ok(())
     } else {
         Err(SettleError::FlowMoved)
-    }
-}
-
-/// A step as the columns choices, failure, viewed_choices, viewed_version.
-#[derive(Default)]
-struct StepColumns {
-    choices: Option<String>,
-    failure: Option<&'static str>,
-    viewed_choices: Option<String>,
-    viewed_version: Option<i64>,
-}
-
-impl StepColumns {
-    fn of(step: &FlowStep) -> Self {
-        let mut columns = StepColumns {
-            choices: step.choices().map(ConsentChoices::encode),
-            ..StepColumns::default()
-        };
-        if let Some(viewed) = step.viewed() {
-            columns.viewed_choices = Some(viewed.choices.encode());
-            columns.viewed_version = Some(viewed.version);
-        }
-        if let FlowStep::Failed(reason) = step {
-            columns.failure = Some(reason.code());
-        }
-        columns
-    }
-}
-
-fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'static str>) {
-    match state {
-        ChallengeState::Pending => ("pending", None),
-        ChallengeState::Succeeded => ("succeeded", None),
-        ChallengeState::Failed(reason) => ("failed", Some(reason.code())),
-        ChallengeState::Cancelled => ("cancelled", None),
     }
 }
 

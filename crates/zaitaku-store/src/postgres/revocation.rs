@@ -3,12 +3,14 @@
 //! per serial).
 
 use super::PostgresStore;
-use crate::codec::{instant, to_instant};
+use super::columns::Columns;
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
+use crate::rows::{self, crl_state_columns};
 use async_trait::async_trait;
+use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
 
 /// Write the serials of the CRL just stored as `crl_id` (in the import's
 /// transaction). The CRL it replaced took its serials with it (ON DELETE CASCADE).
@@ -33,36 +35,11 @@ pub async fn index(
 }
 
 fn coverage_from_row(row: &PgRow) -> Result<Coverage, StoreError> {
-    let next_update: Option<i64> = row.try_get(3)?;
-    let revoked_at: Option<i64> = row.try_get(4)?;
-    Ok(Coverage {
-        issuer: row.try_get(0)?,
-        partition: row.try_get(1)?,
-        this_update: to_instant(row.try_get(2)?, "CRL thisUpdate")?,
-        next_update: next_update
-            .map(|t| to_instant(t, "CRL nextUpdate"))
-            .transpose()?,
-        revoked_at: revoked_at
-            .map(|t| to_instant(t, "revocation date"))
-            .transpose()?,
-    })
+    rows::coverage(&mut Columns::new(row))
 }
 
 fn state_from_row(row: &PgRow) -> Result<CrlState, StoreError> {
-    let next_update: Option<i64> = row.try_get(4)?;
-    let entries: i64 = row.try_get(5)?;
-    Ok(CrlState {
-        issuer: row.try_get(0)?,
-        signer_fingerprint: row.try_get(1)?,
-        partition: row.try_get(2)?,
-        this_update: to_instant(row.try_get(3)?, "CRL thisUpdate")?,
-        next_update: next_update
-            .map(|t| to_instant(t, "CRL nextUpdate"))
-            .transpose()?,
-        entries: u64::try_from(entries).map_err(|_| StoreError::Corrupt {
-            what: "CRL entry count",
-        })?,
-    })
+    rows::crl_state(&mut Columns::new(row))
 }
 
 #[async_trait]
@@ -93,10 +70,11 @@ impl RevocationIndex for PostgresStore {
     }
 
     async fn crl_states(&self) -> Result<Vec<CrlState>, StoreError> {
-        sqlx::query(
-            "SELECT issuer, signer_fingerprint, partition, this_update, next_update, entries \
-             FROM crls ORDER BY issuer, coalesce(partition, ''), id",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            crl_state_columns!(),
+            " FROM crls ORDER BY issuer, coalesce(partition, ''), id"
+        ))
         .fetch_all(&self.pool)
         .await?
         .iter()

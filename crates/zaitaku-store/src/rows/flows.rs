@@ -80,11 +80,7 @@ fn step(c: &mut impl Cursor) -> Result<FlowStep, StoreError> {
         "revoke_confirm" => FlowStep::RevokeConfirm,
         "revoke_authenticate" => FlowStep::RevokeAuthenticate,
         "done" => FlowStep::Done,
-        "failed" => FlowStep::Failed(some_code(
-            failure.as_deref().unwrap_or_default(),
-            "flow failure",
-            FailureReason::parse,
-        )?),
+        "failed" => FlowStep::Failed(failure_reason(failure, "flow failure")?),
         _ => return Err(StoreError::Corrupt { what: "flow step" }),
     })
 }
@@ -112,15 +108,59 @@ fn challenge_state(c: &mut impl Cursor) -> Result<ChallengeState, StoreError> {
         "pending" => ChallengeState::Pending,
         "succeeded" => ChallengeState::Succeeded,
         "cancelled" => ChallengeState::Cancelled,
-        "failed" => ChallengeState::Failed(some_code(
-            failure.as_deref().unwrap_or_default(),
-            "challenge failure",
-            FailureReason::parse,
-        )?),
+        "failed" => ChallengeState::Failed(failure_reason(failure, "challenge failure")?),
         _ => {
             return Err(StoreError::Corrupt {
                 what: "challenge state",
             });
         }
     })
+}
+
+/// The failure column of a failed flow or challenge: present, and a reason.
+fn failure_reason(
+    failure: Option<String>,
+    what: &'static str,
+) -> Result<FailureReason, StoreError> {
+    some_code(
+        failure.as_deref().unwrap_or_default(),
+        what,
+        FailureReason::parse,
+    )
+}
+
+/// A step as the columns choices, failure, viewed_choices, viewed_version.
+#[derive(Default)]
+pub struct StepColumns {
+    pub choices: Option<String>,
+    pub failure: Option<&'static str>,
+    pub viewed_choices: Option<String>,
+    pub viewed_version: Option<i64>,
+}
+
+impl StepColumns {
+    pub fn of(step: &FlowStep) -> Self {
+        let mut columns = StepColumns {
+            choices: step.choices().map(ConsentChoices::encode),
+            ..StepColumns::default()
+        };
+        if let Some(viewed) = step.viewed() {
+            columns.viewed_choices = Some(viewed.choices.encode());
+            columns.viewed_version = Some(viewed.version);
+        }
+        if let FlowStep::Failed(reason) = step {
+            columns.failure = Some(reason.code());
+        }
+        columns
+    }
+}
+
+/// A challenge state as the columns state, failure.
+pub fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'static str>) {
+    match state {
+        ChallengeState::Pending => ("pending", None),
+        ChallengeState::Succeeded => ("succeeded", None),
+        ChallengeState::Failed(reason) => ("failed", Some(reason.code())),
+        ChallengeState::Cancelled => ("cancelled", None),
+    }
 }

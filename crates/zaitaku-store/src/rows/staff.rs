@@ -2,10 +2,9 @@
 //! both backends.
 
 use super::Cursor;
-use crate::codec::{code, some_code, to_instant};
+use crate::codec::{code, some_code, to_instant, to_opt_instant};
 use crate::error::StoreError;
 use crate::staff::{LoginRecord, StaffAccount, StaffSessionRecord, StaffSessionStage};
-use time::OffsetDateTime;
 use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
 
 /// The columns [`account`] reads, in its order.
@@ -47,17 +46,10 @@ pub fn account(c: &mut impl Cursor) -> Result<StaffAccount, StoreError> {
         failed_attempts: u32::try_from(c.int()?).map_err(|_| StoreError::Corrupt {
             what: "staff failure count",
         })?,
-        locked_until: opt_instant(c.opt_int()?, "staff lock")?,
-        enrolment_expires_at: opt_instant(c.opt_int()?, "staff enrolment")?,
+        locked_until: to_opt_instant(c.opt_int()?, "staff lock")?,
+        enrolment_expires_at: to_opt_instant(c.opt_int()?, "staff enrolment")?,
         created_at: to_instant(c.int()?, "staff")?,
     })
-}
-
-fn opt_instant(
-    secs: Option<i64>,
-    what: &'static str,
-) -> Result<Option<OffsetDateTime>, StoreError> {
-    secs.map(|s| to_instant(s, what)).transpose()
 }
 
 /// A console session from the columns of `staff_session_columns!`.

@@ -1,9 +1,10 @@
 //! Trust anchors' and CRLs' rows, the same on both backends.
 
 use super::Cursor;
-use crate::codec::to_instant;
+use crate::codec::{to_instant, to_opt_instant};
 use crate::error::StoreError;
 use crate::records::{CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord};
+use crate::revocation::{Coverage, CrlState};
 
 /// The columns [`anchor`] reads, in its order.
 macro_rules! anchor_columns {
@@ -46,16 +47,50 @@ pub fn crl(c: &mut impl Cursor) -> Result<CrlRecord, StoreError> {
             signer_fingerprint: c.text()?,
             partition: c.opt_text()?,
             this_update: to_instant(c.int()?, "CRL thisUpdate")?,
-            next_update: c
-                .opt_int()?
-                .map(|t| to_instant(t, "CRL nextUpdate"))
-                .transpose()?,
+            next_update: to_opt_instant(c.opt_int()?, "CRL nextUpdate")?,
             crl_number: c.opt_text()?,
-            entries: u64::try_from(c.int()?).map_err(|_| StoreError::Corrupt {
-                what: "CRL entry count",
-            })?,
+            entries: entries(c)?,
             revoked: Vec::new(),
         },
         imported_at: to_instant(c.int()?, "CRL time imported")?,
+    })
+}
+
+fn entries(c: &mut impl Cursor) -> Result<u64, StoreError> {
+    u64::try_from(c.int()?).map_err(|_| StoreError::Corrupt {
+        what: "CRL entry count",
+    })
+}
+
+/// The columns [`crl_state`] reads, in its order.
+macro_rules! crl_state_columns {
+    () => {
+        "issuer, signer_fingerprint, partition, this_update, next_update, entries"
+    };
+}
+pub(crate) use crl_state_columns;
+
+/// A kept CRL's state from the columns of `crl_state_columns!`.
+pub fn crl_state(c: &mut impl Cursor) -> Result<CrlState, StoreError> {
+    Ok(CrlState {
+        issuer: c.text()?,
+        signer_fingerprint: c.text()?,
+        partition: c.opt_text()?,
+        this_update: to_instant(c.int()?, "CRL thisUpdate")?,
+        next_update: to_opt_instant(c.opt_int()?, "CRL nextUpdate")?,
+        entries: entries(c)?,
+    })
+}
+
+/// A CRL that covers a card, from the columns c.issuer, c.partition,
+/// c.this_update, c.next_update, and r.revoked_at (the serial's revocation
+/// date, when the CRL lists it).
+pub fn coverage(c: &mut impl Cursor) -> Result<Coverage, StoreError> {
+    Ok(Coverage {
+        issuer: c.text()?,
+        partition: c.opt_text()?,
+        this_update: to_instant(c.int()?, "CRL thisUpdate")?,
+        next_update: to_opt_instant(c.opt_int()?, "CRL nextUpdate")?,
+        revoked_at: to_opt_instant(c.opt_int()?, "revocation date")?,
     })
 }

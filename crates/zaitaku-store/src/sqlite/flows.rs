@@ -4,14 +4,14 @@ use super::SqliteStore;
 use super::codec::{self, Columns};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
-use crate::rows::{self, challenge_columns};
+use crate::records::{ChallengeRecord, FlowRecord};
+use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
-use zaitaku_domain::{ConsentChoices, ConsentId, FailureReason, FlowStep, Institution};
+use zaitaku_domain::{ConsentId, FailureReason, Institution};
 
 pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
     let step = StepColumns::of(&f.step);
@@ -221,41 +221,6 @@ pub fn settle_failure(
     settle(&tx, &FlowEnd::failure(reference, reason), None, at)?;
     tx.commit()?;
     Ok(())
-}
-
-/// A step as the columns choices, failure, viewed_choices, viewed_version.
-#[derive(Default)]
-struct StepColumns {
-    choices: Option<String>,
-    failure: Option<&'static str>,
-    viewed_choices: Option<String>,
-    viewed_version: Option<i64>,
-}
-
-impl StepColumns {
-    fn of(step: &FlowStep) -> Self {
-        let mut columns = StepColumns {
-            choices: step.choices().map(ConsentChoices::encode),
-            ..StepColumns::default()
-        };
-        if let Some(viewed) = step.viewed() {
-            columns.viewed_choices = Some(viewed.choices.encode());
-            columns.viewed_version = Some(viewed.version);
-        }
-        if let FlowStep::Failed(reason) = step {
-            columns.failure = Some(reason.code());
-        }
-        columns
-    }
-}
-
-fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&'static str>) {
-    match state {
-        ChallengeState::Pending => ("pending", None),
-        ChallengeState::Succeeded => ("succeeded", None),
-        ChallengeState::Failed(reason) => ("failed", Some(reason.code())),
-        ChallengeState::Cancelled => ("cancelled", None),
-    }
 }
 
 fn flow_from_row(row: &Row<'_>) -> Result<FlowRecord, StoreError> {

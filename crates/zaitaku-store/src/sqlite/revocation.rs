@@ -3,9 +3,10 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use crate::codec::{instant, to_instant};
+use crate::codec::instant;
 use crate::error::StoreError;
 use crate::revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, RevokedSerial};
+use crate::rows::{self, crl_state_columns};
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 
@@ -55,21 +56,7 @@ fn covering(conn: &Connection, key: &RevocationKey) -> Result<Vec<Coverage>, Sto
 }
 
 fn coverage_from_row(row: &Row<'_>) -> Result<Coverage, StoreError> {
-    let mut c = Columns::new(row);
-    Ok(Coverage {
-        issuer: c.read()?,
-        partition: c.read()?,
-        this_update: to_instant(c.read()?, "CRL thisUpdate")?,
-        next_update: optional_instant(c.read()?, "CRL nextUpdate")?,
-        revoked_at: optional_instant(c.read()?, "revocation date")?,
-    })
-}
-
-fn optional_instant(
-    secs: Option<i64>,
-    what: &'static str,
-) -> Result<Option<time::OffsetDateTime>, StoreError> {
-    secs.map(|t| to_instant(t, what)).transpose()
+    rows::coverage(&mut Columns::new(row))
 }
 
 fn generation(conn: &Connection) -> Result<i64, StoreError> {
@@ -79,22 +66,13 @@ fn generation(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 fn states(conn: &Connection) -> Result<Vec<CrlState>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT issuer, signer_fingerprint, partition, this_update, next_update, entries \
-         FROM crls ORDER BY issuer, coalesce(partition, ''), id",
-    )?;
+    let mut statement = conn.prepare_cached(concat!(
+        "SELECT ",
+        crl_state_columns!(),
+        " FROM crls ORDER BY issuer, coalesce(partition, ''), id"
+    ))?;
     codec::all(&mut statement, [], |row| {
-        let mut c = Columns::new(row);
-        Ok(CrlState {
-            issuer: c.read()?,
-            signer_fingerprint: c.read()?,
-            partition: c.read()?,
-            this_update: to_instant(c.read()?, "CRL thisUpdate")?,
-            next_update: optional_instant(c.read()?, "CRL nextUpdate")?,
-            entries: u64::try_from(c.read::<i64>()?).map_err(|_| StoreError::Corrupt {
-                what: "CRL entry count",
-            })?,
-        })
+        rows::crl_state(&mut Columns::new(row))
     })
 }
 
