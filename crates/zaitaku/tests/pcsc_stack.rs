@@ -560,6 +560,18 @@ fn wrong_pins_count_down_and_one_try_left_is_warned_but_still_tried() {
         "{}",
         text(&out.stderr)
     );
+    // The link stays claimed by the run that ended: a second `card auth` on it is
+    // refused before the card is touched (no PIN sent: see the log at the end).
+    let again = card_auth_reader("2345", &link);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains(
+            "this code was already read by another device; start the authentication again \
+             on the page (already_claimed, HTTP 409)"
+        ),
+        "{}",
+        text(&again.stderr)
+    );
     let (_, link) = browser.register_until_card(&demo.institutions[0], AGREE_TWO);
     let out = card_auth_reader("9999", &link);
     assert!(
