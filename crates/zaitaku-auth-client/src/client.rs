@@ -148,7 +148,8 @@ impl Client {
     }
 
     /// `POST {link}/error`: the authenticator could not produce a token. `code` is
-    /// `pin_blocked` (settles the challenge) or `cancelled` (leaves it open).
+    /// `pin_blocked` (settles the challenge and ends the flow) or `cancelled` (ends
+    /// the challenge only; the page offers a new one with the choices kept).
     pub fn report_error(
         &self,
         link: &AuthLink,

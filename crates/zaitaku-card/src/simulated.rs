@@ -7,7 +7,10 @@
 //! the PIN status `00 20 00 80` → `63 Cx` / `69 84`, VERIFY
 //! `00 20 00 80 04 <PIN>` (EF 0018, 3 tries), and COMPUTE DIGITAL SIGNATURE
 //! `80 2A 00 80 Lc <DigestInfo> 00` (EF 0017) with a real RSA key, so what it
-//! signs verifies against its certificate.
+//! signs verifies against its certificate. A next-generation card
+//! ([`SimulatedCard::issue_p384`]) holds a P-384 key instead and signs the
+//! 48-byte SHA-384 input with ECDSA, answering r ‖ s, as `authenticator.rs`
+//! assumes (the one place that says what such a card is sent).
 //!
 //! Unlike [`crate::VirtualCard`] it keeps no file, records every command it was
 //! sent (the transcript tests assert on), and can be taken off the reader at a
@@ -15,7 +18,11 @@
 //! [`TransportError::CardRemoved`], which is what `PcscTransport` turns
 //! PC/SC's "removed card" (and "reset", "unpowered", "unresponsive") into.
 
-use rsa::{Pkcs1v15Sign, PrivateKey, PublicKey};
+use p384::ecdsa::signature::hazmat::PrehashSigner;
+use rsa::{Pkcs1v15Sign, PublicKey};
+
+use crate::authenticator::{P384_SIGN_INPUT_LEN, P384_SIGNATURE_LEN};
+use crate::keys::{KeyKind, KeyPair};
 
 use crate::apdu::{self, Response, StatusWord, ef};
 use crate::jpki::MAX_PIN_TRIES;
@@ -94,7 +101,7 @@ struct Session {
 /// and state.
 #[derive(Clone)]
 pub struct SimulatedCard {
-    private_key: PrivateKey,
+    private_key: KeyPair,
     certificate_der: Vec<u8>,
     pin: Pin,
     tries_left: u8,
@@ -107,10 +114,15 @@ pub struct SimulatedCard {
 }
 
 impl SimulatedCard {
-    /// A card holding `private_key` and `certificate_der`, with a fresh PIN counter.
-    pub fn new(private_key: PrivateKey, certificate_der: Vec<u8>, pin: Pin) -> SimulatedCard {
+    /// A card holding `private_key` (RSA, or P-384 for the next generation) and
+    /// `certificate_der`, with a fresh PIN counter.
+    pub fn new(
+        private_key: impl Into<KeyPair>,
+        certificate_der: Vec<u8>,
+        pin: Pin,
+    ) -> SimulatedCard {
         SimulatedCard {
-            private_key,
+            private_key: private_key.into(),
             certificate_der,
             pin,
             tries_left: MAX_PIN_TRIES,
@@ -126,6 +138,14 @@ impl SimulatedCard {
     pub fn issue(ca: &TestCa, pin: Pin) -> Result<SimulatedCard, TestCaError> {
         let key = test_ca::generate_rsa_key()?;
         let certificate = ca.issue(key.as_public_key(), &LeafSpec::jpki_auth(365)?)?;
+        Ok(SimulatedCard::new(key, certificate, pin))
+    }
+
+    /// A next-generation card: a new P-384 key and a JPKI-profile certificate
+    /// from `ca` (a root of either kind).
+    pub fn issue_p384(ca: &TestCa, pin: Pin) -> Result<SimulatedCard, TestCaError> {
+        let key = KeyPair::generate(KeyKind::P384)?;
+        let certificate = ca.issue(&key, &LeafSpec::jpki_auth(365)?)?;
         Ok(SimulatedCard::new(key, certificate, pin))
     }
 
@@ -159,8 +179,12 @@ impl SimulatedCard {
         &self.certificate_der
     }
 
-    pub fn public_key(&self) -> &PublicKey {
-        self.private_key.as_public_key()
+    /// The RSA public key; `None` for a P-384 card.
+    pub fn public_key(&self) -> Option<&PublicKey> {
+        match &self.private_key {
+            KeyPair::Rsa(key) => Some(key.as_public_key()),
+            _ => None,
+        }
     }
 
     /// PIN tries left; 0 means blocked.
@@ -291,11 +315,19 @@ impl SimulatedCard {
         if !self.session.pin_verified {
             return sw_only(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
-        // The card pads exactly what it is sent (PKCS#1 v1.5) and signs it.
-        let Ok(signature) = self
-            .private_key
-            .sign(Pkcs1v15Sign::new_unprefixed(), command.data)
-        else {
+        let signature = match &self.private_key {
+            // The card pads exactly what it is sent (PKCS#1 v1.5) and signs it.
+            KeyPair::Rsa(key) => key.sign(Pkcs1v15Sign::new_unprefixed(), command.data).ok(),
+            // A P-384 card signs the 48-byte hash it is given: r ‖ s.
+            KeyPair::P384(key) if command.data.len() == P384_SIGN_INPUT_LEN => {
+                PrehashSigner::<p384::ecdsa::Signature>::sign_prehash(key, command.data)
+                    .ok()
+                    .map(|s| s.to_bytes().to_vec())
+                    .filter(|s| s.len() == P384_SIGNATURE_LEN)
+            }
+            _ => None,
+        };
+        let Some(signature) = signature else {
             return sw_only(StatusWord::WRONG_LENGTH);
         };
         if self.t0 {

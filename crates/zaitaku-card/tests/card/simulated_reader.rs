@@ -4,13 +4,13 @@
 
 use crate::common;
 
-use common::{ca, card_key, config, nonce, origin};
-use zaitaku_card::authenticator::sign_challenge;
+use common::{ca, card_key, config, nonce, origin, p384_card_cert, p384_card_key};
+use zaitaku_card::authenticator::{P384_SIGNATURE_LEN, card_sign_input, sign_challenge};
 use zaitaku_card::simulated::{Apdu, Removal, SimulatedCard};
 use zaitaku_card::test_ca::LeafSpec;
 use zaitaku_card::token::signed_value_hash;
 use zaitaku_card::{
-    CardError, CardTransport, JpkiCard, Pin, PinStatus, TransportError, Validator,
+    CardError, CardTransport, JpkiCard, Pin, PinStatus, TokenAlgorithm, TransportError, Validator,
     sha256_digest_info,
 };
 
@@ -220,4 +220,41 @@ fn a_t0_card_needs_get_response_for_the_signature() {
     assert_eq!(kinds[kinds.len() - 2..], [Apdu::Sign, Apdu::GetResponse]);
     let sign_answer = sim.transcript()[kinds.len() - 2].response.clone().unwrap();
     assert_eq!(sign_answer, [0x61, 0x00]);
+}
+
+/// The next generation on the simulated reader: a P-384 card (under today's RSA
+/// root) answers the same APDUs, is given the 48-byte SHA-384 input and signs
+/// with ECDSA; the ES384 token verifies, and its wrong PINs count down the same.
+#[test]
+fn a_p384_card_signs_an_es384_token_that_verifies() {
+    let certificate = p384_card_cert(ca(), |_| {});
+    let mut sim = SimulatedCard::new(p384_card_key().clone(), certificate, pin(PIN));
+    assert!(sim.public_key().is_none(), "no RSA key on this card");
+    let (origin, nonce) = (origin(), nonce());
+    let mut card = JpkiCard::open(&mut sim).unwrap();
+    let wrong = card.verify_pin(&pin("0000"));
+    assert!(matches!(wrong, Err(CardError::WrongPin { tries_left: 2 })));
+    let token = sign_challenge(&mut card, &pin(PIN), &origin, &nonce, "test/1").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&token.to_json()).unwrap();
+    assert_eq!(json["algorithm"], "ES384");
+    Validator::new(config())
+        .validate_token(token.to_json().as_bytes(), &origin, &nonce, common::now())
+        .expect("signed by the certificate's P-384 key");
+    assert_eq!(sim.tries_left(), 3, "the right PIN resets the counter");
+
+    let last = sim.transcript().last().unwrap();
+    let mut sign = vec![0x80, 0x2A, 0x00, 0x80, 48];
+    sign.extend(card_sign_input(TokenAlgorithm::Es384, &origin, &nonce));
+    sign.push(0x00);
+    assert_eq!(last.command, sign);
+    let answer = last.response.as_ref().unwrap();
+    assert_eq!(answer.len(), P384_SIGNATURE_LEN + 2);
+    assert_eq!(answer[P384_SIGNATURE_LEN..], [0x90, 0x00]);
+
+    // RSA's DigestInfo is the wrong input for this card: refused, nothing signed.
+    let mut sim = SimulatedCard::issue_p384(ca(), pin(PIN)).unwrap();
+    let mut card = JpkiCard::open(&mut sim).unwrap();
+    card.verify_pin(&pin(PIN)).unwrap();
+    let digest_info = sha256_digest_info(&signed_value_hash(&origin, &nonce));
+    assert!(card.sign_digest_info(&digest_info).is_err());
 }

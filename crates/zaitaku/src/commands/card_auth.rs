@@ -122,7 +122,9 @@ fn authenticate(link: &AuthLink, source: &CardSource, pin: Option<Pin>) -> Resul
         Err(e) => match e.page_error() {
             // A blocked card: the page settles the challenge with that screen.
             Some(code) => Err(tell_page(&client, link, &challenge, code, e.to_string())),
-            // Wrong PIN, card removed…: the challenge stays open for another try until it expires.
+            // Wrong PIN, card removed…: nothing is told to the page. The challenge stays
+            // claimed by this run until it expires, so another `card auth` on the link is
+            // refused (409 already_claimed): a new try starts again on the page.
             None => Err(Stop::Incomplete(e.to_string())),
         },
     }

@@ -323,6 +323,96 @@ fn flows_a_b_and_c_are_completed_with_the_card_in_the_reader() {
     assert_eq!(tries_left(&card), 3);
 }
 
+/// The next-generation card (P-384, ES384 tokens: 中村 陽菜 of demo-ca-p384) read
+/// from the reader through pcscd, as the RSA card above: flows A, B and C.
+#[test]
+fn flows_a_b_and_c_are_completed_with_the_p384_card_in_the_reader() {
+    let Some(_reader) = stack() else { return };
+    let demo = start_demo();
+    let card = demo.cards.join("nakamura.card");
+    let presented = Presented::start(&card, &[]);
+    let mut browser = Browser::new(&demo.base);
+    let clinic = &demo.institutions[0];
+
+    // A: registration.
+    let (flow, link) = browser.register_until_card(clinic, AGREE_TWO);
+    let out = card_auth_reader("9012", &link);
+    assert_accepted(&out);
+    assert!(text(&out.stderr).contains("PIN tries left: 3"));
+    let done = browser.get(&format!("{flow}/complete"));
+    assert!(done.body.contains("資格確認・登録完了"), "{}", done.body);
+    assert!(done.body.contains("中村 陽菜"), "{}", done.body);
+
+    // B: view, change one answer, save.
+    let (flow, csrf, link) = browser.inquiry_until_card(clinic);
+    assert_accepted(&card_auth_reader("9012", &link));
+    let edit = browser.get(&format!("{flow}/update"));
+    assert!(edit.body.contains("更新内容の選択"), "{}", edit.body);
+    let revised = browser.post(
+        &format!("{flow}/update"),
+        &[
+            ("csrf", &csrf),
+            ("YZK", "1"),
+            ("SRJ", "0"),
+            ("TKK", "1"),
+            ("prescription_form", "2"),
+        ],
+    );
+    assert_eq!(
+        revised.location(),
+        format!("{flow}/update/confirm"),
+        "{}",
+        revised.body
+    );
+    let confirm = browser.get(&format!("{flow}/update/confirm"));
+    let choices = confirm.input("choices");
+    let confirmed = browser.post(
+        &format!("{flow}/update/confirm"),
+        &[("csrf", &csrf), ("choices", &choices)],
+    );
+    assert_eq!(confirmed.location(), format!("{flow}/authenticate"));
+    let link = browser.auth_link(&flow);
+    let out = card_auth_reader("9012", &link);
+    assert_accepted(&out);
+    assert!(
+        text(&out.stdout).contains("\"update\""),
+        "{}",
+        text(&out.stdout)
+    );
+    let done = browser.get(&format!("{flow}/complete"));
+    assert!(done.body.contains("更新"), "{}", done.body);
+
+    // C: revoke everything.
+    let (flow, link) = browser.revocation_until_card(clinic);
+    let out = card_auth_reader("9012", &link);
+    assert_accepted(&out);
+    let done = browser.get(&format!("{flow}/complete"));
+    assert!(done.body.contains("取消しが完了しました"), "{}", done.body);
+
+    // Four cards read, four PINs verified; each signature was over the 48-byte
+    // SHA-384 input a P-384 card is given (authenticator.rs), none over RSA's
+    // 51-byte DigestInfo.
+    let log = presented.stop();
+    let verified = pins_sent(&log);
+    assert_eq!(verified.len(), 4, "{log}");
+    assert!(
+        verified.iter().all(|line| line.ends_with("-> 90 00")),
+        "{log}"
+    );
+    let signed: Vec<&str> = log
+        .lines()
+        .filter(|line| line.starts_with("80 2A 00 80"))
+        .collect();
+    assert_eq!(signed.len(), 4, "{log}");
+    assert!(
+        signed
+            .iter()
+            .all(|line| line.starts_with("80 2A 00 80 lc=48 ") && line.ends_with("-> 90 00")),
+        "{log}"
+    );
+    assert_eq!(tries_left(&card), 3);
+}
+
 #[test]
 fn wrong_pins_count_down_and_one_try_left_is_warned_but_still_tried() {
     let Some(_reader) = stack() else { return };
@@ -339,6 +429,18 @@ fn wrong_pins_count_down_and_one_try_left_is_warned_but_still_tried() {
         text(&out.stderr).contains("wrong PIN: 2 tries left before the card locks"),
         "{}",
         text(&out.stderr)
+    );
+    // The link stays claimed by the run that ended: a second `card auth` on it is
+    // refused before the card is touched (no PIN sent: see the log at the end).
+    let again = card_auth_reader("2345", &link);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains(
+            "this code was already read by another device; start the authentication again \
+             on the page (already_claimed, HTTP 409)"
+        ),
+        "{}",
+        text(&again.stderr)
     );
     let (_, link) = browser.register_until_card(&demo.institutions[0], AGREE_TWO);
     let out = card_auth_reader("9999", &link);
