@@ -69,6 +69,13 @@ pub async fn page(
         })
         .collect();
     let live = live_challenge(&state, &flow).await?;
+    if live.is_none() {
+        // Settled between the two reads? Then this is no longer the flow's screen.
+        let again = load_flow(&state, &session, &flow_id).await?.flow;
+        if again.step != flow.step || again.challenge_ref != flow.challenge_ref {
+            return Ok(to_current_step(&again));
+        }
+    }
     let (timed_out, waiting) = match live {
         Some(challenge) => (None, Some(waiting(&state, &flow, &challenge, method))),
         None => (Some(retry_form(&session, &flow)), None),
@@ -205,8 +212,7 @@ pub async fn status(
     let waiter = state.wakeups.waiter(&flow_id);
     loop {
         let listening = waiter.listen();
-        let flow = load_flow(&state, &session, &flow_id).await?.flow;
-        let name = state_name(&state, &flow).await?;
+        let (flow, name) = consistent_state(&state, &session, &flow_id).await?;
         let unchanged = query.wait.as_deref() == Some(name);
         if !unchanged || started.elapsed() >= LONG_POLL {
             let next = canonical_path(&flow);
@@ -216,15 +222,38 @@ pub async fn status(
     }
 }
 
-async fn state_name(state: &AppState, flow: &FlowRecord) -> Result<&'static str, PageError> {
-    Ok(match (&flow.step, &flow.challenge_ref) {
-        (step, Some(_)) if step.is_authenticating() => match live_challenge(state, flow).await? {
-            Some(c) if c.claim_hash.is_some() => "claimed",
-            Some(_) => "pending",
-            None => "expired",
-        },
-        (FlowStep::Done, _) => "done",
-        (FlowStep::Failed(_), _) => "failed",
-        _ => "moved",
-    })
+/// The flow and its state name, as of one moment. The flow and its challenge
+/// are two reads; a settlement commits both together, so a challenge that is no
+/// longer live while the flow read before it still waits for it may have been
+/// settled in between: the flow is read again, and only a flow that still waits
+/// for that same challenge is `expired`.
+async fn consistent_state(
+    state: &AppState,
+    session: &Session,
+    flow_id: &str,
+) -> Result<(FlowRecord, &'static str), PageError> {
+    let mut flow = load_flow(state, session, flow_id).await?.flow;
+    loop {
+        let name = match (&flow.step, &flow.challenge_ref) {
+            (step, Some(_)) if step.is_authenticating() => {
+                match live_challenge(state, &flow).await? {
+                    Some(c) if c.claim_hash.is_some() => "claimed",
+                    Some(_) => "pending",
+                    None => {
+                        let again = load_flow(state, session, flow_id).await?.flow;
+                        if again.step != flow.step || again.challenge_ref != flow.challenge_ref {
+                            // It moved on between the reads: answer from the newer flow.
+                            flow = again;
+                            continue;
+                        }
+                        "expired"
+                    }
+                }
+            }
+            (FlowStep::Done, _) => "done",
+            (FlowStep::Failed(_), _) => "failed",
+            _ => "moved",
+        };
+        return Ok((flow, name));
+    }
 }

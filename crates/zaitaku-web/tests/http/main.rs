@@ -16,3 +16,4 @@ mod next_generation;
 mod outcomes;
 mod protections;
 mod qr_and_faq;
+mod status_race;
