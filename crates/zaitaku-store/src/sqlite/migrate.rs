@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "revocation",
         sql: include_str!("../../migrations/sqlite/0009_revocation.sql"),
     },
+    Migration {
+        version: 10,
+        name: "login_throttle",
+        sql: include_str!("../../migrations/sqlite/0010_login_throttle.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version

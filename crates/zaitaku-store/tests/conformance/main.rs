@@ -9,6 +9,7 @@ mod common;
 
 mod console;
 mod institutions;
+mod login_throttle;
 mod persons;
 mod records;
 mod revocation;
