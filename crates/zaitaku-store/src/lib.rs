@@ -56,6 +56,7 @@ pub use store::{
 /// `dyn Store` or `S: Store` they need no import.
 pub mod prelude {
     pub use crate::revocation::RevocationIndex;
+    pub use crate::store::LoginThrottleStore;
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{

@@ -52,17 +52,16 @@ impl LoginThrottleStore for PostgresStore {
         if let Some(until) = locked_until
             .map(|s| to_instant(s, "staff lock"))
             .transpose()?
+            && until > at
         {
-            if until > at {
-                return Ok(AttemptClaim::Locked(until));
-            }
+            return Ok(AttemptClaim::Locked(until));
         }
         let code = key.code();
         let current = counter(&mut *tx, &code).await?;
-        if let Some(current) = current {
-            if current.next_at > at {
-                return Ok(AttemptClaim::Throttled(current.next_at));
-            }
+        if let Some(current) = current
+            && current.next_at > at
+        {
+            return Ok(AttemptClaim::Throttled(current.next_at));
         }
         let attempts = current.map_or(0, |c| c.attempts).saturating_add(1);
         let next_at = at + policy.delay_after(attempts);

@@ -11,6 +11,7 @@ mod insured_csv;
 pub(crate) mod records;
 mod records_csv;
 mod staff;
+mod staff_unlock;
 pub(crate) mod trust;
 
 use super::CliError;
