@@ -13,8 +13,8 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, OnceLock};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::{OnceCell, Semaphore};
 use zaitaku_domain::NewPassword;
 
 /// Hashes at once.
@@ -80,14 +80,16 @@ pub async fn verify(place: Place, password: &str, phc: Option<&str>) -> Result<b
     Ok(real && matches)
 }
 
-/// The hash compared when there is no account: made once, of a random password.
+/// The hash compared when there is no account: made once, of a random
+/// password (requests arriving meanwhile wait for that one hash).
 async fn decoy() -> Result<String, HashError> {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    if let Some(phc) = DECOY.get() {
-        return Ok(phc.clone());
-    }
-    let phc = limited(Lane::Priority, || hash_now(&crate::random::secret256())).await??;
-    Ok(DECOY.get_or_init(|| phc).clone())
+    static DECOY: OnceCell<String> = OnceCell::const_new();
+    DECOY
+        .get_or_try_init(|| async {
+            limited(Lane::Priority, || hash_now(&crate::random::secret256())).await?
+        })
+        .await
+        .cloned()
 }
 
 /// A request's place in the hashing queue: in the shared lane, one of at most
