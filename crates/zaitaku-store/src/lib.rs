@@ -9,6 +9,7 @@
 mod codec;
 mod console_records;
 mod error;
+mod login_throttle;
 pub mod postgres;
 mod records;
 mod revocation;
@@ -23,6 +24,7 @@ pub use console_records::{
     PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
 };
 pub use error::{SettleError, StoreError};
+pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
 pub use records::{
     AnchorAdded, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
@@ -41,11 +43,12 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
-    MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
+    LoginThrottleStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store,
+    TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -53,6 +56,7 @@ pub use store::{
 /// `dyn Store` or `S: Store` they need no import.
 pub mod prelude {
     pub use crate::revocation::RevocationIndex;
+    pub use crate::store::LoginThrottleStore;
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{

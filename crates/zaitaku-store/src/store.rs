@@ -3,6 +3,7 @@ use crate::console_records::{
     StaffRevocationOutcome,
 };
 use crate::error::{SettleError, StoreError};
+use crate::login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 use crate::records::{
     AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
     NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, SessionRecord,
@@ -35,6 +36,7 @@ pub trait Store:
     + MedicalRecordStore
     + SessionStore
     + StaffStore
+    + LoginThrottleStore
     + ConsoleSessionStore
     + FlowStore
     + ConsentStore
@@ -55,6 +57,7 @@ impl<T> Store for T where
         + MedicalRecordStore
         + SessionStore
         + StaffStore
+        + LoginThrottleStore
         + ConsoleSessionStore
         + FlowStore
         + ConsentStore
@@ -230,6 +233,45 @@ pub trait StaffStore: Send + Sync + 'static {
         institution: InstitutionId,
         limit: u32,
     ) -> Result<Vec<LoginRecord>, StoreError>;
+}
+
+/// Password attempts counted before the password is checked, per account and
+/// per remembered device (`login_throttle.rs`), and the remembered devices.
+#[async_trait]
+pub trait LoginThrottleStore: Send + Sync + 'static {
+    /// Count an attempt on `key`'s counter at `at`, atomically with the checks
+    /// (one transaction): `Locked` while the account's `locked_until` is later
+    /// than `at`, `Throttled` while the counter's next allowed time is later;
+    /// nothing is counted then. Otherwise the attempt is counted and the
+    /// counter's next allowed time becomes `at + policy.delay_after(count)`.
+    /// Parallel claims are each counted once: no more pass than the policy allows.
+    async fn claim_login_attempt(
+        &self,
+        key: &AttemptKey,
+        at: OffsetDateTime,
+        policy: &ThrottlePolicy,
+    ) -> Result<AttemptClaim, StoreError>;
+    /// A login completed from `key`: its counter starts again.
+    async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), StoreError>;
+    /// The counter of `key`, if it has counted anything.
+    async fn login_attempts(&self, key: &AttemptKey) -> Result<Option<AttemptCount>, StoreError>;
+    /// Remember a browser where `staff_id` logged in (the SHA-256 of its cookie), until `expires_at`.
+    async fn remember_staff_device(
+        &self,
+        token_hash: &str,
+        staff_id: StaffId,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The account a remembered, unexpired device belongs to.
+    async fn staff_device(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffId>, StoreError>;
+    /// Unlock `login`: clear its wrong-code count and lock and every attempt
+    /// counter of the account (its own and its devices'), in one transaction.
+    /// `None` (nothing written) if no account has `login`.
+    async fn unlock_staff(&self, login: &LoginName) -> Result<Option<StaffAccount>, StoreError>;
 }
 
 /// The staff's console sessions.

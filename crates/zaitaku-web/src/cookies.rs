@@ -1,5 +1,5 @@
-//! The service's two cookies, the browser session of the patient screens and the
-//! console session, under one rule: `__Host-` and `Secure` whenever the service is
+//! The service's cookies, the browser session of the patient screens, the
+//! console session and the staff's remembered device, under one rule: `__Host-` and `Secure` whenever the service is
 //! on https, always `HttpOnly` and `Path=/`, and a value only ever one of our
 //! random ids.
 
@@ -27,6 +27,14 @@ pub const SESSION: Cookie = Cookie {
 pub const CONSOLE: Cookie = Cookie {
     plain: "zaitaku_console",
     host_only: "__Host-zaitaku_console",
+    same_site: "Strict",
+};
+
+/// A browser where a staff account completed a login (a remembered device): its
+/// password attempts count apart from unknown browsers'. `Strict`, like the console.
+pub const STAFF_DEVICE: Cookie = Cookie {
+    plain: "zaitaku_staff_device",
+    host_only: "__Host-zaitaku_staff_device",
     same_site: "Strict",
 };
 

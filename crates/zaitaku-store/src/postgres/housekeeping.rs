@@ -30,6 +30,7 @@ impl Housekeeping for PostgresStore {
             "DELETE FROM flows WHERE expires_at <= $1",
             "DELETE FROM sessions WHERE expires_at <= $1",
             "DELETE FROM staff_sessions WHERE expires_at <= $1",
+            "DELETE FROM staff_devices WHERE expires_at <= $1",
         ] {
             purged += sqlx::query(sql)
                 .bind(now)

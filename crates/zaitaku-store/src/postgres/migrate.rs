@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "revocation",
         sql: include_str!("../../migrations/postgres/0009_revocation.sql"),
     },
+    Migration {
+        version: 10,
+        name: "login_throttle",
+        sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

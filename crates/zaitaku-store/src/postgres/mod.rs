@@ -13,6 +13,7 @@ mod console;
 mod flows;
 mod housekeeping;
 mod institutions;
+mod login_throttle;
 mod medical_records;
 mod migrate;
 mod persons;
@@ -24,10 +25,12 @@ mod staff;
 mod test_schema;
 #[cfg(feature = "testing")]
 mod testing;
+mod transport;
 mod trust;
 
 #[cfg(feature = "testing")]
 pub use test_schema::{TEST_DATABASE_URL_VAR, TestSchema};
+pub use transport::ALLOW_PLAINTEXT_VAR;
 
 use crate::error::{SettleError, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -47,15 +50,21 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connect to `url` (`postgres://user@host/db`) and bring the schema up to
     /// date; several processes may start at once (migrations take a lock).
+    /// `sslmode` and `sslrootcert` in the URL are honoured; a database on another
+    /// machine without `sslmode=require` or `verify-*` is refused (see
+    /// `transport.rs`) unless `ZAITAKU_DATABASE_ALLOW_PLAINTEXT=1`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::connect_with(options(url)?).await
+        let options = options(url)?;
+        transport::check(&options, transport::plaintext_allowed_by_env())?;
+        Self::connect_with(options).await
     }
 
     /// The same, with every table in `schema` (which must exist): tests give
     /// each case its own schema; a deployment may share one database this way.
     pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
-        let options = options(url)?.options([("search_path", schema)]);
-        Self::connect_with(options).await
+        let options = options(url)?;
+        transport::check(&options, transport::plaintext_allowed_by_env())?;
+        Self::connect_with(options.options([("search_path", schema)])).await
     }
 
     async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {

@@ -288,7 +288,7 @@ impl StaffStore for PostgresStore {
     }
 }
 
-async fn by_login(
+pub(super) async fn by_login(
     db: impl PgExecutor<'_>,
     login: &LoginName,
 ) -> Result<Option<StaffAccount>, StoreError> {

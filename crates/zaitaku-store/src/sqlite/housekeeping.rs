@@ -33,6 +33,7 @@ fn purge_expired(conn: &mut Connection, now: OffsetDateTime) -> Result<u64, Stor
         "DELETE FROM flows WHERE expires_at <= ?1",
         "DELETE FROM sessions WHERE expires_at <= ?1",
         "DELETE FROM staff_sessions WHERE expires_at <= ?1",
+        "DELETE FROM staff_devices WHERE expires_at <= ?1",
     ] {
         purged += tx.prepare_cached(sql)?.execute([now])? as u64;
     }

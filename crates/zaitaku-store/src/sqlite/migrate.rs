@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "revocation",
         sql: include_str!("../../migrations/sqlite/0009_revocation.sql"),
     },
+    Migration {
+        version: 10,
+        name: "login_throttle",
+        sql: include_str!("../../migrations/sqlite/0010_login_throttle.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -169,7 +174,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -187,7 +192,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
 
     #[test]

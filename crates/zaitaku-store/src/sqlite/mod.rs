@@ -24,6 +24,7 @@ mod console;
 mod flows;
 mod housekeeping;
 mod institutions;
+mod login_throttle;
 mod medical_records;
 mod migrate;
 mod persons;

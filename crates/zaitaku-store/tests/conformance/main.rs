@@ -2,6 +2,8 @@
 //! use even when raced, flow updates detect conflicts, a failed settlement writes
 //! nothing, records round-trip. Every case runs on SQLite and on PostgreSQL
 //! (`backend.rs`); each area's module lists its cases at its end.
+//! `postgres_tls` stands beside them (one test binary per crate): the
+//! PostgreSQL transport against a TLS-only cluster of its own.
 
 #[macro_use]
 mod backend;
@@ -9,7 +11,9 @@ mod common;
 
 mod console;
 mod institutions;
+mod login_throttle;
 mod persons;
+mod postgres_tls;
 mod records;
 mod revocation;
 mod schema;

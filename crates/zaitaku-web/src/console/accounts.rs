@@ -72,10 +72,12 @@ pub async fn reset_staff(
 ) -> Result<Option<(StaffAccount, EnrolmentToken)>, StoreError> {
     let (token, enrolment) = EnrolmentToken::generate();
     let secret = TotpSecret::generate().base32();
-    Ok(store
-        .reset_staff(login, &secret, &enrolment)
-        .await?
-        .map(|account| (account, token)))
+    let Some(account) = store.reset_staff(login, &secret, &enrolment).await? else {
+        return Ok(None);
+    };
+    // The password-attempt waits go too: the new password starts afresh.
+    let account = store.unlock_staff(login).await?.unwrap_or(account);
+    Ok(Some((account, token)))
 }
 
 #[derive(Debug, thiserror::Error)]

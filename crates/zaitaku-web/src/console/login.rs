@@ -1,17 +1,29 @@
 //! Logging in: the password (`/console/login`), then the 6-digit code of the
 //! authenticator app (`/console/login/code`), each step under a new session id;
-//! and logging out. Five wrong passwords or codes in a row lock the account for
-//! 15 minutes. A failed login says the same, whether the login name exists, the
-//! password was wrong or the account is locked, and costs the same argon2 work.
+//! and logging out.
+//!
+//! Each password attempt is counted before the password is hashed, in one store
+//! transaction (`claim_login_attempt`): an account's attempts from unknown
+//! browsers share one counter, and each browser where it logged in before (a
+//! remembered device, cookie `zaitaku_staff_device`) has its own. Five attempts
+//! pass at once; then a counter waits 1 minute, and twice as long after each
+//! further attempt, up to an hour (`THROTTLE`). A stranger who knows a login
+//! name slows down only its unknown browsers. Five wrong codes in a row (which
+//! needs the right password) lock the account for 15 minutes (`LOCKOUT`);
+//! `zaitaku admin staff unlock` clears both. A failed login says the same,
+//! whether the login name exists, the password was wrong or the attempt was
+//! refused, and costs the same argon2 work.
 
 use super::session;
 use super::staff_user::{LOGIN_PATH, StaffUser};
 use super::totp::TotpSecret;
 use super::views::{CodePage, LoginPage};
 use super::{HOME_PATH, password};
+use crate::cookies::STAFF_DEVICE;
 use crate::csrf::token_matches;
 use crate::error::PageError;
 use crate::i18n::Text;
+use crate::session::hash_id;
 use crate::state::AppState;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,17 +32,29 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{LoginName, LoginOutcome, StaffId};
 use zaitaku_store::{
-    Lockout, LoginCompletion, LoginRecord, StaffAccount, StaffSessionRecord, StaffSessionStage,
+    AttemptClaim, AttemptKey, Lockout, LoginCompletion, LoginRecord, StaffAccount,
+    StaffSessionRecord, StaffSessionStage, ThrottlePolicy,
 };
 
 pub const CODE_PATH: &str = "/console/login/code";
 
-/// Japan's medical-information security guideline asks for a lockout; five tries
-/// and a quarter of an hour keep guessing useless and a typo cheap.
+/// Japan's medical-information security guideline asks for a lockout. Wrong
+/// codes lock: only someone who knows the password can make them.
 pub const LOCKOUT: Lockout = Lockout {
     max_failures: 5,
     duration: Duration::minutes(15),
 };
+
+/// Password attempts per counter: five at once, then 1, 2, 4, … minutes apart,
+/// at most an hour: about 30 guesses on the first day, 24 a day after.
+pub const THROTTLE: ThrottlePolicy = ThrottlePolicy {
+    free_attempts: 5,
+    first_delay: Duration::minutes(1),
+    max_delay: Duration::hours(1),
+};
+
+/// How long a browser is remembered after a login from it.
+const DEVICE_LIFETIME: Duration = Duration::days(90);
 
 /// How much of a typed login name the log keeps.
 const LOGGED_NAME_MAX: usize = 64;
@@ -113,13 +137,50 @@ pub async fn login_submit(
         Err(_) => None,
     }
     .filter(StaffAccount::is_enrolled);
-    // Always one argon2 verification, against a decoy hash when there is no account.
-    let password_ok = password::verify(
-        &form.password,
-        account.as_ref().and_then(|a| a.password_hash.as_deref()),
-    )
-    .await
-    .map_err(|e| PageError::Internal(e.to_string()))?;
+    let key = match &account {
+        Some(a) => Some(attempt_key(&state, &headers, a.id, now).await?),
+        None => None,
+    };
+    // A place in the hashing queue first: a request turned away counts nothing.
+    let lane = match &key {
+        Some(AttemptKey::Device { .. }) => password::Lane::Priority,
+        _ => password::Lane::Shared,
+    };
+    let place = match password::queue(lane) {
+        Ok(place) => place,
+        Err(_) => {
+            tracing::warn!("console login turned away: too many password checks waiting");
+            let busy = login_form(
+                &state,
+                &current.csrf_token,
+                typed.to_owned(),
+                Some(Text.get("console-login-busy")),
+            );
+            return Ok((
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, "5")],
+                busy,
+            )
+                .into_response());
+        }
+    };
+    // Counted before the password is looked at: parallel requests get no more.
+    let counted = match &key {
+        Some(key) => matches!(
+            state.store.claim_login_attempt(key, now, &THROTTLE).await?,
+            AttemptClaim::Counted(_)
+        ),
+        None => false,
+    };
+    // Always one argon2 verification, against a decoy hash when there is no
+    // account or the attempt was refused.
+    let phc = account
+        .as_ref()
+        .filter(|_| counted)
+        .and_then(|a| a.password_hash.as_deref());
+    let password_ok = password::verify(place, &form.password, phc)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let attempt = |outcome, account: Option<&StaffAccount>| LoginRecord {
         at: now,
         login_name: typed.chars().take(LOGGED_NAME_MAX).collect(),
@@ -135,7 +196,7 @@ pub async fn login_submit(
                 .await?;
             LoginOutcome::UnknownLogin
         }
-        Some(a) if a.is_locked(now) => {
+        Some(a) if !counted => {
             state
                 .store
                 .record_login(&attempt(LoginOutcome::Locked, Some(a)))
@@ -143,9 +204,10 @@ pub async fn login_submit(
             LoginOutcome::Locked
         }
         Some(a) if !password_ok => {
+            // Already counted: only the log is written.
             state
                 .store
-                .record_login_failure(&attempt(LoginOutcome::WrongPassword, Some(a)), &LOCKOUT)
+                .record_login(&attempt(LoginOutcome::WrongPassword, Some(a)))
                 .await?;
             LoginOutcome::WrongPassword
         }
@@ -262,6 +324,7 @@ pub async fn code_submit(
             log_outcome(Some(account.id), LoginOutcome::Success);
             let mut response = Redirect::to(HOME_PATH).into_response();
             session::set_cookie(&mut response, &state, &id);
+            remember_device(&state, &headers, account.id, now, &mut response).await?;
             return Ok(response);
         }
         // Another request used this step first: a replayed code.
@@ -298,6 +361,57 @@ pub async fn logout(
     let mut response = Redirect::to(LOGIN_PATH).into_response();
     session::clear_cookie(&mut response, &state);
     Ok(response)
+}
+
+/// Whose counter a password attempt on `staff_id` from this browser goes to.
+async fn attempt_key(
+    state: &AppState,
+    headers: &HeaderMap,
+    staff_id: StaffId,
+    now: OffsetDateTime,
+) -> Result<AttemptKey, PageError> {
+    if let Some(id) = STAFF_DEVICE.read(headers, state.secure_cookies()) {
+        let token_hash = hash_id(id);
+        if state.store.staff_device(&token_hash, now).await? == Some(staff_id) {
+            return Ok(AttemptKey::Device {
+                staff_id,
+                token_hash,
+            });
+        }
+    }
+    Ok(AttemptKey::Account(staff_id))
+}
+
+/// After a completed login: the counter used starts again, and this browser
+/// is remembered for the account (a new cookie unless it already was).
+async fn remember_device(
+    state: &AppState,
+    headers: &HeaderMap,
+    staff_id: StaffId,
+    now: OffsetDateTime,
+    response: &mut Response,
+) -> Result<(), PageError> {
+    let key = attempt_key(state, headers, staff_id, now).await?;
+    state.store.clear_login_attempts(&key).await?;
+    let (id, token_hash) = match (&key, STAFF_DEVICE.read(headers, state.secure_cookies())) {
+        (AttemptKey::Device { token_hash, .. }, Some(id)) => (id.to_owned(), token_hash.clone()),
+        _ => {
+            let id = crate::random::secret256();
+            let hash = hash_id(&id);
+            (id, hash)
+        }
+    };
+    state
+        .store
+        .remember_staff_device(&token_hash, staff_id, now + DEVICE_LIFETIME)
+        .await?;
+    STAFF_DEVICE.set(
+        response,
+        state.secure_cookies(),
+        &id,
+        DEVICE_LIFETIME.whole_seconds(),
+    );
+    Ok(())
 }
 
 /// Outcomes go to the log by staff id and code: never a name, password or code.

@@ -68,7 +68,15 @@ pub async fn page(
             current: m == method,
         })
         .collect();
-    let (timed_out, waiting) = match flow_challenge(&state, &flow).await? {
+    let current = flow_challenge(&state, &flow).await?;
+    if !matches!(current, Current::Live(_)) {
+        // Settled between the two reads? Then this is no longer the flow's screen.
+        let again = load_flow(&state, &session, &flow_id).await?.flow;
+        if again.step != flow.step || again.challenge_ref != flow.challenge_ref {
+            return Ok(to_current_step(&again));
+        }
+    }
+    let (timed_out, waiting) = match current {
         Current::Live(challenge) => (None, Some(waiting(&state, &flow, &challenge, method))),
         Current::Cancelled => (Some(retry_form(&session, &flow, true)), None),
         Current::Ended => (Some(retry_form(&session, &flow, false)), None),
@@ -231,8 +239,7 @@ pub async fn status(
     let waiter = state.wakeups.waiter(&flow_id);
     loop {
         let listening = waiter.listen();
-        let flow = load_flow(&state, &session, &flow_id).await?.flow;
-        let name = state_name(&state, &flow).await?;
+        let (flow, name) = consistent_state(&state, &session, &flow_id).await?;
         let unchanged = query.wait.as_deref() == Some(name);
         if !unchanged || started.elapsed() >= LONG_POLL {
             let next = canonical_path(&flow);
@@ -242,16 +249,40 @@ pub async fn status(
     }
 }
 
-async fn state_name(state: &AppState, flow: &FlowRecord) -> Result<&'static str, PageError> {
-    Ok(match (&flow.step, &flow.challenge_ref) {
-        (step, Some(_)) if step.is_authenticating() => match flow_challenge(state, flow).await? {
-            Current::Live(c) if c.claim_hash.is_some() => "claimed",
-            Current::Live(_) => "pending",
-            Current::Cancelled => "cancelled",
-            Current::Ended => "expired",
-        },
-        (FlowStep::Done, _) => "done",
-        (FlowStep::Failed(_), _) => "failed",
-        _ => "moved",
-    })
+/// The flow and its state name, as of one moment. The flow and its challenge
+/// are two reads; a settlement commits both together, so a challenge that is no
+/// longer live while the flow read before it still waits for it may have been
+/// settled in between: the flow is read again, and only a flow that still waits
+/// for that same challenge is `expired` (or `cancelled`).
+async fn consistent_state(
+    state: &AppState,
+    session: &Session,
+    flow_id: &str,
+) -> Result<(FlowRecord, &'static str), PageError> {
+    let mut flow = load_flow(state, session, flow_id).await?.flow;
+    loop {
+        let name = match (&flow.step, &flow.challenge_ref) {
+            (step, Some(_)) if step.is_authenticating() => {
+                let ended = match flow_challenge(state, &flow).await? {
+                    Current::Live(c) if c.claim_hash.is_some() => "claimed",
+                    Current::Live(_) => "pending",
+                    Current::Cancelled => "cancelled",
+                    Current::Ended => "expired",
+                };
+                if matches!(ended, "cancelled" | "expired") {
+                    let again = load_flow(state, session, flow_id).await?.flow;
+                    if again.step != flow.step || again.challenge_ref != flow.challenge_ref {
+                        // It moved on between the reads: answer from the newer flow.
+                        flow = again;
+                        continue;
+                    }
+                }
+                ended
+            }
+            (FlowStep::Done, _) => "done",
+            (FlowStep::Failed(_), _) => "failed",
+            _ => "moved",
+        };
+        return Ok((flow, name));
+    }
 }

@@ -171,7 +171,7 @@ async fn a_wrong_code_is_refused_and_a_code_works_only_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_failures_in_a_row_lock_the_account_even_against_the_right_password() {
+async fn five_wrong_passwords_make_unknown_browsers_wait_even_with_the_right_password() {
     let kit = Kit::start().await;
     let creds = staff_account(&kit, &kit.clinic, StaffRole::Staff).await;
     let mut browser = kit.client();
@@ -180,12 +180,12 @@ async fn five_failures_in_a_row_lock_the_account_even_against_the_right_password
             submit_password(&mut browser, &creds.login, &format!("wrong password {n}")).await;
         assert_eq!(wrong.status, 401);
     }
-    let locked = submit_password(&mut browser, &creds.login, &creds.password).await;
+    let waiting = submit_password(&mut browser, &creds.login, &creds.password).await;
     assert_eq!(
-        locked.status, 401,
-        "locked: the right password does not help"
+        waiting.status, 401,
+        "waiting: the right password does not help"
     );
-    assert!(locked.body.contains(FAILED));
+    assert!(waiting.body.contains(FAILED));
     let log = outcomes(&kit, &creds).await;
     assert_eq!(log[0], LoginOutcome::Locked);
     assert_eq!(
@@ -200,12 +200,23 @@ async fn five_failures_in_a_row_lock_the_account_even_against_the_right_password
         .await
         .unwrap()
         .unwrap();
-    let until = account.locked_until.unwrap() - time::OffsetDateTime::now_utc();
-    assert!(until > time::Duration::minutes(14) && until <= time::Duration::minutes(15));
+    assert_eq!(
+        account.locked_until, None,
+        "wrong passwords alone never lock"
+    );
+    let count = kit
+        .store
+        .login_attempts(&zaitaku_store::AttemptKey::Account(account.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(count.attempts, 5, "the refused attempt counted nothing");
+    let wait = count.next_at - time::OffsetDateTime::now_utc();
+    assert!(wait > time::Duration::seconds(50) && wait <= time::Duration::minutes(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_codes_count_too_and_the_fifth_ends_the_half_login() {
+async fn the_fifth_wrong_code_in_a_row_locks_and_ends_the_half_login() {
     let kit = Kit::start().await;
     let creds = staff_account(&kit, &kit.clinic, StaffRole::Staff).await;
     let mut browser = kit.client();
@@ -219,7 +230,9 @@ async fn wrong_codes_count_too_and_the_fifth_ends_the_half_login() {
     } else {
         "000000"
     };
-    assert_eq!(submit_code(&mut browser, wrong).await.status, 401);
+    for _ in 1..=4 {
+        assert_eq!(submit_code(&mut browser, wrong).await.status, 401);
+    }
     let page = browser.get("/console/login/code").await;
     let csrf = page.input("csrf");
     let fifth = browser
@@ -233,8 +246,17 @@ async fn wrong_codes_count_too_and_the_fifth_ends_the_half_login() {
         .await;
     assert_eq!(late.status, 303);
     assert_eq!(late.location(), "/console/login");
+    // Locked: the right password is refused, from any browser.
     let again = submit_password(&mut browser, &creds.login, &creds.password).await;
     assert_eq!(again.status, 401);
+    let account = kit
+        .store
+        .staff_by_login(&LoginName::parse(&creds.login).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let until = account.locked_until.unwrap() - time::OffsetDateTime::now_utc();
+    assert!(until > time::Duration::minutes(14) && until <= time::Duration::minutes(15));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

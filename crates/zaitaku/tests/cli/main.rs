@@ -12,6 +12,7 @@ mod admin_institution;
 mod admin_insured;
 mod admin_records;
 mod admin_staff;
+mod admin_staff_unlock;
 mod admin_trust;
 mod card;
 mod card_auth;

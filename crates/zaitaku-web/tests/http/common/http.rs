@@ -1,12 +1,13 @@
 //! A small HTTP/1.1 client over a tokio socket: one request per connection,
-//! redirects not followed, the session cookie kept like a browser would.
+//! redirects not followed, cookies kept like a browser would (by name).
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub struct Client {
     host: String,
-    cookie: Option<String>,
+    /// Name and value of each cookie set.
+    cookies: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -85,7 +86,7 @@ impl Client {
     pub fn new(base: &str) -> Client {
         Client {
             host: base.trim_start_matches("http://").to_owned(),
-            cookie: None,
+            cookies: Vec::new(),
         }
     }
 
@@ -93,7 +94,7 @@ impl Client {
     pub fn fresh(&self) -> Client {
         Client {
             host: self.host.clone(),
-            cookie: None,
+            cookies: Vec::new(),
         }
     }
 
@@ -101,7 +102,7 @@ impl Client {
     pub fn fresh_with_cookies(&self) -> Client {
         Client {
             host: self.host.clone(),
-            cookie: self.cookie.clone(),
+            cookies: self.cookies.clone(),
         }
     }
 
@@ -148,8 +149,13 @@ impl Client {
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
         }
-        if let Some(cookie) = &self.cookie {
-            head.push_str(&format!("Cookie: {cookie}\r\n"));
+        if !self.cookies.is_empty() {
+            let pairs: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            head.push_str(&format!("Cookie: {}\r\n", pairs.join("; ")));
         }
         for (k, v) in extra {
             head.push_str(&format!("{k}: {v}\r\n"));
@@ -183,7 +189,7 @@ impl Client {
         }
         for (k, v) in &headers {
             if k.eq_ignore_ascii_case("set-cookie") {
-                self.cookie = v.split(';').next().map(str::to_owned);
+                self.keep_cookie(v);
             }
         }
         Response {
@@ -191,6 +197,24 @@ impl Client {
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
             bytes: body,
+        }
+    }
+}
+
+impl Client {
+    /// A `Set-Cookie` header: replaces the cookie of that name, or forgets it
+    /// when emptied (`Max-Age=0`).
+    fn keep_cookie(&mut self, header: &str) {
+        let Some((name, value)) = header.split(';').next().and_then(|p| p.split_once('=')) else {
+            return;
+        };
+        let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
+        let expired = header
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+        self.cookies.retain(|(k, _)| *k != name);
+        if !value.is_empty() && !expired {
+            self.cookies.push((name, value));
         }
     }
 }
@@ -215,7 +239,7 @@ impl Client {
     pub fn moved_to(self, base: &str) -> Client {
         Client {
             host: base.trim_start_matches("http://").to_owned(),
-            cookie: self.cookie,
+            cookies: self.cookies,
         }
     }
 }

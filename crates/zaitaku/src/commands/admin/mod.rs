@@ -8,6 +8,7 @@ mod institution;
 mod insured;
 mod records;
 mod staff;
+mod staff_unlock;
 mod trust;
 
 use crate::setup::CliError;

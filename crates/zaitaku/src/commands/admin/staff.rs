@@ -1,4 +1,4 @@
-//! `zaitaku admin staff add|reset|list`: the institution's console accounts.
+//! `zaitaku admin staff add|reset|list|unlock` (`unlock` in `staff_unlock.rs`): the institution's console accounts.
 //!
 //! `add` and `reset` print a one-time enrolment link (72 hours): its holder
 //! chooses a password and registers an authenticator app there. Values are parsed
@@ -27,6 +27,8 @@ pub enum StaffCommand {
     Reset(ResetArgs),
     /// List an institution's accounts, one per line: login, role, name, state.
     List(ListArgs),
+    /// Lift an account's lock and password-attempt waits (password and second factor kept).
+    Unlock(super::staff_unlock::UnlockArgs),
 }
 
 #[derive(Args)]
@@ -81,6 +83,7 @@ pub fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             StaffCommand::Add(args) => add(args).await,
             StaffCommand::Reset(args) => reset(args).await,
             StaffCommand::List(args) => list(args).await,
+            StaffCommand::Unlock(args) => super::staff_unlock::unlock(args).await,
         }
     })
 }
