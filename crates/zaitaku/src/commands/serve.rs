@@ -204,7 +204,7 @@ fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Ori
         return Origin::parse(text).map_err(|e| format!("--public-origin {text:?}: {e}").into());
     }
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() || addr.ip().is_loopback() {
+    let host = if addr.ip().is_unspecified() || zaitaku_card::is_loopback_ip(addr.ip()) {
         match addr {
             SocketAddr::V4(_) => "127.0.0.1".to_owned(),
             SocketAddr::V6(_) => "[::1]".to_owned(),
