@@ -23,12 +23,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .route_layer(from_fn(security::log_requests))
         .with_state(state)
-        .layer(from_fn(security::headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // Outermost, so the answers of the layers inside (413 for a body over the
+        // limit, 408 for a request over time) carry the security headers too.
+        .layer(from_fn(security::headers))
 }
 
 async fn not_found() -> PageError {

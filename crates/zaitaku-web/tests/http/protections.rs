@@ -229,3 +229,51 @@ async fn pages_carry_a_strict_policy_and_no_inline_script() {
     assert!(unknown.body.contains("ページが見つかりません"));
     assert!(unknown.body.contains("問い合わせ番号"));
 }
+
+/// The head of a raw exchange: status line and headers, whatever the body.
+async fn raw_exchange(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .expect("an answer within 20 s");
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+fn assert_security_headers(answer: &str) {
+    let lower = answer.to_ascii_lowercase();
+    for header in [
+        "content-security-policy: default-src 'none'",
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: no-referrer",
+        "cache-control: no-store",
+    ] {
+        assert!(lower.contains(header), "{header} missing in:\n{answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_with_the_security_headers() {
+    let kit = Kit::start().await;
+    let host = kit.base.trim_start_matches("http://");
+    // The limit is judged on the declared length: no body needs to be sent.
+    let answer = raw_exchange(
+        &kit.base,
+        &format!(
+            "POST {}/start HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n",
+            kit.url(&kit.clinic_e)
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_security_headers(&answer);
+}
