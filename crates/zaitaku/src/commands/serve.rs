@@ -30,6 +30,11 @@ pub struct ListenOptions {
     #[arg(long, value_name = "SECONDS", env = "ZAITAKU_TRUST_RELOAD_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     trust_reload_secs: u64,
+    /// Serve plain http on an address other than loopback (e.g. 0.0.0.0) without
+    /// an https --public-origin. Refused otherwise: passwords, health data and
+    /// cookies would cross the network unencrypted.
+    #[arg(long, env = "ZAITAKU_ALLOW_PLAIN_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
+    allow_plain_http: bool,
 }
 
 #[derive(Args)]
@@ -96,6 +101,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
+        plain_http_check(&args.listen, &origin)?;
         let store = database.open().await?;
         let validator = trusted_validator(&store, config, &args.listen).await?;
         if validator.current().config().trust_anchors.is_empty() {
@@ -129,6 +135,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(None, &listener)?;
+        plain_http_check(&args.listen, &origin)?;
         let store = open_store(&data_dir).await?;
         let setup = demo::prepare(&data_dir, &store).await?;
         demo::keep_crl_fresh(&data_dir, &store);
@@ -196,6 +203,26 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
 /// Open (creating if missing) the SQLite database in `data_dir`.
 pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, CliError> {
     Database::Sqlite(data_dir.join(DATABASE_FILE)).open().await
+}
+
+/// Plain http is for loopback: on any other address (0.0.0.0 included) the
+/// origin must be https (TLS at a proxy in front), or plain http explicitly allowed.
+fn plain_http_check(options: &ListenOptions, origin: &Origin) -> Result<(), CliError> {
+    let addr = options.listen;
+    if zaitaku_card::is_loopback_ip(addr.ip())
+        || origin.as_str().starts_with("https://")
+        || options.allow_plain_http
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to serve plain http on {addr}, which is not a loopback address: \
+         browsers on the network would send passwords and health data unencrypted. \
+         Give --public-origin https://… (with TLS at a proxy in front), listen on \
+         127.0.0.1, or pass --allow-plain-http (ZAITAKU_ALLOW_PLAIN_HTTP=1) if plain \
+         http on this network is intended"
+    )
+    .into())
 }
 
 /// The configured origin, or http://<bound address> where that is loopback.

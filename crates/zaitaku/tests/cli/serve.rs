@@ -101,3 +101,64 @@ fn serve_refuses_unusable_settings_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
 }
+
+#[test]
+fn plain_http_off_loopback_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    let data = dir.path().join("data");
+    let serve = |listen: &str, extra: &[&str], env: Option<&str>| {
+        let mut command = zaitaku();
+        command
+            .args(["serve", "--listen", listen, "--allow-policy", "zaitaku-test"])
+            .args(extra)
+            .arg("--trust-anchor")
+            .arg(&anchor)
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("ZAITAKU_ALLOW_PLAIN_HTTP")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(value) = env {
+            command.env("ZAITAKU_ALLOW_PLAIN_HTTP", value);
+        }
+        command
+    };
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let out = serve(listen, &[], None).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{listen}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("refusing to serve plain http")
+                && stderr.contains("--public-origin https://")
+                && stderr.contains("--allow-plain-http")
+                && stderr.contains("ZAITAKU_ALLOW_PLAIN_HTTP"),
+            "{stderr}"
+        );
+        assert!(!data.exists(), "nothing created when refused");
+    }
+    // Said deliberately (option or environment), or behind an https origin: it starts.
+    for (extra, env) in [
+        (&["--allow-plain-http"][..], None),
+        (&[][..], Some("1")),
+        (&["--public-origin", "https://zaitaku.example.jp"][..], None),
+    ] {
+        let mut child = serve("0.0.0.0:0", extra, env).spawn().unwrap();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let started = lines
+            .map(|l| l.unwrap())
+            .any(|l| l.starts_with("Zaitaku is serving "));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(started, "{extra:?} {env:?}");
+    }
+    // Loopback needs nothing.
+    let mut child = serve("127.0.0.1:0", &[], None).spawn().unwrap();
+    let started = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map(|l| l.unwrap())
+        .any(|l| l.starts_with("Zaitaku is serving "));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started);
+}
