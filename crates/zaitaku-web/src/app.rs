@@ -5,7 +5,7 @@ use crate::security;
 use crate::state::AppState;
 use crate::{console, routes};
 use axum::Router;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, from_fn_with_state};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -17,6 +17,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn router(state: AppState) -> Router {
+    let host_check = from_fn_with_state(state.clone(), security::host_and_hsts);
     Router::new()
         .merge(routes::all(&state))
         .merge(console::routes())
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(host_check)
         // Outermost, so the answers of the layers inside (413 for a body over the
         // limit, 408 for a request over time) carry the security headers too.
         .layer(from_fn(security::headers))
