@@ -162,3 +162,77 @@ fn plain_http_off_loopback_is_refused_unless_allowed() {
     let _ = child.wait();
     assert!(started);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_database_are_private_and_wider_modes_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    // Missing parents too: the directory the operator names is created 0700.
+    let data = dir.path().join("srv").join("data");
+    let start = || {
+        let mut child = zaitaku()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow-policy",
+                "zaitaku-test",
+            ])
+            .arg("--trust-anchor")
+            .arg(&anchor)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut before = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.starts_with("Zaitaku is serving ") {
+                break;
+            }
+            before.push(line);
+        }
+        (child, before)
+    };
+    let (mut child, said) = start();
+    assert_eq!(mode(&data), 0o700, "data directory");
+    let db = data.join("zaitaku.sqlite3");
+    for file in ["zaitaku.sqlite3", "zaitaku.sqlite3-wal", "zaitaku.sqlite3-shm"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert!(
+        !said.iter().any(|l| l.contains("open to other users")),
+        "{said:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Widened by someone: reported at start, naming the path, and left alone.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (mut child, said) = start();
+    let _ = child.kill();
+    let _ = child.wait();
+    for path in [&data, &db] {
+        let shown = path.display().to_string();
+        assert!(
+            said.iter()
+                .any(|l| l.contains("WARN") && l.contains("open to other users") && l.contains(&shown)),
+            "{shown}: {said:?}"
+        );
+    }
+    assert_eq!(mode(&data), 0o755, "not changed without asking");
+    assert_eq!(mode(&db), 0o644, "not changed without asking");
+}
