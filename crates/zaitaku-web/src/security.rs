@@ -46,7 +46,11 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 /// message), and answers on an https origin carry HSTS. On a loopback origin any
 /// loopback name with the same port will do (`localhost:8080` for
 /// `http://127.0.0.1:8080`). `/healthz` answers whatever the host, for probes.
-pub async fn host_and_hsts(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn host_and_hsts(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let https = state.origin.as_str().starts_with("https://");
     let mut response = if request.uri().path() == "/healthz" || host_matches(&state, &request) {
         next.run(request).await

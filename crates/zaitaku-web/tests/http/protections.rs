@@ -268,7 +268,7 @@ async fn a_body_over_the_limit_gets_413_with_the_security_headers() {
     let answer = raw_exchange(
         &kit.base,
         &format!(
-            "POST {}/start HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+            "POST {}/registration HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n",
             kit.url(&kit.clinic_e)
         ),
@@ -295,7 +295,10 @@ async fn the_host_must_be_the_public_origins() {
         // DNS rebinding: a stranger's name pointing at this address.
         (format!("evil.example.jp:{port}"), "421"),
         (format!("127.0.0.1.example.jp:{port}"), "421"),
-        (format!("127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1), "421"),
+        (
+            format!("127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1),
+            "421",
+        ),
         ("127.0.0.1".to_owned(), "421"),
     ] {
         let answer = raw_exchange(&kit.base, &get_with_host(&page, &host)).await;
@@ -305,15 +308,23 @@ async fn the_host_must_be_the_public_origins() {
         );
         assert_security_headers(&answer);
         assert!(
-            !answer.to_ascii_lowercase().contains("strict-transport-security"),
+            !answer
+                .to_ascii_lowercase()
+                .contains("strict-transport-security"),
             "no HSTS on plain http"
         );
     }
     let refused = raw_exchange(&kit.base, &get_with_host(&page, "evil.example.jp")).await;
-    assert!(refused.contains("このアドレスではご利用いただけません"), "{refused}");
+    assert!(
+        refused.contains("このアドレスではご利用いただけません"),
+        "{refused}"
+    );
     // No Host at all (HTTP/1.0): refused too.
     let answer = raw_exchange(&kit.base, &format!("GET {page} HTTP/1.0\r\n\r\n")).await;
-    assert!(answer.starts_with("HTTP/1.0 421") || answer.starts_with("HTTP/1.1 421"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.0 421") || answer.starts_with("HTTP/1.1 421"),
+        "{answer}"
+    );
     // Probes may name the address they reach.
     let health = raw_exchange(&kit.base, &get_with_host("/healthz", "10.0.0.7:8080")).await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");

@@ -35,6 +35,31 @@ pub struct ListenOptions {
     /// cookies would cross the network unencrypted.
     #[arg(long, env = "ZAITAKU_ALLOW_PLAIN_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
     allow_plain_http: bool,
+    /// Seconds a client has to send a request's headers, from the connection
+    /// being ready for them; also how long an idle keep-alive connection stays open.
+    #[arg(long, value_name = "SECONDS", env = "ZAITAKU_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    header_timeout_secs: u64,
+    /// Seconds without a byte either way after which a connection is closed
+    /// (more than the status page's 25-second long-poll).
+    #[arg(long, value_name = "SECONDS", env = "ZAITAKU_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(30..=3_600))]
+    idle_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", env = "ZAITAKU_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections: u64,
+}
+
+impl ListenOptions {
+    fn limits(&self) -> zaitaku_web::ServerLimits {
+        zaitaku_web::ServerLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: self.max_connections as usize,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -122,7 +147,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             listener.local_addr()?,
             database.describe()
         );
-        run(listener, state).await
+        run(listener, state, args.listen.limits()).await
     })
 }
 
@@ -149,7 +174,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             wakeups: Default::default(),
         };
         demo::print_welcome(&origin, &data_dir, &state).await?;
-        run(listener, state).await
+        run(listener, state, args.listen.limits()).await
     })
 }
 
@@ -246,8 +271,12 @@ fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Ori
     Origin::parse(&text).map_err(|e| format!("{text}: {e}").into())
 }
 
-async fn run(listener: TcpListener, state: AppState) -> Result<ExitCode, CliError> {
-    zaitaku_web::serve(listener, state, shutdown_signal()).await?;
+async fn run(
+    listener: TcpListener,
+    state: AppState,
+    limits: zaitaku_web::ServerLimits,
+) -> Result<ExitCode, CliError> {
+    zaitaku_web::serve_with(listener, state, limits, shutdown_signal()).await?;
     eprintln!("Zaitaku stopped");
     Ok(ExitCode::SUCCESS)
 }

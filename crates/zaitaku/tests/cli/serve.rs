@@ -110,7 +110,13 @@ fn plain_http_off_loopback_is_refused_unless_allowed() {
     let serve = |listen: &str, extra: &[&str], env: Option<&str>| {
         let mut command = zaitaku();
         command
-            .args(["serve", "--listen", listen, "--allow-policy", "zaitaku-test"])
+            .args([
+                "serve",
+                "--listen",
+                listen,
+                "--allow-policy",
+                "zaitaku-test",
+            ])
             .args(extra)
             .arg("--trust-anchor")
             .arg(&anchor)
@@ -209,7 +215,11 @@ fn the_data_directory_and_database_are_private_and_wider_modes_are_reported() {
     let (mut child, said) = start();
     assert_eq!(mode(&data), 0o700, "data directory");
     let db = data.join("zaitaku.sqlite3");
-    for file in ["zaitaku.sqlite3", "zaitaku.sqlite3-wal", "zaitaku.sqlite3-shm"] {
+    for file in [
+        "zaitaku.sqlite3",
+        "zaitaku.sqlite3-wal",
+        "zaitaku.sqlite3-shm",
+    ] {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
     assert!(
@@ -228,11 +238,74 @@ fn the_data_directory_and_database_are_private_and_wider_modes_are_reported() {
     for path in [&data, &db] {
         let shown = path.display().to_string();
         assert!(
-            said.iter()
-                .any(|l| l.contains("WARN") && l.contains("open to other users") && l.contains(&shown)),
+            said.iter().any(|l| l.contains("WARN")
+                && l.contains("open to other users")
+                && l.contains(&shown)),
             "{shown}: {said:?}"
         );
     }
     assert_eq!(mode(&data), 0o755, "not changed without asking");
     assert_eq!(mode(&db), 0o644, "not changed without asking");
+}
+
+#[test]
+fn the_header_timeout_is_a_setting() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    let out = zaitaku()
+        .args(["serve", "--listen", "127.0.0.1:0", "--max-connections", "0"])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "no connection at all is refused"
+    );
+    let mut child = zaitaku()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-policy",
+            "zaitaku-test",
+        ])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("ZAITAKU_HEADER_TIMEOUT_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let origin = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.strip_prefix("Zaitaku is serving ")
+                .map(|rest| rest.split(' ').next().unwrap().to_owned())
+        })
+        .expect("the serving line");
+    std::thread::spawn(move || for _ in lines {});
+    let mut slow = std::net::TcpStream::connect(origin.trim_start_matches("http://")).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let read = slow.read(&mut buf);
+    let after = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(5),
+        "cut after {after:?}"
+    );
 }

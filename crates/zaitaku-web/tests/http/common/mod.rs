@@ -58,6 +58,8 @@ pub struct Options {
     pub lifetimes: Lifetimes,
     /// The public origin, when not the listening address (e.g. https behind a proxy).
     pub origin: Option<Origin>,
+    /// The HTTP server's timeouts and connection cap.
+    pub limits: zaitaku_web::ServerLimits,
 }
 
 /// Long enough for a challenge made with `Options::short_challenges` to expire.
@@ -245,9 +247,14 @@ impl Kit {
         };
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
-        self.server = Some(tokio::spawn(zaitaku_web::serve(listener, state, async {
-            let _ = rx.await;
-        })));
+        self.server = Some(tokio::spawn(zaitaku_web::serve_with(
+            listener,
+            state,
+            options.limits,
+            async {
+                let _ = rx.await;
+            },
+        )));
     }
 
     pub async fn stop(&mut self) {
