@@ -278,6 +278,24 @@ impl From<rusqlite::Error> for SettleError {
     }
 }
 
+/// Health data: a new database file is made readable by its owner only (0600)
+/// before SQLite opens it; SQLite gives its `-wal` and `-shm` files the
+/// database file's mode. An existing file is left as it is.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,23 +393,5 @@ mod tests {
         ));
         let store = SqliteStore::open(&path).await.unwrap();
         assert_eq!(store.institutions().await.unwrap().len(), 1);
-    }
-}
-
-/// Health data: a new database file is made readable by its owner only (0600)
-/// before SQLite opens it; SQLite gives its `-wal` and `-shm` files the
-/// database file's mode. An existing file is left as it is.
-fn create_private(path: &Path) -> Result<(), StoreError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::Database(format!(
-            "cannot create {}: {e}",
-            path.display()
-        ))),
     }
 }
