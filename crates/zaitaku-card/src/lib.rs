@@ -39,7 +39,7 @@ pub use apdu::StatusWord;
 pub use digest_info::{SHA256_DIGEST_INFO_PREFIX, sha256_digest_info};
 pub use jpki::{CardError, JpkiCard, PinStatus};
 pub use nonce::ChallengeNonce;
-pub use origin::Origin;
+pub use origin::{Origin, is_loopback_host, is_loopback_ip};
 #[cfg(feature = "pcsc")]
 pub use pcsc_card::PcscTransport;
 pub use pin::{Pin, PinFormatError};

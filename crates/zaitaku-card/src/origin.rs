@@ -35,7 +35,7 @@ impl Origin {
         }
         match scheme {
             "https" => {}
-            "http" if is_loopback(host) => {}
+            "http" if is_loopback_host(host) => {}
             "http" => return Err(fail("plain http is allowed only on localhost")),
             _ => return Err(fail("scheme must be https")),
         }
@@ -104,8 +104,24 @@ fn valid_host(host: &str) -> bool {
         })
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "[::1]" || host.starts_with("127.")
+/// Whether `host` names this machine: `localhost`, or an address in 127.0.0.0/8 or `::1`
+/// (bare or in brackets), parsed as an address, never matched as a text prefix
+/// (`127.example.jp` is a remote name). The one loopback test of the workspace: origins,
+/// the database host and the listening address all use it.
+pub fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>().is_ok_and(is_loopback_ip)
+}
+
+/// 127.0.0.0/8 or `::1`.
+pub fn is_loopback_ip(ip: std::net::IpAddr) -> bool {
+    ip.is_loopback()
 }
 
 #[cfg(test)]
@@ -120,6 +136,8 @@ mod tests {
             "http://localhost:8080",
             "http://127.0.0.1:3000",
             "http://[::1]:8080",
+            "http://127.10.0.3:8080",
+            "http://127.255.255.254",
             "https://[2001:db8::1]",
         ] {
             assert_eq!(Origin::parse(ok).unwrap().as_str(), ok);
@@ -137,6 +155,11 @@ mod tests {
             "https://example.jp?x",
             "https://user@example.jp",
             "http://example.jp",
+            "http://127.example.jp",
+            "http://127.0.0.1.example.jp",
+            "http://128.0.0.1:8080",
+            "http://[::2]:8080",
+            "http://[2001:db8::1]",
             "ftp://example.jp",
             "HTTPS://example.jp",
             "https://Example.jp",
@@ -149,6 +172,42 @@ mod tests {
             "https://a..b",
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn loopback_is_parsed_as_an_address() {
+        for yes in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.0.0.2",
+            "127.200.1.9",
+            "127.255.255.255",
+            "::1",
+            "[::1]",
+            "0:0:0:0:0:0:0:1",
+        ] {
+            assert!(is_loopback_host(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "127.",
+            "127.example.jp",
+            "127.0.0.1.example.jp",
+            "127.0.0.256",
+            "1270.0.0.1",
+            "126.255.255.255",
+            "128.0.0.1",
+            "0.0.0.0",
+            "::",
+            "[::]",
+            "::2",
+            "[::1",
+            "localhost.example.jp",
+            "10.0.0.1",
+        ] {
+            assert!(!is_loopback_host(no), "{no}");
         }
     }
 

@@ -16,14 +16,16 @@ mod random;
 pub mod revocation_lookup;
 mod routes;
 mod security;
+mod server;
 mod session;
 mod state;
 mod verification;
 mod views;
 
-pub use app::{router, serve};
+pub use app::{router, serve, serve_with};
 pub use handoff::Wakeups;
 pub use i18n::Text;
+pub use server::ServerLimits;
 pub use state::{AppState, DemoCard, DemoSetup, DemoStaffLogin, Lifetimes, ValidatorHandle};
 
 /// A fresh institution URL token (256 random bits).

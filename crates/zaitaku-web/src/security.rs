@@ -1,6 +1,7 @@
 //! Headers every response carries, and the refusal of cross-site form posts.
 
-use axum::extract::{MatchedPath, Request};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -35,6 +36,82 @@ pub async fn headers(request: Request, next: Next) -> Response {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     response
+}
+
+/// One year: browsers keep to https for the origin once they have seen it.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// The `Host` a request names must be the public origin's (a request for another
+/// name, e.g. through DNS rebinding or a stray virtual host, gets `421` and a plain
+/// message), and answers on an https origin carry HSTS. On a loopback origin any
+/// loopback name with the same port will do (`localhost:8080` for
+/// `http://127.0.0.1:8080`). `/healthz` answers whatever the host, for probes.
+pub async fn host_and_hsts(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let https = state.origin.as_str().starts_with("https://");
+    let mut response = if request.uri().path() == "/healthz" || host_matches(&state, &request) {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            "このアドレスではご利用いただけません。\nThis service does not answer for that host name.\n",
+        )
+            .into_response()
+    };
+    if https {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
+    response
+}
+
+fn host_matches(state: &AppState, request: &Request) -> bool {
+    // An absolute request target names the host itself; otherwise the Host header.
+    let named = match request.uri().authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
+    };
+    let Some(named) = named else {
+        return false;
+    };
+    let named = named.trim_end_matches('.').to_ascii_lowercase();
+    let origin = state.origin.as_str();
+    let (scheme, authority) = origin.split_once("://").unwrap_or(("", origin));
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    let (host, port) = split_authority(&named);
+    let (origin_host, origin_port) = split_authority(authority);
+    let port = port.unwrap_or(default_port);
+    let origin_port = origin_port.unwrap_or(default_port);
+    if port != origin_port {
+        return false;
+    }
+    host == origin_host
+        || (zaitaku_card::is_loopback_host(origin_host) && zaitaku_card::is_loopback_host(host))
+}
+
+/// `host[:port]`, the host of an IPv6 address in brackets.
+fn split_authority(authority: &str) -> (&str, Option<&str>) {
+    if authority.starts_with('[') {
+        return match authority.find(']') {
+            Some(end) => {
+                let port = authority[end + 1..].strip_prefix(':');
+                (&authority[..=end], port)
+            }
+            None => (authority, None),
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    }
 }
 
 /// Browsers say where a request comes from (Fetch Metadata); a form posted from
@@ -72,4 +149,17 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_authority;
+
+    #[test]
+    fn authorities_split_into_host_and_port() {
+        assert_eq!(split_authority("a.jp"), ("a.jp", None));
+        assert_eq!(split_authority("a.jp:8443"), ("a.jp", Some("8443")));
+        assert_eq!(split_authority("[::1]:8080"), ("[::1]", Some("8080")));
+        assert_eq!(split_authority("[::1]"), ("[::1]", None));
+    }
 }

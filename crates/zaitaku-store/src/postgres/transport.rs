@@ -9,7 +9,6 @@
 
 use crate::error::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
-use std::net::IpAddr;
 
 /// Set to `1` to allow plaintext to a database on another machine deliberately
 /// (a private network you trust end to end).
@@ -42,14 +41,7 @@ pub fn check(options: &PgConnectOptions, allow_plaintext: bool) -> Result<(), St
 
 /// A Unix socket directory, `localhost`, 127.0.0.0/8 or ::1, parsed as addresses.
 fn is_this_machine(host: &str) -> bool {
-    if host.starts_with('/') || host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.starts_with('/') || zaitaku_card::is_loopback_host(host)
 }
 
 #[cfg(test)]

@@ -169,6 +169,7 @@ fn with_writer<T, E: From<StoreError>>(
 
 impl Pool {
     fn open(path: &Path) -> Result<Pool, StoreError> {
+        create_private(path)?;
         let mut writer = Connection::open(path)?;
         writer.busy_timeout(BUSY_TIMEOUT)?;
         let mode: String =
@@ -274,6 +275,24 @@ impl From<rusqlite::Error> for StoreError {
 impl From<rusqlite::Error> for SettleError {
     fn from(e: rusqlite::Error) -> Self {
         SettleError::Store(e.into())
+    }
+}
+
+/// Health data: a new database file is made readable by its owner only (0600)
+/// before SQLite opens it; SQLite gives its `-wal` and `-shm` files the
+/// database file's mode. An existing file is left as it is.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }
 

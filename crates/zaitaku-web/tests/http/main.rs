@@ -17,4 +17,5 @@ mod next_generation;
 mod outcomes;
 mod protections;
 mod qr_and_faq;
+mod server_limits;
 mod status_race;

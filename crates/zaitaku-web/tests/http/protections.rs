@@ -229,3 +229,137 @@ async fn pages_carry_a_strict_policy_and_no_inline_script() {
     assert!(unknown.body.contains("ページが見つかりません"));
     assert!(unknown.body.contains("問い合わせ番号"));
 }
+
+/// The head of a raw exchange: status line and headers, whatever the body.
+async fn raw_exchange(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .expect("an answer within 20 s");
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+fn assert_security_headers(answer: &str) {
+    let lower = answer.to_ascii_lowercase();
+    for header in [
+        "content-security-policy: default-src 'none'",
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: no-referrer",
+        "cache-control: no-store",
+    ] {
+        assert!(lower.contains(header), "{header} missing in:\n{answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_with_the_security_headers() {
+    let kit = Kit::start().await;
+    let host = kit.base.trim_start_matches("http://");
+    // The limit is judged on the declared length: no body needs to be sent.
+    let answer = raw_exchange(
+        &kit.base,
+        &format!(
+            "POST {}/registration HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n",
+            kit.url(&kit.clinic_e)
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_security_headers(&answer);
+}
+
+fn get_with_host(path: &str, host: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_must_be_the_public_origins() {
+    let kit = Kit::start().await;
+    let port = kit.base.rsplit(':').next().unwrap().to_owned();
+    let page = kit.url(&kit.clinic_e);
+    for (host, expected) in [
+        (format!("127.0.0.1:{port}"), "200"),
+        // Another loopback name for a loopback origin: development keeps working.
+        (format!("localhost:{port}"), "200"),
+        (format!("127.0.0.2:{port}"), "200"),
+        // DNS rebinding: a stranger's name pointing at this address.
+        (format!("evil.example.jp:{port}"), "421"),
+        (format!("127.0.0.1.example.jp:{port}"), "421"),
+        (
+            format!("127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1),
+            "421",
+        ),
+        ("127.0.0.1".to_owned(), "421"),
+    ] {
+        let answer = raw_exchange(&kit.base, &get_with_host(&page, &host)).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{host}: {answer}"
+        );
+        assert_security_headers(&answer);
+        assert!(
+            !answer
+                .to_ascii_lowercase()
+                .contains("strict-transport-security"),
+            "no HSTS on plain http"
+        );
+    }
+    let refused = raw_exchange(&kit.base, &get_with_host(&page, "evil.example.jp")).await;
+    assert!(
+        refused.contains("このアドレスではご利用いただけません"),
+        "{refused}"
+    );
+    // No Host at all (HTTP/1.0): refused too.
+    let answer = raw_exchange(&kit.base, &format!("GET {page} HTTP/1.0\r\n\r\n")).await;
+    assert!(
+        answer.starts_with("HTTP/1.0 421") || answer.starts_with("HTTP/1.1 421"),
+        "{answer}"
+    );
+    // Probes may name the address they reach.
+    let health = raw_exchange(&kit.base, &get_with_host("/healthz", "10.0.0.7:8080")).await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_origin_gets_hsts_and_its_own_host_only() {
+    let origin = zaitaku_card::Origin::parse("https://zaitaku.example.jp").unwrap();
+    let kit = Kit::start_with(common::Options {
+        origin: Some(origin),
+        ..common::Options::default()
+    })
+    .await;
+    let page = kit.url(&kit.clinic_e);
+    for (host, expected) in [
+        ("zaitaku.example.jp", "200"),
+        ("zaitaku.example.jp:443", "200"),
+        ("ZAITAKU.example.jp", "200"),
+        ("zaitaku.example.jp:8443", "421"),
+        ("other.example.jp", "421"),
+        // Behind a proxy, the address the proxy reaches is not the origin.
+        (kit.base.trim_start_matches("http://"), "421"),
+        ("localhost", "421"),
+    ] {
+        let answer = raw_exchange(&kit.base, &get_with_host(&page, host)).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{host}: {answer}"
+        );
+        assert!(
+            answer
+                .to_ascii_lowercase()
+                .contains("strict-transport-security: max-age=31536000"),
+            "{host}: {answer}"
+        );
+        assert_security_headers(&answer);
+    }
+}

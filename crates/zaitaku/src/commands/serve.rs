@@ -30,6 +30,36 @@ pub struct ListenOptions {
     #[arg(long, value_name = "SECONDS", env = "ZAITAKU_TRUST_RELOAD_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     trust_reload_secs: u64,
+    /// Serve plain http on an address other than loopback (e.g. 0.0.0.0) without
+    /// an https --public-origin. Refused otherwise: passwords, health data and
+    /// cookies would cross the network unencrypted.
+    #[arg(long, env = "ZAITAKU_ALLOW_PLAIN_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
+    allow_plain_http: bool,
+    /// Seconds a client has to send a request's headers, from the connection
+    /// being ready for them; also how long an idle keep-alive connection stays open.
+    #[arg(long, value_name = "SECONDS", env = "ZAITAKU_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    header_timeout_secs: u64,
+    /// Seconds without a byte either way after which a connection is closed
+    /// (more than the status page's 25-second long-poll).
+    #[arg(long, value_name = "SECONDS", env = "ZAITAKU_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(30..=3_600))]
+    idle_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", env = "ZAITAKU_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections: u64,
+}
+
+impl ListenOptions {
+    fn limits(&self) -> zaitaku_web::ServerLimits {
+        zaitaku_web::ServerLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: self.max_connections as usize,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -96,6 +126,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
+        plain_http_check(&args.listen, &origin)?;
         let store = database.open().await?;
         let validator = trusted_validator(&store, config, &args.listen).await?;
         if validator.current().config().trust_anchors.is_empty() {
@@ -116,7 +147,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             listener.local_addr()?,
             database.describe()
         );
-        run(listener, state).await
+        run(listener, state, args.listen.limits()).await
     })
 }
 
@@ -129,6 +160,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(None, &listener)?;
+        plain_http_check(&args.listen, &origin)?;
         let store = open_store(&data_dir).await?;
         let setup = demo::prepare(&data_dir, &store).await?;
         demo::keep_crl_fresh(&data_dir, &store);
@@ -142,7 +174,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             wakeups: Default::default(),
         };
         demo::print_welcome(&origin, &data_dir, &state).await?;
-        run(listener, state).await
+        run(listener, state, args.listen.limits()).await
     })
 }
 
@@ -198,13 +230,33 @@ pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, CliError> {
     Database::Sqlite(data_dir.join(DATABASE_FILE)).open().await
 }
 
+/// Plain http is for loopback: on any other address (0.0.0.0 included) the
+/// origin must be https (TLS at a proxy in front), or plain http explicitly allowed.
+fn plain_http_check(options: &ListenOptions, origin: &Origin) -> Result<(), CliError> {
+    let addr = options.listen;
+    if zaitaku_card::is_loopback_ip(addr.ip())
+        || origin.as_str().starts_with("https://")
+        || options.allow_plain_http
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to serve plain http on {addr}, which is not a loopback address: \
+         browsers on the network would send passwords and health data unencrypted. \
+         Give --public-origin https://… (with TLS at a proxy in front), listen on \
+         127.0.0.1, or pass --allow-plain-http (ZAITAKU_ALLOW_PLAIN_HTTP=1) if plain \
+         http on this network is intended"
+    )
+    .into())
+}
+
 /// The configured origin, or http://<bound address> where that is loopback.
 fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Origin, CliError> {
     if let Some(text) = configured {
         return Origin::parse(text).map_err(|e| format!("--public-origin {text:?}: {e}").into());
     }
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() || addr.ip().is_loopback() {
+    let host = if addr.ip().is_unspecified() || zaitaku_card::is_loopback_ip(addr.ip()) {
         match addr {
             SocketAddr::V4(_) => "127.0.0.1".to_owned(),
             SocketAddr::V6(_) => "[::1]".to_owned(),
@@ -219,8 +271,12 @@ fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Ori
     Origin::parse(&text).map_err(|e| format!("{text}: {e}").into())
 }
 
-async fn run(listener: TcpListener, state: AppState) -> Result<ExitCode, CliError> {
-    zaitaku_web::serve(listener, state, shutdown_signal()).await?;
+async fn run(
+    listener: TcpListener,
+    state: AppState,
+    limits: zaitaku_web::ServerLimits,
+) -> Result<ExitCode, CliError> {
+    zaitaku_web::serve_with(listener, state, limits, shutdown_signal()).await?;
     eprintln!("Zaitaku stopped");
     Ok(ExitCode::SUCCESS)
 }

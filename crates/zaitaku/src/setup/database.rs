@@ -63,9 +63,16 @@ impl Database {
         match self {
             Database::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                    // The data directory's; not the parent of any sqlite:PATH (/tmp).
+                    if path.file_name() == Some(DATABASE_FILE.as_ref()) {
+                        warn_if_open_to_others(dir);
+                    }
+                    private_dir(dir).map_err(|e| {
                         format!("cannot create data directory {}: {e}", dir.display())
                     })?;
+                }
+                for file in sqlite_files(path) {
+                    warn_if_open_to_others(&file);
                 }
                 Ok(Arc::new(SqliteStore::open(path).await.map_err(failed)?))
             }
@@ -74,6 +81,51 @@ impl Database {
             }
         }
     }
+}
+
+/// The data directory, created for its owner only (0700) with any missing parents.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The database file and the two SQLite keeps beside it.
+fn sqlite_files(path: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [path.to_owned(), with("-wal"), with("-shm")]
+}
+
+/// Records and consents are health data: say so when an existing directory or
+/// database file can be read by other users. Nothing is changed without asking.
+fn warn_if_open_to_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            let wanted = if meta.is_dir() { "700" } else { "600" };
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "{} is open to other users on this machine; it holds health data: \
+                 chmod {wanted} {} (Zaitaku creates it so, but leaves an existing one alone)",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `postgres://host/db` from `postgres://user:secret@host/db`.

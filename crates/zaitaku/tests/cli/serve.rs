@@ -101,3 +101,211 @@ fn serve_refuses_unusable_settings_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
 }
+
+#[test]
+fn plain_http_off_loopback_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    let data = dir.path().join("data");
+    let serve = |listen: &str, extra: &[&str], env: Option<&str>| {
+        let mut command = zaitaku();
+        command
+            .args([
+                "serve",
+                "--listen",
+                listen,
+                "--allow-policy",
+                "zaitaku-test",
+            ])
+            .args(extra)
+            .arg("--trust-anchor")
+            .arg(&anchor)
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("ZAITAKU_ALLOW_PLAIN_HTTP")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(value) = env {
+            command.env("ZAITAKU_ALLOW_PLAIN_HTTP", value);
+        }
+        command
+    };
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let out = serve(listen, &[], None).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{listen}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("refusing to serve plain http")
+                && stderr.contains("--public-origin https://")
+                && stderr.contains("--allow-plain-http")
+                && stderr.contains("ZAITAKU_ALLOW_PLAIN_HTTP"),
+            "{stderr}"
+        );
+        assert!(!data.exists(), "nothing created when refused");
+    }
+    // Said deliberately (option or environment), or behind an https origin: it starts.
+    for (extra, env) in [
+        (&["--allow-plain-http"][..], None),
+        (&[][..], Some("1")),
+        (&["--public-origin", "https://zaitaku.example.jp"][..], None),
+    ] {
+        let mut child = serve("0.0.0.0:0", extra, env).spawn().unwrap();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let started = lines
+            .map(|l| l.unwrap())
+            .any(|l| l.starts_with("Zaitaku is serving "));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(started, "{extra:?} {env:?}");
+    }
+    // Loopback needs nothing.
+    let mut child = serve("127.0.0.1:0", &[], None).spawn().unwrap();
+    let started = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map(|l| l.unwrap())
+        .any(|l| l.starts_with("Zaitaku is serving "));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_database_are_private_and_wider_modes_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    // Missing parents too: the directory the operator names is created 0700.
+    let data = dir.path().join("srv").join("data");
+    let start = || {
+        let mut child = zaitaku()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow-policy",
+                "zaitaku-test",
+            ])
+            .arg("--trust-anchor")
+            .arg(&anchor)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut before = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.starts_with("Zaitaku is serving ") {
+                break;
+            }
+            before.push(line);
+        }
+        (child, before)
+    };
+    let (mut child, said) = start();
+    assert_eq!(mode(&data), 0o700, "data directory");
+    let db = data.join("zaitaku.sqlite3");
+    for file in [
+        "zaitaku.sqlite3",
+        "zaitaku.sqlite3-wal",
+        "zaitaku.sqlite3-shm",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert!(
+        !said.iter().any(|l| l.contains("open to other users")),
+        "{said:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Widened by someone: reported at start, naming the path, and left alone.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (mut child, said) = start();
+    let _ = child.kill();
+    let _ = child.wait();
+    for path in [&data, &db] {
+        let shown = path.display().to_string();
+        assert!(
+            said.iter().any(|l| l.contains("WARN")
+                && l.contains("open to other users")
+                && l.contains(&shown)),
+            "{shown}: {said:?}"
+        );
+    }
+    assert_eq!(mode(&data), 0o755, "not changed without asking");
+    assert_eq!(mode(&db), 0o644, "not changed without asking");
+}
+
+#[test]
+fn the_header_timeout_is_a_setting() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    let out = zaitaku()
+        .args(["serve", "--listen", "127.0.0.1:0", "--max-connections", "0"])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "no connection at all is refused"
+    );
+    let mut child = zaitaku()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-policy",
+            "zaitaku-test",
+        ])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("ZAITAKU_HEADER_TIMEOUT_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let origin = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.strip_prefix("Zaitaku is serving ")
+                .map(|rest| rest.split(' ').next().unwrap().to_owned())
+        })
+        .expect("the serving line");
+    std::thread::spawn(move || for _ in lines {});
+    let mut slow = std::net::TcpStream::connect(origin.trim_start_matches("http://")).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let read = slow.read(&mut buf);
+    let after = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(5),
+        "cut after {after:?}"
+    );
+}

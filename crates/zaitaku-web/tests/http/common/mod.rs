@@ -56,6 +56,10 @@ pub struct Options {
     pub demo_staff: Vec<zaitaku_web::DemoStaffLogin>,
     pub demo: bool,
     pub lifetimes: Lifetimes,
+    /// The public origin, when not the listening address (e.g. https behind a proxy).
+    pub origin: Option<Origin>,
+    /// The HTTP server's timeouts and connection cap.
+    pub limits: zaitaku_web::ServerLimits,
 }
 
 /// Long enough for a challenge made with `Options::short_challenges` to expire.
@@ -224,7 +228,10 @@ impl Kit {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         self.base = format!("http://{addr}");
-        self.origin = Origin::parse(&self.base).unwrap();
+        self.origin = match options.origin {
+            Some(ref origin) => origin.clone(),
+            None => Origin::parse(&self.base).unwrap(),
+        };
         let state = AppState {
             store: self.store.clone(),
             validator: ValidatorHandle::new(Validator::new(self.validator_config())),
@@ -240,9 +247,14 @@ impl Kit {
         };
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
-        self.server = Some(tokio::spawn(zaitaku_web::serve(listener, state, async {
-            let _ = rx.await;
-        })));
+        self.server = Some(tokio::spawn(zaitaku_web::serve_with(
+            listener,
+            state,
+            options.limits,
+            async {
+                let _ = rx.await;
+            },
+        )));
     }
 
     pub async fn stop(&mut self) {
