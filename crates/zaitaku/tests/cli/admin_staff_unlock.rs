@@ -1,8 +1,8 @@
 //! `zaitaku admin staff unlock --login NAME` (issue 17): lifts the lock of
 //! wrong codes and the password-attempt waits, keeps the credentials.
 
-use std::path::Path;
 use crate::kit;
+use std::path::Path;
 use std::process::Output;
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{LoginName, LoginOutcome};

@@ -14,6 +14,7 @@ mod admin_records;
 mod admin_staff;
 mod admin_staff_unlock;
 mod admin_trust;
+mod backup;
 mod card;
 mod card_auth;
 mod card_present;

@@ -3,8 +3,8 @@
 //! remembered devices'), without touching its password, second factor or
 //! sessions. For a staff member kept waiting; `reset` is for lost credentials.
 
-use super::DataDir;
-use crate::commands::{CliError, EXIT_INVALID};
+use super::data_dir::DataDir;
+use crate::setup::{CliError, EXIT_INVALID};
 use clap::Args;
 use std::process::ExitCode;
 use zaitaku_domain::LoginName;
