@@ -23,4 +23,5 @@ mod cert;
 mod demo;
 mod multi_process;
 mod pcsc_stack;
+mod readiness;
 mod serve;
