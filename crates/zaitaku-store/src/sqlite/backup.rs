@@ -200,6 +200,66 @@ mod tests {
         assert!(!dir.path().join("live.sqlite3-wal").exists());
     }
 
+    fn verify_integrity(path: &Path) -> bool {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+            .unwrap()
+            == "ok"
+    }
+
+    #[test]
+    fn a_long_copy_under_writes_reports_its_progress_step_by_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("big.sqlite3");
+        let conn = Connection::open(&source).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE blobs (b BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO blobs SELECT zeroblob(4000) FROM n;",
+        )
+        .unwrap();
+        drop(conn);
+        // A writer on its own connection commits all through the copy.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (source, stop) = (source.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let conn = Connection::open(&source).unwrap();
+                conn.busy_timeout(BUSY_TIMEOUT).unwrap();
+                let mut commits = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    conn.execute("INSERT INTO blobs VALUES (zeroblob(4000))", [])
+                        .unwrap();
+                    commits += 1;
+                }
+                commits
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        let target = dir.path().join("copy.sqlite3");
+        let mut steps = Vec::new();
+        copy_online(&source, &target, &mut |done, total| {
+            steps.push((done, total));
+            std::thread::sleep(Duration::from_millis(10));
+        })
+        .unwrap();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let commits = writer.join().unwrap();
+        assert!(commits > 0);
+        assert!(steps.len() >= 3, "{steps:?}");
+        assert!(steps.windows(2).all(|w| w[0].0 < w[1].0), "{steps:?}");
+        let (done, total) = *steps.last().unwrap();
+        assert_eq!(done, total);
+        let copied: i64 = Connection::open(&target)
+            .unwrap()
+            .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+            .unwrap();
+        assert!(copied >= 3000, "{copied}");
+        assert!(verify_integrity(&target), "the copy is sound");
+    }
+
     #[test]
     fn a_damaged_or_foreign_file_fails_verification() {
         let dir = tempfile::tempdir().unwrap();

@@ -92,6 +92,19 @@ fn a_backup_taken_under_load_restores_every_consent_acknowledged_before_it() {
     // Never over an existing file, unless told to.
     let out = admin(&data, &["backup", "--to", taken.to_str().unwrap()]);
     refused(&out, 2, "exists: give another file, or --force");
+    let replaced = dir.path().join("replaced.sqlite3");
+    std::fs::write(&replaced, "an older backup").unwrap();
+    let out = admin(
+        &data,
+        &["backup", "--force", "--to", replaced.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&replaced), 0o600);
+    assert_ne!(std::fs::read(&replaced).unwrap(), b"an older backup");
 
     // While the service runs, restore refuses and leaves the database alone.
     let out = admin(&data, &["restore", taken.to_str().unwrap()]);
