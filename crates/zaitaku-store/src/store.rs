@@ -447,6 +447,11 @@ pub trait Housekeeping: Send + Sync + 'static {
     /// Forget sessions (console sessions too), and settled or abandoned flows and challenges, expired
     /// before `now`. Consents and their history are never purged here.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+    /// Readiness (`/readyz`): reach the database afresh, not through a pooled
+    /// connection (SQLite: a new connection to the file, which fails once the
+    /// file is moved away or unreadable; PostgreSQL: a new session), and read
+    /// its logical schema version.
+    async fn probe_schema_version(&self) -> Result<i64, StoreError>;
     /// Close every connection (SQLite: the last one checkpoints the WAL into the
     /// database file); later calls fail. For commands that exit right after.
     async fn close(&self);

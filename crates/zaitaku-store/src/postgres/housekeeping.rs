@@ -42,6 +42,18 @@ impl Housekeeping for PostgresStore {
         Ok(purged)
     }
 
+    async fn probe_schema_version(&self) -> Result<i64, StoreError> {
+        use sqlx::Connection;
+        // A session of its own: a pooled one may outlive the server's restart
+        // or a revoked login.
+        let mut conn = sqlx::PgConnection::connect_with(&self.pool.connect_options()).await?;
+        let stored: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+            .fetch_one(&mut conn)
+            .await?;
+        let _ = conn.close().await;
+        Ok(super::migrate::logical_version(stored.unwrap_or(0)))
+    }
+
     async fn close(&self) {
         PostgresStore::close(self).await
     }

@@ -5,7 +5,7 @@ use crate::codec::instant;
 use crate::error::StoreError;
 use crate::store::Housekeeping;
 use async_trait::async_trait;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -13,6 +13,23 @@ impl Housekeeping for SqliteStore {
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         // Bookkeeping durability: what is purged is gone for good anyway.
         self.write(move |c| purge_expired(c, now)).await
+    }
+
+    async fn probe_schema_version(&self) -> Result<i64, StoreError> {
+        let path = self.path.clone();
+        super::run(move || {
+            let conn = Connection::open_with_flags(
+                path.as_path(),
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(2))?;
+            let stored: Option<i64> =
+                conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+                    r.get(0)
+                })?;
+            Ok(super::migrate::logical_version(stored.unwrap_or(0)))
+        })
+        .await
     }
 
     async fn close(&self) {
@@ -39,4 +56,32 @@ fn purge_expired(conn: &mut Connection, now: OffsetDateTime) -> Result<u64, Stor
     }
     tx.commit()?;
     Ok(purged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_probe_opens_the_file_afresh_and_sees_migrations_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("z.sqlite3");
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(
+            store.probe_schema_version().await.unwrap(),
+            crate::SCHEMA_VERSION
+        );
+        // Another process takes the last migration back: the probe reads it.
+        Connection::open(&path)
+            .unwrap()
+            .execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)", [])
+            .unwrap();
+        assert_eq!(
+            store.probe_schema_version().await.unwrap(),
+            crate::SCHEMA_VERSION - 1
+        );
+        // The file moved away: the pool would go on, the probe fails.
+        std::fs::rename(&path, dir.path().join("elsewhere")).unwrap();
+        assert!(store.probe_schema_version().await.is_err());
+    }
 }

@@ -18,6 +18,7 @@
 //! the work; when it is busy, they too go to the blocking pool. Statements are
 //! prepared once per connection and cached.
 
+pub mod backup;
 mod codec;
 mod consents;
 mod console;
@@ -53,6 +54,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Arc<Pool>,
+    /// The file, opened afresh by the readiness probe.
+    path: Arc<std::path::PathBuf>,
 }
 
 /// The connections; `None` once the store is closed.
@@ -67,10 +70,12 @@ struct Pool {
 impl SqliteStore {
     /// Open (creating if missing) the database file and apply migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let path = path.to_owned();
-        let pool = run(move || Pool::open(&path)).await?;
+        let path = Arc::new(path.to_owned());
+        let opened = Arc::clone(&path);
+        let pool = run(move || Pool::open(&opened)).await?;
         Ok(SqliteStore {
             pool: Arc::new(pool),
+            path,
         })
     }
 

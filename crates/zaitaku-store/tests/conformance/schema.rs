@@ -10,4 +10,17 @@ async fn both_backends_reach_the_same_schema_version() {
     );
 }
 
-on_both_backends!(both_backends_reach_the_same_schema_version,);
+/// The readiness probe (`/readyz`) reads the same version on a connection of
+/// its own, and says so while the pool keeps working.
+async fn the_readiness_probe_reads_the_schema_version_afresh() {
+    let (_dir, store) = fresh_store().await;
+    assert_eq!(
+        store.probe_schema_version().await.unwrap(),
+        zaitaku_store::SCHEMA_VERSION
+    );
+}
+
+on_both_backends!(
+    both_backends_reach_the_same_schema_version,
+    the_readiness_probe_reads_the_schema_version_afresh,
+);

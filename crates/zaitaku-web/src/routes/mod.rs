@@ -11,6 +11,7 @@ mod faq;
 mod flow_pages;
 mod institution;
 mod qr;
+mod readiness;
 mod registration;
 mod revocation;
 mod update;
@@ -94,6 +95,7 @@ pub fn all(state: &AppState) -> Router<AppState> {
         .route("/assets/auth.js", get(assets::auth_script))
         .route("/assets/icon.svg", get(assets::icon))
         .route("/favicon.ico", get(assets::icon))
-        .route("/healthz", get(assets::health));
+        .route("/healthz", get(assets::health))
+        .route("/readyz", get(readiness::ready));
     Router::new().merge(pages).merge(api).merge(open)
 }

@@ -5,6 +5,7 @@ use super::trust_reload;
 use super::verify::validator_config;
 use crate::demo;
 use crate::setup::database::{DATABASE_FILE, Database};
+use crate::setup::lock;
 use crate::setup::{CliError, DEFAULT_DATA_DIR, runtime};
 use clap::Args;
 use std::net::SocketAddr;
@@ -123,6 +124,11 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     if config.trust_anchors.is_empty() && !database.exists() {
         return Err(no_anchor(&database));
     }
+    // Held while the process lives: `admin restore` sees the service by it.
+    let _lock = match &database {
+        Database::Sqlite(path) => Some(lock::hold_for_service(path)?),
+        Database::Postgres(_) => None,
+    };
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
@@ -157,6 +163,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
         .data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("zaitaku-demo-data"));
+    let _lock = lock::hold_for_service(&data_dir.join(DATABASE_FILE))?;
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(None, &listener)?;

@@ -7,6 +7,7 @@
 pub mod crl;
 pub mod database;
 pub mod import;
+pub mod lock;
 pub mod trust;
 
 use std::future::Future;

@@ -22,7 +22,7 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    fn database(&self) -> Result<Database, CliError> {
+    pub fn database(&self) -> Result<Database, CliError> {
         Database::choose(self.database_url.as_deref(), &self.path)
     }
 

@@ -1,6 +1,7 @@
 //! `zaitaku admin …`: the operator's commands (the national-system role). They
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
+mod backup;
 mod card;
 mod crl;
 mod data_dir;
@@ -38,6 +39,10 @@ pub enum AdminCommand {
     /// Certificate revocation lists from the trusted roots.
     #[command(subcommand)]
     Crl(crl::CrlCommand),
+    /// Copy the SQLite database while the service runs, verified (PostgreSQL: pg_dump).
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the SQLite database; refused while `serve` runs.
+    Restore(backup::RestoreArgs),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -49,5 +54,7 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Staff(c) => staff::run(c),
         AdminCommand::Trust(c) => trust::run(c),
         AdminCommand::Crl(c) => crl::run(c),
+        AdminCommand::Backup(args) => backup::backup(args),
+        AdminCommand::Restore(args) => backup::restore(args),
     }
 }
