@@ -39,7 +39,7 @@ pub use apdu::StatusWord;
 pub use digest_info::{SHA256_DIGEST_INFO_PREFIX, sha256_digest_info};
 pub use jpki::{CardError, JpkiCard, PinStatus};
 pub use nonce::ChallengeNonce;
-pub use origin::{Origin, is_loopback_host, is_loopback_ip};
+pub use origin::Origin;
 #[cfg(feature = "pcsc")]
 pub use pcsc_card::PcscTransport;
 pub use pin::{Pin, PinFormatError};
@@ -48,3 +48,4 @@ pub use token::{TokenAlgorithm, WebEidToken};
 pub use transport::{CardTransport, TransportError};
 pub use validate::{RevocationPolicy, Validator, ValidatorConfig};
 pub use virtual_card::{VirtualCard, VirtualCardError};
+pub use zaitaku_domain::{is_loopback_host, is_loopback_ip};

@@ -11,6 +11,7 @@ pub mod institution;
 pub mod institution_code;
 pub mod insurer_number;
 pub mod japan_time;
+pub mod loopback;
 pub mod medical_record;
 pub mod qualification;
 pub mod staff;
@@ -29,6 +30,7 @@ pub use institution::{Institution, InstitutionId, InstitutionKind, UrlToken};
 pub use institution_code::{InstitutionCode, InstitutionCodeError, ScoreTable};
 pub use insurer_number::{InsurerNumber, InsurerNumberError};
 pub use japan_time::{JST, day_in_japan, today_in_japan};
+pub use loopback::{is_loopback_host, is_loopback_ip};
 pub use medical_record::{MedicalRecord, RecordError, RecordField, RecordKind};
 pub use qualification::{
     ElderlyCertificate, InsuredPerson, LimitCertificate, PersonId, Qualification,

@@ -94,7 +94,7 @@ fn host_matches(state: &AppState, request: &Request) -> bool {
         return false;
     }
     host == origin_host
-        || (zaitaku_card::is_loopback_host(origin_host) && zaitaku_card::is_loopback_host(host))
+        || (zaitaku_domain::is_loopback_host(origin_host) && zaitaku_domain::is_loopback_host(host))
 }
 
 /// `host[:port]`, the host of an IPv6 address in brackets.

@@ -41,7 +41,7 @@ pub fn check(options: &PgConnectOptions, allow_plaintext: bool) -> Result<(), St
 
 /// A Unix socket directory, `localhost`, 127.0.0.0/8 or ::1, parsed as addresses.
 fn is_this_machine(host: &str) -> bool {
-    host.starts_with('/') || zaitaku_card::is_loopback_host(host)
+    host.starts_with('/') || zaitaku_domain::is_loopback_host(host)
 }
 
 #[cfg(test)]

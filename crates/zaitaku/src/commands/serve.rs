@@ -241,7 +241,7 @@ pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, CliError> {
 /// origin must be https (TLS at a proxy in front), or plain http explicitly allowed.
 fn plain_http_check(options: &ListenOptions, origin: &Origin) -> Result<(), CliError> {
     let addr = options.listen;
-    if zaitaku_card::is_loopback_ip(addr.ip())
+    if zaitaku_domain::is_loopback_ip(addr.ip())
         || origin.as_str().starts_with("https://")
         || options.allow_plain_http
     {
@@ -263,7 +263,7 @@ fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Ori
         return Origin::parse(text).map_err(|e| format!("--public-origin {text:?}: {e}").into());
     }
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() || zaitaku_card::is_loopback_ip(addr.ip()) {
+    let host = if addr.ip().is_unspecified() || zaitaku_domain::is_loopback_ip(addr.ip()) {
         match addr {
             SocketAddr::V4(_) => "127.0.0.1".to_owned(),
             SocketAddr::V6(_) => "[::1]".to_owned(),
