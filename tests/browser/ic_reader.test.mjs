@@ -1,6 +1,8 @@
 // The IC-reader way in a real browser: the page on a tablet in Chromium, the card
 // a demo card put in vsmartcard's virtual reader with `zaitaku card present`, read
 // through pcscd by `zaitaku card auth --reader`; the page moves on by itself.
+// Flow A first, then flows B (view and update) and C (revoke) for the same card,
+// in the e-prescription clinic's wording (登録内容の…).
 //
 // Needs pcscd with vsmartcard-vpcd: scripts/test starts them and sets
 // ZAITAKU_TEST_PCSC=1. Without it the case is skipped, and says so.
@@ -12,8 +14,8 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import {
   CLINIC, ITEMS, TABLET, YAMADA, ZAITAKU_BIN,
-  demoCardFile, expectAuthPage, expectH1, expectQualification, onDevices, openInstitution, radio, shot,
-  sleep, useDemo,
+  demoCardFile, expectAuthPage, expectH1, expectQualification, menuList, onDevices, openInstitution, openMenu,
+  radio, rows, shot, sleep, useDemo,
 } from './support.mjs';
 
 const run = promisify(execFile);
@@ -61,6 +63,57 @@ test('flow A on a tablet, the card read from the IC reader by `card auth --reade
       await expectH1(page, '資格確認・登録完了');
       await expectQualification(page, YAMADA);
       await shot(page, 'ic-02-complete');
+    } finally {
+      presented.kill('SIGTERM');
+      await once(presented, 'exit');
+    }
+  }));
+
+// The authentication page's link read by `card auth --reader` (the staff PC's
+// authenticator); the page then moves on by itself.
+async function readFromReader(page, pin) {
+  await expectAuthPage(page);
+  const link = (await page.locator('code', { hasText: '/auth/' }).first().textContent()).trim();
+  const { stdout } = await run(ZAITAKU_BIN, ['card', 'auth', '--reader', '--wait', '60', '--pin', pin, link]);
+  assert.match(stdout, /"accepted"/);
+}
+
+async function fromMenu(page, entry) {
+  await openMenu(page);
+  // The tablet's width shows the menu's entries more than once; the visible one is tapped.
+  await menuList(page).getByRole('button', { name: entry, exact: true }).filter({ visible: true }).first().click();
+}
+
+test('flows B (view, update) and C (revoke) on the tablet, each read from the IC reader', { skip }, () =>
+  onDevices([['ic-bc', TABLET]], async ([page]) => {
+    const presented = await present(demoCardFile('yamada'));
+    try {
+      // Flow B: the consent registered above, shown for update.
+      await openInstitution(page, CLINIC);
+      await fromMenu(page, '同意照会・更新');
+      await readFromReader(page, YAMADA.pin);
+      await expectH1(page, '更新内容の選択');
+      // Pre-selected as registered in the test above.
+      for (const item of ITEMS) assert.ok(await radio(page, item, '同意する').isChecked(), item);
+      await radio(page, '診療情報', '同意しない').check();
+      await page.getByRole('button', { name: '更新内容を確認する', exact: true }).click();
+      await expectH1(page, '登録内容の更新確認');
+      assert.equal((await rows(page.locator('main')))['診療情報'], '同意しない（変更前：同意する）');
+      await page.getByRole('button', { name: '同意内容を更新する', exact: true }).click();
+      await readFromReader(page, YAMADA.pin);
+      await expectH1(page, '登録内容の更新完了');
+      await shot(page, 'ic-03-updated');
+
+      // Flow C: revoke everything; then B finds nothing.
+      await fromMenu(page, 'すべての同意を取消す');
+      await expectH1(page, '登録内容の取消し確認');
+      await page.getByRole('main').getByRole('button', { name: 'すべての同意を取消す', exact: true }).click();
+      await readFromReader(page, YAMADA.pin);
+      await expectH1(page, '登録内容の取消し完了');
+      await shot(page, 'ic-04-revoked');
+      await fromMenu(page, '同意照会・更新');
+      await readFromReader(page, YAMADA.pin);
+      await expectH1(page, '登録されている同意はありません');
     } finally {
       presented.kill('SIGTERM');
       await once(presented, 'exit');

@@ -88,13 +88,13 @@ fn host_matches(state: &AppState, request: &Request) -> bool {
     let default_port = if scheme == "https" { "443" } else { "80" };
     let (host, port) = split_authority(&named);
     let (origin_host, origin_port) = split_authority(authority);
-    let port = port.unwrap_or(default_port);
-    let origin_port = origin_port.unwrap_or(default_port);
-    if port != origin_port {
-        return false;
+    // A loopback origin is one machine: any loopback name and port reaches it
+    // (several processes behind a local proxy, each on its own port). DNS
+    // rebinding needs a stranger's name, which is refused all the same.
+    if zaitaku_domain::is_loopback_host(origin_host) {
+        return zaitaku_domain::is_loopback_host(host);
     }
-    host == origin_host
-        || (zaitaku_domain::is_loopback_host(origin_host) && zaitaku_domain::is_loopback_host(host))
+    host == origin_host && port.unwrap_or(default_port) == origin_port.unwrap_or(default_port)
 }
 
 /// `host[:port]`, the host of an IPv6 address in brackets.

@@ -124,15 +124,16 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     if config.trust_anchors.is_empty() && !database.exists() {
         return Err(no_anchor(&database));
     }
-    // Held while the process lives: `admin restore` sees the service by it.
-    let _lock = match &database {
-        Database::Sqlite(path) => Some(lock::hold_for_service(path)?),
-        Database::Postgres(_) => None,
-    };
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(args.public_origin.as_deref(), &listener)?;
         plain_http_check(&args.listen, &origin)?;
+        // Held while the service runs: `admin restore` sees the service by it.
+        // Taken after the checks above, so a refusal creates nothing.
+        let _lock = match &database {
+            Database::Sqlite(path) => Some(lock::hold_for_service(path)?),
+            Database::Postgres(_) => None,
+        };
         let store = database.open().await?;
         let validator = trusted_validator(&store, config, &args.listen).await?;
         if validator.current().config().trust_anchors.is_empty() {
@@ -163,11 +164,11 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
         .data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("zaitaku-demo-data"));
-    let _lock = lock::hold_for_service(&data_dir.join(DATABASE_FILE))?;
     runtime()?.block_on(async move {
         let listener = bind(args.listen.listen).await?;
         let origin = public_origin(None, &listener)?;
         plain_http_check(&args.listen, &origin)?;
+        let _lock = lock::hold_for_service(&data_dir.join(DATABASE_FILE))?;
         let store = open_store(&data_dir).await?;
         let setup = demo::prepare(&data_dir, &store).await?;
         demo::keep_crl_fresh(&data_dir, &store);

@@ -84,7 +84,7 @@ impl Database {
 }
 
 /// The data directory, created for its owner only (0700) with any missing parents.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -17,7 +17,7 @@ pub fn lock_path(database: &Path) -> PathBuf {
 fn open(database: &Path) -> Result<(File, PathBuf), CliError> {
     let path = lock_path(database);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
+        super::database::private_dir(dir)
             .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
     }
     let mut options = OpenOptions::new();
