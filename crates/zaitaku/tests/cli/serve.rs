@@ -323,7 +323,6 @@ fn json_logs_are_one_object_per_line_with_the_same_events() {
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         .env("RUST_LOG", "info")
-        .env_remove("ZAITAKU_LOG_FORMAT")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -409,8 +408,7 @@ fn the_log_format_is_text_or_json() {
         let mut cmd = zaitaku();
         cmd.args([command, "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .env_remove("ZAITAKU_LOG_FORMAT");
+            .arg(dir.path().join("data"));
         if let Some(value) = flag {
             cmd.args(["--log-format", value]);
         }
