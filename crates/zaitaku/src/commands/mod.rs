@@ -12,6 +12,7 @@ mod trust_reload;
 mod verify;
 
 use crate::setup::CliError;
+use crate::setup::logging::LogFormat;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -44,6 +45,17 @@ enum Command {
     /// Card certificates.
     #[command(subcommand)]
     Cert(verify::CertCommand),
+}
+
+impl Cli {
+    /// The log format `serve` and `demo` were given; text for every other command.
+    pub fn log_format(&self) -> LogFormat {
+        match &self.command {
+            Command::Serve(args) => args.log_format(),
+            Command::Demo(args) => args.log_format(),
+            _ => LogFormat::default(),
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {

@@ -6,6 +6,7 @@ use super::verify::validator_config;
 use crate::demo;
 use crate::setup::database::{DATABASE_FILE, Database};
 use crate::setup::lock;
+use crate::setup::logging::LogFormat;
 use crate::setup::{CliError, DEFAULT_DATA_DIR, runtime};
 use clap::Args;
 use std::net::SocketAddr;
@@ -50,6 +51,16 @@ pub struct ListenOptions {
     #[arg(long, value_name = "N", env = "ZAITAKU_MAX_CONNECTIONS", default_value_t = 512,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_connections: u64,
+    /// Log lines on standard error: text, or json (one object per line, for
+    /// log shippers). The same events either way, with no personal data.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        env = "ZAITAKU_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
 }
 
 impl ListenOptions {
@@ -103,6 +114,18 @@ pub struct ServeArgs {
 pub struct DemoArgs {
     #[command(flatten)]
     listen: ListenOptions,
+}
+
+impl ServeArgs {
+    pub fn log_format(&self) -> LogFormat {
+        self.listen.log_format
+    }
+}
+
+impl DemoArgs {
+    pub fn log_format(&self) -> LogFormat {
+        self.listen.log_format
+    }
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {

@@ -8,6 +8,7 @@ pub mod crl;
 pub mod database;
 pub mod import;
 pub mod lock;
+pub mod logging;
 pub mod trust;
 
 use std::future::Future;

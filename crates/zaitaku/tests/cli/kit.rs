@@ -19,6 +19,7 @@ pub fn zaitaku() -> Command {
     for var in [
         "ZAITAKU_DATABASE_URL",
         "ZAITAKU_DATA_DIR",
+        "ZAITAKU_LOG_FORMAT",
         "ZAITAKU_PIN",
         "ZAITAKU_PUBLIC_ORIGIN",
     ] {

@@ -309,3 +309,119 @@ fn the_header_timeout_is_a_setting() {
         "cut after {after:?}"
     );
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_same_events() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    let mut child = zaitaku()
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--allow-policy", "zaitaku-test"])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, log) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next = || {
+        log.recv_timeout(Duration::from_secs(60))
+            .expect("a log line")
+    };
+    let mut lines = Vec::new();
+    let origin = loop {
+        let line = next();
+        lines.push(line.clone());
+        // The operator's banner is not a log event: it stays plain text.
+        if let Some(rest) = line.strip_prefix("Zaitaku is serving ") {
+            break rest.split(' ').next().unwrap().to_owned();
+        }
+    };
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let link = format!("{origin}/i/{}", "A".repeat(43));
+    assert_eq!(agent.get(&link).call().unwrap().status(), 404);
+    loop {
+        let line = next();
+        lines.push(line.clone());
+        if line.contains("request refused") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(line) = log.recv_timeout(Duration::from_secs(5)) {
+        lines.push(line);
+    }
+
+    let mut events = Vec::new();
+    for line in &lines {
+        if line.starts_with("Zaitaku is serving ") {
+            continue;
+        }
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(event["timestamp"].is_string(), "{line}");
+        assert!(event["level"].is_string(), "{line}");
+        assert!(event["target"].is_string(), "{line}");
+        assert!(event["fields"]["message"].is_string(), "{line}");
+        events.push(event);
+    }
+    let loaded = events
+        .iter()
+        .find(|e| e["fields"]["message"] == "trust anchors and CRLs loaded")
+        .expect("the start-up event");
+    assert_eq!(loaded["level"], "INFO");
+    assert_eq!(loaded["fields"]["anchors"], 1, "fields keep their types");
+    let refused = events
+        .iter()
+        .find(|e| e["fields"]["message"] == "request refused")
+        .expect("the request's event");
+    assert_eq!(refused["fields"]["status"], 404);
+    assert!(refused["fields"]["op_id"].is_string());
+    assert!(
+        !lines.iter().any(|l| l.contains(&"A".repeat(43))),
+        "the link's token is not logged"
+    );
+}
+
+#[test]
+fn the_log_format_is_text_or_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, flag, env) in [
+        ("serve", Some("xml"), None),
+        ("serve", None, Some("yaml")),
+        ("demo", Some("JSONL"), None),
+    ] {
+        let mut cmd = zaitaku();
+        cmd.args([command, "--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"));
+        if let Some(value) = flag {
+            cmd.args(["--log-format", value]);
+        }
+        if let Some(value) = env {
+            cmd.env("ZAITAKU_LOG_FORMAT", value);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command} {flag:?} {env:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--log-format") && stderr.contains("text") && stderr.contains("json"),
+            "{stderr}"
+        );
+        assert!(!dir.path().join("data").exists(), "nothing started");
+    }
+}
