@@ -110,11 +110,18 @@ impl Drop for Serve {
 impl Serve {
     /// `zaitaku serve --listen 127.0.0.1:0 FLAGS --data-dir DATA`, once it serves.
     pub fn start_with(data: &Path, flags: &[&str]) -> Serve {
-        let mut child = zaitaku()
+        let mut command = zaitaku();
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(flags)
             .arg("--data-dir")
-            .arg(data)
+            .arg(data);
+        Serve::spawn(command)
+    }
+
+    /// Any `zaitaku serve` command (its own options and environment), once it serves.
+    pub fn spawn(mut command: Command) -> Serve {
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

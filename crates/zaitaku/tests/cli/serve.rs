@@ -1,7 +1,7 @@
 //! `zaitaku serve` as an operator starts it: options, the data directory, and a
 //! service that is not the demo.
 
-use crate::kit::{test_ca, zaitaku};
+use crate::kit::{Serve, test_ca, zaitaku};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
@@ -10,32 +10,16 @@ fn serve_starts_on_a_fresh_data_directory_without_any_demo() {
     let dir = tempfile::tempdir().unwrap();
     let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
     let data = dir.path().join("data");
-    let mut child = zaitaku()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
+    let serve = Serve::start_with(
+        &data,
+        &[
             "--allow-policy",
             "zaitaku-test",
-        ])
-        .arg("--trust-anchor")
-        .arg(&anchor)
-        .arg("--data-dir")
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let origin = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| {
-            l.strip_prefix("Zaitaku is serving ")
-                .map(|rest| rest.split(' ').next().unwrap().to_owned())
-        })
-        .expect("the serving line");
-    std::thread::spawn(move || for _ in lines {});
+            "--trust-anchor",
+            anchor.to_str().unwrap(),
+        ],
+    );
+    let origin = serve.origin.clone();
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -50,8 +34,6 @@ fn serve_starts_on_a_fresh_data_directory_without_any_demo() {
         data.join("zaitaku.sqlite3").exists(),
         "database created on first start"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
@@ -265,33 +247,17 @@ fn the_header_timeout_is_a_setting() {
         Some(2),
         "no connection at all is refused"
     );
-    let mut child = zaitaku()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--allow-policy",
-            "zaitaku-test",
-        ])
+    let mut command = zaitaku();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--allow-policy", "zaitaku-test"])
         .arg("--trust-anchor")
         .arg(&anchor)
         .arg("--data-dir")
         .arg(dir.path().join("data"))
-        .env("ZAITAKU_HEADER_TIMEOUT_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let origin = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| {
-            l.strip_prefix("Zaitaku is serving ")
-                .map(|rest| rest.split(' ').next().unwrap().to_owned())
-        })
-        .expect("the serving line");
-    std::thread::spawn(move || for _ in lines {});
+        .env("ZAITAKU_HEADER_TIMEOUT_SECS", "1");
+    let serve = Serve::spawn(command);
+    let origin = serve.origin.clone();
     let mut slow = std::net::TcpStream::connect(origin.trim_start_matches("http://")).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -301,8 +267,7 @@ fn the_header_timeout_is_a_setting() {
     let mut buf = [0u8; 64];
     let read = slow.read(&mut buf);
     let after = started.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(serve);
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     assert!(
         after >= Duration::from_millis(900) && after < Duration::from_secs(5),
