@@ -8,6 +8,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    setup::memory::return_large_blocks();
     let cli = commands::Cli::parse();
     setup::logging::init(cli.log_format());
     match commands::run(cli) {
