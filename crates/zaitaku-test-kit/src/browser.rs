@@ -54,6 +54,11 @@ impl Browser {
         }
     }
 
+    /// The session cookie (`name=value`) the server set, if any.
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
     fn finish(&mut self, response: ureq::http::Response<ureq::Body>) -> Page {
         if let Some(c) = response.headers().get("set-cookie") {
             self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);

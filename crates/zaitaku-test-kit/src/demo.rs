@@ -24,6 +24,13 @@ impl Drop for Demo {
     }
 }
 
+impl Demo {
+    /// The server's process id (its memory and CPU are read from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 /// The demo on a fresh temporary directory, removed when it is dropped;
 /// `zaitaku` is the binary's path.
 pub fn start_demo(zaitaku: &Path) -> Demo {

@@ -8,6 +8,7 @@
 
 mod kit;
 
+mod abuse;
 mod admin_institution;
 mod admin_insured;
 mod admin_records;
