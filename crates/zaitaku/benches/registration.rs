@@ -6,9 +6,15 @@
 //! `cargo bench -p zaitaku --bench registration`; ZAITAKU_BENCH_FLOWS (default
 //! 300) and ZAITAKU_BENCH_CLIENTS (default 4) change the load. It runs the flows
 //! once from one client, then from that many clients at once.
+//! ZAITAKU_BENCH_WAITING (default 0) first opens that many authentication pages
+//! (each its own browser session and flow) whose status requests wait, as
+//! pages left open on tablets do, for the whole run: what the registrations
+//! cost then includes what waiting pages cost the server.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use zaitaku_card::authenticator::sign_challenge;
 use zaitaku_card::{ChallengeNonce, JpkiCard, Origin, Pin, VirtualCard};
@@ -68,8 +74,15 @@ fn main() {
     for _ in 0..10 {
         register(&mut warm, &institution, &card, &origin);
     }
+    let waiting: usize = std::env::var("ZAITAKU_BENCH_WAITING")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let stop_waiting = Arc::new(AtomicBool::new(false));
+    let waiters = wait_on_pages(waiting, &base, &institution, &stop_waiting);
     println!(
-        "flow A registrations, 10 requests each; server = `zaitaku demo` (release), its own process"
+        "flow A registrations, 10 requests each; server = `zaitaku demo` (release), its own process; \
+         {waiting} other authentication pages waiting"
     );
     for phase in [1, clients] {
         let per_client = flows / phase;
@@ -117,8 +130,41 @@ fn main() {
         "server peak memory (VmHWM): {} MiB",
         peak_rss_kib(pid) / 1024
     );
+    stop_waiting.store(true, Ordering::Relaxed);
     let _ = child.kill();
+    for waiter in waiters {
+        let _ = waiter.join();
+    }
     let _ = child.wait();
+}
+
+/// `count` authentication pages, each its own session and flow, left open: each
+/// keeps one long-polling status request waiting until `stop`. Returns once all
+/// of them have sent their first poll, so the phases measure a steady state.
+fn wait_on_pages(
+    count: usize,
+    base: &str,
+    institution: &str,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let ready = Arc::new(Barrier::new(count + 1));
+    let handles = (0..count)
+        .map(|_| {
+            let (base, institution) = (base.to_owned(), institution.to_owned());
+            let (stop, ready) = (stop.clone(), ready.clone());
+            std::thread::spawn(move || {
+                let mut page = Client::new(&base);
+                let (flow, _) = open_authentication_page(&mut page, &institution);
+                let status = format!("{flow}/status?wait=pending");
+                ready.wait();
+                // Each answer at the long poll's end is followed by the next poll, as the page does.
+                while !stop.load(Ordering::Relaxed) && page.poll(&status) {}
+            })
+        })
+        .collect();
+    ready.wait();
+    std::thread::sleep(Duration::from_millis(500)); // the first polls arrive and wait
+    handles
 }
 
 fn cpu_ticks(pid: u32) -> u64 {
@@ -200,6 +246,25 @@ impl Client {
         (status, location, text)
     }
 
+    /// A status poll, not timed: whether the page still waits (the answer is
+    /// `pending`; the page would move on at any other, as it would if the server went).
+    fn poll(&mut self, path: &str) -> bool {
+        let request = ureq::http::Request::builder()
+            .method("GET")
+            .uri(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie.as_deref().unwrap_or_default())
+            .header("Accept", "application/json")
+            .body(Vec::new())
+            .unwrap();
+        match self.agent.run(request) {
+            Ok(response) => response
+                .into_body()
+                .read_to_string()
+                .is_ok_and(|body| body.contains("\"pending\"")),
+            Err(_) => false,
+        }
+    }
+
     fn form(&mut self, path: &str, pairs: &[(&str, &str)]) -> (u16, Option<String>, String) {
         let body: Vec<String> = pairs
             .iter()
@@ -242,8 +307,8 @@ fn input(body: &str, name: &str) -> String {
         .replace("&#44;", ",")
 }
 
-/// One whole registration, as a browser and an authenticator make it.
-fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &Origin) {
+/// Flow A up to its authentication page (the challenge made): the flow's path and the page.
+fn open_authentication_page(c: &mut Client, institution: &str) -> (String, String) {
     let (_, _, page) = c.send("GET", institution, None, false);
     let csrf = input(&page, "csrf");
     let (_, select, _) = c.form(&format!("{institution}/registration"), &[("csrf", &csrf)]);
@@ -265,6 +330,12 @@ fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &
         &[("csrf", &csrf), ("choices", &choices)],
     );
     let (_, _, auth) = c.send("GET", &format!("{flow}/authenticate"), None, false);
+    (flow, auth)
+}
+
+/// One whole registration, as a browser and an authenticator make it.
+fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &Origin) {
+    let (flow, auth) = open_authentication_page(c, institution);
     let start = auth.find("/auth/").unwrap();
     let end = auth[start..].find('<').unwrap() + start;
     let link = auth[start..end].to_owned();
