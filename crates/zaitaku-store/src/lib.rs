@@ -6,6 +6,7 @@
 //! for both, in [`settle`]; values are encoded once in `codec.rs`. Every state a
 //! flow needs lives here, so a restart loses nothing.
 
+pub mod caps;
 mod codec;
 mod console_records;
 mod error;
@@ -19,6 +20,7 @@ pub mod sqlite;
 mod staff;
 mod store;
 
+pub use caps::{CapReached, Caps, ChallengeOpening};
 pub use console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
@@ -43,7 +45,7 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 13;
 
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,

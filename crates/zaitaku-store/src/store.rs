@@ -1,3 +1,4 @@
+use crate::caps::{CapReached, Caps, ChallengeOpening};
 use crate::console_records::{
     AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
     StaffRevocationOutcome,
@@ -319,6 +320,25 @@ pub trait FlowStore: Send + Sync + 'static {
         flow: &FlowRecord,
         new_challenge: Option<&ChallengeRecord>,
     ) -> Result<bool, StoreError>;
+    /// Insert `flow`, and `new_session` with it (a session stored with its first
+    /// flow: an expired row of the same id is replaced, a live one kept), unless
+    /// `caps` on the flows of `flow.session_hash` and of its institution are
+    /// reached at `flow.created_at`: then nothing is written.
+    async fn start_flow(
+        &self,
+        flow: &FlowRecord,
+        new_session: Option<&SessionRecord>,
+        caps: &Caps,
+    ) -> Result<Result<(), CapReached>, StoreError>;
+    /// `update_flow(flow, Some(challenge))` unless `caps` on the challenges of
+    /// `challenge.session_hash` and of the flow's institution are reached at
+    /// `challenge.created_at`: then nothing is written.
+    async fn open_challenge(
+        &self,
+        flow: &FlowRecord,
+        challenge: &ChallengeRecord,
+        caps: &Caps,
+    ) -> Result<ChallengeOpening, StoreError>;
     async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError>;
     /// The first authenticator to fetch a pending, unexpired challenge claims it:
     /// store `claim_hash` if none is stored yet. True if this call claimed it.
@@ -463,6 +483,9 @@ pub trait Housekeeping: Send + Sync + 'static {
 pub trait TestingStore: ConsentStore {
     async fn insert_person(&self, qualification: &Qualification) -> Result<PersonId, StoreError>;
     async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, StoreError>;
+    /// Every table's name and number of rows, by name: what a test compares to
+    /// show a request wrote nothing.
+    async fn row_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// The database's logical schema version (`crate::SCHEMA_VERSION` once migrated).
     async fn schema_version(&self) -> Result<i64, StoreError>;

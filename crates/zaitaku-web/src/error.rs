@@ -31,6 +31,14 @@ pub enum PageError {
     StaleForm {
         current: String,
     },
+    /// A cap on what one browser session may have open was reached (flows or
+    /// challenges started in a loop): nothing was written.
+    TooManyOpen,
+    /// A cap per institution, or a rate per client, was reached: nothing was
+    /// done; `429` with `Retry-After`.
+    Busy {
+        retry_after: std::time::Duration,
+    },
     Internal(String),
 }
 
@@ -49,6 +57,15 @@ impl From<SettleError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let op_id = random::id128();
+        let retry_after = match &self {
+            PageError::TooManyOpen => Some(crate::limits::retry_after_seconds(
+                std::time::Duration::from_secs(60),
+            )),
+            PageError::Busy { retry_after } => {
+                Some(crate::limits::retry_after_seconds(*retry_after))
+            }
+            _ => None,
+        };
         let (status, key, link) = match self {
             PageError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
             PageError::FlowNotFound => (StatusCode::NOT_FOUND, "error-flow-not-found", None),
@@ -79,6 +96,8 @@ impl IntoResponse for PageError {
                 "error-stale-form",
                 Some((current, "link-current-step")),
             ),
+            PageError::TooManyOpen => (StatusCode::TOO_MANY_REQUESTS, "error-too-many-open", None),
+            PageError::Busy { .. } => (StatusCode::TOO_MANY_REQUESTS, "error-busy", None),
             PageError::Internal(cause) => {
                 tracing::error!(op_id = %op_id, cause = %cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-internal", None)
@@ -95,6 +114,13 @@ impl IntoResponse for PageError {
             op_id,
             demo: false,
         };
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }

@@ -13,44 +13,66 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
+pub use crate::limits::PollCaps;
+
 /// How often a waiting status request re-reads the store when nothing in this
 /// process woke it: the bound on "moves on by itself" across processes.
 pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// The pages of this process waiting on each flow. A claim or settlement wakes
 /// the waiters of its own flow only; other processes' changes are seen at the
-/// next `RECHECK`. An entry lives while someone waits on it.
+/// next `RECHECK`. An entry lives while someone waits on it. How many wait, on
+/// one flow and in all, is capped (`PollCaps`): each waiter holds a connection.
 #[derive(Clone, Default)]
-pub struct Wakeups(Arc<Mutex<HashMap<String, Arc<Notify>>>>);
+pub struct Wakeups(Arc<Mutex<Waiting>>);
+
+#[derive(Default)]
+struct Waiting {
+    by_flow: HashMap<String, Arc<Notify>>,
+    total: usize,
+}
 
 impl Wakeups {
     /// Wakes every page of this process now waiting on `flow_id`.
     pub fn announce(&self, flow_id: &str) {
         // Notified under the lock, so reference counts change only under it
         // (see `Waiter::drop`).
-        if let Some(notify) = self.lock().get(flow_id) {
+        if let Some(notify) = self.lock().by_flow.get(flow_id) {
             notify.notify_waiters();
         }
     }
 
-    /// Registers a page waiting on `flow_id`.
-    pub fn waiter(&self, flow_id: &str) -> Waiter {
-        let notify = Arc::clone(self.lock().entry(flow_id.to_owned()).or_default());
-        Waiter {
+    /// Registers a page waiting on `flow_id`, unless `caps` are reached.
+    pub fn waiter(&self, flow_id: &str, caps: PollCaps) -> Option<Waiter> {
+        let mut waiting = self.lock();
+        if waiting.total >= caps.in_all {
+            return None;
+        }
+        let entry = waiting.by_flow.entry(flow_id.to_owned()).or_default();
+        // The map's own reference and one per waiter.
+        if Arc::strong_count(entry) > caps.per_flow {
+            if Arc::strong_count(entry) == 1 {
+                waiting.by_flow.remove(flow_id); // made just now, for nobody
+            }
+            return None;
+        }
+        let notify = Arc::clone(entry);
+        waiting.total += 1;
+        Some(Waiter {
             wakeups: self.clone(),
             flow_id: flow_id.to_owned(),
             notify,
-        }
+        })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Notify>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
         // Only map operations run under the lock; a poisoned one still holds a whole map.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     #[cfg(test)]
     fn waited_flows(&self) -> usize {
-        self.lock().len()
+        self.lock().by_flow.len()
     }
 }
 
@@ -83,10 +105,11 @@ impl Listening<'_> {
 
 impl Drop for Waiter {
     fn drop(&mut self) {
-        let mut map = self.wakeups.lock();
+        let mut waiting = self.wakeups.lock();
+        waiting.total -= 1;
         // The map's reference and ours: we are the last waiter on this flow.
         if Arc::strong_count(&self.notify) == 2 {
-            map.remove(&self.flow_id);
+            waiting.by_flow.remove(&self.flow_id);
         }
     }
 }
@@ -130,8 +153,8 @@ mod tests {
     #[tokio::test]
     async fn an_announcement_wakes_only_its_own_flow_and_is_not_lost_between_listen_and_wait() {
         let wakeups = Wakeups::default();
-        let mine = wakeups.waiter("flow-a");
-        let other = wakeups.waiter("flow-b");
+        let mine = wakeups.waiter("flow-a", CAPS).unwrap();
+        let other = wakeups.waiter("flow-b", CAPS).unwrap();
         let listening_mine = mine.listen();
         let listening_other = other.listen();
         // Announced after listening began but before the wait: still seen.
@@ -152,8 +175,8 @@ mod tests {
     #[test]
     fn a_flow_is_forgotten_when_its_last_waiter_leaves() {
         let wakeups = Wakeups::default();
-        let first = wakeups.waiter("flow-a");
-        let second = wakeups.waiter("flow-a");
+        let first = wakeups.waiter("flow-a", CAPS).unwrap();
+        let second = wakeups.waiter("flow-a", CAPS).unwrap();
         assert_eq!(wakeups.waited_flows(), 1);
         drop(first);
         assert_eq!(wakeups.waited_flows(), 1);
@@ -161,6 +184,28 @@ mod tests {
         assert_eq!(wakeups.waited_flows(), 0);
         wakeups.announce("flow-a");
         assert_eq!(wakeups.waited_flows(), 0, "announcing creates nothing");
+    }
+
+    const CAPS: PollCaps = PollCaps {
+        per_flow: 4,
+        in_all: 100,
+    };
+
+    #[test]
+    fn waiters_over_the_caps_are_refused_and_places_come_back() {
+        let wakeups = Wakeups::default();
+        let caps = PollCaps {
+            per_flow: 2,
+            in_all: 3,
+        };
+        let a1 = wakeups.waiter("flow-a", caps).unwrap();
+        let _a2 = wakeups.waiter("flow-a", caps).unwrap();
+        assert!(wakeups.waiter("flow-a", caps).is_none(), "per flow");
+        let _b1 = wakeups.waiter("flow-b", caps).unwrap();
+        assert!(wakeups.waiter("flow-c", caps).is_none(), "in all");
+        drop(a1);
+        assert!(wakeups.waiter("flow-a", caps).is_some(), "a place freed");
+        assert_eq!(wakeups.waited_flows(), 2, "the refused flow-c left nothing");
     }
 
     #[test]

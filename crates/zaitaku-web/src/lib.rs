@@ -12,6 +12,7 @@ mod csrf;
 mod error;
 mod handoff;
 mod i18n;
+mod limits;
 mod random;
 pub mod revocation_lookup;
 mod routes;
@@ -25,6 +26,8 @@ mod views;
 pub use app::{router, serve, serve_with};
 pub use handoff::Wakeups;
 pub use i18n::Text;
+pub use limits::rate::Rate;
+pub use limits::{Cidr, Guards, Limits, PollCaps, TrustedProxies};
 pub use server::ServerLimits;
 pub use state::{AppState, DemoCard, DemoSetup, DemoStaffLogin, Lifetimes, ValidatorHandle};
 

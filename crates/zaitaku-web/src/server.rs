@@ -11,7 +11,17 @@
 //!   kernel's backlog until one closes; nothing past the cap is read.
 //!
 //! hyper's `http1::Builder::header_read_timeout` does the header part; the cap
-//! is a semaphore around `accept`; the idle cut wraps the socket.
+//! is a semaphore around `accept`; the idle cut wraps the socket. Each request
+//! carries its connection's peer address (`limits::Peer`), for the limits per
+//! client.
+//!
+//! A request hyper cannot parse (a bad method, header or URI; headers or URI
+//! too long) is answered by hyper itself, `400`, `431` or `414` with no body,
+//! before any service sees it: hyper 1 writes that head from its parser's
+//! error path (`role::Server::on_error`, an empty `MessageHead`) and offers no
+//! hook to add headers, so these answers carry no security headers. They have
+//! no body for a browser to render or sniff, and the connection closes after
+//! them; every answer the application makes (408 and 413 included) has them.
 
 use std::future::Future;
 use std::io;
@@ -23,6 +33,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
+use tower::ServiceExt;
+
+use crate::limits::Peer;
 
 /// The server's limits. The defaults are the product's (see the README).
 #[derive(Debug, Clone, Copy)]
@@ -74,9 +87,9 @@ pub(crate) async fn run(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors or a connection aborted before accept: go on.
                     tracing::debug!(error = %e, "accept failed");
@@ -88,7 +101,13 @@ pub(crate) async fn run(
         };
         let _ = stream.set_nodelay(true);
         let io = hyper_util::rt::TokioIo::new(IdleCut::new(stream, limits.idle_timeout));
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let app =
+            app.clone()
+                .map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(Peer(peer));
+                    request
+                });
+        let service = hyper_util::service::TowerToHyperService::new(app);
         let connection = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -22,6 +22,9 @@ pub struct Session {
     pub csrf_token: String,
     /// How this browser's staff read cards, as last chosen (default: this smartphone).
     pub auth_method: AuthMethod,
+    /// Whether the store holds this session. A browser's session is written with
+    /// its first flow (`record`), never by a page that starts nothing.
+    pub stored: bool,
 }
 
 impl Session {
@@ -33,6 +36,18 @@ impl Session {
             Err(PageError::FormRejected)
         }
     }
+
+    /// The row to store with this session's first flow (`None` once stored),
+    /// remembering `auth_method`.
+    pub fn record(&self, auth_method: AuthMethod, now: OffsetDateTime) -> Option<SessionRecord> {
+        (!self.stored).then(|| SessionRecord {
+            id_hash: self.id_hash.clone(),
+            csrf_token: self.csrf_token.clone(),
+            created_at: now,
+            expires_at: now + SESSION_LIFETIME,
+            auth_method: Some(auth_method),
+        })
+    }
 }
 
 pub fn hash_id(id: &str) -> String {
@@ -40,8 +55,12 @@ pub fn hash_id(id: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Load the session named by the cookie, or start one, and make it available to
-/// handlers as an extension.
+/// Load the session named by the cookie, or begin one, and make it available to
+/// handlers as an extension. Beginning one writes nothing: the id goes to the
+/// cookie, the CSRF token is derived from it (`csrf::token_for`), and the store
+/// gets the session with its first flow. A cookie naming no stored session
+/// (one not stored yet, or expired) keeps its id, so that forms of other tabs
+/// opened meanwhile still carry the right token.
 pub async fn load_or_start(
     State(state): State<AppState>,
     mut request: Request,
@@ -49,37 +68,31 @@ pub async fn load_or_start(
 ) -> Result<Response, PageError> {
     let secure = state.secure_cookies();
     let now = OffsetDateTime::now_utc();
-    let existing = match SESSION.read(request.headers(), secure) {
+    let cookie = SESSION.read(request.headers(), secure).map(str::to_owned);
+    let existing = match &cookie {
         Some(id) => state.store.session(&hash_id(id), now).await?,
         None => None,
     };
-    let (session, new_cookie) = match existing {
-        Some(record) => (
+    let (session, new_cookie) = match (existing, cookie) {
+        (Some(record), _) => (
             Session {
                 id_hash: record.id_hash,
                 csrf_token: record.csrf_token,
                 auth_method: record.auth_method.unwrap_or_default(),
+                stored: true,
             },
             None,
         ),
-        None => {
-            let id = random::secret256();
-            let record = SessionRecord {
+        (None, cookie) => {
+            let fresh = cookie.is_none();
+            let id = cookie.unwrap_or_else(random::secret256);
+            let session = Session {
                 id_hash: hash_id(&id),
-                csrf_token: random::secret256(),
-                created_at: now,
-                expires_at: now + SESSION_LIFETIME,
-                auth_method: None,
+                csrf_token: crate::csrf::token_for(&id),
+                auth_method: AuthMethod::default(),
+                stored: false,
             };
-            state.store.insert_session(&record).await?;
-            (
-                Session {
-                    id_hash: record.id_hash,
-                    csrf_token: record.csrf_token,
-                    auth_method: AuthMethod::default(),
-                },
-                Some(id),
-            )
+            (session, fresh.then_some(id))
         }
     };
     request.extensions_mut().insert(session);
@@ -100,6 +113,7 @@ mod tests {
             id_hash: "h".into(),
             csrf_token: "abc".into(),
             auth_method: AuthMethod::default(),
+            stored: true,
         };
         assert!(s.check_csrf("abc").is_ok());
         assert!(s.check_csrf("abd").is_err());

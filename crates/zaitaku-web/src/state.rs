@@ -15,6 +15,8 @@ pub struct AppState {
     pub lifetimes: Lifetimes,
     /// The pages of this process waiting on a flow's authentication.
     pub wakeups: crate::Wakeups,
+    /// The caps and rates of this process (`Guards::default()`: the README's defaults).
+    pub guards: crate::Guards,
 }
 
 /// The validator in use. `zaitaku serve` swaps in a new one when trust anchors or

@@ -4,9 +4,10 @@
 
 use super::PostgresStore;
 use super::columns::Columns;
+use crate::caps::{CapReached, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, FlowRecord};
+use crate::records::{ChallengeRecord, FlowRecord, SessionRecord};
 use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
@@ -55,32 +56,7 @@ pub(super) async fn flow(pool: &sqlx::PgPool, id: &str) -> Result<Option<FlowRec
 #[async_trait]
 impl FlowStore for PostgresStore {
     async fn insert_flow(&self, f: &FlowRecord) -> Result<(), StoreError> {
-        let pool = &self.pool;
-        let step = StepColumns::of(&f.step);
-        sqlx::query(
-            "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
-             viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-             expires_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(&f.id)
-        .bind(&f.session_hash)
-        .bind(f.institution_id.0)
-        .bind(f.purpose.code())
-        .bind(f.step.code())
-        .bind(step.choices)
-        .bind(step.failure)
-        .bind(step.viewed_choices)
-        .bind(step.viewed_version)
-        .bind(&f.challenge_ref)
-        .bind(f.person_id.map(|p| p.0))
-        .bind(f.consent_id.map(|c| c.0))
-        .bind(instant(f.created_at))
-        .bind(instant(f.expires_at))
-        .bind(f.version)
-        .execute(pool)
-        .await?;
-        Ok(())
+        insert_flow_row(&mut *self.pool.acquire().await?, f).await
     }
 
     /// One statement, so the flow and its institution are read at one instant.
@@ -117,47 +93,86 @@ impl FlowStore for PostgresStore {
         f: &FlowRecord,
         new_challenge: Option<&ChallengeRecord>,
     ) -> Result<bool, StoreError> {
-        let pool = &self.pool;
-        let mut tx = pool.begin().await?;
-        let step = StepColumns::of(&f.step);
-        // The version decides a race: a second process waits on the row lock, then
-        // finds the version moved and updates nothing.
-        let updated = sqlx::query(
-            "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
-             viewed_version = $5, challenge_ref = $6, person_id = $7, consent_id = $8, \
-             expires_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
-        )
-        .bind(f.step.code())
-        .bind(step.choices)
-        .bind(step.failure)
-        .bind(step.viewed_choices)
-        .bind(step.viewed_version)
-        .bind(&f.challenge_ref)
-        .bind(f.person_id.map(|p| p.0))
-        .bind(f.consent_id.map(|c| c.0))
-        .bind(instant(f.expires_at))
-        .bind(&f.id)
-        .bind(f.version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
+        let mut tx = self.pool.begin().await?;
+        if !update_in(&mut tx, f, new_challenge).await? {
             return Ok(false); // dropping the transaction rolls it back
-        }
-        // A challenge the flow no longer waits for must not complete it later.
-        sqlx::query(
-            "UPDATE challenges SET state = 'cancelled' WHERE flow_id = $1 AND state = 'pending' \
-             AND reference IS DISTINCT FROM $2",
-        )
-        .bind(&f.id)
-        .bind(&f.challenge_ref)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(c) = new_challenge {
-            insert_challenge(&mut tx, c).await?;
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Counted under advisory locks on the institution, then the session (always
+    /// in that order), so processes starting flows at once count one after another.
+    async fn start_flow(
+        &self,
+        f: &FlowRecord,
+        new_session: Option<&SessionRecord>,
+        caps: &Caps,
+    ) -> Result<Result<(), CapReached>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        lock_for_caps(&mut tx, "flows", f.institution_id.0, &f.session_hash).await?;
+        let now = instant(f.created_at);
+        let counts = Counts {
+            live_in_session: count(
+                &mut tx,
+                "SELECT count(*) FROM flows WHERE session_hash = $1 AND expires_at > $2",
+                &f.session_hash,
+                now,
+            )
+            .await?,
+            institution_last_minute: sqlx::query_scalar(
+                "SELECT count(*) FROM flows WHERE institution_id = $1 AND created_at > $2",
+            )
+            .bind(f.institution_id.0)
+            .bind(now - INSTITUTION_WINDOW_SECONDS)
+            .fetch_one(&mut *tx)
+            .await?,
+        };
+        if let Err(reached) = caps.admit(counts) {
+            return Ok(Err(reached));
+        }
+        if let Some(session) = new_session {
+            super::sessions::insert_or_renew(&mut tx, session).await?;
+        }
+        insert_flow_row(&mut tx, f).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    async fn open_challenge(
+        &self,
+        f: &FlowRecord,
+        c: &ChallengeRecord,
+        caps: &Caps,
+    ) -> Result<ChallengeOpening, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        lock_for_caps(&mut tx, "challenges", f.institution_id.0, &c.session_hash).await?;
+        let now = instant(c.created_at);
+        let counts = Counts {
+            live_in_session: count(
+                &mut tx,
+                "SELECT count(*) FROM challenges WHERE session_hash = $1 AND expires_at > $2",
+                &c.session_hash,
+                now,
+            )
+            .await?,
+            institution_last_minute: sqlx::query_scalar(
+                "SELECT count(*) FROM flows f JOIN challenges c ON c.flow_id = f.id \
+                 WHERE f.institution_id = $1 AND c.created_at > $2",
+            )
+            .bind(f.institution_id.0)
+            .bind(now - INSTITUTION_WINDOW_SECONDS)
+            .fetch_one(&mut *tx)
+            .await?,
+        };
+        if let Err(reached) = caps.admit(counts) {
+            return Ok(ChallengeOpening::Refused(reached));
+        }
+        if !update_in(&mut tx, f, Some(c)).await? {
+            return Ok(ChallengeOpening::Stale);
+        }
+        tx.commit().await?;
+        Ok(ChallengeOpening::Opened)
     }
 
     async fn challenge(&self, reference: &str) -> Result<Option<ChallengeRecord>, StoreError> {
@@ -327,4 +342,113 @@ fn flow_from_row(row: &PgRow) -> Result<FlowRecord, StoreError> {
 
 fn challenge_from_row(row: &PgRow) -> Result<ChallengeRecord, StoreError> {
     rows::challenge(&mut Columns::new(row))
+}
+
+async fn insert_flow_row(conn: &mut PgConnection, f: &FlowRecord) -> Result<(), StoreError> {
+    let step = StepColumns::of(&f.step);
+    sqlx::query(
+        "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
+         viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
+         expires_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&f.id)
+    .bind(&f.session_hash)
+    .bind(f.institution_id.0)
+    .bind(f.purpose.code())
+    .bind(f.step.code())
+    .bind(step.choices)
+    .bind(step.failure)
+    .bind(step.viewed_choices)
+    .bind(step.viewed_version)
+    .bind(&f.challenge_ref)
+    .bind(f.person_id.map(|p| p.0))
+    .bind(f.consent_id.map(|c| c.0))
+    .bind(instant(f.created_at))
+    .bind(instant(f.expires_at))
+    .bind(f.version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The update inside the caller's transaction; false on a version conflict
+/// (the caller then drops the transaction).
+async fn update_in(
+    tx: &mut PgConnection,
+    f: &FlowRecord,
+    new_challenge: Option<&ChallengeRecord>,
+) -> Result<bool, StoreError> {
+    let step = StepColumns::of(&f.step);
+    // The version decides a race: a second process waits on the row lock, then
+    // finds the version moved and updates nothing.
+    let updated = sqlx::query(
+        "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
+         viewed_version = $5, challenge_ref = $6, person_id = $7, consent_id = $8, \
+         expires_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+    )
+    .bind(f.step.code())
+    .bind(step.choices)
+    .bind(step.failure)
+    .bind(step.viewed_choices)
+    .bind(step.viewed_version)
+    .bind(&f.challenge_ref)
+    .bind(f.person_id.map(|p| p.0))
+    .bind(f.consent_id.map(|c| c.0))
+    .bind(instant(f.expires_at))
+    .bind(&f.id)
+    .bind(f.version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Ok(false);
+    }
+    // A challenge the flow no longer waits for must not complete it later.
+    sqlx::query(
+        "UPDATE challenges SET state = 'cancelled' WHERE flow_id = $1 AND state = 'pending' \
+         AND reference IS DISTINCT FROM $2",
+    )
+    .bind(&f.id)
+    .bind(&f.challenge_ref)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(c) = new_challenge {
+        insert_challenge(&mut *tx, c).await?;
+    }
+    Ok(true)
+}
+
+/// Caps are counted one process at a time per institution and per session:
+/// transaction-scoped advisory locks, the institution's first (every caller
+/// takes them in this order). `kind` keeps flows and challenges apart.
+async fn lock_for_caps(
+    conn: &mut PgConnection,
+    kind: &str,
+    institution: i64,
+    session_hash: &str,
+) -> Result<(), StoreError> {
+    for key in [
+        format!("zaitaku-caps:{kind}:institution:{institution}"),
+        format!("zaitaku-caps:{kind}:session:{session_hash}"),
+    ] {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn count(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    session_hash: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(sql)
+        .bind(session_hash)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?)
 }

@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "login_throttle",
         sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
     },
+    Migration {
+        version: 13,
+        name: "caps",
+        sql: include_str!("../../migrations/postgres/0013_caps.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

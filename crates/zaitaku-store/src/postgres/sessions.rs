@@ -15,19 +15,7 @@ use zaitaku_domain::AuthMethod;
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        let pool = &self.pool;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at, auth_method) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&session.id_hash)
-        .bind(&session.csrf_token)
-        .bind(instant(session.created_at))
-        .bind(instant(session.expires_at))
-        .bind(session.auth_method.map(AuthMethod::code))
-        .execute(pool)
-        .await?;
-        Ok(())
+        insert_row(&mut *self.pool.acquire().await?, session).await
     }
 
     async fn session(
@@ -63,4 +51,45 @@ impl SessionStore for PostgresStore {
             .await?;
         Ok(())
     }
+}
+
+async fn insert_row(
+    conn: &mut sqlx::PgConnection,
+    session: &SessionRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at, auth_method) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&session.id_hash)
+    .bind(&session.csrf_token)
+    .bind(instant(session.created_at))
+    .bind(instant(session.expires_at))
+    .bind(session.auth_method.map(AuthMethod::code))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A session stored with its first flow. Its id may name an expired row not
+/// yet purged (the browser kept its cookie): that row is replaced. A live one
+/// (two first forms posted at once) is kept as it is.
+pub(super) async fn insert_or_renew(
+    conn: &mut sqlx::PgConnection,
+    session: &SessionRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at, auth_method) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id_hash) DO UPDATE SET csrf_token = excluded.csrf_token, \
+         created_at = excluded.created_at, expires_at = excluded.expires_at, \
+         auth_method = excluded.auth_method WHERE sessions.expires_at <= excluded.created_at",
+    )
+    .bind(&session.id_hash)
+    .bind(&session.csrf_token)
+    .bind(instant(session.created_at))
+    .bind(instant(session.expires_at))
+    .bind(session.auth_method.map(AuthMethod::code))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

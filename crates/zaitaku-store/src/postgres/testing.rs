@@ -17,6 +17,24 @@ impl TestingStore for PostgresStore {
         super::flows::flow(&self.pool, id).await
     }
 
+    async fn row_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = Vec::with_capacity(tables.len());
+        for table in tables {
+            let sql = format!("SELECT count(*) FROM \"{table}\"");
+            let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&self.pool)
+                .await?;
+            counts.push((table, rows));
+        }
+        Ok(counts)
+    }
+
     async fn schema_version(&self) -> Result<i64, StoreError> {
         let stored: i64 = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
             .fetch_one(&self.pool)

@@ -2,9 +2,10 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns};
+use crate::caps::{CapReached, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, FlowRecord};
+use crate::records::{ChallengeRecord, FlowRecord, SessionRecord};
 use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
@@ -55,6 +56,89 @@ pub fn update(
     new_challenge: Option<&ChallengeRecord>,
 ) -> Result<bool, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if !update_in(&tx, f, new_challenge)? {
+        return Ok(false); // dropping the transaction rolls it back
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+/// A new flow within the caps, with the session made at its first flow; one
+/// transaction under SQLite's single writer, so the counts hold until the insert.
+pub fn start(
+    conn: &mut Connection,
+    f: &FlowRecord,
+    new_session: Option<&SessionRecord>,
+    caps: &Caps,
+) -> Result<Result<(), CapReached>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now = instant(f.created_at);
+    let counts = Counts {
+        live_in_session: count(
+            &tx,
+            "SELECT count(*) FROM flows WHERE session_hash = ? AND expires_at > ?",
+            params![f.session_hash, now],
+        )?,
+        institution_last_minute: count(
+            &tx,
+            "SELECT count(*) FROM flows WHERE institution_id = ? AND created_at > ?",
+            params![f.institution_id.0, now - INSTITUTION_WINDOW_SECONDS],
+        )?,
+    };
+    if let Err(reached) = caps.admit(counts) {
+        return Ok(Err(reached));
+    }
+    if let Some(session) = new_session {
+        super::sessions::insert_or_renew(&tx, session)?;
+    }
+    insert(&tx, f)?;
+    tx.commit()?;
+    Ok(Ok(()))
+}
+
+/// `update` with a new challenge, within the caps on challenges.
+pub fn open_challenge(
+    conn: &mut Connection,
+    f: &FlowRecord,
+    c: &ChallengeRecord,
+    caps: &Caps,
+) -> Result<ChallengeOpening, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now = instant(c.created_at);
+    let counts = Counts {
+        live_in_session: count(
+            &tx,
+            "SELECT count(*) FROM challenges WHERE session_hash = ? AND expires_at > ?",
+            params![c.session_hash, now],
+        )?,
+        institution_last_minute: count(
+            &tx,
+            "SELECT count(*) FROM flows f JOIN challenges c ON c.flow_id = f.id \
+             WHERE f.institution_id = ? AND c.created_at > ?",
+            params![f.institution_id.0, now - INSTITUTION_WINDOW_SECONDS],
+        )?,
+    };
+    if let Err(reached) = caps.admit(counts) {
+        return Ok(ChallengeOpening::Refused(reached));
+    }
+    if !update_in(&tx, f, Some(c))? {
+        return Ok(ChallengeOpening::Stale);
+    }
+    tx.commit()?;
+    Ok(ChallengeOpening::Opened)
+}
+
+fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<i64, StoreError> {
+    Ok(conn.prepare_cached(sql)?.query_row(params, |r| r.get(0))?)
+}
+
+/// The update inside the caller's transaction; false on a version conflict
+/// (the caller then drops the transaction).
+fn update_in(
+    tx: &Transaction<'_>,
+    f: &FlowRecord,
+    new_challenge: Option<&ChallengeRecord>,
+) -> Result<bool, StoreError> {
     let step = StepColumns::of(&f.step);
     let updated = tx
         .prepare_cached(
@@ -76,7 +160,7 @@ pub fn update(
             f.version,
         ])?;
     if updated != 1 {
-        return Ok(false); // dropping the transaction rolls it back
+        return Ok(false);
     }
     // A challenge the flow no longer waits for must not complete it later.
     tx.prepare_cached(
@@ -85,9 +169,8 @@ pub fn update(
     )?
     .execute(params![f.id, f.challenge_ref])?;
     if let Some(c) = new_challenge {
-        insert_challenge(&tx, c)?;
+        insert_challenge(tx, c)?;
     }
-    tx.commit()?;
     Ok(true)
 }
 
@@ -254,6 +337,28 @@ impl FlowStore for SqliteStore {
             Ok(Some((flow, institution)))
         })
         .await
+    }
+
+    async fn start_flow(
+        &self,
+        flow: &FlowRecord,
+        new_session: Option<&SessionRecord>,
+        caps: &Caps,
+    ) -> Result<Result<(), CapReached>, StoreError> {
+        let (flow, new_session, caps) = (flow.clone(), new_session.cloned(), *caps);
+        self.write(move |c| start(c, &flow, new_session.as_ref(), &caps))
+            .await
+    }
+
+    async fn open_challenge(
+        &self,
+        flow: &FlowRecord,
+        challenge: &ChallengeRecord,
+        caps: &Caps,
+    ) -> Result<ChallengeOpening, StoreError> {
+        let (flow, challenge, caps) = (flow.clone(), challenge.clone(), *caps);
+        self.write(move |c| open_challenge(c, &flow, &challenge, &caps))
+            .await
     }
 
     async fn update_flow(

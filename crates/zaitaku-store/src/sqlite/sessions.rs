@@ -25,6 +25,26 @@ pub fn insert(conn: &Connection, s: &SessionRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A session stored with its first flow. Its id may name an expired row not
+/// yet purged (the browser kept its cookie): that row is replaced. A live one
+/// (two first forms posted at once) is kept as it is.
+pub fn insert_or_renew(conn: &Connection, s: &SessionRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO sessions (id_hash, csrf_token, created_at, expires_at, auth_method) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET csrf_token = excluded.csrf_token, \
+         created_at = excluded.created_at, expires_at = excluded.expires_at, \
+         auth_method = excluded.auth_method WHERE sessions.expires_at <= excluded.created_at",
+    )?
+    .execute(params![
+        s.id_hash,
+        s.csrf_token,
+        instant(s.created_at),
+        instant(s.expires_at),
+        s.auth_method.map(AuthMethod::code),
+    ])?;
+    Ok(())
+}
+
 pub fn set_auth_method(
     conn: &Connection,
     id_hash: &str,

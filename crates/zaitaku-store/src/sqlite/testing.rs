@@ -20,6 +20,27 @@ impl TestingStore for SqliteStore {
         self.read(move |c| super::flows::by_id(c, &id)).await
     }
 
+    async fn row_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read(|c| {
+            let tables: Vec<String> = c
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            tables
+                .into_iter()
+                .map(|table| {
+                    let sql = format!("SELECT count(*) FROM \"{table}\"");
+                    let rows: i64 = c.query_row(&sql, [], |r| r.get(0))?;
+                    Ok((table, rows))
+                })
+                .collect()
+        })
+        .await
+    }
+
     async fn schema_version(&self) -> Result<i64, StoreError> {
         let stored: i64 = self
             .read(|c| {

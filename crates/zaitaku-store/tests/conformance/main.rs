@@ -9,6 +9,7 @@
 mod backend;
 mod common;
 
+mod caps;
 mod console;
 mod institutions;
 mod login_throttle;

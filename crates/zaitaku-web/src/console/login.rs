@@ -23,6 +23,7 @@ use crate::cookies::STAFF_DEVICE;
 use crate::csrf::token_matches;
 use crate::error::PageError;
 use crate::i18n::Text;
+use crate::limits::ClientAddress;
 use crate::session::hash_id;
 use crate::state::AppState;
 use axum::extract::{Form, State};
@@ -87,7 +88,14 @@ pub async fn login_page(
             Ok(Redirect::to(HOME_PATH).into_response())
         }
         Some(s) => Ok(login_form(&state, &s.csrf_token, String::new(), None).into_response()),
-        None => fresh_login_form(&state, StatusCode::OK, String::new(), None).await,
+        // A form shown before under this cookie (another tab): the same token.
+        None => match session::cookie_id(&headers, &state) {
+            Some(id) => {
+                let csrf = crate::csrf::token_for(id);
+                Ok(login_form(&state, &csrf, String::new(), None).into_response())
+            }
+            None => fresh_login_form(&state, StatusCode::OK, String::new(), None).await,
+        },
     }
 }
 
@@ -101,20 +109,51 @@ fn login_form(state: &AppState, csrf: &str, login: String, error: Option<String>
     }
 }
 
-/// The login form under a new session at the `Login` stage.
+/// The login form under a new session id, stored nowhere: showing a form
+/// starts nothing, so it writes nothing. Its token is derived from the id
+/// (`csrf::token_for`), and the password step checks it so.
 async fn fresh_login_form(
     state: &AppState,
     status: StatusCode,
     login: String,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let now = OffsetDateTime::now_utc();
-    let (id, record) = session::fresh(state, StaffSessionStage::Login, None, now);
-    state.store.insert_staff_session(&record).await?;
-    let mut response =
-        (status, login_form(state, &record.csrf_token, login, error)).into_response();
+    let id = crate::random::secret256();
+    let csrf = crate::csrf::token_for(&id);
+    let mut response = (status, login_form(state, &csrf, login, error)).into_response();
     session::set_cookie(&mut response, state, &id);
     Ok(response)
+}
+
+/// The session a password form was posted from, if its token is that
+/// session's: a stored one at any stage, or the unstored one of a fresh form.
+async fn posting_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    now: OffsetDateTime,
+) -> Result<Option<LoginForms>, PageError> {
+    if let Some(stored) = session::current(headers, state, now).await? {
+        return Ok(
+            token_matches(&stored.csrf_token, csrf).then_some(LoginForms {
+                id_hash: stored.id_hash,
+                csrf_token: stored.csrf_token,
+            }),
+        );
+    }
+    Ok(session::cookie_id(headers, state)
+        .map(|id| (hash_id(id), crate::csrf::token_for(id)))
+        .filter(|(_, token)| token_matches(token, csrf))
+        .map(|(id_hash, csrf_token)| LoginForms {
+            id_hash,
+            csrf_token,
+        }))
+}
+
+/// The session of the password form: the one a successful password replaces.
+struct LoginForms {
+    id_hash: String,
+    csrf_token: String,
 }
 
 fn failed() -> Option<String> {
@@ -124,12 +163,12 @@ fn failed() -> Option<String> {
 pub async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let now = OffsetDateTime::now_utc();
-    let current = session::current(&headers, &state, now)
+    let current = posting_session(&state, &headers, &form.csrf, now)
         .await?
-        .filter(|s| token_matches(&s.csrf_token, &form.csrf))
         .ok_or(PageError::FormRejected)?;
     let typed = form.login.trim();
     let account = match LoginName::parse(typed) {
@@ -146,6 +185,15 @@ pub async fn login_submit(
         Some(AttemptKey::Device { .. }) => password::Lane::Priority,
         _ => password::Lane::Shared,
     };
+    // Per client, before any argon2 work or count, for the shared lane: one
+    // address cannot fill it, and a stranger behind the staff's own address
+    // cannot keep their remembered devices out.
+    if lane == password::Lane::Shared {
+        state
+            .guards
+            .console_login(client)
+            .map_err(|retry_after| PageError::Busy { retry_after })?;
+    }
     let place = match password::queue(lane) {
         Ok(place) => place,
         Err(_) => {

@@ -2,6 +2,7 @@
 
 use crate::handoff;
 use crate::i18n::Text;
+use crate::limits::{ClientAddress, retry_after_seconds};
 use crate::random;
 use crate::state::AppState;
 use crate::verification::{self, Answerer, SubmitError, TokenOutcome};
@@ -165,8 +166,14 @@ pub async fn submit(
     State(state): State<AppState>,
     Path(reference): Path<String>,
     Query(query): Query<ClaimQuery>,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
+    // Each token costs a signature check and a certificate path: counted per
+    // client before any of it.
+    if let Err(wait) = state.guards.token_check(client) {
+        return rate_limited(wait);
+    }
     let answerer = Answerer::Claimant(query.claim.as_deref());
     match verification::submit_token(&state, &reference, answerer, &body).await {
         Ok(TokenOutcome::Accepted) => Json(TokenAnswer::accepted(
@@ -180,6 +187,20 @@ pub async fn submit(
             .into_response(),
         Err(e) => error_response(e),
     }
+}
+
+/// `429` with `Retry-After`, in the protocol's error shape.
+fn rate_limited(wait: std::time::Duration) -> Response {
+    let seconds = retry_after_seconds(wait);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, seconds.to_string())],
+        Json(ErrorAnswer::new(
+            "rate_limited",
+            format!("too many tokens from this client; try again in {seconds} s"),
+        )),
+    )
+        .into_response()
 }
 
 fn rejection_message(code: &str) -> &'static str {

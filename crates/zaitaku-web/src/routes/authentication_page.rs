@@ -14,7 +14,7 @@ use crate::views::{AuthenticatePage, Menu, MethodLink, RetryForm, Stage, Waiting
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -236,18 +236,47 @@ pub async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Result<Response, PageError> {
     let started = Instant::now();
-    let waiter = state.wakeups.waiter(&flow_id);
+    // Only a request that may wait takes a place among the waiters.
+    let waiter = match query.wait {
+        Some(_) => match state.wakeups.waiter(&flow_id, state.guards.limits.polls) {
+            Some(waiter) => Some(waiter),
+            None => return Ok(too_many_waiting()),
+        },
+        None => None,
+    };
     loop {
-        let listening = waiter.listen();
+        let listening = waiter.as_ref().map(handoff::Waiter::listen);
         let (flow, name) = consistent_state(&state, &session, &flow_id).await?;
         let unchanged = query.wait.as_deref() == Some(name);
-        if !unchanged || started.elapsed() >= LONG_POLL {
-            let next = canonical_path(&flow);
-            return Ok(Json(json!({ "state": name, "next": next })).into_response());
+        match listening {
+            Some(listening) if unchanged && started.elapsed() < LONG_POLL => {
+                listening.announced_or_recheck().await;
+            }
+            _ => {
+                let next = canonical_path(&flow);
+                return Ok(Json(json!({ "state": name, "next": next })).into_response());
+            }
         }
-        listening.announced_or_recheck().await;
     }
 }
+
+/// Over the caps on waiting status requests: `429`, and the page's script asks
+/// again a few seconds later (as after any answer that is not `200`).
+fn too_many_waiting() -> Response {
+    tracing::warn!("refused: too many status requests waiting");
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, POLL_RETRY_AFTER)],
+        Json(json!({
+            "error": "too_many_waiting",
+            "message": "ただいま混み合っています。数秒後に自動で確認します。",
+        })),
+    )
+        .into_response()
+}
+
+/// Seconds a refused status request waits, as the page's script does.
+const POLL_RETRY_AFTER: &str = "3";
 
 /// The flow and its state name, as of one moment. The flow and its challenge
 /// are two reads; a settlement commits both together, so a challenge that is no

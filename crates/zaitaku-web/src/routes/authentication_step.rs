@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use zaitaku_card::ChallengeNonce;
 use zaitaku_domain::FlowStep;
-use zaitaku_store::{ChallengeRecord, ChallengeState, FlowRecord};
+use zaitaku_store::{ChallengeOpening, ChallengeRecord, ChallengeState, FlowRecord};
 
 /// A form that leads to a card step.
 #[derive(serde::Deserialize)]
@@ -88,8 +88,10 @@ pub async fn enter(
     flow.step = next;
     flow.challenge_ref = Some(challenge.reference.clone());
     flow.expires_at = now + state.lifetimes.flow;
-    if !state.store.update_flow(&flow, Some(&challenge)).await? {
-        return Err(PageError::StaleForm { current });
+    let caps = &state.guards.limits.challenges;
+    match state.store.open_challenge(&flow, &challenge, caps).await? {
+        ChallengeOpening::Opened => Ok(there),
+        ChallengeOpening::Stale => Err(PageError::StaleForm { current }),
+        ChallengeOpening::Refused(reached) => Err(state.guards.refused("challenge", reached)),
     }
-    Ok(there)
 }

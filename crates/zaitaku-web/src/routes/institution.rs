@@ -115,15 +115,19 @@ async fn start(
 ) -> Result<FlowRecord, PageError> {
     session.check_csrf(&form.csrf)?;
     let institution = institution_by_token(state, token).await?;
-    if let Some(method) = form.method.as_deref().and_then(AuthMethod::parse)
+    let chosen = form.method.as_deref().and_then(AuthMethod::parse);
+    let now = OffsetDateTime::now_utc();
+    // A session not stored yet is stored with this flow, in one transaction.
+    let new_session = session.record(chosen.unwrap_or(session.auth_method), now);
+    if let Some(method) = chosen
         && method != session.auth_method
+        && session.stored
     {
         state
             .store
             .set_session_auth_method(&session.id_hash, method)
             .await?;
     }
-    let now = OffsetDateTime::now_utc();
     let flow = FlowRecord {
         id: random::id128(),
         session_hash: session.id_hash,
@@ -137,6 +141,10 @@ async fn start(
         expires_at: now + state.lifetimes.flow,
         version: 0,
     };
-    state.store.insert_flow(&flow).await?;
+    state
+        .store
+        .start_flow(&flow, new_session.as_ref(), &state.guards.limits.flows)
+        .await?
+        .map_err(|reached| state.guards.refused("flow", reached))?;
     Ok(flow)
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod bounded_resources;
 mod console;
 mod console_login;
 mod demo_reader;

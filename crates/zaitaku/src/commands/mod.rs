@@ -8,6 +8,7 @@ mod card_readers;
 mod card_session;
 mod crl_health;
 mod serve;
+mod serve_limits;
 mod trust_reload;
 mod verify;
 

@@ -1,6 +1,7 @@
 //! `zaitaku serve` and `zaitaku demo`: run the web service.
 
 use super::crl_health::CrlMaxAge;
+use super::serve_limits::LimitOptions;
 use super::trust_reload;
 use super::verify::validator_config;
 use crate::demo;
@@ -51,6 +52,8 @@ pub struct ListenOptions {
     #[arg(long, value_name = "N", env = "ZAITAKU_MAX_CONNECTIONS", default_value_t = 512,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_connections: u64,
+    #[command(flatten)]
+    limit_options: LimitOptions,
     /// Log lines on standard error: text, or json (one object per line, for
     /// log shippers). The same events either way, with no personal data.
     #[arg(
@@ -169,6 +172,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             demo: None,
             lifetimes: Default::default(),
             wakeups: Default::default(),
+            guards: zaitaku_web::Guards::new(args.listen.limit_options.limits()),
         };
         // The listening address too: behind a proxy it differs from the origin.
         eprintln!(
@@ -203,6 +207,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             demo: Some(Arc::new(setup.web)),
             lifetimes: Default::default(),
             wakeups: Default::default(),
+            guards: zaitaku_web::Guards::new(args.listen.limit_options.limits()),
         };
         demo::print_welcome(&origin, &data_dir, &state).await?;
         run(listener, state, args.listen.limits()).await

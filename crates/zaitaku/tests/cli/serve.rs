@@ -390,3 +390,59 @@ fn the_log_format_is_text_or_json() {
         assert!(!dir.path().join("data").exists(), "nothing started");
     }
 }
+
+#[test]
+fn the_limits_are_settings_and_a_trusted_proxy_names_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    for bad in [
+        ["--trusted-proxy", "proxy.example.jp"],
+        ["--trusted-proxy", "10.0.0.0/33"],
+        ["--max-polls", "0"],
+    ] {
+        let out = zaitaku()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(bad)
+            .arg("--trust-anchor")
+            .arg(&anchor)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(bad[0]),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut command = zaitaku();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--allow-policy", "zaitaku-test"])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("ZAITAKU_TOKEN_CHECKS_PER_MINUTE", "1")
+        .env("ZAITAKU_TRUSTED_PROXIES", "10.9.0.0/16,127.0.0.1");
+    let serve = Serve::spawn(command);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let token = |client: &str| {
+        agent
+            .post(format!(
+                "{}/auth/AAAAAAAAAAAAAAAAAAAAAA?claim=x",
+                serve.origin
+            ))
+            .header("X-Forwarded-For", client)
+            .header("Content-Type", "application/json")
+            .send("{}")
+            .unwrap()
+    };
+    assert_eq!(token("198.51.100.1").status(), 404);
+    let limited = token("198.51.100.1");
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_eq!(token("198.51.100.2").status(), 404, "another client");
+}

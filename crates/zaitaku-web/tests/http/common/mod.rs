@@ -60,6 +60,8 @@ pub struct Options {
     pub origin: Option<Origin>,
     /// The HTTP server's timeouts and connection cap.
     pub limits: zaitaku_web::ServerLimits,
+    /// The caps on flows, challenges and polls, the rates per client, the trusted proxies.
+    pub caps: zaitaku_web::Limits,
 }
 
 /// Long enough for a challenge made with `Options::short_challenges` to expire.
@@ -244,6 +246,7 @@ impl Kit {
             }),
             lifetimes: options.lifetimes,
             wakeups: Default::default(),
+            guards: zaitaku_web::Guards::new(options.caps),
         };
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
