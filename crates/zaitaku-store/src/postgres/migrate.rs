@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "login_throttle",
         sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
     },
+    Migration {
+        version: 12,
+        name: "lifecycle",
+        sql: include_str!("../../migrations/postgres/0012_lifecycle.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical
