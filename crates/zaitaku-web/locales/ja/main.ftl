@@ -275,6 +275,8 @@ error-form-rejected-title = 画面の有効期限が切れました
 error-form-rejected-body = この画面は古いか、別の画面から送信されました。同意内容は登録されていません。医療機関等のURLから開き直してください。
 error-stale-form-title = 選択内容が変わっています
 error-stale-form-body = 別の画面で選択内容が変更されたか、すでに送信済みです。何も登録していません。現在の画面で内容をお確かめください。
+error-institution-closed-title = この医療機関等は受付を終了しました
+error-institution-closed-body = この医療機関等では、マイナ在宅受付Webでの同意の登録・照会・取消しを受け付けていません。手続き中の内容は登録されていません。詳しくは医療機関等にお問い合わせください。
 error-internal-title = ただいま処理できません
 error-internal-body = システムで問題が発生しました。同意内容は登録されていません。しばらくしてから、もう一度お試しください。
 
