@@ -265,6 +265,7 @@ mod tests {
             e_prescription: usage,
             consent_validity_days: 365,
             url_token: UrlToken::parse(&"x".repeat(43)).unwrap(),
+            deactivated_at: None,
         }
     }
 

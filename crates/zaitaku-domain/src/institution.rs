@@ -90,9 +90,17 @@ pub struct Institution {
     /// How long a consent lasts unless revoked (domain notes §3: a setting).
     pub consent_validity_days: u32,
     pub url_token: UrlToken,
+    /// When it stopped accepting patients (`zaitaku admin institution
+    /// deactivate`); `None` while it accepts.
+    pub deactivated_at: Option<time::OffsetDateTime>,
 }
 
 impl Institution {
+    /// Whether its URL starts flows and its console opens: the one rule both follow.
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+
     /// Only clinics where the patient really has a choice are asked it (§5).
     pub fn asks_prescription_form(&self) -> bool {
         self.kind.is_clinic() && self.e_prescription == EPrescriptionUsage::Both

@@ -38,4 +38,5 @@ pub use qualification::{
 };
 pub use staff::{
     LoginName, LoginNameError, LoginOutcome, NewPassword, PasswordError, StaffId, StaffRole,
+    StaffStatus,
 };

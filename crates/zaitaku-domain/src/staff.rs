@@ -43,6 +43,44 @@ impl StaffRole {
     }
 }
 
+/// Whether an account may be used. A disabled account keeps everything and
+/// can be enabled again; a removed one is a tombstone whose login name stays
+/// taken, so the login and access logs keep naming one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaffStatus {
+    Active,
+    Disabled,
+    Removed,
+}
+
+impl StaffStatus {
+    pub const ALL: [StaffStatus; 3] = [
+        StaffStatus::Active,
+        StaffStatus::Disabled,
+        StaffStatus::Removed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StaffStatus::Active => "active",
+            StaffStatus::Disabled => "disabled",
+            StaffStatus::Removed => "removed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StaffStatus::Active => "有効",
+            StaffStatus::Disabled => "無効",
+            StaffStatus::Removed => "削除済み",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
 /// A console login name: 3 to 32 of `a-z 0-9 . _ -`. Lower case only, so two
 /// accounts never differ by case alone.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -218,6 +256,10 @@ mod tests {
         }
         assert_eq!(StaffRole::Administrator.label(), "管理者");
         assert_eq!(StaffRole::parse("admin"), None);
+        for s in StaffStatus::ALL {
+            assert_eq!(StaffStatus::parse(s.code()), Some(s));
+        }
+        assert_eq!(StaffStatus::parse("deleted"), None);
         for o in LoginOutcome::ALL {
             assert_eq!(LoginOutcome::parse(o.code()), Some(o));
         }

@@ -29,7 +29,7 @@ pub use error::{SettleError, StoreError};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
 pub use records::{
-    AnchorAdded, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
+    AnchorAdded, AnchorRemoved, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
     InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
@@ -39,7 +39,7 @@ pub use settle::{CardAnswer, SettleRequest, Settled};
 pub use sqlite::SqliteStore;
 pub use staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffSessionRecord, StaffSessionStage,
+    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
 };
 #[cfg(feature = "testing")]
 pub use store::TestingStore;

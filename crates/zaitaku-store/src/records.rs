@@ -234,6 +234,14 @@ pub enum AnchorAdded {
     AlreadyPresent(TrustAnchorRecord),
 }
 
+/// An anchor `admin trust remove` took out, with the CRLs it signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorRemoved {
+    pub record: TrustAnchorRecord,
+    /// The CRLs kept for it, removed with it (their revoked serials too).
+    pub crls: u64,
+}
+
 /// A CRL whose signature `admin crl import` checked against a stored anchor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCrl {

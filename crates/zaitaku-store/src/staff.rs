@@ -3,7 +3,7 @@
 
 use std::fmt;
 use time::{Duration, OffsetDateTime};
-use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole};
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole, StaffStatus};
 
 /// A new account, waiting for its holder to enrol through the one-time link.
 #[derive(Clone)]
@@ -43,11 +43,23 @@ pub struct StaffAccount {
     /// When the pending enrolment link dies; `None` when there is none.
     pub enrolment_expires_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    pub status: StaffStatus,
 }
 
 impl StaffAccount {
     pub fn is_enrolled(&self) -> bool {
         self.password_hash.is_some()
+    }
+
+    /// Enrolled and neither disabled nor removed: the login and every console
+    /// request ask this of the account as it is stored now.
+    pub fn may_log_in(&self) -> bool {
+        self.is_enrolled() && self.status == StaffStatus::Active
+    }
+
+    /// An administrator who can log in: an institution keeps one when the console asks it to.
+    pub fn is_working_administrator(&self) -> bool {
+        self.may_log_in() && self.role == StaffRole::Administrator
     }
 
     pub fn is_locked(&self, now: OffsetDateTime) -> bool {
@@ -63,6 +75,7 @@ impl fmt::Debug for StaffAccount {
             .field("institution_id", &self.institution_id)
             .field("login_name", &self.login_name)
             .field("role", &self.role)
+            .field("status", &self.status)
             .field("enrolled", &self.is_enrolled())
             .field("failed_attempts", &self.failed_attempts)
             .field("locked_until", &self.locked_until)
@@ -179,4 +192,117 @@ pub struct LoginCompletion {
     /// The new, `Complete` session.
     pub session: StaffSessionRecord,
     pub at: OffsetDateTime,
+}
+
+/// What `admin staff disable|enable|remove|set` and the console's staff page do to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffAction {
+    /// Cannot log in; its sessions end. Everything else is kept.
+    Disable,
+    /// A disabled account can log in again.
+    Enable,
+    /// For good: sessions, password, second factor, enrolment link, attempt
+    /// counters and remembered devices go; the row stays as a tombstone.
+    Remove,
+    /// A new role, read by the account's next console request.
+    SetRole(StaffRole),
+}
+
+/// One change to one account, made in one transaction.
+#[derive(Debug, Clone)]
+pub struct StaffChange {
+    pub login: LoginName,
+    pub action: StaffAction,
+    /// Only an account of this institution (the console's 管理者 acts on their own).
+    pub institution: Option<InstitutionId>,
+    /// Refuse a change that would leave the institution without a working
+    /// administrator (the console sets this; the operator's CLI may need to
+    /// go through such a state, and is told).
+    pub keep_an_administrator: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffChangeOutcome {
+    /// Written; the account as it now stands, and whether its institution
+    /// still has a working administrator.
+    Changed {
+        account: StaffAccount,
+        administrator_remains: bool,
+    },
+    /// No account has the login (in the institution asked for).
+    NotFound,
+    /// The account is removed: nothing more can be done to it.
+    Removed,
+    /// Nothing written: the institution would be left without a working administrator.
+    LastAdministrator,
+}
+
+/// Why a change was not made (each an answer of [`StaffChangeOutcome`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRefusal {
+    NotFound,
+    Removed,
+    LastAdministrator,
+}
+
+impl From<StaffRefusal> for StaffChangeOutcome {
+    fn from(refusal: StaffRefusal) -> Self {
+        match refusal {
+            StaffRefusal::NotFound => StaffChangeOutcome::NotFound,
+            StaffRefusal::Removed => StaffChangeOutcome::Removed,
+            StaffRefusal::LastAdministrator => StaffChangeOutcome::LastAdministrator,
+        }
+    }
+}
+
+impl StaffAction {
+    /// The account's status and role after this action, or why not: the rule
+    /// both backends apply inside their transaction.
+    pub fn apply(self, account: &StaffAccount) -> Result<(StaffStatus, StaffRole), StaffRefusal> {
+        if account.status == StaffStatus::Removed {
+            return Err(StaffRefusal::Removed);
+        }
+        Ok(match self {
+            StaffAction::Disable => (StaffStatus::Disabled, account.role),
+            StaffAction::Enable => (StaffStatus::Active, account.role),
+            StaffAction::Remove => (StaffStatus::Removed, account.role),
+            StaffAction::SetRole(role) => (account.status, role),
+        })
+    }
+}
+
+/// Decide a change against the institution's accounts as the transaction read
+/// them: the outcome to answer with, or the account's new status and role and
+/// whether a working administrator remains.
+pub fn plan_change(
+    change: &StaffChange,
+    colleagues: &[StaffAccount],
+) -> Result<(StaffAccount, bool), StaffRefusal> {
+    let account = colleagues
+        .iter()
+        .find(|a| a.login_name == change.login)
+        .ok_or(StaffRefusal::NotFound)?;
+    let (status, role) = change.action.apply(account)?;
+    let mut after = account.clone();
+    after.status = status;
+    after.role = role;
+    if change.action == StaffAction::Remove {
+        after.password_hash = None;
+        after.totp_secret = String::new();
+        after.totp_last_step = None;
+        after.failed_attempts = 0;
+        after.locked_until = None;
+        after.enrolment_expires_at = None;
+    }
+    let administrator_remains = colleagues
+        .iter()
+        .map(|a| if a.id == after.id { &after } else { a })
+        .any(StaffAccount::is_working_administrator);
+    let had_one = colleagues
+        .iter()
+        .any(StaffAccount::is_working_administrator);
+    if change.keep_an_administrator && had_one && !administrator_remains {
+        return Err(StaffRefusal::LastAdministrator);
+    }
+    Ok((after, administrator_remains))
 }

@@ -6,9 +6,9 @@ use crate::console_records::{
 use crate::error::{SettleError, StoreError};
 use crate::login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 use crate::records::{
-    AnchorAdded, ChallengeRecord, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
-    NewInstitution, NewRecord, NewTrustAnchor, PersonKey, RecordImportCounts, SessionRecord,
-    TrustAnchorRecord, UpsertCounts,
+    AnchorAdded, AnchorRemoved, ChallengeRecord, CrlImport, CrlRecord, FlowRecord,
+    InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,
+    RecordImportCounts, SessionRecord, TrustAnchorRecord, UpsertCounts,
 };
 #[cfg(feature = "testing")]
 use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWrite, ViewWrite};
@@ -16,7 +16,7 @@ use crate::revocation::RevocationIndex;
 use crate::settle::{self, CardAnswer, SettleRequest, Settled};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffSessionRecord,
+    StaffChange, StaffChangeOutcome, StaffSessionRecord,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -112,6 +112,21 @@ pub trait InstitutionStore: Send + Sync + 'static {
         &self,
         code: &InstitutionCode,
         token: &UrlToken,
+    ) -> Result<Option<Institution>, StoreError>;
+    /// Stop accepting patients at `at`, in one transaction: the institution is
+    /// marked (kept if it was already), its running flows expire at `at` and
+    /// their pending challenges are cancelled, so no card answer settles one.
+    /// Its consents, records and logs stay. `None` if no institution has `code`.
+    async fn deactivate_institution(
+        &self,
+        code: &InstitutionCode,
+        at: OffsetDateTime,
+    ) -> Result<Option<Institution>, StoreError>;
+    /// Accept patients again (flows ended by the deactivation stay ended).
+    /// `None` if no institution has `code`.
+    async fn reactivate_institution(
+        &self,
+        code: &InstitutionCode,
     ) -> Result<Option<Institution>, StoreError>;
 }
 
@@ -228,6 +243,15 @@ pub trait StaffStore: Send + Sync + 'static {
     /// transaction. False (nothing written) for a step already used (a replayed
     /// code) or a password-only session that is gone.
     async fn complete_login(&self, write: &LoginCompletion) -> Result<bool, StoreError>;
+    /// Disable, enable, remove or give a new role to one account, as
+    /// [`crate::staff::plan_change`] decides against the institution's accounts
+    /// read in the same transaction (PostgreSQL: their rows locked, so two
+    /// administrators cannot demote each other at once). Disabling and removing
+    /// end every session of the account; removing also clears its password,
+    /// second factor, enrolment link, attempt counters and remembered devices,
+    /// and keeps the row (its login name stays taken). Nothing is written
+    /// unless the answer is `Changed`.
+    async fn change_staff(&self, change: &StaffChange) -> Result<StaffChangeOutcome, StoreError>;
     /// The login log of the institution's accounts, newest first, at most `limit` lines.
     async fn staff_logins(
         &self,
@@ -417,6 +441,16 @@ pub trait TrustStore: Send + Sync + 'static {
     ) -> Result<Vec<AnchorAdded>, StoreError>;
     /// Every anchor, in the order they were added.
     async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError>;
+    /// Whether an anchor with this fingerprint is stored now (one indexed
+    /// look-up: asked per token for anchors that came from the database).
+    async fn trust_anchor_stored(&self, fingerprint: &str) -> Result<bool, StoreError>;
+    /// Remove the anchor with this fingerprint and the CRLs it signed, in one
+    /// durable transaction; the trust generation moves. Certificate links
+    /// are not touched. `None` if no anchor has the fingerprint.
+    async fn remove_trust_anchor(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<AnchorRemoved>, StoreError>;
     /// Store each CRL in place of the one kept for its issuer, signer and
     /// partition, in one durable transaction: only if each supersedes the kept
     /// one (see [`NewCrl::supersedes`]), else nothing is written. The signer must

@@ -27,6 +27,11 @@ pub enum PageError {
     ConsoleFormRejected,
     /// A console page that is not, or not for this staff member's institution.
     ConsoleNotFound,
+    /// The institution no longer accepts patients (`admin institution deactivate`):
+    /// its URL starts nothing and its running flows are over.
+    InstitutionClosed,
+    /// The staff member's institution is deactivated: its console is closed.
+    ConsoleClosed,
     /// The form was made for a state the flow has left (another tab, a double submit).
     StaleForm {
         current: String,
@@ -86,6 +91,8 @@ impl IntoResponse for PageError {
                 Some(("/console/patients".to_owned(), "console-patients-title")),
             ),
             PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
+            PageError::InstitutionClosed => (StatusCode::GONE, "error-institution-closed", None),
+            PageError::ConsoleClosed => (StatusCode::FORBIDDEN, "error-console-closed", None),
             PageError::EnrolmentLinkDead => (
                 StatusCode::GONE,
                 "error-enrolment-link",

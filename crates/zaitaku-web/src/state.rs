@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use zaitaku_card::{Origin, Validator};
@@ -21,21 +22,56 @@ pub struct AppState {
 
 /// The validator in use. `zaitaku serve` swaps in a new one when trust anchors or
 /// CRLs change; a check in progress keeps the one it started with.
+///
+/// It also knows which of its anchors came from the database (fingerprints):
+/// a token under one of them is accepted only while the anchor is still stored
+/// (one look-up per token), so `admin trust remove` stops its cards at once on
+/// every process, before the next reload.
 #[derive(Clone)]
-pub struct ValidatorHandle(Arc<RwLock<Arc<Validator>>>);
+pub struct ValidatorHandle(Arc<RwLock<Trusted>>);
+
+#[derive(Clone)]
+struct Trusted {
+    validator: Arc<Validator>,
+    stored_anchors: Arc<BTreeSet<String>>,
+}
 
 impl ValidatorHandle {
+    /// A validator whose anchors were all given directly (none from the database).
     pub fn new(validator: Validator) -> Self {
-        ValidatorHandle(Arc::new(RwLock::new(Arc::new(validator))))
+        Self::with_stored_anchors(validator, BTreeSet::new())
+    }
+
+    /// A validator some of whose anchors, by these fingerprints, came from the database.
+    pub fn with_stored_anchors(validator: Validator, stored_anchors: BTreeSet<String>) -> Self {
+        ValidatorHandle(Arc::new(RwLock::new(Trusted {
+            validator: Arc::new(validator),
+            stored_anchors: Arc::new(stored_anchors),
+        })))
     }
 
     pub fn current(&self) -> Arc<Validator> {
-        // The lock guards a pointer swap only; a poisoned one still holds a whole value.
-        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&self.read().validator)
     }
 
-    pub fn replace(&self, validator: Validator) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(validator);
+    /// Whether the anchor with this fingerprint came from the database.
+    pub fn is_stored_anchor(&self, fingerprint: &str) -> bool {
+        self.read().stored_anchors.contains(fingerprint)
+    }
+
+    pub fn replace(&self, validator: Validator, stored_anchors: BTreeSet<String>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Trusted {
+            validator: Arc::new(validator),
+            stored_anchors: Arc::new(stored_anchors),
+        };
+    }
+
+    fn read(&self) -> Trusted {
+        // The lock guards a swap of two pointers only; a poisoned one still holds a whole value.
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -116,6 +116,19 @@ pub async fn submit_token(
     let checked = match validator.check_token(token_json, &state.origin, &nonce, SystemTime::now())
     {
         Ok(pending) => {
+            let signer = &pending.query().signer_fingerprint;
+            if state.validator.is_stored_anchor(signer)
+                && !state.store.trust_anchor_stored(signer).await?
+            {
+                // Removed by `admin trust remove` since this process last reloaded.
+                return reject(
+                    state,
+                    &challenge,
+                    FailureReason::CertificateUntrusted,
+                    "certificate_untrusted",
+                )
+                .await;
+            }
             let stored = revocation_lookup::covering(state.store.as_ref(), pending.query()).await?;
             validator.conclude(pending, &stored)
         }

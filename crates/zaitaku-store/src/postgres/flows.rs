@@ -35,7 +35,8 @@ macro_rules! institution_columns {
     () => {
         "i.id AS i_id, i.code AS i_code, i.name AS i_name, i.offered_items AS i_offered_items, \
          i.e_prescription AS i_e_prescription, \
-         i.consent_validity_days AS i_consent_validity_days, i.url_token AS i_url_token"
+         i.consent_validity_days AS i_consent_validity_days, i.url_token AS i_url_token, \
+         i.deactivated_at AS i_deactivated_at"
     };
 }
 

@@ -50,6 +50,7 @@ impl InstitutionStore for PostgresStore {
             e_prescription: new.e_prescription,
             consent_validity_days: new.consent_validity_days,
             url_token: new.url_token.clone(),
+            deactivated_at: None,
         })
     }
 
@@ -165,6 +166,60 @@ impl InstitutionStore for PostgresStore {
             }),
             result => result?.map(|row| from_row(&row)).transpose(),
         }
+    }
+
+    async fn deactivate_institution(
+        &self,
+        code: &InstitutionCode,
+        at: OffsetDateTime,
+    ) -> Result<Option<Institution>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(concat!(
+            "UPDATE institutions SET deactivated_at = coalesce(deactivated_at, $1) \
+             WHERE code = $2 RETURNING ",
+            institution_columns!()
+        ))
+        .bind(instant(at))
+        .bind(code.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let institution = from_row(&row)?;
+        // Lock order of the flows module: flow, then challenge.
+        sqlx::query(
+            "UPDATE flows SET expires_at = $1 WHERE institution_id = $2 AND expires_at > $1",
+        )
+        .bind(instant(at))
+        .bind(institution.id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE challenges SET state = 'cancelled', settled_at = $1 WHERE state = 'pending' \
+             AND flow_id IN (SELECT id FROM flows WHERE institution_id = $2)",
+        )
+        .bind(instant(at))
+        .bind(institution.id.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(institution))
+    }
+
+    async fn reactivate_institution(
+        &self,
+        code: &InstitutionCode,
+    ) -> Result<Option<Institution>, StoreError> {
+        sqlx::query(concat!(
+            "UPDATE institutions SET deactivated_at = NULL WHERE code = $1 RETURNING ",
+            institution_columns!()
+        ))
+        .bind(code.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| from_row(&row))
+        .transpose()
     }
 }
 

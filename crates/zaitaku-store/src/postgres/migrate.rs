@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
     },
     Migration {
+        version: 12,
+        name: "lifecycle",
+        sql: include_str!("../../migrations/postgres/0012_lifecycle.sql"),
+    },
+    Migration {
         version: 13,
         name: "caps",
         sql: include_str!("../../migrations/postgres/0013_caps.sql"),

@@ -14,14 +14,15 @@ use crate::error::StoreError;
 use crate::rows::{self, account_columns, login_columns, staff_session_columns};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffSessionRecord, StaffSessionStage,
+    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
+    plan_change,
 };
 use crate::store::{ConsoleSessionStore, StaffStore};
 use async_trait::async_trait;
 use sqlx::PgExecutor;
 use sqlx::postgres::{PgConnection, PgRow};
 use time::OffsetDateTime;
-use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId};
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffStatus};
 
 fn account(row: &PgRow) -> Result<StaffAccount, StoreError> {
     rows::account(&mut Columns::new(row))
@@ -103,6 +104,50 @@ impl StaffStore for PostgresStore {
         .collect()
     }
 
+    async fn change_staff(&self, change: &StaffChange) -> Result<StaffChangeOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(target) = by_login(&mut *tx, &change.login)
+            .await?
+            .filter(|a| change.institution.is_none_or(|i| i == a.institution_id))
+        else {
+            return Ok(StaffChangeOutcome::NotFound);
+        };
+        // Every account of the institution locked: a concurrent change of a
+        // colleague waits, then plans against what this one wrote.
+        let colleagues = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM staff WHERE institution_id = $1 ORDER BY id FOR UPDATE"
+        ))
+        .bind(target.institution_id.0)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(account)
+        .collect::<Result<Vec<_>, _>>()?;
+        let administrator_remains = match plan_change(change, &colleagues) {
+            Ok((after, remains)) => {
+                write_change(&mut tx, &after, change.action).await?;
+                remains
+            }
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        let account = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM staff WHERE id = $1"
+        ))
+        .bind(target.id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map(|row| account(&row))??;
+        tx.commit().await?;
+        Ok(StaffChangeOutcome::Changed {
+            account,
+            administrator_remains,
+        })
+    }
+
     async fn staff_by_enrolment(
         &self,
         token_hash: &str,
@@ -166,7 +211,7 @@ impl StaffStore for PostgresStore {
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE staff SET password_hash = NULL, totp_secret = $1, totp_last_step = NULL, \
              failed_attempts = 0, locked_until = NULL, enrolment_token_hash = $2, \
-             enrolment_expires_at = $3 WHERE login_name = $4 RETURNING id",
+             enrolment_expires_at = $3 WHERE login_name = $4 AND status <> 'removed' RETURNING id",
         )
         .bind(totp_secret)
         .bind(&enrolment.token_hash)
@@ -286,6 +331,45 @@ impl StaffStore for PostgresStore {
         .map(login_record)
         .collect()
     }
+}
+
+async fn write_change(
+    tx: &mut PgConnection,
+    after: &StaffAccount,
+    action: StaffAction,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE staff SET status = $1, role = $2 WHERE id = $3")
+        .bind(after.status.code())
+        .bind(after.role.code())
+        .bind(after.id.0)
+        .execute(&mut *tx)
+        .await?;
+    if after.status != StaffStatus::Active {
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(after.id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if action == StaffAction::Remove {
+        sqlx::query(
+            "UPDATE staff SET password_hash = NULL, totp_secret = '', totp_last_step = NULL, \
+             failed_attempts = 0, locked_until = NULL, enrolment_token_hash = NULL, \
+             enrolment_expires_at = NULL WHERE id = $1",
+        )
+        .bind(after.id.0)
+        .execute(&mut *tx)
+        .await?;
+        for table in [
+            "DELETE FROM login_throttles WHERE staff_id = $1",
+            "DELETE FROM staff_devices WHERE staff_id = $1",
+        ] {
+            sqlx::query(table)
+                .bind(after.id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn by_login(

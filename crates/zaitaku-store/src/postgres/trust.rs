@@ -6,7 +6,7 @@ use super::columns::Columns;
 use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::{
-    AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
+    AnchorAdded, AnchorRemoved, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
 use crate::rows::{self, anchor_columns, crl_columns};
 use crate::store::TrustStore;
@@ -78,6 +78,43 @@ impl TrustStore for PostgresStore {
         .iter()
         .map(anchor_from_row)
         .collect()
+    }
+
+    async fn trust_anchor_stored(&self, fingerprint: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i32>("SELECT 1 FROM trust_anchors WHERE fingerprint = $1")
+                .bind(fingerprint)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// The CRLs first (they name the anchor), then the anchor; its trigger moves the generation.
+    async fn remove_trust_anchor(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<AnchorRemoved>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let crls = sqlx::query("DELETE FROM crls WHERE signer_fingerprint = $1")
+            .bind(fingerprint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let Some(row) = sqlx::query(concat!(
+            "DELETE FROM trust_anchors WHERE fingerprint = $1 RETURNING ",
+            anchor_columns!()
+        ))
+        .bind(fingerprint)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            // Dropping the transaction rolls back (there were no CRLs either).
+            return Ok(None);
+        };
+        let record = anchor_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(AnchorRemoved { record, crls }))
     }
 
     /// Each CRL replaces the one kept for its key if it supersedes it; the first

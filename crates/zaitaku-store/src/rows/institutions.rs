@@ -1,7 +1,7 @@
 //! Institutions' rows, the same on both backends.
 
 use super::Cursor;
-use crate::codec::code;
+use crate::codec::{code, to_opt_instant};
 use crate::error::StoreError;
 use zaitaku_domain::{
     ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionId, InstitutionKind,
@@ -11,7 +11,7 @@ use zaitaku_domain::{
 /// The columns [`institution`] reads, in its order.
 macro_rules! institution_columns {
     () => {
-        "id, code, name, offered_items, e_prescription, consent_validity_days, url_token"
+        "id, code, name, offered_items, e_prescription, consent_validity_days, url_token, deactivated_at"
     };
 }
 pub(crate) use institution_columns;
@@ -35,6 +35,7 @@ pub fn institution(c: &mut impl Cursor) -> Result<Institution, StoreError> {
         what: "consent validity",
     })?;
     let url_token = code(&c.text()?, "URL token", UrlToken::parse)?;
+    let deactivated_at = to_opt_instant(c.opt_int()?, "institution deactivation")?;
     Ok(Institution {
         id,
         code: institution_code,
@@ -44,5 +45,6 @@ pub fn institution(c: &mut impl Cursor) -> Result<Institution, StoreError> {
         e_prescription,
         consent_validity_days,
         url_token,
+        deactivated_at,
     })
 }

@@ -71,18 +71,18 @@ mod tests {
             store.probe_schema_version().await.unwrap(),
             crate::SCHEMA_VERSION
         );
-        // Another process takes the last migration back: the probe reads it.
-        let other = Connection::open(&path).unwrap();
-        other
-            .execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)", [])
+        // Another process takes the last migration back: the probe reads it
+        // (the one before, whatever its number: 0011 and 0012 were written apart).
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)", [])
             .unwrap();
-        let behind: i64 = other
-            .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
-                r.get(0)
+        let previous: i64 = conn
+            .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
+                row.get(0)
             })
             .unwrap();
-        assert!(behind < crate::SCHEMA_VERSION);
-        assert_eq!(store.probe_schema_version().await.unwrap(), behind);
+        assert!(previous < crate::SCHEMA_VERSION);
+        assert_eq!(store.probe_schema_version().await.unwrap(), previous);
         // The file moved away: the pool would go on, the probe fails.
         std::fs::rename(&path, dir.path().join("elsewhere")).unwrap();
         assert!(store.probe_schema_version().await.is_err());

@@ -6,7 +6,7 @@ use crate::records::{InstitutionChanges, NewInstitution};
 use crate::rows::{self, institution_columns};
 use crate::store::InstitutionStore;
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use zaitaku_domain::{Institution, InstitutionCode, InstitutionId, InstitutionKind, UrlToken};
 
@@ -44,6 +44,7 @@ pub fn insert(conn: &Connection, new: &NewInstitution) -> Result<Institution, St
         e_prescription: new.e_prescription,
         consent_validity_days: new.consent_validity_days,
         url_token: new.url_token.clone(),
+        deactivated_at: None,
     })
 }
 
@@ -131,6 +132,49 @@ pub fn set_url_token(
     }
 }
 
+/// Mark the institution, then end its running flows and their pending challenges.
+pub fn deactivate(
+    conn: &mut Connection,
+    code: &InstitutionCode,
+    at: OffsetDateTime,
+) -> Result<Option<Institution>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(institution) = tx
+        .prepare_cached(concat!(
+            "UPDATE institutions SET deactivated_at = coalesce(deactivated_at, ?) \
+             WHERE code = ? RETURNING ",
+            institution_columns!()
+        ))?
+        .query_row(params![instant(at), code.as_str()], |row| Ok(from_row(row)))
+        .optional()?
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    tx.prepare_cached(
+        "UPDATE challenges SET state = 'cancelled', settled_at = ? WHERE state = 'pending' \
+         AND flow_id IN (SELECT id FROM flows WHERE institution_id = ?)",
+    )?
+    .execute(params![instant(at), institution.id.0])?;
+    tx.prepare_cached(
+        "UPDATE flows SET expires_at = ? WHERE institution_id = ? AND expires_at > ?",
+    )?
+    .execute(params![instant(at), institution.id.0, instant(at)])?;
+    tx.commit()?;
+    Ok(Some(institution))
+}
+
+pub fn reactivate(
+    conn: &Connection,
+    code: &InstitutionCode,
+) -> Result<Option<Institution>, StoreError> {
+    let mut statement = conn.prepare_cached(concat!(
+        "UPDATE institutions SET deactivated_at = NULL WHERE code = ? RETURNING ",
+        institution_columns!()
+    ))?;
+    codec::optional(&mut statement, [code.as_str()], from_row)
+}
+
 pub fn all(conn: &Connection) -> Result<Vec<Institution>, StoreError> {
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
@@ -194,5 +238,22 @@ impl InstitutionStore for SqliteStore {
         let (code, token) = (*code, token.clone());
         self.write_durable(move |c| set_url_token(c, &code, &token))
             .await
+    }
+
+    async fn deactivate_institution(
+        &self,
+        code: &InstitutionCode,
+        at: OffsetDateTime,
+    ) -> Result<Option<Institution>, StoreError> {
+        let code = *code;
+        self.write_durable(move |c| deactivate(c, &code, at)).await
+    }
+
+    async fn reactivate_institution(
+        &self,
+        code: &InstitutionCode,
+    ) -> Result<Option<Institution>, StoreError> {
+        let code = *code;
+        self.write_durable(move |c| reactivate(c, &code)).await
     }
 }

@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0010_login_throttle.sql"),
     },
     Migration {
+        version: 12,
+        name: "lifecycle",
+        sql: include_str!("../../migrations/sqlite/0012_lifecycle.sql"),
+    },
+    Migration {
         version: 13,
         name: "caps",
         sql: include_str!("../../migrations/sqlite/0013_caps.sql"),
@@ -179,7 +184,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -197,7 +202,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
     }
 
     #[test]

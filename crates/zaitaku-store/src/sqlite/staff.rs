@@ -7,13 +7,14 @@ use crate::error::StoreError;
 use crate::rows::{self, account_columns, login_columns, staff_session_columns};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffSessionRecord, StaffSessionStage,
+    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
+    plan_change,
 };
 use crate::store::{ConsoleSessionStore, StaffStore};
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
-use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId};
+use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffStatus};
 
 fn account(row: &Row<'_>) -> Result<StaffAccount, StoreError> {
     rows::account(&mut Columns::new(row))
@@ -132,7 +133,7 @@ pub fn reset(
         .prepare_cached(
             "UPDATE staff SET password_hash = NULL, totp_secret = ?, totp_last_step = NULL, \
              failed_attempts = 0, locked_until = NULL, enrolment_token_hash = ?, \
-             enrolment_expires_at = ? WHERE login_name = ?",
+             enrolment_expires_at = ? WHERE login_name = ? AND status <> 'removed'",
         )?
         .execute(params![
             totp_secret,
@@ -150,6 +151,60 @@ pub fn reset(
     let account = by_login(&tx, login)?;
     tx.commit()?;
     Ok(account)
+}
+
+pub fn change(
+    conn: &mut Connection,
+    change: &StaffChange,
+) -> Result<StaffChangeOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(target) = by_login(&tx, &change.login)?
+        .filter(|a| change.institution.is_none_or(|i| i == a.institution_id))
+    else {
+        return Ok(StaffChangeOutcome::NotFound);
+    };
+    let colleagues = of_institution(&tx, target.institution_id)?;
+    let administrator_remains = match plan_change(change, &colleagues) {
+        Ok((after, remains)) => {
+            write_change(&tx, &after, change.action)?;
+            remains
+        }
+        Err(refusal) => return Ok(refusal.into()),
+    };
+    let account = by_id(&tx, target.id)?.ok_or(StoreError::Corrupt {
+        what: "changed staff account",
+    })?;
+    tx.commit()?;
+    Ok(StaffChangeOutcome::Changed {
+        account,
+        administrator_remains,
+    })
+}
+
+fn write_change(
+    conn: &Connection,
+    after: &StaffAccount,
+    action: StaffAction,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE staff SET status = ?, role = ? WHERE id = ?")?
+        .execute(params![after.status.code(), after.role.code(), after.id.0])?;
+    if after.status != StaffStatus::Active {
+        conn.prepare_cached("DELETE FROM staff_sessions WHERE staff_id = ?")?
+            .execute([after.id.0])?;
+    }
+    if action == StaffAction::Remove {
+        conn.prepare_cached(
+            "UPDATE staff SET password_hash = NULL, totp_secret = '', totp_last_step = NULL, \
+             failed_attempts = 0, locked_until = NULL, enrolment_token_hash = NULL, \
+             enrolment_expires_at = NULL WHERE id = ?",
+        )?
+        .execute([after.id.0])?;
+        conn.prepare_cached("DELETE FROM login_throttles WHERE staff_id = ?")?
+            .execute([after.id.0])?;
+        conn.prepare_cached("DELETE FROM staff_devices WHERE staff_id = ?")?
+            .execute([after.id.0])?;
+    }
+    Ok(())
 }
 
 pub fn record(conn: &Connection, a: &LoginRecord) -> Result<(), StoreError> {
@@ -360,6 +415,11 @@ impl StaffStore for SqliteStore {
         let (login, secret, enrolment) = (login.clone(), totp_secret.to_owned(), enrolment.clone());
         self.write_durable(move |c| reset(c, &login, &secret, &enrolment))
             .await
+    }
+
+    async fn change_staff(&self, change: &StaffChange) -> Result<StaffChangeOutcome, StoreError> {
+        let change = change.clone();
+        self.write_durable(move |c| self::change(c, &change)).await
     }
 
     // The login log is an audit trail: its writes are durable.

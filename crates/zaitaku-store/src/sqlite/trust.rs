@@ -5,7 +5,7 @@ use super::codec::{self, Columns};
 use crate::codec::instant;
 use crate::error::StoreError;
 use crate::records::{
-    AnchorAdded, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
+    AnchorAdded, AnchorRemoved, CrlImport, CrlRecord, NewCrl, NewTrustAnchor, TrustAnchorRecord,
 };
 use crate::rows::{self, anchor_columns, crl_columns};
 use crate::store::TrustStore;
@@ -71,6 +71,33 @@ pub fn anchors(conn: &Connection) -> Result<Vec<TrustAnchorRecord>, StoreError> 
 
 fn anchor_from_row(row: &Row<'_>) -> Result<TrustAnchorRecord, StoreError> {
     rows::anchor(&mut Columns::new(row))
+}
+
+/// The CRLs first (they name the anchor), then the anchor; its trigger moves the generation.
+pub fn remove_anchor(
+    conn: &mut Connection,
+    fingerprint: &str,
+) -> Result<Option<AnchorRemoved>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(record) = anchor_by_fingerprint(&tx, fingerprint)? else {
+        return Ok(None);
+    };
+    let crls = tx
+        .prepare_cached("DELETE FROM crls WHERE signer_fingerprint = ?")?
+        .execute([fingerprint])?;
+    tx.prepare_cached("DELETE FROM trust_anchors WHERE fingerprint = ?")?
+        .execute([fingerprint])?;
+    tx.commit()?;
+    Ok(Some(AnchorRemoved {
+        record,
+        crls: crls as u64,
+    }))
+}
+
+fn anchor_stored(conn: &Connection, fingerprint: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM trust_anchors WHERE fingerprint = ?")?
+        .exists([fingerprint])?)
 }
 
 /// Each CRL replaces the one kept for its key if it supersedes it; the first
@@ -161,6 +188,20 @@ impl TrustStore for SqliteStore {
 
     async fn trust_anchors(&self) -> Result<Vec<TrustAnchorRecord>, StoreError> {
         self.read(anchors).await
+    }
+
+    async fn trust_anchor_stored(&self, fingerprint: &str) -> Result<bool, StoreError> {
+        let fingerprint = fingerprint.to_owned();
+        self.read(move |c| anchor_stored(c, &fingerprint)).await
+    }
+
+    async fn remove_trust_anchor(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<AnchorRemoved>, StoreError> {
+        let fingerprint = fingerprint.to_owned();
+        self.write_durable(move |c| remove_anchor(c, &fingerprint))
+            .await
     }
 
     async fn import_crls(

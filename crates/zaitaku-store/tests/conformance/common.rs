@@ -10,7 +10,7 @@ pub use zaitaku_domain::{
     EPrescriptionUsage, FailureReason, FlowStep, InstitutionCode, InstitutionId, InsurerNumber,
     LoginName, LoginOutcome, MedicalRecord, PersonId, Purpose, Qualification,
     QualificationValidity, RecordKind, Relationship, RevocationReason, Sex, StaffId, StaffRole,
-    UrlToken,
+    StaffStatus, UrlToken,
 };
 pub use zaitaku_store::{
     AccessAction, AccessEntry, AnchorAdded, ChallengeRecord, ChallengeState, CheckSource,
@@ -21,7 +21,7 @@ pub use zaitaku_store::{
 };
 pub use zaitaku_store::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffSessionRecord, StaffSessionStage,
+    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
 };
 
 pub struct Fixture {

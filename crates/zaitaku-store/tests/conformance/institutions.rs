@@ -140,7 +140,83 @@ async fn a_new_url_token_makes_the_old_one_find_nothing_at_once() {
     );
 }
 
+async fn a_deactivated_institution_ends_its_running_flows_and_can_come_back() {
+    let f = fixture().await;
+    let code = InstitutionCode::parse("1310123458").unwrap();
+    let at = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let reference = f.flow.challenge_ref.clone().unwrap();
+    let closed = f
+        .store
+        .deactivate_institution(&code, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.deactivated_at, Some(at));
+    assert!(!closed.is_active());
+    // Found as it is, by every reader (the URL token finds it closed).
+    assert_eq!(
+        f.store
+            .institution_by_url_token(&closed.url_token)
+            .await
+            .unwrap(),
+        Some(closed.clone())
+    );
+    let (flow, of_flow) = f
+        .store
+        .flow_with_institution(&f.flow.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(of_flow, closed);
+    assert!(flow.expires_at <= at, "the running flow ended");
+    assert_eq!(
+        f.store.challenge(&reference).await.unwrap().unwrap().state,
+        ChallengeState::Cancelled
+    );
+    // No card answer settles it now.
+    assert!(matches!(
+        f.store.settle_registration(&f.write).await,
+        Err(SettleError::ChallengeNotPending)
+    ));
+    // Again: the first time is kept.
+    let again = f
+        .store
+        .deactivate_institution(&code, at + Duration::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.deactivated_at, Some(at));
+
+    let open = f
+        .store
+        .reactivate_institution(&code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(open.is_active());
+    assert_eq!(
+        (open.id, &open.url_token),
+        (closed.id, &closed.url_token),
+        "the same institution at the same URL"
+    );
+    assert_eq!(
+        f.store.challenge(&reference).await.unwrap().unwrap().state,
+        ChallengeState::Cancelled,
+        "what deactivation ended stays ended"
+    );
+    let missing = InstitutionCode::parse("3410712362").unwrap();
+    assert_eq!(
+        f.store.deactivate_institution(&missing, at).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        f.store.reactivate_institution(&missing).await.unwrap(),
+        None
+    );
+}
+
 on_both_backends!(
+    a_deactivated_institution_ends_its_running_flows_and_can_come_back,
     institutions_are_found_by_code_and_changed_in_place,
     a_new_url_token_makes_the_old_one_find_nothing_at_once,
 );

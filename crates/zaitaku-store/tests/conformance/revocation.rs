@@ -203,7 +203,56 @@ async fn the_generation_moves_with_every_anchor_and_crl_change_only() {
     assert!(store.trust_generation().await.unwrap() > imported);
 }
 
+async fn removing_an_anchor_takes_its_crls_and_moves_the_generation() {
+    let (_dir, store) = fresh_store().await;
+    store
+        .add_trust_anchors(&[anchor("AA"), anchor("BB")], t(0))
+        .await
+        .unwrap();
+    store
+        .import_crls(
+            &[
+                crl("AA", None, 100, &["01"]),
+                crl("AA", Some("p1"), 100, &["02"]),
+                crl("BB", None, 100, &["03"]),
+            ],
+            t(200),
+        )
+        .await
+        .unwrap();
+    let before = store.trust_generation().await.unwrap();
+    assert!(store.trust_anchor_stored("AA").await.unwrap());
+
+    let removed = store.remove_trust_anchor("AA").await.unwrap().unwrap();
+    assert_eq!(removed.record.anchor, anchor("AA"));
+    assert_eq!(removed.crls, 2);
+    assert!(store.trust_generation().await.unwrap() > before);
+    assert!(!store.trust_anchor_stored("AA").await.unwrap());
+    assert!(store.trust_anchor_stored("BB").await.unwrap());
+    let left: Vec<_> = store
+        .trust_anchors()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.anchor.fingerprint)
+        .collect();
+    assert_eq!(left, ["BB"]);
+    assert!(lookup(store.as_ref(), "AA", &["p1"], "01").await.is_empty());
+    assert_eq!(lookup(store.as_ref(), "BB", &[], "03").await.len(), 1);
+
+    let after = store.trust_generation().await.unwrap();
+    assert_eq!(store.remove_trust_anchor("AA").await.unwrap(), None);
+    assert_eq!(store.trust_generation().await.unwrap(), after);
+    // Added again, it is trusted again.
+    store
+        .add_trust_anchors(&[anchor("AA")], t(300))
+        .await
+        .unwrap();
+    assert!(store.trust_anchor_stored("AA").await.unwrap());
+}
+
 on_both_backends!(
+    removing_an_anchor_takes_its_crls_and_moves_the_generation,
     an_import_indexes_serials_by_signer_partition_and_serial,
     a_newer_crl_replaces_the_serials_of_the_older,
     a_refused_batch_indexes_nothing,

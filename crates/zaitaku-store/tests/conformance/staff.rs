@@ -513,6 +513,217 @@ async fn the_login_log_lists_an_institutions_own_staff_newest_first() {
     assert!(of_b.iter().all(|l| l.login_name == "baba"));
 }
 
+fn change(login: &LoginName, action: StaffAction) -> StaffChange {
+    StaffChange {
+        login: login.clone(),
+        action,
+        institution: None,
+        keep_an_administrator: false,
+    }
+}
+
+/// The account and whether an administrator remains, or the refusal.
+async fn changed(store: &Arc<dyn Store>, c: &StaffChange) -> (StaffAccount, bool) {
+    match store.change_staff(c).await.unwrap() {
+        StaffChangeOutcome::Changed {
+            account,
+            administrator_remains,
+        } => (account, administrator_remains),
+        other => panic!("{c:?} refused: {other:?}"),
+    }
+}
+
+async fn disabling_ends_sessions_and_enabling_brings_the_account_back() {
+    let (_dir, store, a, b) = staff_store().await;
+    let staff = enrolled(&store, a, "ueno").await;
+    let session = console_session("ueno", Some(staff.id), StaffSessionStage::Complete);
+    store.insert_staff_session(&session).await.unwrap();
+    let now = session.created_at;
+
+    // Another institution's console cannot reach it.
+    let mut elsewhere = change(&staff.login_name, StaffAction::Disable);
+    elsewhere.institution = Some(b);
+    assert_eq!(
+        store.change_staff(&elsewhere).await.unwrap(),
+        StaffChangeOutcome::NotFound
+    );
+    assert_eq!(
+        store.staff_session(&session.id_hash, now).await.unwrap(),
+        Some(session.clone())
+    );
+
+    let (disabled, _) = changed(&store, &change(&staff.login_name, StaffAction::Disable)).await;
+    assert_eq!(disabled.status, StaffStatus::Disabled);
+    assert!(disabled.is_enrolled() && !disabled.may_log_in());
+    assert_eq!(store.staff(staff.id).await.unwrap(), Some(disabled.clone()));
+    assert_eq!(
+        store.staff_session(&session.id_hash, now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.staff_of_institution(a).await.unwrap(),
+        std::slice::from_ref(&disabled),
+        "listed while disabled"
+    );
+
+    let (enabled, _) = changed(&store, &change(&staff.login_name, StaffAction::Enable)).await;
+    assert_eq!(enabled.status, StaffStatus::Active);
+    assert!(enabled.may_log_in());
+    assert_eq!(
+        enabled.password_hash, staff.password_hash,
+        "nothing else changed"
+    );
+
+    let nobody = LoginName::parse("nobody").unwrap();
+    assert_eq!(
+        store
+            .change_staff(&change(&nobody, StaffAction::Disable))
+            .await
+            .unwrap(),
+        StaffChangeOutcome::NotFound
+    );
+}
+
+async fn the_console_cannot_leave_an_institution_without_an_administrator() {
+    let (_dir, store, a, _) = staff_store().await;
+    let admin = enrolled(&store, a, "kato").await;
+    let helper = enrolled(&store, a, "sano").await;
+    let (admin, remains) = changed(
+        &store,
+        &change(
+            &admin.login_name,
+            StaffAction::SetRole(StaffRole::Administrator),
+        ),
+    )
+    .await;
+    assert!(remains && admin.role == StaffRole::Administrator);
+
+    let guarded = |login: &LoginName, action| StaffChange {
+        keep_an_administrator: true,
+        institution: Some(a),
+        ..change(login, action)
+    };
+    for action in [
+        StaffAction::Disable,
+        StaffAction::Remove,
+        StaffAction::SetRole(StaffRole::Staff),
+    ] {
+        assert_eq!(
+            store
+                .change_staff(&guarded(&admin.login_name, action))
+                .await
+                .unwrap(),
+            StaffChangeOutcome::LastAdministrator,
+            "{action:?}"
+        );
+    }
+    assert_eq!(
+        store.staff(admin.id).await.unwrap(),
+        Some(admin.clone()),
+        "nothing written"
+    );
+
+    // With a second administrator, the first may step down.
+    changed(
+        &store,
+        &guarded(
+            &helper.login_name,
+            StaffAction::SetRole(StaffRole::Administrator),
+        ),
+    )
+    .await;
+    let (stepped_down, remains) = changed(
+        &store,
+        &guarded(&admin.login_name, StaffAction::SetRole(StaffRole::Staff)),
+    )
+    .await;
+    assert!(remains);
+    assert_eq!(stepped_down.role, StaffRole::Staff);
+    assert_eq!(
+        store
+            .change_staff(&guarded(&helper.login_name, StaffAction::Disable))
+            .await
+            .unwrap(),
+        StaffChangeOutcome::LastAdministrator
+    );
+
+    // The operator may, and is told.
+    let (_, remains) = changed(&store, &change(&helper.login_name, StaffAction::Disable)).await;
+    assert!(!remains);
+}
+
+async fn a_removed_account_keeps_its_name_and_its_trail_and_nothing_else() {
+    let (_dir, store, a, _) = staff_store().await;
+    let gone = enrolled(&store, a, "iida").await;
+    store
+        .record_login(&attempt(&gone, LoginOutcome::Success))
+        .await
+        .unwrap();
+    let session = console_session("iida", Some(gone.id), StaffSessionStage::Complete);
+    store.insert_staff_session(&session).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    store
+        .remember_staff_device(&"d".repeat(64), gone.id, now + Duration::days(90))
+        .await
+        .unwrap();
+
+    let (removed, _) = changed(&store, &change(&gone.login_name, StaffAction::Remove)).await;
+    assert_eq!(removed.status, StaffStatus::Removed);
+    assert_eq!(removed.password_hash, None);
+    assert_eq!(removed.totp_secret, "");
+    assert_eq!(removed.enrolment_expires_at, None);
+    assert_eq!(
+        store.staff_session(&session.id_hash, now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.staff_device(&"d".repeat(64), now).await.unwrap(),
+        None
+    );
+    // The trail still names the account.
+    let logins = store.staff_logins(a, 10).await.unwrap();
+    assert!(
+        logins
+            .iter()
+            .any(|l| l.login_name == "iida" && l.staff_id == Some(gone.id)),
+        "{logins:?}"
+    );
+    // The name stays taken; nothing brings the account back.
+    assert!(matches!(
+        store
+            .insert_staff(&new_staff(a, "iida", &"9".repeat(64)))
+            .await,
+        Err(StoreError::Duplicate { .. })
+    ));
+    let enrolment = Enrolment {
+        token_hash: "8".repeat(64),
+        expires_at: now + Duration::hours(72),
+    };
+    assert_eq!(
+        store
+            .reset_staff(&gone.login_name, "X", &enrolment)
+            .await
+            .unwrap(),
+        None
+    );
+    for action in [
+        StaffAction::Enable,
+        StaffAction::Disable,
+        StaffAction::Remove,
+        StaffAction::SetRole(StaffRole::Administrator),
+    ] {
+        assert_eq!(
+            store
+                .change_staff(&change(&gone.login_name, action))
+                .await
+                .unwrap(),
+            StaffChangeOutcome::Removed,
+            "{action:?}"
+        );
+    }
+    assert_eq!(store.staff(gone.id).await.unwrap(), Some(removed));
+}
+
 on_both_backends!(
     staff_accounts_round_trip_and_login_names_are_unique,
     an_enrolment_link_is_used_once_and_logged,
@@ -521,4 +732,7 @@ on_both_backends!(
     a_reset_clears_the_factors_unlocks_and_ends_every_session,
     console_sessions_expire_are_kept_alive_rotated_and_purged,
     the_login_log_lists_an_institutions_own_staff_newest_first,
+    disabling_ends_sessions_and_enabling_brings_the_account_back,
+    the_console_cannot_leave_an_institution_without_an_administrator,
+    a_removed_account_keeps_its_name_and_its_trail_and_nothing_else,
 );

@@ -136,5 +136,7 @@ console-access-revoke = 同意の取消し
 ## Errors on console pages
 error-console-form-rejected-title = 画面の有効期限が切れました
 error-console-form-rejected-body = この画面は古いか、別の画面から送信されました。操作は行われていません。画面を開き直してから、もう一度操作してください。
+error-console-closed-title = この医療機関等の管理画面は利用停止中です
+error-console-closed-body = この医療機関等はマイナ在宅受付Webの利用を停止しているため、管理画面は閉じています。利用を再開するときは、サービスの運用者に依頼してください。
 error-console-not-found-title = 患者情報が見つかりません
 error-console-not-found-body = この医療機関等で同意を登録した患者ではないか、URLが正しくありません。同意取得済み患者一覧から開いてください。

@@ -175,7 +175,7 @@ pub async fn login_submit(
         Ok(name) => state.store.staff_by_login(&name).await?,
         Err(_) => None,
     }
-    .filter(StaffAccount::is_enrolled);
+    .filter(StaffAccount::may_log_in);
     let key = match &account {
         Some(a) => Some(attempt_key(&state, &headers, a.id, now).await?),
         None => None,
@@ -327,7 +327,7 @@ pub async fn code_submit(
         .store
         .staff(staff_id)
         .await?
-        .filter(StaffAccount::is_enrolled)
+        .filter(StaffAccount::may_log_in)
     else {
         state.store.delete_staff_session(&current.id_hash).await?;
         return Ok(Redirect::to(LOGIN_PATH).into_response());

@@ -15,6 +15,7 @@ mod patients;
 mod revoke;
 mod session;
 mod settings;
+mod staff_accounts;
 mod staff_user;
 pub mod totp;
 mod views;
@@ -69,5 +70,11 @@ pub fn routes() -> Router<AppState> {
             get(settings::rotate_page).post(settings::rotate),
         )
         .route("/console/access-log", get(access_log::page))
+        .route(staff_accounts::PATH, get(staff_accounts::page))
+        .route("/console/staff/{login}", post(staff_accounts::change))
+        .route(
+            "/console/staff/{login}/remove",
+            get(staff_accounts::remove_page).post(staff_accounts::remove),
+        )
         .layer(from_fn(security::refuse_cross_site_posts))
 }

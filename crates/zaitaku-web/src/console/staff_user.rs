@@ -1,6 +1,8 @@
 //! The logged-in staff member, as an extractor: every console page takes a
 //! `StaffUser`. No session, an expired one, or one that is only half logged in
-//! (password without code) sends the browser to `/console/login`.
+//! (password without code) sends the browser to `/console/login`; so does an
+//! account disabled or removed since. A deactivated institution's console is
+//! closed: every page answers so, whoever logs in.
 
 use super::session;
 use crate::error::PageError;
@@ -10,7 +12,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use zaitaku_domain::{InstitutionId, StaffId, StaffRole};
-use zaitaku_store::StaffSessionStage;
+use zaitaku_store::{StaffAccount, StaffSessionStage};
 
 pub const LOGIN_PATH: &str = "/console/login";
 
@@ -68,10 +70,19 @@ impl FromRequestParts<AppState> for StaffUser {
             .staff(staff_id)
             .await
             .map_err(|e| PageError::from(e).into_response())?;
-        // A reset ends the account's sessions; an account without a password is not logged in.
-        let Some(account) = account.filter(|a| a.is_enrolled()) else {
+        // Read afresh on every request, so a reset, a disable or a removal made
+        // by any process ends the session at its next request.
+        let Some(account) = account.filter(StaffAccount::may_log_in) else {
             return Err(to_login());
         };
+        let institution = state
+            .store
+            .institution(account.institution_id)
+            .await
+            .map_err(|e| PageError::from(e).into_response())?;
+        if !institution.is_some_and(|i| i.is_active()) {
+            return Err(PageError::ConsoleClosed.into_response());
+        }
         state
             .store
             .touch_staff_session(

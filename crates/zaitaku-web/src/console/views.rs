@@ -262,3 +262,41 @@ pub struct AccessLogPage {
     pub frame: ConsoleFrame,
     pub rows: Vec<AccessRow>,
 }
+
+pub struct StaffRow {
+    pub login_name: String,
+    pub display_name: String,
+    pub role: &'static str,
+    /// The role the change button offers.
+    pub other_role: zaitaku_domain::StaffRole,
+    pub status: &'static str,
+    /// Locked, or waiting for enrolment.
+    pub note: Option<String>,
+    pub active: bool,
+    pub is_self: bool,
+    /// Where the row's forms post.
+    pub action: String,
+    pub remove_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_staff.html")]
+pub struct StaffPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub rows: Vec<StaffRow>,
+    pub notice: Option<String>,
+    pub refusal: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_staff_remove.html")]
+pub struct StaffRemovePage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub action: String,
+    pub login_name: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub csrf: String,
+}

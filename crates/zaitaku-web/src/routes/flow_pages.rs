@@ -38,6 +38,10 @@ pub async fn load_flow(
         .await?
         .filter(|(f, _)| f.session_hash == session.id_hash)
         .ok_or(PageError::FlowNotFound)?;
+    // Deactivation ended its running flows; a settled one is not shown either.
+    if !institution.is_active() {
+        return Err(PageError::InstitutionClosed);
+    }
     if !flow.step.is_settled() && OffsetDateTime::now_utc() >= flow.expires_at {
         return Err(PageError::FlowExpired {
             restart: format!("/i/{}", institution.url_token.as_str()),

@@ -14,13 +14,18 @@ use time::OffsetDateTime;
 use zaitaku_domain::{AuthMethod, FlowStep, Institution, Purpose, UrlToken};
 use zaitaku_store::FlowRecord;
 
+/// The institution the URL names, if it still accepts patients.
 pub async fn institution_by_token(state: &AppState, token: &str) -> Result<Institution, PageError> {
     let token = UrlToken::parse(token).map_err(|_| PageError::NotFound)?;
-    state
+    let institution = state
         .store
         .institution_by_url_token(&token)
         .await?
-        .ok_or(PageError::NotFound)
+        .ok_or(PageError::NotFound)?;
+    if !institution.is_active() {
+        return Err(PageError::InstitutionClosed);
+    }
+    Ok(institution)
 }
 
 pub async fn prepare(

@@ -12,6 +12,7 @@ mod flow_a;
 mod flow_b;
 mod flow_c;
 mod handoff;
+mod lifecycle;
 mod login_lockout;
 mod menu;
 mod next_generation;

@@ -227,7 +227,10 @@ async fn trusted_validator(
         "trust anchors and CRLs loaded"
     );
     trust.raise_alarms(std::time::SystemTime::now());
-    let handle = ValidatorHandle::new(Validator::new(trust.config.clone()));
+    let handle = ValidatorHandle::with_stored_anchors(
+        Validator::new(trust.config.clone()),
+        trust.stored_anchors.clone(),
+    );
     trust_reload::spawn(
         Arc::clone(store),
         base,

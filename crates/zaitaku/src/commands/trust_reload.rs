@@ -8,6 +8,7 @@
 
 use super::crl_health;
 use crate::setup::CliError;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use zaitaku_card::validate::trust::TrustAnchor;
@@ -19,6 +20,9 @@ use zaitaku_web::ValidatorHandle;
 pub struct Trust {
     pub config: ValidatorConfig,
     pub crls: Vec<CrlState>,
+    /// The fingerprints of the anchors that came from the database and not
+    /// from flags: a token under one is checked against the store each time.
+    pub stored_anchors: BTreeSet<String>,
     generation: i64,
 }
 
@@ -29,14 +33,27 @@ pub async fn load(store: &dyn Store, base: &ValidatorConfig) -> Result<Trust, Cl
     // Read first: a change landing during the reload is then seen by the next one.
     let generation = store.trust_generation().await?;
     let mut config = base.clone();
+    let flagged: BTreeSet<String> = base
+        .trust_anchors
+        .iter()
+        .map(TrustAnchor::fingerprint_sha256)
+        .collect();
+    let mut stored_anchors = BTreeSet::new();
     for record in store.trust_anchors().await? {
         let anchors = TrustAnchor::load_all(&record.anchor.der)
             .map_err(|e| format!("stored trust anchor {}: {e}", record.anchor.fingerprint))?;
+        stored_anchors.extend(
+            anchors
+                .iter()
+                .map(TrustAnchor::fingerprint_sha256)
+                .filter(|f| !flagged.contains(f)),
+        );
         config.trust_anchors.extend(anchors);
     }
     Ok(Trust {
         config,
         crls: store.crl_states().await?,
+        stored_anchors,
         generation,
     })
 }
@@ -79,7 +96,10 @@ pub fn spawn(
                         crls = trust.crls.len(),
                         "trust anchors and CRLs reloaded"
                     );
-                    handle.replace(Validator::new(trust.config.clone()));
+                    handle.replace(
+                        Validator::new(trust.config.clone()),
+                        trust.stored_anchors.clone(),
+                    );
                     current = trust;
                 }
                 Ok(None) => {}

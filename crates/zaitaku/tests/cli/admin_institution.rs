@@ -299,3 +299,63 @@ fn a_rotated_url_stops_working_at_once_on_a_running_service() {
         .unwrap();
     assert!(page.contains("新しい名前のクリニック"));
 }
+
+#[test]
+fn a_deactivated_institution_stops_accepting_at_once_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let serve = Serve::with_new_root(dir.path(), &data);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let url = add_clinic(&data, &serve.origin);
+    assert_eq!(agent.get(&url).call().unwrap().status(), 200);
+
+    let out = admin(&data, &["deactivate", "--code", CODE]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("deactivated 1310123458 在宅クリニック"));
+    let mut page = agent.get(&url).call().unwrap();
+    assert_eq!(page.status(), 410);
+    let body = page.body_mut().read_to_string().unwrap();
+    assert!(body.contains("受付を終了しました"), "{body}");
+    let out = admin(&data, &["show", CODE]);
+    assert!(
+        stdout(&out).contains("\ndeactivated     20"),
+        "{}",
+        stdout(&out)
+    );
+    let out = admin(&data, &["list"]);
+    assert!(
+        stdout(&out).ends_with("\t180\tdeactivated\n"),
+        "{}",
+        stdout(&out)
+    );
+    let out = admin(&data, &["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed[0]["deactivated_at"].is_string());
+
+    let out = admin(&data, &["reactivate", "--code", CODE]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("reactivated 1310123458"));
+    assert_eq!(
+        agent.get(&url).call().unwrap().status(),
+        200,
+        "the same URL"
+    );
+    let out = admin(&data, &["show", CODE]);
+    assert!(!stdout(&out).contains("deactivated"));
+
+    for command in ["deactivate", "reactivate"] {
+        refused_silently(
+            &admin(&data, &[command, "--code", "3410712362"]),
+            1,
+            "no institution has code 3410712362",
+        );
+        refused_silently(
+            &admin(&data, &[command, "--code", "1310123459"]),
+            2,
+            "check digit",
+        );
+    }
+}

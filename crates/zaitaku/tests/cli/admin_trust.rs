@@ -770,3 +770,125 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
             .contains("資格確認・登録完了")
     );
 }
+
+/// `admin trust remove` on a running service: the card of the removed root is
+/// refused at its next token, long before the next reload (60 seconds here);
+/// the root's CRLs go with it; the card's link stays.
+#[test]
+fn a_removed_root_stops_its_cards_at_once_and_keeps_their_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca_dir = test_ca(dir.path(), "ca");
+    let pem = ca_dir.join("ca-cert.pem");
+    let other = test_ca(dir.path(), "other").join("ca-cert.pem");
+    let card = dir.path().join("card.card");
+    let ok = |out: Output| {
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+    ok(zaitaku()
+        .args(["card", "new", "--pin", "2468", "--ca"])
+        .arg(&ca_dir)
+        .arg("--out")
+        .arg(&card)
+        .output()
+        .unwrap());
+    let cert = dir.path().join("card-cert.der");
+    std::fs::write(
+        &cert,
+        zaitaku_card::VirtualCard::open(&card)
+            .unwrap()
+            .certificate_der(),
+    )
+    .unwrap();
+    ok(admin(&data, &["trust", "add"], &[&pem, &other]));
+    let ca = TestCa::load(&ca_dir).unwrap();
+    ok(admin(
+        &data,
+        &["crl", "import"],
+        &[&crl_file(&ca, &dir.path().join("first.crl"), HOUR, DAY)],
+    ));
+    let out = ok(admin(
+        &data,
+        &[
+            "institution",
+            "add",
+            "--code",
+            "1310123458",
+            "--name",
+            "在宅クリニック",
+            "--public-origin",
+            "http://127.0.0.1:1",
+        ],
+        &[],
+    ));
+    let institution = stdout(&out)
+        .trim()
+        .trim_start_matches("http://127.0.0.1:1")
+        .to_owned();
+    let csv = dir.path().join("insured.csv");
+    std::fs::write(&csv, format!("{CSV_HEADER}\n{CSV_LINE}\n")).unwrap();
+    ok(admin(&data, &["insured", "import"], &[&csv]));
+    let cert_arg = format!("--cert={}", cert.display());
+    ok(admin(
+        &data,
+        &[
+            "card",
+            "link",
+            "--insurer-number",
+            "06130488",
+            "--number",
+            "00000001",
+            &cert_arg,
+        ],
+        &[],
+    ));
+
+    let serve = Serve::start_with(&data, &["--allow-policy", "zaitaku-test"]);
+    let mut browser = Browser::new(&serve.origin);
+    let (_, link) = until_authentication(&mut browser, &institution);
+    let out = card_auth(&card, &link);
+    assert!(stdout(&out).contains("\"accepted\""), "{}", stdout(&out));
+
+    // Named as `list` prints it; colons and case do not matter.
+    let fp = fingerprint(&pem);
+    let out = ok(admin(
+        &data,
+        &["trust", "remove", &fp.replace(':', "").to_lowercase()],
+        &[],
+    ));
+    assert!(stdout(&out).starts_with("removed: CN=Zaitaku Test Root"));
+    assert!(stdout(&out).contains(&format!("SHA-256 {fp}")));
+    assert!(
+        stderr(&out).contains("1 CRL(s) it signed removed"),
+        "{}",
+        stderr(&out)
+    );
+    let left = list_json(&data);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["fingerprint_sha256"], fingerprint(&other).as_str());
+
+    let (flow, link) = until_authentication(&mut browser, &institution);
+    let out = card_auth(&card, &link);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("certificate_untrusted"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(browser.get(&format!("{flow}/complete")).status == 200);
+
+    // The card's link is kept (unlinking finds it); removing again finds nothing.
+    let out = ok(admin(&data, &["card", "unlink", &cert_arg], &[]));
+    assert!(stderr(&out).contains("unlinked certificate"));
+    refused(
+        &admin(&data, &["trust", "remove", &fp], &[]),
+        1,
+        "no trust anchor has the fingerprint",
+    );
+    refused(
+        &admin(&data, &["trust", "remove", "AB:CD"], &[]),
+        2,
+        "32 bytes of hex",
+    );
+}

@@ -1,14 +1,16 @@
-//! `zaitaku admin institution add|list|show|set|rotate-url`.
+//! `zaitaku admin institution add|list|show|set|rotate-url|deactivate|reactivate`.
 //!
 //! Every value is parsed into its domain type by clap, before the database is
 //! opened: a bad value exits 2 with nothing written. An unknown or duplicate
 //! institution code exits 1. Each change is one write.
 
 use super::data_dir::DataDir;
+use crate::setup::trust::timestamp;
 use crate::setup::{CliError, EXIT_INVALID, block_on};
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::json;
 use std::process::ExitCode;
+use time::OffsetDateTime;
 use zaitaku_card::Origin;
 use zaitaku_domain::check_digit::check_digit;
 use zaitaku_domain::{
@@ -34,6 +36,21 @@ pub enum InstitutionCommand {
     Set(SetArgs),
     /// Give an institution a new URL and print it; the old URL stops working at once.
     RotateUrl(RotateArgs),
+    /// Stop accepting patients at once, on every running service: the URL answers
+    /// that it no longer accepts, running flows end, the console closes. Consents,
+    /// records and logs are kept.
+    Deactivate(ActivationArgs),
+    /// Accept patients again, at the same URL, and open the console again.
+    Reactivate(ActivationArgs),
+}
+
+#[derive(Args)]
+pub struct ActivationArgs {
+    /// 医療機関コード / 薬局コード.
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    code: InstitutionCode,
+    #[command(flatten)]
+    data_dir: DataDir,
 }
 
 #[derive(Args)]
@@ -125,6 +142,8 @@ pub fn run(command: InstitutionCommand) -> Result<ExitCode, CliError> {
             InstitutionCommand::Show(args) => show(args).await,
             InstitutionCommand::Set(args) => set(args).await,
             InstitutionCommand::RotateUrl(args) => rotate_url(args).await,
+            InstitutionCommand::Deactivate(args) => deactivate(args).await,
+            InstitutionCommand::Reactivate(args) => reactivate(args).await,
         }
     })
 }
@@ -171,13 +190,14 @@ async fn list(args: ListArgs) -> Result<ExitCode, CliError> {
     } else {
         for i in &institutions {
             println!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}{}",
                 i.code,
                 kind_id(i.kind),
                 i.name,
                 item_codes(&i.offered_items),
                 i.e_prescription.code(),
-                i.consent_validity_days
+                i.consent_validity_days,
+                if i.is_active() { "" } else { "\tdeactivated" }
             );
         }
     }
@@ -232,6 +252,37 @@ async fn rotate_url(args: RotateArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn deactivate(args: ActivationArgs) -> Result<ExitCode, CliError> {
+    let store = args.data_dir.open_existing().await?;
+    let changed = store
+        .deactivate_institution(&args.code, OffsetDateTime::now_utc())
+        .await?;
+    store.close().await;
+    let Some(institution) = changed else {
+        return Ok(refuse(&not_found(&args.code)));
+    };
+    eprintln!(
+        "deactivated {} {}: its URL starts no flow, running flows ended, its console is closed \
+         (consents, records and logs kept; undo with `zaitaku admin institution reactivate --code {}`)",
+        institution.code, institution.name, institution.code
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reactivate(args: ActivationArgs) -> Result<ExitCode, CliError> {
+    let store = args.data_dir.open_existing().await?;
+    let changed = store.reactivate_institution(&args.code).await?;
+    store.close().await;
+    let Some(institution) = changed else {
+        return Ok(refuse(&not_found(&args.code)));
+    };
+    eprintln!(
+        "reactivated {} {}: its URL accepts patients again and its console is open",
+        institution.code, institution.name
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The command ran, and the database said no: exit 1.
 fn refuse(message: &str) -> ExitCode {
     eprintln!("error: {message}");
@@ -277,13 +328,19 @@ fn details(i: &Institution) -> String {
     } else {
         "no prescription-form step"
     };
+    // Only a deactivated institution has the last line.
+    let deactivated = i
+        .deactivated_at
+        .map(|at| format!("deactivated     {}\n", timestamp(at)))
+        .unwrap_or_default();
     format!(
         "code            {}\n\
          kind            {} ({})\n\
          name            {}\n\
          items           {items}\n\
          e-prescription  {} {} ({form_step})\n\
-         validity        {} days\n",
+         validity        {} days\n\
+         {deactivated}",
         i.code,
         kind_id(i.kind),
         i.kind.label(),
@@ -294,15 +351,20 @@ fn details(i: &Institution) -> String {
     )
 }
 
+/// `deactivated_at` only on a deactivated institution.
 fn to_json(i: &Institution) -> serde_json::Value {
-    json!({
+    let mut value = json!({
         "code": i.code.as_str(),
         "kind": kind_id(i.kind),
         "name": i.name,
         "items": i.offered_items.iter().map(|item| item.code()).collect::<Vec<_>>(),
         "e_prescription": i.e_prescription.code(),
         "consent_validity_days": i.consent_validity_days,
-    })
+    });
+    if let Some(at) = i.deactivated_at {
+        value["deactivated_at"] = json!(timestamp(at));
+    }
+    value
 }
 
 /// The consent items offered, in display order; never empty, no repeats.

@@ -9,6 +9,7 @@ mod institution;
 mod insured;
 mod records;
 mod staff;
+mod staff_lifecycle;
 mod staff_unlock;
 mod trust;
 
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
-    /// Institutions: add one, list, show, change settings, rotate the URL.
+    /// Institutions: add one, list, show, change settings, rotate the URL, deactivate, reactivate.
     #[command(subcommand)]
     Institution(institution::InstitutionCommand),
     /// Insured persons and their qualification records.
@@ -30,10 +31,10 @@ pub enum AdminCommand {
     /// Insured persons' medical records (薬剤・診療・特定健診・手術情報).
     #[command(subcommand)]
     Records(records::RecordsCommand),
-    /// The institutions' console accounts: add one, reset one, list them.
+    /// The institutions' console accounts: add, reset, list, unlock, disable, enable, remove, set a role.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
-    /// Trust anchors: the root CAs whose cards are accepted.
+    /// Trust anchors: the root CAs whose cards are accepted (add, list, remove).
     #[command(subcommand)]
     Trust(trust::TrustCommand),
     /// Certificate revocation lists from the trusted roots.

@@ -1,4 +1,6 @@
-//! `zaitaku admin staff add|reset|list|unlock` (`unlock` in `staff_unlock.rs`): the institution's console accounts.
+//! `zaitaku admin staff add|reset|list|unlock|disable|enable|remove|set` (`unlock`
+//! in `staff_unlock.rs`, the others after `list` in `staff_lifecycle.rs`): the
+//! institution's console accounts.
 //!
 //! `add` and `reset` print a one-time enrolment link (72 hours): its holder
 //! chooses a password and registers an authenticator app there. Values are parsed
@@ -12,7 +14,7 @@ use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use zaitaku_card::Origin;
-use zaitaku_domain::{InstitutionCode, LoginName, StaffRole};
+use zaitaku_domain::{InstitutionCode, LoginName, StaffRole, StaffStatus};
 use zaitaku_store::{StaffAccount, StoreError};
 use zaitaku_web::console::accounts::{self, EnrolmentToken};
 
@@ -25,10 +27,20 @@ pub enum StaffCommand {
     Add(AddArgs),
     /// Clear an account's password and second factor, unlock it, end its sessions, and print a new enrolment link.
     Reset(ResetArgs),
-    /// List an institution's accounts, one per line: login, role, name, state.
+    /// List an institution's accounts, one per line: login, role, name, state
+    /// (enrolled, enrolment-pending, enrolment-expired, locked, disabled, removed).
     List(ListArgs),
     /// Lift an account's lock and password-attempt waits (password and second factor kept).
     Unlock(super::staff_unlock::UnlockArgs),
+    /// Stop an account from logging in; its console sessions end at once.
+    Disable(super::staff_lifecycle::LoginArgs),
+    /// Let a disabled account log in again.
+    Enable(super::staff_lifecycle::LoginArgs),
+    /// Remove an account for good: credentials and sessions go; the login name
+    /// stays taken and the login history and access log keep its lines.
+    Remove(super::staff_lifecycle::LoginArgs),
+    /// Change an account's role (administrator or staff); its next console request sees it.
+    Set(super::staff_lifecycle::SetArgs),
 }
 
 #[derive(Args)]
@@ -84,6 +96,10 @@ pub fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             StaffCommand::Reset(args) => reset(args).await,
             StaffCommand::List(args) => list(args).await,
             StaffCommand::Unlock(args) => super::staff_unlock::unlock(args).await,
+            StaffCommand::Disable(args) => super::staff_lifecycle::disable(args).await,
+            StaffCommand::Enable(args) => super::staff_lifecycle::enable(args).await,
+            StaffCommand::Remove(args) => super::staff_lifecycle::remove(args).await,
+            StaffCommand::Set(args) => super::staff_lifecycle::set(args).await,
         }
     })
 }
@@ -171,9 +187,12 @@ async fn list(args: ListArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// enrolled, locked, enrolment pending, or enrolment expired (reset to make a new link).
+/// removed, disabled, locked, enrolled, enrolment pending, or enrolment expired
+/// (reset to make a new link).
 fn state(s: &StaffAccount, now: OffsetDateTime) -> &'static str {
-    if s.is_locked(now) {
+    if s.status != StaffStatus::Active {
+        s.status.code()
+    } else if s.is_locked(now) {
         "locked"
     } else if s.is_enrolled() {
         "enrolled"
@@ -215,7 +234,7 @@ fn parse_login(text: &str) -> Result<LoginName, String> {
     LoginName::parse(text).map_err(|e| e.to_string())
 }
 
-fn parse_role(text: &str) -> Result<StaffRole, String> {
+pub(super) fn parse_role(text: &str) -> Result<StaffRole, String> {
     StaffRole::parse(text).ok_or_else(|| {
         format!("unknown role {text:?}: give administrator (管理者) or staff (職員)")
     })

@@ -1,4 +1,4 @@
-//! `zaitaku admin trust add|list`: the root CAs whose cards the service accepts
+//! `zaitaku admin trust add|list|remove`: the root CAs whose cards the service accepts
 //! (J-LIS's JPKI roots in real use), kept in the database so that every running
 //! `zaitaku serve` picks them up without a restart.
 //!
@@ -28,6 +28,22 @@ pub enum TrustCommand {
     Add(AddArgs),
     /// List the trust anchors: fingerprint (SHA-256), not before, not after, subject.
     List(ListArgs),
+    /// Remove a trust anchor, named by its SHA-256 fingerprint as `list` prints
+    /// it, with the CRLs it signed. Tokens of its cards are refused at once by
+    /// every running service. The links between its cards and insured persons
+    /// are kept (JPKI's root generations share an issuer name, so the links
+    /// cannot be told apart by root; adding the root again restores its cards).
+    Remove(RemoveArgs),
+}
+
+#[derive(Args)]
+pub struct RemoveArgs {
+    /// SHA-256 fingerprint, AB:CD:… as `zaitaku admin trust list` prints it
+    /// (colons optional, either case).
+    #[arg(value_name = "FINGERPRINT", value_parser = parse_fingerprint)]
+    fingerprint: String,
+    #[command(flatten)]
+    data_dir: DataDir,
 }
 
 #[derive(Args)]
@@ -52,7 +68,55 @@ pub fn run(command: TrustCommand) -> Result<ExitCode, CliError> {
     match command {
         TrustCommand::Add(args) => add(args),
         TrustCommand::List(args) => block_on(list(args)),
+        TrustCommand::Remove(args) => block_on(remove(args)),
     }
+}
+
+async fn remove(args: RemoveArgs) -> Result<ExitCode, CliError> {
+    let store = args.data_dir.open_existing().await?;
+    let removed = store.remove_trust_anchor(&args.fingerprint).await;
+    let left = store.trust_anchors().await;
+    store.close().await;
+    let Some(removed) = removed? else {
+        eprintln!(
+            "error: no trust anchor has the fingerprint {} (see `zaitaku admin trust list`)",
+            args.fingerprint
+        );
+        return Ok(ExitCode::from(EXIT_INVALID));
+    };
+    let a = &removed.record.anchor;
+    println!("removed: {}", a.subject);
+    println!("  SHA-256 {}", a.fingerprint);
+    eprintln!(
+        "{} CRL(s) it signed removed; tokens of its cards are refused from now on by every \
+         running service; links between its cards and insured persons are kept",
+        removed.crls
+    );
+    if left?.is_empty() {
+        eprintln!(
+            "warning: no trust anchor is left in the database; `zaitaku serve` starts only with \
+             --trust-anchor FILE until one is added"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// 32 bytes of hex, with or without colons, as upper-case `AB:CD:…` (how the store keeps it).
+fn parse_fingerprint(text: &str) -> Result<String, String> {
+    let hex: String = text.chars().filter(|c| *c != ':').collect();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(
+            "a fingerprint is the SHA-256 `zaitaku admin trust list` prints: 32 bytes of hex, AB:CD:…"
+                .to_owned(),
+        );
+    }
+    let upper = hex.to_ascii_uppercase();
+    Ok(upper
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| String::from_utf8_lossy(pair).into_owned())
+        .collect::<Vec<_>>()
+        .join(":"))
 }
 
 fn add(args: AddArgs) -> Result<ExitCode, CliError> {
@@ -130,4 +194,22 @@ fn to_json(record: &TrustAnchorRecord) -> serde_json::Value {
         "fingerprint_sha256": a.fingerprint,
         "added_at": timestamp(record.added_at),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_take_either_form() {
+        let colons = format!("ab:{}", ["CD"; 31].join(":"));
+        let expected = format!("AB:{}", ["CD"; 31].join(":"));
+        assert_eq!(parse_fingerprint(&colons).unwrap(), expected);
+        assert_eq!(
+            parse_fingerprint(&colons.replace(':', "")).unwrap(),
+            expected
+        );
+        assert!(parse_fingerprint("AB:CD").is_err());
+        assert!(parse_fingerprint(&"G".repeat(64)).is_err());
+    }
 }
