@@ -51,6 +51,13 @@ pub struct StartForm {
     method: Option<String>,
 }
 
+impl StartForm {
+    /// The way of reading the card the menu chose, if it names one.
+    pub fn method(&self) -> Option<AuthMethod> {
+        self.method.as_deref().and_then(AuthMethod::parse)
+    }
+}
+
 /// 「同意登録をする」 (and the menu's 「同意登録」): a new flow A for this browser
 /// session.
 pub async fn start_registration(
@@ -115,7 +122,7 @@ async fn start(
 ) -> Result<FlowRecord, PageError> {
     session.check_csrf(&form.csrf)?;
     let institution = institution_by_token(state, token).await?;
-    if let Some(method) = form.method.as_deref().and_then(AuthMethod::parse)
+    if let Some(method) = form.method()
         && method != session.auth_method
     {
         state
