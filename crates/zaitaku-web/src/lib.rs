@@ -10,6 +10,7 @@ pub mod console;
 mod cookies;
 mod csrf;
 mod error;
+pub mod forms;
 mod handoff;
 mod i18n;
 mod limits;

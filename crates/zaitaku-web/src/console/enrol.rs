@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use zaitaku_domain::{LoginOutcome, NewPassword, PasswordError};
+use zaitaku_domain::{LoginName, LoginOutcome, NewPassword, PasswordError};
 use zaitaku_store::{EnrolmentWrite, StaffAccount, StaffSessionRecord, StaffSessionStage};
 
 /// The issuer authenticator apps show beside the login name.
@@ -29,6 +29,21 @@ pub struct EnrolForm {
     password: String,
     password_again: String,
     code: String,
+}
+
+impl EnrolForm {
+    /// The chosen password, typed the same twice, or the text key of why not.
+    pub fn new_password(&self, login: &LoginName) -> Result<NewPassword, &'static str> {
+        if self.password != self.password_again {
+            return Err("console-enrol-mismatch");
+        }
+        NewPassword::parse(&self.password, login).map_err(password_error_key)
+    }
+
+    /// The code as typed, without surrounding spaces ([`TotpSecret::verify`] reads it).
+    pub fn code(&self) -> &str {
+        self.code.trim()
+    }
 }
 
 async fn account(state: &AppState, token: &str) -> Result<StaffAccount, PageError> {
@@ -135,18 +150,13 @@ pub async fn submit(
             Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     };
-    if form.password != form.password_again {
-        return refuse("console-enrol-mismatch").await;
-    }
-    let password = match NewPassword::parse(&form.password, &account.login_name) {
+    let password = match form.new_password(&account.login_name) {
         Ok(p) => p,
-        Err(e) => return refuse(password_error_key(e)).await,
+        Err(key) => return refuse(key).await,
     };
-    let Some(step) = secret(&account)?.verify(
-        form.code.trim(),
-        now.unix_timestamp(),
-        account.totp_last_step,
-    ) else {
+    let Some(step) =
+        secret(&account)?.verify(form.code(), now.unix_timestamp(), account.totp_last_step)
+    else {
         return refuse("console-code-wrong").await;
     };
     let password_hash = password::hash(&password)

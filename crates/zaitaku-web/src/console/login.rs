@@ -67,10 +67,29 @@ pub struct LoginForm {
     password: String,
 }
 
+impl LoginForm {
+    /// The login name as typed, without surrounding spaces.
+    pub fn typed_login(&self) -> &str {
+        self.login.trim()
+    }
+
+    /// The account's name, if what was typed can be one.
+    pub fn login_name(&self) -> Option<LoginName> {
+        LoginName::parse(self.typed_login()).ok()
+    }
+}
+
 #[derive(Deserialize)]
 pub struct CodeForm {
     csrf: String,
     code: String,
+}
+
+impl CodeForm {
+    /// The code as typed, without surrounding spaces ([`TotpSecret::verify`] reads it).
+    pub fn code(&self) -> &str {
+        self.code.trim()
+    }
 }
 
 #[derive(Deserialize)]
@@ -170,10 +189,10 @@ pub async fn login_submit(
     let current = posting_session(&state, &headers, &form.csrf, now)
         .await?
         .ok_or(PageError::FormRejected)?;
-    let typed = form.login.trim();
-    let account = match LoginName::parse(typed) {
-        Ok(name) => state.store.staff_by_login(&name).await?,
-        Err(_) => None,
+    let typed = form.typed_login();
+    let account = match form.login_name() {
+        Some(name) => state.store.staff_by_login(&name).await?,
+        None => None,
     }
     .filter(StaffAccount::may_log_in);
     let key = match &account {
@@ -351,11 +370,7 @@ pub async fn code_submit(
     let secret = TotpSecret::parse(&account.totp_secret).ok_or(PageError::Internal(
         "stored TOTP secret is malformed".to_owned(),
     ))?;
-    if let Some(step) = secret.verify(
-        form.code.trim(),
-        now.unix_timestamp(),
-        account.totp_last_step,
-    ) {
+    if let Some(step) = secret.verify(form.code(), now.unix_timestamp(), account.totp_last_step) {
         let (id, record) =
             session::fresh(&state, StaffSessionStage::Complete, Some(account.id), now);
         let completed = state

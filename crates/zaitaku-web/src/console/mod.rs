@@ -21,6 +21,11 @@ pub mod totp;
 mod views;
 
 pub use frame::ConsoleFrame;
+// The posted forms, for `crate::forms`.
+pub use enrol::EnrolForm;
+pub use login::{CodeForm, LoginForm};
+pub use revoke::RevokeForm;
+pub use settings::SettingsForm;
 pub use staff_user::StaffUser;
 
 use crate::security;

@@ -51,7 +51,7 @@ pub async fn page(
 
 /// The form as posted: checkboxes `item_YZK=1`…, `e_prescription`, `validity_days`.
 #[derive(Debug, Clone)]
-struct SettingsForm {
+pub struct SettingsForm {
     items: Vec<ConsentItem>,
     e_prescription: String,
     validity_days: String,
@@ -66,7 +66,8 @@ impl SettingsForm {
         }
     }
 
-    fn from_pairs(pairs: &[(String, String)]) -> (Self, Option<String>) {
+    /// The form from the posted pairs, and its CSRF token.
+    pub fn from_pairs(pairs: &[(String, String)]) -> (Self, Option<String>) {
         let value = |key: &str| {
             pairs
                 .iter()
@@ -90,7 +91,7 @@ impl SettingsForm {
     }
 
     /// The changes, or one message per field to correct.
-    fn changes(&self) -> Result<InstitutionChanges, Vec<String>> {
+    pub fn changes(&self) -> Result<InstitutionChanges, Vec<String>> {
         let t = Text;
         let mut errors = Vec::new();
         if self.items.is_empty() {

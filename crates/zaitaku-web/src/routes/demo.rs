@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zaitaku_card::authenticator::sign_challenge;
 use zaitaku_card::{
-    CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinStatus, VirtualCard, VirtualCardError,
-    WebEidToken,
+    CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinFormatError, PinStatus, VirtualCard,
+    VirtualCardError, WebEidToken,
 };
 use zaitaku_store::ChallengeRecord;
 
@@ -198,6 +198,13 @@ pub struct ReaderForm {
     pin: String,
 }
 
+impl ReaderForm {
+    /// The PIN typed on the demo reader.
+    pub fn pin(&self) -> Result<Pin, PinFormatError> {
+        Pin::parse(&self.pin)
+    }
+}
+
 /// What the virtual card did with the PIN.
 enum CardResult {
     Signed(WebEidToken),
@@ -268,7 +275,7 @@ pub async fn reader_submit(
     else {
         return Ok(render(("error", Text.get("demo-reader-unknown-card"))));
     };
-    let Ok(pin) = Pin::parse(&form.pin) else {
+    let Ok(pin) = form.pin() else {
         return Ok(render(("error", Text.get("demo-reader-bad-pin"))));
     };
     let nonce = ChallengeNonce::parse(&challenge.nonce)

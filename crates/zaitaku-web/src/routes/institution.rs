@@ -56,6 +56,13 @@ pub struct StartForm {
     method: Option<String>,
 }
 
+impl StartForm {
+    /// The way of reading the card the menu chose, if it names one.
+    pub fn method(&self) -> Option<AuthMethod> {
+        self.method.as_deref().and_then(AuthMethod::parse)
+    }
+}
+
 /// 「同意登録をする」 (and the menu's 「同意登録」): a new flow A for this browser
 /// session.
 pub async fn start_registration(
@@ -120,7 +127,7 @@ async fn start(
 ) -> Result<FlowRecord, PageError> {
     session.check_csrf(&form.csrf)?;
     let institution = institution_by_token(state, token).await?;
-    let chosen = form.method.as_deref().and_then(AuthMethod::parse);
+    let chosen = form.method();
     let now = OffsetDateTime::now_utc();
     // A session not stored yet is stored with this flow, in one transaction.
     let new_session = session.record(chosen.unwrap_or(session.auth_method), now);

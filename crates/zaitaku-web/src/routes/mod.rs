@@ -16,6 +16,12 @@ mod registration;
 mod revocation;
 mod update;
 
+// The posted forms, for `crate::forms`.
+pub use authentication_step::ConfirmForm;
+pub use demo::ReaderForm;
+pub use institution::StartForm;
+pub use registration::PostedAnswers;
+
 use crate::state::AppState;
 use crate::{security, session};
 use axum::Router;

@@ -67,8 +67,9 @@ pub async fn import_crls(
     }
 }
 
-/// The CRL as the store keeps it, or why it may not be imported.
-fn check(crl: &Crl, anchors: &[TrustAnchor], now: SystemTime) -> Result<NewCrl, String> {
+/// The CRL as the store keeps it, or why it may not be imported. Public for
+/// the fuzz target `crl_der`.
+pub fn check(crl: &Crl, anchors: &[TrustAnchor], now: SystemTime) -> Result<NewCrl, String> {
     let issuer = crl.issuer();
     let Some(signer) = crl.signer(anchors) else {
         return Err(if anchors.iter().any(|a| a.subject() == issuer) {
