@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "login_throttle",
         sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
     },
+    Migration {
+        version: 14,
+        name: "retention",
+        sql: include_str!("../../migrations/postgres/0014_retention.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

@@ -11,6 +11,7 @@ mod common;
 
 mod console;
 mod institutions;
+mod lifecycle;
 mod login_throttle;
 mod persons;
 mod postgres_tls;
