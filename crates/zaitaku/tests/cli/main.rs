@@ -10,6 +10,7 @@ mod kit;
 
 mod admin_institution;
 mod admin_insured;
+mod admin_person;
 mod admin_records;
 mod admin_staff;
 mod admin_staff_unlock;
