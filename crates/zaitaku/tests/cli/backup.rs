@@ -78,7 +78,10 @@ fn a_backup_taken_under_load_restores_every_consent_acknowledged_before_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        printed.contains("integrity ok, schema version 10"),
+        printed.contains(&format!(
+            "integrity ok, schema version {}",
+            zaitaku_store::SCHEMA_VERSION
+        )),
         "{printed}"
     );
     load.join().unwrap();
