@@ -10,6 +10,7 @@ pub mod caps;
 mod codec;
 mod console_records;
 mod error;
+pub mod lifecycle;
 mod login_throttle;
 pub mod postgres;
 mod records;
@@ -45,12 +46,13 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
+pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
-    ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
-    LoginThrottleStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store,
-    TrustStore,
+    ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
+    InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, SessionStore,
+    StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -62,7 +64,8 @@ pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{
-        ConsentStore, ConsoleSessionStore, ConsoleStore, FlowStore, Housekeeping, InstitutionStore,
-        MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store, TrustStore,
+        ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
+        InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store,
+        TrustStore,
     };
 }

@@ -12,13 +12,13 @@ mod staff;
 mod trust;
 
 pub(crate) use console::{access_log_columns, check_columns};
-pub use console::{access_log_line, check, patient_summary};
+pub use console::{access_log_line, check, institution_check, patient_summary};
 pub(crate) use flows::challenge_columns;
 pub use flows::{StepColumns, challenge, challenge_state_columns, flow};
 pub use institutions::institution;
 pub(crate) use institutions::institution_columns;
-pub use persons::person;
-pub(crate) use persons::{person_columns, qualification_columns};
+pub use persons::{certificate_link, person};
+pub(crate) use persons::{certificate_link_columns, person_columns, qualification_columns};
 pub use records::{medical_record, session};
 pub use staff::{account, login, staff_session};
 pub(crate) use staff::{account_columns, login_columns, staff_session_columns};

@@ -4,6 +4,7 @@ use crate::console_records::{
     StaffRevocationOutcome,
 };
 use crate::error::{SettleError, StoreError};
+use crate::lifecycle::{CertificateLink, PersonDeletion, PurgeCutoffs, TableCount};
 use crate::login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 use crate::records::{
     AnchorAdded, AnchorRemoved, ChallengeRecord, CrlImport, CrlRecord, FlowRecord,
@@ -45,6 +46,7 @@ pub trait Store:
     + RevocationIndex
     + ConsoleStore
     + Housekeeping
+    + DataLifecycle
     + TestSupport
     + Send
     + Sync
@@ -66,6 +68,7 @@ impl<T> Store for T where
         + RevocationIndex
         + ConsoleStore
         + Housekeeping
+        + DataLifecycle
         + TestSupport
         + Send
         + Sync
@@ -509,6 +512,49 @@ pub trait Housekeeping: Send + Sync + 'static {
     /// Close every connection (SQLite: the last one checkpoints the WAL into the
     /// database file); later calls fail. For commands that exit right after.
     async fn close(&self);
+}
+
+/// The personal data's lifecycle (`lifecycle.rs`): purging what the retention
+/// periods let go, and one insured person's data for a disclosure or deletion
+/// request.
+#[async_trait]
+pub trait DataLifecycle: Send + Sync + 'static {
+    /// What has expired ([`crate::lifecycle::EXPIRED`], in one transaction),
+    /// then what the retention periods let go ([`crate::lifecycle::RETAINED`],
+    /// each table in transactions of at most [`crate::lifecycle::PURGE_BATCH`]
+    /// rows), in that order. Dry: nothing is deleted and each table is counted
+    /// as it stands. One count per table, in the order of the rules.
+    async fn purge(
+        &self,
+        cutoffs: &PurgeCutoffs,
+        dry_run: bool,
+    ) -> Result<Vec<TableCount>, StoreError>;
+    /// The certificates linked to the person, oldest link first.
+    async fn certificate_links(&self, person: PersonId)
+    -> Result<Vec<CertificateLink>, StoreError>;
+    /// The person's consents at every institution, oldest first.
+    async fn consents_of_person(&self, person: PersonId) -> Result<Vec<Consent>, StoreError>;
+    /// Every institution's qualification checks of the person, oldest first.
+    async fn qualification_checks_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<(InstitutionId, QualificationCheck)>, StoreError>;
+    /// Every institution's access-log entries about the person, oldest first.
+    async fn access_log_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<AccessLogLine>, StoreError>;
+    /// Delete what the law lets go of the person, in one transaction: refused
+    /// (nothing written) while a consent of theirs stands on `today`; else
+    /// their flows in progress, certificate links and medical records go,
+    /// consents with their history, qualification checks and access-log
+    /// entries stay for the retention purge, and the person's row goes when
+    /// nothing kept refers to it. `None` if there is no such person.
+    async fn delete_person(
+        &self,
+        person: PersonId,
+        today: time::Date,
+    ) -> Result<Option<PersonDeletion>, StoreError>;
 }
 
 #[cfg(feature = "testing")]

@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "caps",
         sql: include_str!("../../migrations/postgres/0013_caps.sql"),
     },
+    Migration {
+        version: 14,
+        name: "retention",
+        sql: include_str!("../../migrations/postgres/0014_retention.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

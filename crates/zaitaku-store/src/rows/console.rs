@@ -72,3 +72,11 @@ pub fn access_log_line(c: &mut impl Cursor) -> Result<AccessLogLine, StoreError>
         person_name: c.text()?,
     })
 }
+
+/// A qualification check and its institution from `institution_id` then the
+/// columns of `check_columns!`.
+pub fn institution_check(
+    c: &mut impl Cursor,
+) -> Result<(InstitutionId, QualificationCheck), StoreError> {
+    Ok((InstitutionId(c.int()?), check(c)?))
+}

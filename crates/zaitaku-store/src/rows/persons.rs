@@ -99,3 +99,22 @@ fn limit(c: &mut impl Cursor) -> Result<Option<LimitCertificate>, StoreError> {
         _ => Ok(None),
     }
 }
+
+/// The columns [`certificate_link`] reads, in its order.
+macro_rules! certificate_link_columns {
+    () => {
+        "issuer, serial, linked_at"
+    };
+}
+pub(crate) use certificate_link_columns;
+
+/// A certificate link from the columns of `certificate_link_columns!`.
+pub fn certificate_link(
+    c: &mut impl Cursor,
+) -> Result<crate::lifecycle::CertificateLink, StoreError> {
+    Ok(crate::lifecycle::CertificateLink {
+        issuer: c.text()?,
+        serial: c.text()?,
+        linked_at: crate::codec::to_instant(c.int()?, "certificate link")?,
+    })
+}

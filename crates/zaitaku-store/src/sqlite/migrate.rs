@@ -74,6 +74,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "caps",
         sql: include_str!("../../migrations/sqlite/0013_caps.sql"),
     },
+    Migration {
+        version: 14,
+        name: "retention",
+        sql: include_str!("../../migrations/sqlite/0014_retention.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -184,7 +189,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]);
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -202,7 +207,7 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
+        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]);
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod console;
 mod flows;
 mod housekeeping;
 mod institutions;
+mod lifecycle;
 mod login_throttle;
 mod medical_records;
 mod migrate;

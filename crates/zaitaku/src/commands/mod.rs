@@ -7,6 +7,8 @@ mod card_present;
 mod card_readers;
 mod card_session;
 mod crl_health;
+mod retention;
+mod retention_schedule;
 mod serve;
 mod serve_limits;
 mod trust_reload;

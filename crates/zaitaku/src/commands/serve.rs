@@ -2,6 +2,7 @@
 
 use super::crl_health::CrlMaxAge;
 use super::serve_limits::LimitOptions;
+use super::retention_schedule::PurgeSchedule;
 use super::trust_reload;
 use super::verify::validator_config;
 use crate::demo;
@@ -111,6 +112,8 @@ pub struct ServeArgs {
     allow_unchecked_revocation: bool,
     #[command(flatten)]
     crl_max_age: CrlMaxAge,
+    #[command(flatten)]
+    purge: PurgeSchedule,
 }
 
 #[derive(Args)]
@@ -165,6 +168,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         if validator.current().config().trust_anchors.is_empty() {
             return Err(no_anchor(&database));
         }
+        args.purge.spawn(&store);
         let state = AppState {
             store,
             validator,

@@ -22,6 +22,12 @@ pub fn zaitaku() -> Command {
         "ZAITAKU_LOG_FORMAT",
         "ZAITAKU_PIN",
         "ZAITAKU_PUBLIC_ORIGIN",
+        "ZAITAKU_PURGE_EVERY_HOURS",
+        "ZAITAKU_KEEP_QUALIFICATION_CHECKS_DAYS",
+        "ZAITAKU_KEEP_ACCESS_LOG_DAYS",
+        "ZAITAKU_KEEP_LOGIN_LOG_DAYS",
+        "ZAITAKU_KEEP_CONSENTS_DAYS",
+        "ZAITAKU_KEEP_PERSONS_DAYS",
     ] {
         command.env_remove(var);
     }

@@ -11,6 +11,7 @@ mod kit;
 mod abuse;
 mod admin_institution;
 mod admin_insured;
+mod admin_person;
 mod admin_records;
 mod admin_staff;
 mod admin_staff_unlock;

@@ -2,14 +2,13 @@
 //! belongs to which insured person, as health-insurance use registration makes it.
 
 use super::data_dir::DataDir;
+use super::person_key::person_key;
 use crate::setup::{CliError, EXIT_INVALID, read_file, runtime};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use zaitaku_card::validate::summary::CertificateSummary;
-use zaitaku_domain::InsurerNumber;
-use zaitaku_store::PersonKey;
 
 #[derive(Subcommand)]
 pub enum CardCommand {
@@ -112,13 +111,7 @@ impl CertificateArgs {
 
 fn link(args: LinkArgs) -> Result<ExitCode, CliError> {
     let (issuer, serial) = args.certificate.issuer_serial()?;
-    let key = PersonKey {
-        insurer_number: InsurerNumber::parse(&args.insurer_number)
-            .map_err(|e| format!("--insurer-number {:?}: {e}", args.insurer_number))?,
-        symbol: args.symbol.filter(|s| !s.is_empty()),
-        number: args.number,
-        branch: args.branch.filter(|s| !s.is_empty()),
-    };
+    let key = person_key(&args.insurer_number, args.symbol, args.number, args.branch)?;
     runtime()?.block_on(async move {
         let store = args.data.open_existing().await?;
         let Some(person) = store.person_by_key(&key).await? else {

@@ -7,6 +7,9 @@ mod crl;
 mod data_dir;
 mod institution;
 mod insured;
+mod person;
+mod person_key;
+mod purge;
 mod records;
 mod staff;
 mod staff_lifecycle;
@@ -44,6 +47,11 @@ pub enum AdminCommand {
     Backup(backup::BackupArgs),
     /// Put a backup in place of the SQLite database; refused while `serve` runs.
     Restore(backup::RestoreArgs),
+    /// Delete what the retention periods let go (--dry-run: count it), per table.
+    Purge(purge::PurgeArgs),
+    /// One insured person's data: export it (disclosure), delete it (deletion request).
+    #[command(subcommand)]
+    Person(person::PersonCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -57,5 +65,7 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Crl(c) => crl::run(c),
         AdminCommand::Backup(args) => backup::backup(args),
         AdminCommand::Restore(args) => backup::restore(args),
+        AdminCommand::Purge(args) => purge::purge(args),
+        AdminCommand::Person(c) => person::run(c),
     }
 }
