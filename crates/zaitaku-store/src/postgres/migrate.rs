@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "login_throttle",
         sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
     },
+    Migration {
+        version: 11,
+        name: "enrolment_secret",
+        sql: include_str!("../../migrations/postgres/0011_enrolment_secret.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

@@ -20,8 +20,8 @@ pub use zaitaku_store::{
     StoreError, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use zaitaku_store::{
-    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffSessionRecord, StaffSessionStage,
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
+    StaffAccount, StaffSessionRecord, StaffSessionStage,
 };
 
 pub struct Fixture {
