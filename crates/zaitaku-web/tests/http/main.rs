@@ -7,6 +7,7 @@ mod common;
 mod console;
 mod console_login;
 mod demo_reader;
+mod enrolment;
 mod flow_a;
 mod flow_b;
 mod flow_c;
