@@ -1,11 +1,14 @@
 //! The HTTP side of docs/auth-protocol.md: fetch the challenge (and its claim),
-//! post the token, or post why no token will come.
+//! post the token, or post why no token will come; the claim goes back in the
+//! `Authorization` header, never in the URL.
 
 use crate::link::AuthLink;
 use crate::protocol::{Challenge, shown};
 use std::fmt;
 use std::time::Duration;
-use zaitaku_card::protocol::{ErrorAnswer, ErrorReport, TokenAnswer, TokenResult};
+use zaitaku_card::protocol::{
+    ErrorAnswer, ErrorReport, TokenAnswer, TokenResult, claim_authorization,
+};
 use zaitaku_card::{Origin, WebEidToken};
 
 /// Answers are a few hundred bytes; the protocol caps bodies at 16 KiB.
@@ -126,7 +129,8 @@ impl Client {
     ) -> Result<Verdict, ClientError> {
         let request = self
             .agent
-            .post(format!("{}?claim={}", link.url(), challenge.claim))
+            .post(link.url())
+            .header("Authorization", claim_authorization(&challenge.claim))
             .header("Content-Type", "application/json")
             .send(token.to_json());
         let answer = read_answer(request, link.origin())?;
@@ -158,7 +162,8 @@ impl Client {
     ) -> Result<(), ClientError> {
         let request = self
             .agent
-            .post(format!("{}/error?claim={}", link.url(), challenge.claim))
+            .post(format!("{}/error", link.url()))
+            .header("Authorization", claim_authorization(&challenge.claim))
             .header("Content-Type", "application/json")
             .send(report_body(code));
         let answer = read_answer(request, link.origin())?;
@@ -194,4 +199,112 @@ fn read_answer(
         .read_to_vec()
         .map_err(failed)?;
     Ok(Answer { status, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+    use zaitaku_card::ChallengeNonce;
+
+    const CLAIM: &str = "Zm9vYmFy-_claim";
+
+    /// A server answering `answers(origin)` in turn, one request per connection;
+    /// reports each request's line and `Authorization` header.
+    fn server(
+        answers: impl FnOnce(&str) -> Vec<String>,
+    ) -> (String, mpsc::Receiver<(String, Option<String>)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let answers = answers(&origin);
+        let (tx, seen) = mpsc::channel();
+        std::thread::spawn(move || {
+            for body in answers {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let (mut authorization, mut length) = (None, 0);
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap();
+                    let Some((name, value)) = header.trim_end().split_once(':') else {
+                        break;
+                    };
+                    match name.to_ascii_lowercase().as_str() {
+                        "authorization" => authorization = Some(value.trim().to_owned()),
+                        "content-length" => length = value.trim().parse().unwrap(),
+                        _ => {}
+                    }
+                }
+                reader.read_exact(&mut vec![0; length]).unwrap();
+                tx.send((line.trim_end().to_owned(), authorization))
+                    .unwrap();
+                write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+            }
+        });
+        (origin, seen)
+    }
+
+    #[test]
+    fn the_claim_goes_back_in_the_authorization_header_never_in_the_url() {
+        let (origin, seen) = server(|origin| {
+            let challenge = serde_json::json!({
+                "protocol": crate::protocol::PROTOCOL,
+                "origin": origin,
+                "institution": { "name": "在宅ひまわりクリニック", "code": "1310123450" },
+                "purpose": "register",
+                "purposeLabel": "同意登録",
+                "nonce": ChallengeNonce::generate().unwrap().as_str(),
+                "matchingCode": "0427",
+                "claim": CLAIM,
+                "expiresAt": "2026-11-24T09:00:00Z",
+            });
+            vec![
+                challenge.to_string(),
+                r#"{"result":"accepted","message":"ok"}"#.to_owned(),
+                r#"{"result":"recorded"}"#.to_owned(),
+            ]
+        });
+        let link = AuthLink::parse(&format!("{origin}/auth/Zr3fOpaqueReference0123")).unwrap();
+        let client = Client::new("test/1");
+        let challenge = client.fetch_challenge(&link).unwrap();
+        let token = WebEidToken {
+            unverified_certificate: "MIIB".into(),
+            algorithm: "RS256".into(),
+            signature: "c2ln".into(),
+            format: "web-eid:1.0".into(),
+            app_version: "test/1".into(),
+        };
+        let verdict = client.send_token(&link, &token, &challenge).unwrap();
+        assert!(matches!(verdict, Verdict::Accepted { .. }));
+        client.report_error(&link, &challenge, "cancelled").unwrap();
+        let bearer = Some(format!("Bearer {CLAIM}"));
+        let requests: Vec<_> = seen.iter().take(3).collect();
+        assert_eq!(
+            requests,
+            [
+                (
+                    "GET /auth/Zr3fOpaqueReference0123 HTTP/1.1".to_owned(),
+                    None
+                ),
+                (
+                    "POST /auth/Zr3fOpaqueReference0123 HTTP/1.1".to_owned(),
+                    bearer.clone()
+                ),
+                (
+                    "POST /auth/Zr3fOpaqueReference0123/error HTTP/1.1".to_owned(),
+                    bearer
+                ),
+            ]
+        );
+    }
 }

@@ -13,11 +13,34 @@ use serde::{Deserialize, Serialize};
 /// The protocol's name and version, the challenge's `protocol` field.
 pub const PROTOCOL: &str = "zaitaku-auth:1";
 
+/// The authenticator sends its claim back in `Authorization: Bearer <claim>`
+/// (RFC 6750's syntax), never in the URL: URLs end up in proxies' and servers'
+/// access logs and in histories, while intermediaries treat `Authorization` as
+/// a credential (shared caches do not store answers to it, RFC 9111 §3.5; log
+/// formats leave it out), and a standard header passes proxies that strip
+/// unknown ones. The server refuses a claim in the query string.
+pub const CLAIM_SCHEME: &str = "Bearer";
+
+/// The `Authorization` header's value that carries `claim`.
+pub fn claim_authorization(claim: &str) -> String {
+    format!("{CLAIM_SCHEME} {claim}")
+}
+
+/// The claim an `Authorization` header's value carries, if it is
+/// `Bearer <claim>` (the scheme's case does not matter, RFC 9110 §11.1).
+pub fn claim_from_authorization(value: &str) -> Option<&str> {
+    let (scheme, claim) = value.trim().split_once(' ')?;
+    let claim = claim.trim_start();
+    (scheme.eq_ignore_ascii_case(CLAIM_SCHEME) && !claim.is_empty() && !claim.contains(' '))
+        .then_some(claim)
+}
+
 /// `GET /auth/{ref}` (JSON): what the authenticator shows before the PIN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChallengeAnswer {
-    /// This authenticator's alone (base64url); later calls send it back.
+    /// This authenticator's alone (base64url); later calls send it back in
+    /// the `Authorization` header ([`claim_authorization`]).
     pub claim: String,
     /// RFC 3339.
     pub expires_at: String,
@@ -135,6 +158,17 @@ impl ReportAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_claim_travels_as_a_bearer_credential() {
+        let value = claim_authorization("Zm9vYmFy-_claim");
+        assert_eq!(value, "Bearer Zm9vYmFy-_claim");
+        assert_eq!(claim_from_authorization(&value), Some("Zm9vYmFy-_claim"));
+        assert_eq!(claim_from_authorization("bearer  abc"), Some("abc"));
+        for refused in ["", "Bearer", "Bearer ", "Basic abc", "abc", "Bearer a b"] {
+            assert_eq!(claim_from_authorization(refused), None, "{refused:?}");
+        }
+    }
     use serde::de::DeserializeOwned;
 
     /// `value` serializes to exactly `expected` (the bytes the server's untyped

@@ -39,8 +39,9 @@ pub use revocation::{Coverage, CrlState, RevocationIndex, RevocationKey, Revoked
 pub use settle::{CardAnswer, SettleRequest, Settled};
 pub use sqlite::SqliteStore;
 pub use staff::{
-    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
+    StaffAccount, StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord,
+    StaffSessionStage,
 };
 #[cfg(feature = "testing")]
 pub use store::TestingStore;

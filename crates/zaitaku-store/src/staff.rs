@@ -12,7 +12,8 @@ pub struct NewStaff {
     pub login_name: LoginName,
     pub display_name: String,
     pub role: StaffRole,
-    /// The TOTP secret (base32) the enrolment page shows.
+    /// The TOTP secret (base32) an enrolment without the page keeps (the demo,
+    /// tests); the enrolment page shows and enrols a fresh one of its own.
     pub totp_secret: String,
     pub enrolment: Enrolment,
     pub created_at: OffsetDateTime,
@@ -42,6 +43,9 @@ pub struct StaffAccount {
     pub locked_until: Option<OffsetDateTime>,
     /// When the pending enrolment link dies; `None` when there is none.
     pub enrolment_expires_at: Option<OffsetDateTime>,
+    /// The secret the enrolment page showed last, and to whom: the only one a
+    /// confirmation can enrol. `None` before the first visit and once enrolled.
+    pub enrolment_secret: Option<ShownSecret>,
     pub created_at: OffsetDateTime,
     pub status: StaffStatus,
 }
@@ -90,6 +94,20 @@ impl fmt::Debug for NewStaff {
             .field("login_name", &self.login_name)
             .field("role", &self.role)
             .finish_non_exhaustive()
+    }
+}
+
+/// A TOTP secret the enrolment page showed (base32), and the console session it
+/// was shown to (the SHA-256 of its cookie).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ShownSecret {
+    pub secret: String,
+    pub session_hash: String,
+}
+
+impl fmt::Debug for ShownSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ShownSecret(…)")
     }
 }
 
@@ -166,6 +184,10 @@ pub struct EnrolmentWrite {
     /// The TOTP step of the code entered, marked used; `None` when enrolled
     /// programmatically (the demo, tests) without a code.
     pub totp_step: Option<i64>,
+    /// The secret the confirmed page showed: it must still be the link's last
+    /// shown secret, shown to that session, and becomes the account's. `None`
+    /// when enrolled programmatically: the account keeps the secret it was made with.
+    pub shown: Option<ShownSecret>,
     /// The form's session, replaced by `session` (a logged-in one) if given.
     pub replaces: Option<String>,
     pub session: Option<StaffSessionRecord>,

@@ -16,8 +16,8 @@ use crate::records::{RegistrationWrite, RevocationWrite, UpdateOutcome, UpdateWr
 use crate::revocation::RevocationIndex;
 use crate::settle::{self, CardAnswer, SettleRequest, Settled};
 use crate::staff::{
-    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffChange, StaffChangeOutcome, StaffSessionRecord,
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
+    StaffAccount, StaffChange, StaffChangeOutcome, StaffSessionRecord,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -215,10 +215,26 @@ pub trait StaffStore: Send + Sync + 'static {
         token_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<StaffAccount>, StoreError>;
-    /// Finish enrolment, all or nothing: set the password hash, mark the TOTP step
-    /// used, clear failures, lock and the token, log `Enrolment`, and replace the
-    /// form's session by the new one if given. Only while the token is still the
-    /// account's and unexpired at `write.at`: false (nothing written) otherwise.
+    /// The enrolment page of `token_hash` shows `shown.secret` to the session
+    /// `shown.session_hash`: it replaces whatever an earlier visit was shown, which
+    /// can then never be enrolled. Only while the link is pending and unexpired at
+    /// `at`: `None` (nothing written) otherwise; else the account as now stored.
+    async fn show_enrolment_secret(
+        &self,
+        token_hash: &str,
+        shown: &ShownSecret,
+        at: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError>;
+    /// Whether `token_hash` is the link an account was enrolled with (until the
+    /// account is reset), so the page can say the link was used.
+    async fn enrolment_link_used(&self, token_hash: &str) -> Result<bool, StoreError>;
+    /// Finish enrolment, all or nothing: set the password hash (and the secret
+    /// `write.shown`, if given), mark the TOTP step used, clear failures and lock,
+    /// mark the link used (its hash is kept, its expiry and shown secret cleared),
+    /// log `Enrolment`, and replace the form's session by the new one if given.
+    /// Only while the link is still the account's, unused and unexpired at
+    /// `write.at`, and `write.shown` (if given) is the secret it showed last, to
+    /// that session: false (nothing written) otherwise.
     async fn complete_enrolment(&self, write: &EnrolmentWrite) -> Result<bool, StoreError>;
     /// Clear the password and second factor (the new secret is `totp_secret`),
     /// unlock, end every session of the account and give it a new enrolment

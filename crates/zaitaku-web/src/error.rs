@@ -17,8 +17,10 @@ pub enum PageError {
     FlowExpired {
         restart: String,
     },
-    /// A staff enrolment link that was used, has expired or never existed.
+    /// A staff enrolment link that has expired or never existed.
     EnrolmentLinkDead,
+    /// A staff enrolment link that an account was enrolled with.
+    EnrolmentLinkUsed,
     /// A console page for administrators, asked for by 職員.
     Forbidden,
     /// A form without this session's CSRF token: forged, or from an old session.
@@ -96,6 +98,11 @@ impl IntoResponse for PageError {
             PageError::EnrolmentLinkDead => (
                 StatusCode::GONE,
                 "error-enrolment-link",
+                Some(("/console/login".to_owned(), "console-login-title")),
+            ),
+            PageError::EnrolmentLinkUsed => (
+                StatusCode::GONE,
+                "error-enrolment-used",
                 Some(("/console/login".to_owned(), "console-login-title")),
             ),
             PageError::StaleForm { current } => (

@@ -226,8 +226,23 @@ impl Client {
         body: Option<(&str, Vec<u8>)>,
         accept_json: bool,
     ) -> (u16, Option<String>, String) {
+        self.send_claimed(method, path, body, accept_json, None)
+    }
+
+    /// `send`, with the authenticator's claim in the `Authorization` header.
+    fn send_claimed(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        accept_json: bool,
+        claim: Option<&str>,
+    ) -> (u16, Option<String>, String) {
         let url = format!("{}{path}", self.base);
         let mut builder = ureq::http::Request::builder().method(method).uri(url);
+        if let Some(claim) = claim {
+            builder = builder.header("Authorization", format!("Bearer {claim}"));
+        }
         if let Some(c) = &self.cookie {
             builder = builder.header("Cookie", c);
         }
@@ -350,7 +365,7 @@ fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &
     let (_, _, described) = c.send("GET", &link, None, true);
     let described: serde_json::Value = serde_json::from_str(&described).unwrap();
     let nonce = ChallengeNonce::parse(described["nonce"].as_str().unwrap()).unwrap();
-    let answer = format!("{link}?claim={}", described["claim"].as_str().unwrap());
+    let claim = described["claim"].as_str().unwrap();
     let mut jpki = JpkiCard::open(VirtualCard::open(card).unwrap()).unwrap();
     let token = sign_challenge(
         &mut jpki,
@@ -362,11 +377,12 @@ fn register(c: &mut Client, institution: &str, card: &std::path::Path, origin: &
     .unwrap()
     .to_json();
     drop(jpki);
-    let (status, _, body) = c.send(
+    let (status, _, body) = c.send_claimed(
         "POST",
-        &answer,
+        &link,
         Some(("application/json", token.into_bytes())),
         false,
+        Some(claim),
     );
     assert_eq!(status, 200, "{body}");
     let (_, _, status) = c.send("GET", &format!("{flow}/status"), None, true);

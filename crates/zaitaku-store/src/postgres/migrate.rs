@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/postgres/0010_login_throttle.sql"),
     },
     Migration {
+        version: 11,
+        name: "enrolment_secret",
+        sql: include_str!("../../migrations/postgres/0011_enrolment_secret.sql"),
+    },
+    Migration {
         version: 12,
         name: "lifecycle",
         sql: include_str!("../../migrations/postgres/0012_lifecycle.sql"),

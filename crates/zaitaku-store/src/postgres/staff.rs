@@ -13,9 +13,9 @@ use crate::codec::instant;
 use crate::error::StoreError;
 use crate::rows::{self, account_columns, login_columns, staff_session_columns};
 use crate::staff::{
-    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
-    plan_change,
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
+    StaffAccount, StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord,
+    StaffSessionStage, plan_change,
 };
 use crate::store::{ConsoleSessionStore, StaffStore};
 use async_trait::async_trait;
@@ -168,21 +168,68 @@ impl StaffStore for PostgresStore {
         .transpose()
     }
 
+    async fn show_enrolment_secret(
+        &self,
+        token_hash: &str,
+        shown: &ShownSecret,
+        at: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let pool = &self.pool;
+        sqlx::query(concat!(
+            "UPDATE staff SET enrolment_secret = $1, enrolment_secret_session = $2 \
+             WHERE enrolment_token_hash = $3 AND enrolment_expires_at > $4 \
+             AND enrolment_used_at IS NULL RETURNING ",
+            account_columns!()
+        ))
+        .bind(&shown.secret)
+        .bind(&shown.session_hash)
+        .bind(token_hash)
+        .bind(instant(at))
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(account)
+        .transpose()
+    }
+
+    async fn enrolment_link_used(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let pool = &self.pool;
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM staff WHERE enrolment_token_hash = $1 \
+             AND enrolment_used_at IS NOT NULL)",
+        )
+        .bind(token_hash)
+        .fetch_one(pool)
+        .await?)
+    }
+
     async fn complete_enrolment(&self, w: &EnrolmentWrite) -> Result<bool, StoreError> {
         let pool = &self.pool;
         let mut tx = pool.begin().await?;
-        // Clearing the token in the same UPDATE that checks it makes the link single
-        // use: a racing process waits for this row and then no longer matches.
+        // Marking the link used in the same UPDATE that checks it (and the secret
+        // shown last) makes it single use: a racing process waits for this row and
+        // then no longer matches.
+        let (secret, session) = match &w.shown {
+            Some(shown) => (Some(&shown.secret), Some(&shown.session_hash)),
+            None => (None, None),
+        };
         let changed = sqlx::query(
-            "UPDATE staff SET password_hash = $1, totp_last_step = $2, failed_attempts = 0, \
-             locked_until = NULL, enrolment_token_hash = NULL, enrolment_expires_at = NULL \
-             WHERE id = $3 AND enrolment_token_hash = $4 AND enrolment_expires_at > $5",
+            "UPDATE staff SET password_hash = $1, totp_secret = COALESCE($2::text, totp_secret), \
+             totp_last_step = $3, failed_attempts = 0, locked_until = NULL, \
+             enrolment_expires_at = NULL, enrolment_used_at = $4, enrolment_secret = NULL, \
+             enrolment_secret_session = NULL \
+             WHERE id = $5 AND enrolment_token_hash = $6 AND enrolment_expires_at > $4 \
+             AND enrolment_used_at IS NULL \
+             AND ($2::text IS NULL OR (enrolment_secret = $2::text \
+                  AND enrolment_secret_session = $7::text))",
         )
         .bind(&w.password_hash)
+        .bind(secret)
         .bind(w.totp_step)
+        .bind(instant(w.at))
         .bind(w.staff_id.0)
         .bind(&w.token_hash)
-        .bind(instant(w.at))
+        .bind(session)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -211,7 +258,8 @@ impl StaffStore for PostgresStore {
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE staff SET password_hash = NULL, totp_secret = $1, totp_last_step = NULL, \
              failed_attempts = 0, locked_until = NULL, enrolment_token_hash = $2, \
-             enrolment_expires_at = $3 WHERE login_name = $4 AND status <> 'removed' RETURNING id",
+             enrolment_expires_at = $3, enrolment_used_at = NULL, enrolment_secret = NULL, \
+             enrolment_secret_session = NULL WHERE login_name = $4 AND status <> 'removed' RETURNING id",
         )
         .bind(totp_secret)
         .bind(&enrolment.token_hash)

@@ -4,14 +4,15 @@
 use super::Cursor;
 use crate::codec::{code, some_code, to_instant, to_opt_instant};
 use crate::error::StoreError;
-use crate::staff::{LoginRecord, StaffAccount, StaffSessionRecord, StaffSessionStage};
+use crate::staff::{LoginRecord, ShownSecret, StaffAccount, StaffSessionRecord, StaffSessionStage};
 use zaitaku_domain::{InstitutionId, LoginName, LoginOutcome, StaffId, StaffRole, StaffStatus};
 
 /// The columns [`account`] reads, in its order.
 macro_rules! account_columns {
     () => {
         "id, institution_id, login_name, display_name, role, password_hash, totp_secret, \
-         totp_last_step, failed_attempts, locked_until, enrolment_expires_at, created_at, status"
+         totp_last_step, failed_attempts, locked_until, enrolment_expires_at, created_at, status, \
+         enrolment_secret, enrolment_secret_session"
     };
 }
 pub(crate) use account_columns;
@@ -50,6 +51,18 @@ pub fn account(c: &mut impl Cursor) -> Result<StaffAccount, StoreError> {
         enrolment_expires_at: to_opt_instant(c.opt_int()?, "staff enrolment")?,
         created_at: to_instant(c.int()?, "staff")?,
         status: some_code(&c.text()?, "staff status", StaffStatus::parse)?,
+        enrolment_secret: match (c.opt_text()?, c.opt_text()?) {
+            (Some(secret), Some(session_hash)) => Some(ShownSecret {
+                secret,
+                session_hash,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Corrupt {
+                    what: "staff enrolment secret",
+                });
+            }
+        },
     })
 }
 

@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0010_login_throttle.sql"),
     },
     Migration {
+        version: 11,
+        name: "enrolment_secret",
+        sql: include_str!("../../migrations/sqlite/0011_enrolment_secret.sql"),
+    },
+    Migration {
         version: 12,
         name: "lifecycle",
         sql: include_str!("../../migrations/sqlite/0012_lifecycle.sql"),
@@ -189,7 +194,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]);
+        assert_eq!(
+            versions(&conn),
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+        );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
     }
@@ -207,7 +215,10 @@ mod tests {
         )
         .unwrap();
         run(&mut conn).unwrap();
-        assert_eq!(versions(&conn), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]);
+        assert_eq!(
+            versions(&conn),
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+        );
     }
 
     #[test]

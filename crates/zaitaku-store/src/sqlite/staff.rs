@@ -6,9 +6,9 @@ use crate::codec::instant;
 use crate::error::StoreError;
 use crate::rows::{self, account_columns, login_columns, staff_session_columns};
 use crate::staff::{
-    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
-    plan_change,
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
+    StaffAccount, StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord,
+    StaffSessionStage, plan_change,
 };
 use crate::store::{ConsoleSessionStore, StaffStore};
 use async_trait::async_trait;
@@ -93,20 +93,68 @@ pub fn by_enrolment(
     codec::optional(&mut statement, params![token_hash, instant(now)], account)
 }
 
-pub fn complete_enrolment(conn: &mut Connection, w: &EnrolmentWrite) -> Result<bool, StoreError> {
+pub fn show_enrolment_secret(
+    conn: &mut Connection,
+    token_hash: &str,
+    shown: &ShownSecret,
+    at: OffsetDateTime,
+) -> Result<Option<StaffAccount>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let changed = tx
         .prepare_cached(
-            "UPDATE staff SET password_hash = ?, totp_last_step = ?, failed_attempts = 0, \
-             locked_until = NULL, enrolment_token_hash = NULL, enrolment_expires_at = NULL \
-             WHERE id = ? AND enrolment_token_hash = ? AND enrolment_expires_at > ?",
+            "UPDATE staff SET enrolment_secret = ?, enrolment_secret_session = ? \
+             WHERE enrolment_token_hash = ? AND enrolment_expires_at > ? \
+             AND enrolment_used_at IS NULL",
+        )?
+        .execute(params![
+            shown.secret,
+            shown.session_hash,
+            token_hash,
+            instant(at)
+        ])?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    let account = by_enrolment(&tx, token_hash, at)?;
+    tx.commit()?;
+    Ok(account)
+}
+
+pub fn enrolment_link_used(conn: &Connection, token_hash: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM staff WHERE enrolment_token_hash = ? \
+             AND enrolment_used_at IS NOT NULL)",
+        )?
+        .query_row([token_hash], |row| row.get(0))?)
+}
+
+pub fn complete_enrolment(conn: &mut Connection, w: &EnrolmentWrite) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // The token, unused and unexpired, and the secret shown last (when the page
+    // is confirmed) are checked in the UPDATE that marks the link used: one use.
+    let (secret, session) = match &w.shown {
+        Some(shown) => (Some(&shown.secret), Some(&shown.session_hash)),
+        None => (None, None),
+    };
+    let changed = tx
+        .prepare_cached(
+            "UPDATE staff SET password_hash = ?1, totp_secret = COALESCE(?2, totp_secret), \
+             totp_last_step = ?3, failed_attempts = 0, locked_until = NULL, \
+             enrolment_expires_at = NULL, enrolment_used_at = ?4, enrolment_secret = NULL, \
+             enrolment_secret_session = NULL \
+             WHERE id = ?5 AND enrolment_token_hash = ?6 AND enrolment_expires_at > ?4 \
+             AND enrolment_used_at IS NULL \
+             AND (?2 IS NULL OR (enrolment_secret = ?2 AND enrolment_secret_session = ?7))",
         )?
         .execute(params![
             w.password_hash,
+            secret,
             w.totp_step,
+            instant(w.at),
             w.staff_id.0,
             w.token_hash,
-            instant(w.at),
+            session,
         ])?;
     if changed == 0 {
         return Ok(false);
@@ -133,7 +181,8 @@ pub fn reset(
         .prepare_cached(
             "UPDATE staff SET password_hash = NULL, totp_secret = ?, totp_last_step = NULL, \
              failed_attempts = 0, locked_until = NULL, enrolment_token_hash = ?, \
-             enrolment_expires_at = ? WHERE login_name = ? AND status <> 'removed'",
+             enrolment_expires_at = ?, enrolment_used_at = NULL, enrolment_secret = NULL, \
+             enrolment_secret_session = NULL WHERE login_name = ? AND status <> 'removed'",
         )?
         .execute(params![
             totp_secret,
@@ -398,6 +447,24 @@ impl StaffStore for SqliteStore {
     ) -> Result<Option<StaffAccount>, StoreError> {
         let token_hash = token_hash.to_owned();
         self.read(move |c| by_enrolment(c, &token_hash, now)).await
+    }
+
+    async fn show_enrolment_secret(
+        &self,
+        token_hash: &str,
+        shown: &ShownSecret,
+        at: OffsetDateTime,
+    ) -> Result<Option<StaffAccount>, StoreError> {
+        let (token_hash, shown) = (token_hash.to_owned(), shown.clone());
+        // Bookkeeping: a secret lost with the power is only a page to load again.
+        self.write(move |c| show_enrolment_secret(c, &token_hash, &shown, at))
+            .await
+    }
+
+    async fn enrolment_link_used(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| enrolment_link_used(c, &token_hash))
+            .await
     }
 
     async fn complete_enrolment(&self, write: &EnrolmentWrite) -> Result<bool, StoreError> {

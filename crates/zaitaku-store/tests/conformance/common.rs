@@ -20,8 +20,9 @@ pub use zaitaku_store::{
     StoreError, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use zaitaku_store::{
-    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, StaffAccount,
-    StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord, StaffSessionStage,
+    Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
+    StaffAccount, StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord,
+    StaffSessionStage,
 };
 
 pub struct Fixture {

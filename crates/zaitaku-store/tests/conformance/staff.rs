@@ -53,6 +53,7 @@ async fn enrolled(store: &Arc<dyn Store>, institution: InstitutionId, login: &st
                 token_hash: hash,
                 password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 totp_step: None,
+                shown: None,
                 replaces: None,
                 session: None,
                 at: OffsetDateTime::now_utc(),
@@ -175,6 +176,7 @@ async fn an_enrolment_link_is_used_once_and_logged() {
         token_hash: hash.clone(),
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${n}"),
         totp_step: Some(1000),
+        shown: None,
         replaces: Some(form.id_hash.clone()),
         session: Some(console_session(
             &format!("done{n}"),
@@ -220,6 +222,131 @@ async fn an_enrolment_link_is_used_once_and_logged() {
     expired.at = now + Duration::hours(73);
     assert!(!store.complete_enrolment(&expired).await.unwrap());
     assert!(!store.staff(late.id).await.unwrap().unwrap().is_enrolled());
+}
+
+fn shown(secret: &str, session: &str) -> ShownSecret {
+    ShownSecret {
+        secret: secret.into(),
+        session_hash: format!("{session:s<64}"),
+    }
+}
+
+async fn each_visit_shows_a_new_secret_and_only_the_last_one_enrols() {
+    let (_dir, store, a, _) = staff_store().await;
+    let hash = "6".repeat(64);
+    let account = store
+        .insert_staff(&new_staff(a, "oda", &hash))
+        .await
+        .unwrap();
+    assert_eq!(account.enrolment_secret, None, "nothing shown yet");
+    let now = OffsetDateTime::now_utc();
+    let (first, second) = (
+        shown("MFRGGZDFMZTWQ2LKNNWG23TPOA", "first"),
+        shown("ONSWG4TFOQYTEMZUGU3DOOBZ", "second"),
+    );
+    let seen = store
+        .show_enrolment_secret(&hash, &first, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.id, account.id);
+    assert_eq!(seen.enrolment_secret, Some(first.clone()));
+    // A second visit: its secret replaces the first, which can no longer enrol.
+    let seen = store
+        .show_enrolment_secret(&hash, &second, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.enrolment_secret, Some(second.clone()));
+    let write = |shown: ShownSecret| EnrolmentWrite {
+        staff_id: account.id,
+        token_hash: hash.clone(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        totp_step: Some(2000),
+        shown: Some(shown),
+        replaces: None,
+        session: None,
+        at: now,
+    };
+    let crossed = ShownSecret {
+        secret: second.secret.clone(),
+        session_hash: first.session_hash.clone(),
+    };
+    for refused in [first.clone(), crossed] {
+        assert!(!store.complete_enrolment(&write(refused)).await.unwrap());
+    }
+    let waiting = store.staff(account.id).await.unwrap().unwrap();
+    assert!(!waiting.is_enrolled());
+    assert_eq!(waiting.totp_secret, account.totp_secret);
+    assert!(!store.enrolment_link_used(&hash).await.unwrap());
+
+    // The secret shown last, to its session, is the one enrolled; then the link is used.
+    assert!(
+        store
+            .complete_enrolment(&write(second.clone()))
+            .await
+            .unwrap()
+    );
+    let enrolled = store.staff(account.id).await.unwrap().unwrap();
+    assert!(enrolled.is_enrolled());
+    assert_eq!(enrolled.totp_secret, second.secret);
+    assert_eq!(
+        enrolled.enrolment_secret, None,
+        "the shown secret is not kept twice"
+    );
+    assert!(store.enrolment_link_used(&hash).await.unwrap());
+    assert!(!store.enrolment_link_used(&"9".repeat(64)).await.unwrap());
+    assert_eq!(store.staff_by_enrolment(&hash, now).await.unwrap(), None);
+    let third = shown("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "third");
+    assert_eq!(
+        store
+            .show_enrolment_secret(&hash, &third, now)
+            .await
+            .unwrap(),
+        None,
+        "a used link shows nothing"
+    );
+    assert!(
+        !store
+            .complete_enrolment(&write(second.clone()))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.staff(account.id).await.unwrap().unwrap(), enrolled);
+
+    // An expired link shows nothing either.
+    let late = "5".repeat(64);
+    store
+        .insert_staff(&new_staff(a, "late", &late))
+        .await
+        .unwrap();
+    let after = now + Duration::hours(73);
+    assert_eq!(
+        store
+            .show_enrolment_secret(&late, &third, after)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A reset forgets the used link and the secret; its new link shows afresh.
+    let enrolment = Enrolment {
+        token_hash: "4".repeat(64),
+        expires_at: now + Duration::hours(72),
+    };
+    let reset = store
+        .reset_staff(&account.login_name, &third.secret, &enrolment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reset.enrolment_secret, None);
+    assert!(!store.enrolment_link_used(&hash).await.unwrap());
+    let seen = store
+        .show_enrolment_secret(&enrolment.token_hash, &first, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.enrolment_secret, Some(first));
 }
 
 fn x_won(account: &StaffAccount) -> bool {
@@ -727,6 +854,7 @@ async fn a_removed_account_keeps_its_name_and_its_trail_and_nothing_else() {
 on_both_backends!(
     staff_accounts_round_trip_and_login_names_are_unique,
     an_enrolment_link_is_used_once_and_logged,
+    each_visit_shows_a_new_secret_and_only_the_last_one_enrols,
     the_fifth_failure_in_a_row_locks_and_ends_half_logged_in_sessions,
     a_code_step_logs_in_once_even_when_raced,
     a_reset_clears_the_factors_unlocks_and_ends_every_session,

@@ -1,7 +1,8 @@
 //! Making and resetting staff accounts: used by `zaitaku admin staff`, the demo
 //! and the test kit alike. A new or reset account gets a one-time enrolment link
-//! (256 random bits; the store keeps its SHA-256) valid for 72 hours, and a fresh
-//! TOTP secret that only the enrolment page shows.
+//! (256 random bits; the store keeps its SHA-256) valid for 72 hours. The
+//! enrolment page shows and enrols a secret of its own (`enrol.rs`); the
+//! account's secret from here is only what an enrolment without the page keeps.
 
 use super::password;
 use super::totp::TotpSecret;
@@ -40,7 +41,8 @@ impl std::fmt::Debug for EnrolmentToken {
 }
 
 /// Add an account awaiting enrolment, with `secret` as its TOTP secret (a new
-/// one if `None`). `StoreError::Duplicate` if the login name is taken.
+/// one if `None`) should it be enrolled without the page (`enrol_without_code`).
+/// `StoreError::Duplicate` if the login name is taken.
 pub async fn add_staff(
     store: &dyn Store,
     institution: InstitutionId,
@@ -110,6 +112,7 @@ pub async fn enrol_without_code(
             token_hash,
             password_hash,
             totp_step: None,
+            shown: None,
             replaces: None,
             session: None,
             at: now,

@@ -9,14 +9,15 @@ use crate::verification::{self, Answerer, SubmitError, TokenOutcome};
 use crate::views::AuthLinkPage;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zaitaku_card::protocol::{
     ChallengeAnswer, ErrorAnswer, ErrorReport, Institution, PROTOCOL, ReportAnswer, TokenAnswer,
+    claim_from_authorization,
 };
 
 fn error_response(e: SubmitError) -> Response {
@@ -44,7 +45,8 @@ fn error_response(e: SubmitError) -> Response {
         SubmitError::NotClaimed => (
             StatusCode::FORBIDDEN,
             "not_claimed",
-            "fetch the authentication request first (GET) and send back its claim",
+            "fetch the authentication request first (GET) and send its claim back in the \
+             Authorization header",
         ),
         SubmitError::BadToken(code) => {
             return (
@@ -79,10 +81,39 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-/// The claim an authenticator got from its GET, sent back with every later call.
-#[derive(Deserialize, Default)]
-pub struct ClaimQuery {
-    claim: Option<String>,
+/// The claim an authenticator got from its GET, sent back with every later call
+/// in the `Authorization` header (`zaitaku_card::protocol::CLAIM_SCHEME`).
+fn claim(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(claim_from_authorization)
+        .map(str::to_owned)
+}
+
+/// A claim in the URL (where proxies and access logs keep it) is refused
+/// before anything is looked at: it neither claims nor answers a challenge. The
+/// protocol before the header put it there, so the answer says where it goes.
+pub async fn refuse_claim_in_url(request: Request, next: Next) -> Response {
+    let in_url = request.uri().query().is_some_and(|query| {
+        Query::<Vec<(String, String)>>::try_from_uri(request.uri()).map_or(
+            // Undecodable: refused if it could be a claim at all.
+            query.to_ascii_lowercase().contains("claim"),
+            |Query(pairs)| pairs.iter().any(|(key, _)| key == "claim"),
+        )
+    });
+    if in_url {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(ErrorAnswer::new(
+                "claim_in_url",
+                "send the claim in the Authorization header (Authorization: Bearer <claim>), \
+                 never in the URL",
+            )),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// What the authenticator shows before the PIN: origin, institution, purpose and
@@ -90,7 +121,6 @@ pub struct ClaimQuery {
 pub async fn describe(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Query(query): Query<ClaimQuery>,
     headers: HeaderMap,
 ) -> Response {
     if !wants_json(&headers) {
@@ -107,7 +137,7 @@ pub async fn describe(
         }
         .into_response();
     }
-    match describe_json(&state, &reference, query.claim).await {
+    match describe_json(&state, &reference, claim(&headers)).await {
         Ok(body) => Json(body).into_response(),
         Err(e) => error_response(e),
     }
@@ -165,8 +195,8 @@ async fn describe_json(
 pub async fn submit(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Query(query): Query<ClaimQuery>,
     ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     // Each token costs a signature check and a certificate path: counted per
@@ -174,7 +204,8 @@ pub async fn submit(
     if let Err(wait) = state.guards.token_check(client) {
         return rate_limited(wait);
     }
-    let answerer = Answerer::Claimant(query.claim.as_deref());
+    let claim = claim(&headers);
+    let answerer = Answerer::Claimant(claim.as_deref());
     match verification::submit_token(&state, &reference, answerer, &body).await {
         Ok(TokenOutcome::Accepted) => Json(TokenAnswer::accepted(
             "the card was accepted; the page moves on by itself",
@@ -218,10 +249,11 @@ fn rejection_message(code: &str) -> &'static str {
 pub async fn report_error(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Query(query): Query<ClaimQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let answerer = Answerer::Claimant(query.claim.as_deref());
+    let claim = claim(&headers);
+    let answerer = Answerer::Claimant(claim.as_deref());
     let Ok(report) = serde_json::from_slice::<ErrorReport>(&body) else {
         return (
             StatusCode::BAD_REQUEST,

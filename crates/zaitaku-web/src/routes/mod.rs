@@ -92,7 +92,8 @@ pub fn all(state: &AppState) -> Router<AppState> {
         .route(
             "/auth/{reference}/error",
             axum::routing::post(auth_api::report_error),
-        );
+        )
+        .layer(from_fn(auth_api::refuse_claim_in_url));
     let open = Router::new()
         .route("/", get(demo::index))
         .route("/faq", get(faq::page))

@@ -330,14 +330,17 @@ fn rates(token_checks: u32, console_logins: u32, proxies: &[&str]) -> Limits {
 
 /// A token for a challenge nobody made: refused (404) unless the rate refuses it first.
 async fn send_token(kit: &Kit, forwarded_for: Option<&str>) -> Response {
-    let mut headers = vec![("Accept", "application/json")];
+    let mut headers = vec![
+        ("Accept", "application/json"),
+        ("Authorization", "Bearer x"),
+    ];
     if let Some(address) = forwarded_for {
         headers.push(("X-Forwarded-For", address));
     }
     kit.client()
         .request(
             "POST",
-            "/auth/AAAAAAAAAAAAAAAAAAAAAA?claim=x",
+            "/auth/AAAAAAAAAAAAAAAAAAAAAA",
             Some("application/json"),
             b"{}",
             &headers,

@@ -495,7 +495,7 @@ async fn an_enrolment_link_sets_password_and_code_once() {
     let mut other = kit.client();
     let dead = other.get(&path).await;
     assert_eq!(dead.status, 410);
-    assert!(dead.body.contains("この登録用リンクは使えません"));
+    assert!(dead.body.contains("この登録用リンクは使用済みです"));
     assert_eq!(other.get(&format!("{path}/code.svg")).await.status, 410);
     assert_eq!(browser.post_form(&path, &pairs).await.status, 410);
 

@@ -41,10 +41,9 @@ async fn demo_kit() -> (Kit, common::Card) {
     (kit, card)
 }
 
-/// The demo reader of the challenge at `auth` (`/auth/{ref}`, with or without its claim).
+/// The demo reader of the challenge at `auth` (`/auth/{ref}`).
 fn reader_path(auth: &str) -> String {
-    let path = auth.split('?').next().unwrap_or(auth);
-    path.replace("/auth/", "/demo/reader/")
+    auth.replace("/auth/", "/demo/reader/")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +69,7 @@ async fn wrong_pins_count_down_and_the_right_one_returns_to_the_service() {
     )
     .await;
     let auth_page = browser.get(&format!("{}/authenticate", walk.flow)).await;
-    let reader = reader_path(&auth);
+    let reader = reader_path(&auth.path);
     assert!(
         auth_page.body.contains(&format!("href=\"{reader}\"")),
         "読み取り開始 opens the demo reader"
@@ -147,7 +146,7 @@ async fn a_blocked_card_ends_the_flow_and_another_device_sees_done() {
     let mut browser = kit.client();
     let (walk, auth, _) =
         flow::until_authentication(&mut browser, &kit, &kit.nursing, ALL_AGREE).await;
-    let reader = reader_path(&auth);
+    let reader = reader_path(&auth.path);
     let page = browser.get(&reader).await;
     let blocked = browser
         .post_form(

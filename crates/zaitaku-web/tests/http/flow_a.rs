@@ -73,12 +73,12 @@ async fn e_prescription_clinic_registers_consent_and_shows_qualification() {
     assert_eq!(status["state"], "claimed");
 
     // The authenticator: another client, no cookie, as a phone app would be.
-    let described = browser.fresh().get_json(&auth).await.json();
+    let described = browser.fresh().get_claimed(&auth).await.json();
     assert_eq!(described["institution"]["name"], "電子処方クリニック");
     assert_eq!(described["purpose"], "register");
     assert_eq!(described["origin"], kit.origin.as_str());
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    let accepted = browser.fresh().post_json(&auth, &token).await;
+    let accepted = browser.fresh().post_claimed(&auth, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(accepted.json()["result"], "accepted");
 
@@ -127,7 +127,7 @@ async fn e_prescription_clinic_registers_consent_and_shows_qualification() {
     assert_eq!(proof.revocation, "good");
 
     // Replaying the token, or re-posting the confirmation, writes nothing more.
-    let replay = browser.fresh().post_json(&auth, &token).await;
+    let replay = browser.fresh().post_claimed(&auth, &token).await;
     assert_eq!(replay.status, 409);
     let again = flow::choose(&mut browser, &walk, &answers).await;
     assert_eq!(again.status, 409);
@@ -195,7 +195,10 @@ async fn pharmacy_nursing_and_paper_clinic_use_their_own_wording() {
         flow::confirm(&mut browser, &walk).await;
         let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
         let token = sign(&card.path, &kit.origin, &nonce).await;
-        assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+        assert_eq!(
+            browser.fresh().post_claimed(&auth, &token).await.status,
+            200
+        );
         let complete = browser.get(&format!("{}/complete", walk.flow)).await;
         assert!(complete.body.contains(done_title), "{done_title}");
         let consent = kit
@@ -221,7 +224,10 @@ async fn registering_again_replaces_the_choices_and_keeps_the_old_ones_in_histor
         let (_, auth, nonce) =
             flow::until_authentication(&mut browser, &kit, &kit.clinic, answers).await;
         let token = sign(&card.path, &kit.origin, &nonce).await;
-        assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+        assert_eq!(
+            browser.fresh().post_claimed(&auth, &token).await.status,
+            200
+        );
     }
     let consent = kit
         .store
@@ -261,7 +267,10 @@ async fn a_restart_in_the_middle_of_a_flow_loses_nothing() {
     flow::confirm(&mut browser, &walk).await;
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let complete = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(complete.body.contains("資格確認・登録完了"));
 }

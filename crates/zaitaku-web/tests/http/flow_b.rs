@@ -40,11 +40,14 @@ async fn viewing_and_updating_at_an_e_prescription_clinic() {
     let (walk, auth, nonce) = flow::start_inquiry(&mut browser, &kit, &kit.clinic_e).await;
     let page = browser.get(&format!("{}/authenticate", walk.flow)).await;
     assert!(page.body.contains("登録内容の照会、更新内容の選択・確認"));
-    let described = browser.fresh().get_json(&auth).await.json();
+    let described = browser.fresh().get_claimed(&auth).await.json();
     assert_eq!(described["purpose"], "view");
     assert_eq!(described["purposeLabel"], "同意内容の照会");
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
 
     // The registration, pre-selected.
     let edit = browser.get(&format!("{}/update", walk.flow)).await;
@@ -87,10 +90,13 @@ async fn viewing_and_updating_at_an_e_prescription_clinic() {
     assert!(checked(&back.body, "TKK", "1"));
 
     let (auth, nonce) = flow::confirm_update(&mut browser, &walk).await;
-    let described = browser.fresh().get_json(&auth).await.json();
+    let described = browser.fresh().get_claimed(&auth).await.json();
     assert_eq!(described["purpose"], "update");
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
 
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     for label in [
@@ -151,7 +157,10 @@ async fn pharmacy_wording_of_flow_b() {
     assert!(confirm.body.contains("同意内容の更新確認"));
     let (auth, nonce) = flow::confirm_update(&mut browser, &walk).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(done.body.contains("同意内容の更新完了"));
     assert!(done.body.contains("同意内容の更新が完了しました"));
@@ -172,7 +181,7 @@ async fn another_card_cannot_save_the_update() {
     flow::revise(&mut browser, &walk, &changed).await;
     let (auth, nonce) = flow::confirm_update(&mut browser, &walk).await;
     let token = sign(&sato.path, &kit.origin, &nonce).await;
-    let refused = browser.fresh().post_json(&auth, &token).await;
+    let refused = browser.fresh().post_claimed(&auth, &token).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.json()["error"], "different_person");
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
@@ -199,7 +208,10 @@ async fn another_card_cannot_save_the_update() {
     }
     // The used challenge cannot be tried again with the right card.
     let token = sign(&yamada.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 409);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        409
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,11 +234,11 @@ async fn two_devices_updating_at_once_the_later_sees_a_conflict() {
 
     let token = sign(&card.path, &kit.origin, &phone_nonce).await;
     assert_eq!(
-        phone.fresh().post_json(&phone_auth, &token).await.status,
+        phone.fresh().post_claimed(&phone_auth, &token).await.status,
         200
     );
     let token = sign(&card.path, &kit.origin, &tablet_nonce).await;
-    let refused = tablet.fresh().post_json(&tablet_auth, &token).await;
+    let refused = tablet.fresh().post_claimed(&tablet_auth, &token).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.json()["error"], "update_conflict");
 
@@ -264,11 +276,15 @@ async fn two_devices_updating_at_once_the_later_sees_a_conflict() {
         flow::revoke_until_authentication(&mut phone, &kit, &kit.clinic).await;
     let token = sign(&card.path, &kit.origin, &revoke_nonce).await;
     assert_eq!(
-        phone.fresh().post_json(&revoke_auth, &token).await.status,
+        phone
+            .fresh()
+            .post_claimed(&revoke_auth, &token)
+            .await
+            .status,
         200
     );
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(tablet.fresh().post_json(&auth, &token).await.status, 422);
+    assert_eq!(tablet.fresh().post_claimed(&auth, &token).await.status, 422);
     let page = tablet.get(&format!("{}/complete", walk.flow)).await;
     assert!(page.body.contains("同意しない（取消し済み）"));
     let consent = kit
@@ -291,7 +307,10 @@ async fn nothing_registered_says_so_and_offers_registration() {
     let mut browser = kit.client();
     let (walk, auth, nonce) = flow::start_inquiry(&mut browser, &kit, &kit.nursing).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(page.body.contains("登録されている同意はありません"));
     assert!(page.body.contains("同意登録をしてください"));
@@ -315,10 +334,16 @@ async fn nothing_registered_says_so_and_offers_registration() {
     let (_, auth, nonce) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.nursing).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let (walk, auth, nonce) = flow::start_inquiry(&mut browser, &kit, &kit.nursing).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(page.body.contains("登録されている同意はありません"));
 }
@@ -348,7 +373,10 @@ async fn a_timed_out_view_is_retried_with_a_fresh_challenge() {
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     assert_ne!(auth, old_auth);
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let edit = browser.get(&format!("{}/update", walk.flow)).await;
     assert!(edit.body.contains("更新内容の選択"));
 }

@@ -21,7 +21,10 @@ async fn revoking_all_consent_at_an_e_prescription_clinic() {
     let (_, auth, nonce) =
         flow::until_authentication(&mut browser, &kit, &kit.clinic_e, &answers).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
 
     let (walk, confirm) = flow::start_revocation(&mut browser, &kit, &kit.clinic_e).await;
     for label in [
@@ -38,11 +41,14 @@ async fn revoking_all_consent_at_an_e_prescription_clinic() {
     let again = flow::confirm_revocation(&mut browser, &walk).await;
     assert_eq!(again.location(), format!("{}/authenticate", walk.flow));
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
-    let described = browser.fresh().get_json(&auth).await.json();
+    let described = browser.fresh().get_claimed(&auth).await.json();
     assert_eq!(described["purpose"], "revoke");
     assert_eq!(described["purposeLabel"], "すべての同意の取消し");
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
 
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     for label in [
@@ -77,7 +83,10 @@ async fn revoking_all_consent_at_an_e_prescription_clinic() {
     let (walk, auth, nonce) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic_e).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let nothing = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(nothing.body.contains("登録されている同意はありません"));
     assert_eq!(
@@ -96,7 +105,10 @@ async fn pharmacy_wording_and_nothing_to_revoke() {
     let (walk, auth, nonce) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.pharmacy).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let nothing = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(nothing.body.contains("登録されている同意はありません"));
     assert!(
@@ -110,7 +122,10 @@ async fn pharmacy_wording_and_nothing_to_revoke() {
     let (_, auth, nonce) =
         flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ALL_AGREE).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let (walk, confirm) = flow::start_revocation(&mut browser, &kit, &kit.pharmacy).await;
     assert!(confirm.body.contains("同意内容の取消し確認"));
     assert!(
@@ -120,7 +135,10 @@ async fn pharmacy_wording_and_nothing_to_revoke() {
     flow::confirm_revocation(&mut browser, &walk).await;
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(done.body.contains("同意取消しの完了"));
     let consent = kit
@@ -150,7 +168,7 @@ async fn a_card_without_an_insurance_link_cannot_revoke() {
     let (walk, auth, nonce) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.nursing).await;
     let token = sign(&unlinked, &kit.origin, &nonce).await;
-    let refused = browser.fresh().post_json(&auth, &token).await;
+    let refused = browser.fresh().post_claimed(&auth, &token).await;
     assert_eq!(refused.status, 422);
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(page.body.contains("健康保険証利用の登録がありません"));
@@ -164,7 +182,10 @@ async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
     let (_, auth, nonce) =
         flow::until_authentication(&mut browser, &kit, &kit.clinic, ALL_AGREE).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
 
     let (walk, old_auth, _) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic).await;
@@ -184,7 +205,10 @@ async fn a_timed_out_revocation_is_retried_with_a_fresh_challenge() {
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     assert_ne!(auth, old_auth);
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let consent = kit
         .store
         .consent(kit.clinic.id, card.person.unwrap())

@@ -9,7 +9,7 @@ use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::qr::{Bitmap, attribute};
-use common::{Kit, qualification, sign};
+use common::{Claimed, Kit, Response, qualification, sign};
 use std::time::{Duration, Instant};
 
 /// The text of the element with `id`.
@@ -81,11 +81,31 @@ async fn a_tablet_shows_the_challenges_2d_code_and_a_phone_answers_it_once() {
     let token = sign(&card.path, &kit.origin, nonce).await;
     let unclaimed = tablet.fresh().post_json(&auth, &token).await;
     assert_eq!(unclaimed.status, 403, "{}", unclaimed.body);
-    let wrong = format!("{auth}?claim=not-the-claim");
-    assert_eq!(tablet.fresh().post_json(&wrong, &token).await.status, 409);
+    assert!(unclaimed.body.contains("Authorization header"));
+    let claimed = Claimed {
+        path: auth.clone(),
+        claim,
+    };
+    let wrong = claimed.with_claim("not-the-claim");
+    assert_eq!(
+        tablet.fresh().post_claimed(&wrong, &token).await.status,
+        409
+    );
     // The claimer may ask again (a retry after a dropped connection).
-    let claimed = format!("{auth}?claim={claim}");
-    assert_eq!(phone.get_json(&claimed).await.status, 200);
+    assert_eq!(phone.get_claimed(&claimed).await.status, 200);
+    // The right claim in the URL, where the protocol once had it, answers nothing.
+    let in_url = format!("{auth}?claim={}", claimed.claim);
+    for refused in [
+        phone.post_json(&in_url, &token).await,
+        phone
+            .post_claimed(&claimed.with_path(&in_url), &token)
+            .await,
+        phone.get_claimed(&claimed.with_path(&in_url)).await,
+    ] {
+        assert_claim_in_url_refused(&refused);
+    }
+    let status = tablet.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["state"], "claimed", "still waiting for its card");
 
     // The tablet's page waits (long poll) and hears of the card at once.
     let waiting = {
@@ -98,7 +118,7 @@ async fn a_tablet_shows_the_challenges_2d_code_and_a_phone_answers_it_once() {
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let accepted = phone.post_json(&claimed, &token).await;
+    let accepted = phone.post_claimed(&claimed, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     let (answer, waited) = waiting.await.unwrap();
     assert_eq!(answer["state"], "done");
@@ -108,8 +128,75 @@ async fn a_tablet_shows_the_challenges_2d_code_and_a_phone_answers_it_once() {
         "held until the card was read, then answered: {waited:?}"
     );
     // Used: the code is good for nothing now.
-    assert_eq!(phone.get_json(&claimed).await.status, 409);
+    assert_eq!(phone.get_claimed(&claimed).await.status, 409);
     assert_eq!(tablet.get(&src).await.status, 404);
+}
+
+/// 400 with the protocol's JSON error saying where the claim goes.
+fn assert_claim_in_url_refused(refused: &Response) {
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.header("content-type"), Some("application/json"));
+    let error = refused.json();
+    assert_eq!(error["error"], "claim_in_url", "{}", refused.body);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Bearer"),
+        "{}",
+        refused.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_in_the_url_is_refused_before_anything_and_claims_nothing() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut pc = kit.client();
+    let walk = flow::start(&mut pc, &kit, &kit.clinic).await;
+    flow::choose(&mut pc, &walk, ALL_AGREE).await;
+    flow::confirm(&mut pc, &walk).await;
+    let auth = flow::auth_link(&mut pc, &walk).await;
+    // Any claim in the query, on every endpoint, even an unclaimed challenge's
+    // (which a fetch would claim) and even spelt with escapes.
+    let mut authenticator = pc.fresh();
+    for path in [
+        format!("{auth}?claim=anything"),
+        format!("{auth}?claim="),
+        format!("{auth}?x=1&cl%61im=anything"),
+    ] {
+        assert_claim_in_url_refused(&authenticator.get_json(&path).await);
+        assert_claim_in_url_refused(&authenticator.get(&path).await);
+        assert_claim_in_url_refused(&authenticator.post_json(&path, "{}").await);
+    }
+    let error = format!("{auth}/error?claim=anything");
+    assert_claim_in_url_refused(
+        &authenticator
+            .post_json(&error, r#"{"code":"cancelled"}"#)
+            .await,
+    );
+    let status = pc.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(
+        status["state"], "pending",
+        "nothing claimed, nothing cancelled"
+    );
+
+    // The header way works from the start: fetch, then answer with the claim.
+    let described = authenticator.get_json(&auth).await;
+    assert_eq!(described.status, 200, "{}", described.body);
+    let described = described.json();
+    let claimed = Claimed {
+        path: auth.clone(),
+        claim: described["claim"].as_str().unwrap().to_owned(),
+    };
+    let token = sign(
+        &card.path,
+        &kit.origin,
+        described["nonce"].as_str().unwrap(),
+    )
+    .await;
+    let accepted = authenticator.post_claimed(&claimed, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,7 +278,7 @@ async fn a_token_made_for_one_challenge_is_refused_by_another() {
     let (walk_b, auth_b, _) = flow::start_inquiry(&mut second, &kit, &kit.clinic).await;
     // The card signs the registration's challenge; the token is posted to the view's.
     let token = sign(&card.path, &kit.origin, &nonce_a).await;
-    let refused = second.fresh().post_json(&auth_b, &token).await;
+    let refused = second.fresh().post_claimed(&auth_b, &token).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     let page = second.get(&format!("{}/complete", walk_b.flow)).await;
     assert!(
@@ -200,7 +287,10 @@ async fn a_token_made_for_one_challenge_is_refused_by_another() {
         page.body
     );
     // Its own challenge still takes it.
-    assert_eq!(first.fresh().post_json(&auth_a, &token).await.status, 200);
+    assert_eq!(
+        first.fresh().post_claimed(&auth_a, &token).await.status,
+        200
+    );
     let done = first.get(&format!("{}/complete", walk_a.flow)).await;
     assert!(done.body.contains("資格確認・登録完了"));
 }
@@ -234,7 +324,7 @@ async fn a_cancel_on_the_authenticator_ends_the_challenge_and_the_page_offers_an
     // The desktop app's 「キャンセル」: its claim, the error endpoint.
     let cancelled = pc
         .fresh()
-        .post_json(&flow::error_path(&auth), r#"{"code":"cancelled"}"#)
+        .post_claimed(&auth.error(), r#"{"code":"cancelled"}"#)
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.json()["result"], "recorded");
@@ -250,16 +340,15 @@ async fn a_cancel_on_the_authenticator_ends_the_challenge_and_the_page_offers_an
 
     // The challenge is over: no token, no second cancel, no new fetch.
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    let late = pc.fresh().post_json(&auth, &token).await;
+    let late = pc.fresh().post_claimed(&auth, &token).await;
     assert_eq!(late.status, 409, "{}", late.body);
     assert_eq!(late.json()["error"], "already_used");
     let twice = pc
         .fresh()
-        .post_json(&flow::error_path(&auth), r#"{"code":"cancelled"}"#)
+        .post_claimed(&auth.error(), r#"{"code":"cancelled"}"#)
         .await;
     assert_eq!(twice.status, 409, "{}", twice.body);
-    let unclaimed = auth.split('?').next().unwrap();
-    assert_eq!(pc.fresh().get_json(unclaimed).await.status, 409);
+    assert_eq!(pc.fresh().get_json(&auth.path).await.status, 409);
 
     // The staff page says so in Japanese, not as a time-out, and offers a retry
     // that keeps the choices.
@@ -295,7 +384,7 @@ async fn a_cancel_on_the_authenticator_ends_the_challenge_and_the_page_offers_an
     let (auth2, nonce2) = flow::challenge(&mut pc, &walk).await;
     assert_ne!(auth, auth2);
     let token = sign(&card.path, &kit.origin, &nonce2).await;
-    let accepted = pc.fresh().post_json(&auth2, &token).await;
+    let accepted = pc.fresh().post_claimed(&auth2, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     let consent = kit
         .store

@@ -193,7 +193,7 @@ async fn a_deactivated_institution_starts_nothing_ends_its_flows_and_closes_its_
     // The running flow is over: its page and its card answer.
     assert_eq!(browser.get(&walk.flow).await.status, 410);
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    let answered = browser.fresh().post_json(&auth, &token).await;
+    let answered = browser.fresh().post_claimed(&auth, &token).await;
     assert_ne!(answered.status, 200, "{}", answered.body);
     assert!(
         kit.store

@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::flow::{self, Walk};
-use common::{Client, Kit, Response, qualification, sign};
+use common::{Claimed, Client, Kit, Response, qualification, sign};
 use zaitaku_card::test_ca::LeafSpec;
 use zaitaku_domain::Institution;
 
@@ -151,11 +151,11 @@ async fn answer(
     kit: &Kit,
     walk: &Walk,
     card: &std::path::Path,
-    auth: &str,
+    auth: &Claimed,
     nonce: &str,
 ) -> Response {
     let token = sign(card, &kit.origin, nonce).await;
-    client.fresh().post_json(auth, &token).await;
+    client.fresh().post_claimed(auth, &token).await;
     client.get(&format!("{}/complete", walk.flow)).await
 }
 
@@ -225,7 +225,10 @@ async fn every_screen_of_flows_a_b_and_c_carries_the_menu_of_its_institution() {
         let viewing = browser.get(&format!("{}/authenticate", walk.flow)).await;
         check(&viewing, "authenticate (flow B, view)", &csrf);
         let token = sign(&card.path, &kit.origin, &nonce).await;
-        assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+        assert_eq!(
+            browser.fresh().post_claimed(&auth, &token).await.status,
+            200
+        );
         check(
             &browser.get(&format!("{}/update", walk.flow)).await,
             "update",
@@ -252,7 +255,10 @@ async fn every_screen_of_flows_a_b_and_c_carries_the_menu_of_its_institution() {
             &csrf,
         );
         let token = sign(&card.path, &kit.origin, &nonce).await;
-        assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+        assert_eq!(
+            browser.fresh().post_claimed(&auth, &token).await.status,
+            200
+        );
         let updated = browser.get(&format!("{}/complete", walk.flow)).await;
         assert!(
             updated.body.contains("の更新が完了しました"),

@@ -44,7 +44,7 @@ async fn a_p384_card_registers_views_updates_and_revokes() {
     .await;
     let (token, algorithm) = token_algorithm(&card.path, &kit, &nonce).await;
     assert_eq!(algorithm, "ES384");
-    let accepted = browser.fresh().post_json(&auth, &token).await;
+    let accepted = browser.fresh().post_claimed(&auth, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(done.body.contains("資格確認・登録完了"), "{}", done.body);
@@ -65,7 +65,10 @@ async fn a_p384_card_registers_views_updates_and_revokes() {
     .await;
     let (auth, nonce) = flow::confirm_update(&mut browser, &walk).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(done.body.contains("登録内容の更新が完了しました"));
     let consent = kit
@@ -80,7 +83,10 @@ async fn a_p384_card_registers_views_updates_and_revokes() {
     let (walk, auth, nonce) =
         flow::revoke_until_authentication(&mut browser, &kit, &kit.clinic_e).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        200
+    );
     let done = browser.get(&format!("{}/complete", walk.flow)).await;
     assert!(done.body.contains("取消しが完了しました"), "{}", done.body);
     let consent = kit
@@ -113,7 +119,7 @@ async fn a_service_trusting_an_rsa_and_a_p384_root_accepts_both_generations() {
             flow::until_authentication(&mut browser, &kit, &kit.clinic, ALL_AGREE).await;
         let (token, algorithm) = token_algorithm(&card.path, &kit, &nonce).await;
         assert_eq!(algorithm, expected, "{name}");
-        let accepted = browser.fresh().post_json(&auth, &token).await;
+        let accepted = browser.fresh().post_claimed(&auth, &token).await;
         assert_eq!(accepted.status, 200, "{name}: {}", accepted.body);
         let done = browser.get(&format!("{}/complete", walk.flow)).await;
         assert!(done.body.contains("資格確認・登録完了"), "{name}");
@@ -137,7 +143,7 @@ async fn a_p384_token_relabelled_rs256_is_refused() {
     let token = sign(&card.path, &kit.origin, &nonce).await;
     let relabelled = token.replace("\"ES384\"", "\"RS256\"");
     assert_ne!(relabelled, token);
-    let refused = browser.fresh().post_json(&auth, &relabelled).await;
+    let refused = browser.fresh().post_claimed(&auth, &relabelled).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.json()["error"], "token_algorithm_mismatch");
 }

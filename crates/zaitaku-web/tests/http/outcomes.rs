@@ -17,7 +17,7 @@ async fn attempt(kit: &Kit, card: &std::path::Path) -> (common::Response, serde_
     let (walk, auth, nonce) =
         flow::until_authentication(&mut browser, kit, &kit.clinic, ALL_AGREE).await;
     let token = sign(card, &kit.origin, &nonce).await;
-    let answer = browser.fresh().post_json(&auth, &token).await;
+    let answer = browser.fresh().post_claimed(&auth, &token).await;
     let status = browser.get(&format!("{}/status", walk.flow)).await.json();
     assert_eq!(status["state"], "failed", "{}", answer.body);
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
@@ -130,16 +130,15 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
         flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ALL_AGREE).await;
     let bad = browser
         .fresh()
-        .post_json(&flow::error_path(&auth), r#"{"code":"oops"}"#)
+        .post_claimed(&auth.error(), r#"{"code":"oops"}"#)
         .await;
     assert_eq!(bad.status, 400);
     // Without the claim, nobody else can end the flow or the challenge.
-    let unclaimed = auth.split('?').next().unwrap();
     for code in ["pin_blocked", "cancelled"] {
         let forged = browser
             .fresh()
             .post_json(
-                &format!("{unclaimed}/error"),
+                &format!("{}/error", auth.path),
                 &format!(r#"{{"code":"{code}"}}"#),
             )
             .await;
@@ -151,7 +150,7 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
     );
     let blocked = browser
         .fresh()
-        .post_json(&flow::error_path(&auth), r#"{"code":"pin_blocked"}"#)
+        .post_claimed(&auth.error(), r#"{"code":"pin_blocked"}"#)
         .await;
     assert_eq!(blocked.status, 200, "{}", blocked.body);
     let page = browser.get(&format!("{}/complete", walk.flow)).await;
@@ -159,7 +158,7 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
     assert!(page.body.contains("市区町村の窓口"));
     let again = browser
         .fresh()
-        .post_json(&flow::error_path(&auth), r#"{"code":"pin_blocked"}"#)
+        .post_claimed(&auth.error(), r#"{"code":"pin_blocked"}"#)
         .await;
     assert_eq!(again.status, 409);
 }
@@ -181,9 +180,9 @@ async fn a_challenge_times_out_and_can_be_renewed_with_the_choices_kept() {
     assert!(page.body.contains("時間切れです"));
     assert!(page.body.contains("もう一度認証する"));
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    let late = browser.fresh().post_json(&auth, &token).await;
+    let late = browser.fresh().post_claimed(&auth, &token).await;
     assert_eq!(late.status, 410, "{}", late.body);
-    assert_eq!(browser.fresh().get_json(&auth).await.status, 410);
+    assert_eq!(browser.fresh().get_claimed(&auth).await.status, 410);
 
     // 「もう一度認証する」 makes a new challenge for the same choices.
     let retry = browser
@@ -196,7 +195,10 @@ async fn a_challenge_times_out_and_can_be_renewed_with_the_choices_kept() {
     let (auth2, nonce2) = flow::challenge(&mut browser, &walk).await;
     assert_ne!(auth, auth2);
     let token = sign(&card.path, &kit.origin, &nonce2).await;
-    assert_eq!(browser.fresh().post_json(&auth2, &token).await.status, 200);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth2, &token).await.status,
+        200
+    );
     assert!(
         kit.store
             .consent(kit.clinic.id, card.person.unwrap())

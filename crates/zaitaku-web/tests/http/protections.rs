@@ -136,14 +136,20 @@ async fn double_submits_stale_confirmations_and_replays_write_once() {
     flow::confirm(&mut browser, &walk).await;
     assert_eq!(flow::auth_link(&mut browser, &walk).await, shown);
     let (first, nonce) = flow::challenge(&mut browser, &walk).await;
-    assert!(first.starts_with(&format!("{shown}?claim=")));
+    assert_eq!(first.path, shown);
 
     // A token that is not one: refused, and the challenge stays usable.
-    let junk = browser.fresh().post_json(&first, "{\"hello\":1}").await;
+    let junk = browser.fresh().post_claimed(&first, "{\"hello\":1}").await;
     assert_eq!(junk.status, 400);
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&first, &token).await.status, 200);
-    assert_eq!(browser.fresh().post_json(&first, &token).await.status, 409);
+    assert_eq!(
+        browser.fresh().post_claimed(&first, &token).await.status,
+        200
+    );
+    assert_eq!(
+        browser.fresh().post_claimed(&first, &token).await.status,
+        409
+    );
     let consent = kit
         .store
         .consent(kit.clinic.id, card.person.unwrap())
@@ -174,14 +180,17 @@ async fn going_back_cancels_the_challenge_and_relayed_tokens_are_refused() {
     assert_eq!(select.status, 200);
     flow::choose(&mut browser, &walk, ALL_AGREE).await;
     let token = sign(&card.path, &kit.origin, &nonce).await;
-    assert_eq!(browser.fresh().post_json(&auth, &token).await.status, 409);
+    assert_eq!(
+        browser.fresh().post_claimed(&auth, &token).await.status,
+        409
+    );
 
     // A token made for another site (a relay) does not pass here.
     flow::confirm(&mut browser, &walk).await;
     let (auth, nonce) = flow::challenge(&mut browser, &walk).await;
     let elsewhere = zaitaku_card::Origin::parse("https://evil.example").unwrap();
     let relayed = sign(&card.path, &elsewhere, &nonce).await;
-    let refused = browser.fresh().post_json(&auth, &relayed).await;
+    let refused = browser.fresh().post_claimed(&auth, &relayed).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.json()["error"], "signature_invalid");
     assert!(

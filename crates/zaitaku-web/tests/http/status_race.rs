@@ -55,7 +55,7 @@ async fn an_accepted_card_is_never_reported_as_expired() {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let accepted = page.fresh().post_json(&auth, &token).await;
+        let accepted = page.fresh().post_claimed(&auth, &token).await;
         assert_eq!(accepted.status, 200, "{}", accepted.body);
 
         waited.push(waiting.await.unwrap());

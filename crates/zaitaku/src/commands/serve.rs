@@ -1,8 +1,8 @@
 //! `zaitaku serve` and `zaitaku demo`: run the web service.
 
 use super::crl_health::CrlMaxAge;
-use super::serve_limits::LimitOptions;
 use super::retention_schedule::PurgeSchedule;
+use super::serve_limits::LimitOptions;
 use super::trust_reload;
 use super::verify::validator_config;
 use crate::demo;

@@ -181,11 +181,15 @@ impl Server {
         self.requests.lock().unwrap().clone()
     }
 
-    /// "GET /auth/…", "POST /auth/…/error", … in order.
+    /// "GET /auth/…", "POST /auth/…/error with Bearer …", … in order: the
+    /// request line and the `Authorization` header when one was sent.
     fn seen(&self) -> Vec<String> {
         self.requests()
             .iter()
-            .map(|r| format!("{} {}", r.method, r.path))
+            .map(|r| match r.header("authorization") {
+                Some(credential) => format!("{} {} with {credential}", r.method, r.path),
+                None => format!("{} {}", r.method, r.path),
+            })
             .collect()
     }
 }
@@ -236,8 +240,10 @@ fn challenge(origin: &str, nonce: &str) -> Value {
     })
 }
 
-/// The claim the scripted server hands out; later calls must carry it.
+/// The claim the scripted server hands out; later calls must carry it, in the
+/// `Authorization` header (never in the URL).
 const CLAIM: &str = "c1aim-of-this-authenticator";
+const BEARER_CLAIM: &str = "Bearer c1aim-of-this-authenticator";
 
 /// What the protocol's server does with its paths.
 struct Plan {
@@ -252,12 +258,12 @@ fn protocol_handler(plan: Plan, origin: &str) -> Handler {
     let origin = Origin::parse(origin).unwrap();
     let expected = ChallengeNonce::parse(&plan.expected_nonce).unwrap();
     let auth = format!("/auth/{REF}");
-    let claimed = format!("/auth/{REF}?claim={CLAIM}");
-    let error = format!("/auth/{REF}/error?claim={CLAIM}");
+    let error = format!("/auth/{REF}/error");
+    let claimed = |request: &Request| request.header("authorization") == Some(BEARER_CLAIM);
     Box::new(
         move |request| match (request.method.as_str(), request.path.as_str()) {
             ("GET", p) if p == auth => (plan.get.0, plan.get.1.to_string()),
-            ("POST", p) if p == claimed => {
+            ("POST", p) if p == auth && claimed(request) => {
                 match plan
                 .validator
                 .validate_token(&request.body, &origin, &expected, SystemTime::now())
@@ -281,7 +287,9 @@ fn protocol_handler(plan: Plan, origin: &str) -> Handler {
                 ),
             }
             }
-            ("POST", p) if p == error => (200, json!({ "result": "recorded" }).to_string()),
+            ("POST", p) if p == error && claimed(request) => {
+                (200, json!({ "result": "recorded" }).to_string())
+            }
             _ => (
                 404,
                 json!({ "error": "unknown_challenge", "message": "no such challenge" }).to_string(),
@@ -314,13 +322,13 @@ fn auth_get() -> String {
     format!("GET /auth/{REF}")
 }
 
-/// The token goes back with the claim the GET handed out.
+/// The token goes back with the claim the GET handed out, in the header.
 fn auth_post() -> String {
-    format!("POST /auth/{REF}?claim={CLAIM}")
+    format!("POST /auth/{REF} with {BEARER_CLAIM}")
 }
 
 fn error_post() -> String {
-    format!("POST /auth/{REF}/error?claim={CLAIM}")
+    format!("POST /auth/{REF}/error with {BEARER_CLAIM}")
 }
 
 fn last_json_line(out: &Output) -> Value {

@@ -771,12 +771,14 @@ fn one_token_posted_to_both_processes_at_once_is_accepted_once() {
         .servers
         .iter()
         .map(|serve| {
-            let url = format!("{}{path}?claim={claim}", serve.base());
+            let url = format!("{}{path}", serve.base());
+            let bearer = format!("Bearer {claim}");
             let (agent, barrier, token) = (agent.clone(), Arc::clone(&barrier), token.clone());
             std::thread::spawn(move || {
                 barrier.wait();
                 let response = agent
                     .post(&url)
+                    .header("Authorization", &bearer)
                     .header("Content-Type", "application/json")
                     .send(token.as_bytes())
                     .unwrap();

@@ -431,11 +431,9 @@ fn the_limits_are_settings_and_a_trusted_proxy_names_the_client() {
         .new_agent();
     let token = |client: &str| {
         agent
-            .post(format!(
-                "{}/auth/AAAAAAAAAAAAAAAAAAAAAA?claim=x",
-                serve.origin
-            ))
+            .post(format!("{}/auth/AAAAAAAAAAAAAAAAAAAAAA", serve.origin))
             .header("X-Forwarded-For", client)
+            .header("Authorization", "Bearer x")
             .header("Content-Type", "application/json")
             .send("{}")
             .unwrap()
@@ -445,4 +443,87 @@ fn the_limits_are_settings_and_a_trusted_proxy_names_the_client() {
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().get("retry-after").is_some());
     assert_eq!(token("198.51.100.2").status(), 404, "another client");
+}
+
+#[test]
+fn a_claim_in_the_url_is_refused_and_the_request_log_keeps_no_path_or_query() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
+    let mut child = zaitaku()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--trust-anchor")
+        .arg(&anchor)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        // Everything, every crate: nothing at any level may hold the claim.
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, log) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next = || {
+        log.recv_timeout(Duration::from_secs(60))
+            .expect("a log line")
+    };
+    let mut lines = Vec::new();
+    let origin = loop {
+        let line = next();
+        lines.push(line.clone());
+        if let Some(rest) = line.strip_prefix("Zaitaku is serving ") {
+            break rest.split(' ').next().unwrap().to_owned();
+        }
+    };
+    let (reference, claim) = ("Zr3fOpaqueReference0123", "C1aimSecretOfTheAuthenticator");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let url = format!("{origin}/auth/{reference}?claim={claim}");
+    let mut answers = vec![
+        agent
+            .get(&url)
+            .header("Accept", "application/json")
+            .call()
+            .unwrap(),
+        agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {claim}"))
+            .header("Content-Type", "application/json")
+            .send("{}")
+            .unwrap(),
+    ];
+    for answer in &mut answers {
+        assert_eq!(answer.status(), 400);
+        let body: serde_json::Value =
+            serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+        assert_eq!(body["error"], "claim_in_url", "{body}");
+    }
+    // The request log's line for each: the route's pattern and the status only.
+    let mut logged = 0;
+    while logged < 2 {
+        let line = next();
+        if line.contains("/auth/{reference}") && line.contains("400") {
+            logged += 1;
+        }
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(line) = log.recv_timeout(Duration::from_secs(2)) {
+        lines.push(line);
+    }
+    for secret in [reference, claim] {
+        assert!(
+            !lines.iter().any(|l| l.contains(secret)),
+            "{secret} logged: {lines:#?}"
+        );
+    }
 }

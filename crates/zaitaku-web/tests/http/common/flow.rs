@@ -1,6 +1,6 @@
 //! Walking flow A over HTTP the way a browser does.
 
-use super::{Client, Kit, Response};
+use super::{Claimed, Client, Kit, Response};
 use zaitaku_domain::Institution;
 
 pub struct Walk {
@@ -45,16 +45,19 @@ pub async fn confirm(client: &mut Client, walk: &Walk) -> Response {
 }
 
 /// Fetch the challenge behind the page's authentication link as an authenticator
-/// does, claiming it. Returns the path to answer it on (`/auth/{ref}?claim=…`)
-/// and its nonce.
-pub async fn challenge(client: &mut Client, walk: &Walk) -> (String, String) {
+/// does, claiming it. Returns where to answer it with which claim, and its nonce.
+pub async fn challenge(client: &mut Client, walk: &Walk) -> (Claimed, String) {
     let path = auth_link(client, walk).await;
     let described = client.fresh().get_json(&path).await;
     assert_eq!(described.status, 200, "{}", described.body);
     let json = described.json();
     let nonce = json["nonce"].as_str().unwrap().to_owned();
     let claim = json["claim"].as_str().expect("the fetch claims it");
-    (format!("{path}?claim={claim}"), nonce)
+    let claimed = Claimed {
+        path,
+        claim: claim.to_owned(),
+    };
+    (claimed, nonce)
 }
 
 /// The authentication link's path (`/auth/{ref}`) the page shows, unfetched.
@@ -66,21 +69,13 @@ pub async fn auth_link(client: &mut Client, walk: &Walk) -> String {
     page.body[start..end].to_owned()
 }
 
-/// Where an authenticator reports an error for the challenge at `auth`.
-pub fn error_path(auth: &str) -> String {
-    match auth.split_once('?') {
-        Some((path, query)) => format!("{path}/error?{query}"),
-        None => format!("{auth}/error"),
-    }
-}
-
 /// Start, choose, confirm: a flow waiting for its card.
 pub async fn until_authentication(
     client: &mut Client,
     kit: &Kit,
     institution: &Institution,
     answers: &[(&str, &str)],
-) -> (Walk, String, String) {
+) -> (Walk, Claimed, String) {
     let walk = start(client, kit, institution).await;
     let chosen = choose(client, &walk, answers).await;
     assert_eq!(chosen.status, 303, "{}", chosen.body);
@@ -128,7 +123,7 @@ pub async fn revoke_until_authentication(
     client: &mut Client,
     kit: &Kit,
     institution: &Institution,
-) -> (Walk, String, String) {
+) -> (Walk, Claimed, String) {
     let (walk, _) = start_revocation(client, kit, institution).await;
     let confirmed = confirm_revocation(client, &walk).await;
     assert_eq!(confirmed.status, 303, "{}", confirmed.body);
@@ -146,7 +141,7 @@ pub async fn register(
 ) {
     let (_, auth, nonce) = until_authentication(client, kit, institution, answers).await;
     let token = super::sign(card, &kit.origin, &nonce).await;
-    let accepted = client.fresh().post_json(&auth, &token).await;
+    let accepted = client.fresh().post_claimed(&auth, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
 }
 
@@ -156,7 +151,7 @@ pub async fn start_inquiry(
     client: &mut Client,
     kit: &Kit,
     institution: &Institution,
-) -> (Walk, String, String) {
+) -> (Walk, Claimed, String) {
     let url = kit.url(institution);
     let page = client.get(&url).await;
     let csrf = page.input("csrf");
@@ -183,7 +178,7 @@ pub async fn view(
 ) -> (Walk, Response) {
     let (walk, auth, nonce) = start_inquiry(client, kit, institution).await;
     let token = super::sign(card, &kit.origin, &nonce).await;
-    let accepted = client.fresh().post_json(&auth, &token).await;
+    let accepted = client.fresh().post_claimed(&auth, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     let status = client.get(&format!("{}/status", walk.flow)).await.json();
     assert_eq!(status["next"], format!("{}/update", walk.flow));
@@ -202,7 +197,7 @@ pub async fn revise(client: &mut Client, walk: &Walk, answers: &[(&str, &str)]) 
 }
 
 /// 「同意内容を更新する」 on flow B's confirmation screen; returns the new challenge.
-pub async fn confirm_update(client: &mut Client, walk: &Walk) -> (String, String) {
+pub async fn confirm_update(client: &mut Client, walk: &Walk) -> (Claimed, String) {
     let page = client.get(&format!("{}/update/confirm", walk.flow)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let fingerprint = page.input("choices");

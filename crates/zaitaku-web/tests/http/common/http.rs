@@ -4,6 +4,45 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// A challenge as the authenticator that claimed it holds it: the path to
+/// answer on (`/auth/{ref}`) and the claim its fetch got, which goes back in
+/// the `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub path: String,
+    pub claim: String,
+}
+
+impl Claimed {
+    /// Where the same authenticator reports an error (`/auth/{ref}/error`).
+    pub fn error(&self) -> Claimed {
+        Claimed {
+            path: format!("{}/error", self.path),
+            claim: self.claim.clone(),
+        }
+    }
+
+    /// Another path with the same claim.
+    pub fn with_path(&self, path: &str) -> Claimed {
+        Claimed {
+            path: path.to_owned(),
+            claim: self.claim.clone(),
+        }
+    }
+
+    /// The same path with another claim.
+    pub fn with_claim(&self, claim: &str) -> Claimed {
+        Claimed {
+            path: self.path.clone(),
+            claim: claim.to_owned(),
+        }
+    }
+
+    pub fn authorization(&self) -> String {
+        zaitaku_card::protocol::claim_authorization(&self.claim)
+    }
+}
+
 pub struct Client {
     host: String,
     /// Name and value of each cookie set.
@@ -130,6 +169,30 @@ impl Client {
     pub async fn post_json(&mut self, path: &str, body: &str) -> Response {
         self.request("POST", path, Some("application/json"), body.as_bytes(), &[])
             .await
+    }
+
+    /// `POST` as the authenticator holding `at`'s claim: in the `Authorization` header.
+    pub async fn post_claimed(&mut self, at: &Claimed, body: &str) -> Response {
+        let credential = at.authorization();
+        let headers = [("Authorization", credential.as_str())];
+        self.request(
+            "POST",
+            &at.path,
+            Some("application/json"),
+            body.as_bytes(),
+            &headers,
+        )
+        .await
+    }
+
+    /// `GET` (JSON) as the authenticator holding `at`'s claim: a retry of its fetch.
+    pub async fn get_claimed(&mut self, at: &Claimed) -> Response {
+        let credential = at.authorization();
+        let headers = [
+            ("Accept", "application/json"),
+            ("Authorization", credential.as_str()),
+        ];
+        self.request("GET", &at.path, None, b"", &headers).await
     }
 
     pub async fn request(

@@ -28,7 +28,7 @@ use zaitaku_store::postgres::TestSchema;
 use zaitaku_store::{NewInstitution, SqliteStore, Store};
 use zaitaku_web::{AppState, DemoCard, DemoSetup, Lifetimes, ValidatorHandle};
 
-pub use http::{Client, Response};
+pub use http::{Claimed, Client, Response};
 
 pub const PIN: &str = "1234";
 
