@@ -267,13 +267,12 @@ async fn reject(
         .store
         .settle_failure(&challenge.reference, reason, OffsetDateTime::now_utc())
         .await?;
-    // The institution's kind for the metrics: one read, on refusals only.
-    if let Some((_, institution)) = state
-        .store
-        .flow_with_institution(&challenge.flow_id)
-        .await?
-    {
-        state.metrics.flow_finished(code, institution.kind);
+    // The institution's kind for the metrics: one read, on refusals only. The
+    // refusal is written; a failed read only leaves it uncounted.
+    match state.store.flow_with_institution(&challenge.flow_id).await {
+        Ok(Some((_, institution))) => state.metrics.flow_finished(code, institution.kind),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "metrics: the refused flow's institution unread"),
     }
     refused(state, challenge, code);
     Ok(TokenOutcome::Rejected { code })
