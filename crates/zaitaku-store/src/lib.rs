@@ -52,7 +52,7 @@ pub const SCHEMA_VERSION: i64 = 14;
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
-    InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, SessionStore,
+    InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse, SessionStore,
     StaffStore, Store, TrustStore,
 };
 

@@ -514,6 +514,17 @@ pub trait ConsoleStore: Send + Sync + 'static {
     ) -> Result<Vec<AccessLogLine>, StoreError>;
 }
 
+/// The connection pool at one moment (`Housekeeping::pool_use`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolUse {
+    /// Connections the pool holds open (SQLite: the writer and the readers).
+    pub open: u32,
+    /// Of those, the ones a request holds right now.
+    pub in_use: u32,
+    /// The most the pool will open.
+    pub max: u32,
+}
+
 /// Purging what has expired, and closing.
 #[async_trait]
 pub trait Housekeeping: Send + Sync + 'static {
@@ -525,6 +536,9 @@ pub trait Housekeeping: Send + Sync + 'static {
     /// file is moved away or unreadable; PostgreSQL: a new session), and read
     /// its logical schema version.
     async fn probe_schema_version(&self) -> Result<i64, StoreError>;
+    /// How many of the pool's connections are open and in use now, for the
+    /// metrics; no query.
+    fn pool_use(&self) -> PoolUse;
     /// Close every connection (SQLite: the last one checkpoints the WAL into the
     /// database file); later calls fail. For commands that exit right after.
     async fn close(&self);

@@ -27,6 +27,10 @@ fn router_with(state: AppState, limits: &ServerLimits) -> Router {
         .merge(console::routes())
         .fallback(not_found)
         .route_layer(from_fn(security::log_requests))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_requests,
+        ))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

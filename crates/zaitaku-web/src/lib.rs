@@ -14,6 +14,7 @@ pub mod forms;
 mod handoff;
 mod i18n;
 mod limits;
+pub mod metrics;
 mod random;
 pub mod revocation_lookup;
 mod routes;
@@ -29,6 +30,7 @@ pub use handoff::Wakeups;
 pub use i18n::Text;
 pub use limits::rate::Rate;
 pub use limits::{Cidr, Guards, Limits, PollCaps, TrustedProxies};
+pub use metrics::Metrics;
 pub use server::ServerLimits;
 pub use state::{AppState, DemoCard, DemoSetup, DemoStaffLogin, Lifetimes, ValidatorHandle};
 

@@ -18,6 +18,8 @@ pub struct AppState {
     pub wakeups: crate::Wakeups,
     /// The caps and rates of this process (`Guards::default()`: the README's defaults).
     pub guards: crate::Guards,
+    /// This process's counters, read by `/metrics` and the console's status page.
+    pub metrics: crate::Metrics,
 }
 
 /// The validator in use. `zaitaku serve` swaps in a new one when trust anchors or

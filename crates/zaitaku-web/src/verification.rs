@@ -109,6 +109,27 @@ pub async fn submit_token(
     answerer: Answerer<'_>,
     token_json: &[u8],
 ) -> Result<TokenOutcome, SubmitError> {
+    let outcome = check_and_settle(state, reference, answerer, token_json).await;
+    // Counted once the token was looked at; a challenge that could not be
+    // answered at all is not a token check.
+    let result = match &outcome {
+        Ok(TokenOutcome::Accepted) => Some("accepted"),
+        Ok(TokenOutcome::Rejected { code }) | Err(SubmitError::BadToken(code)) => Some(*code),
+        Err(SubmitError::Internal(_)) => Some("error"),
+        Err(_) => None,
+    };
+    if let Some(result) = result {
+        state.metrics.token_checked(result);
+    }
+    outcome
+}
+
+async fn check_and_settle(
+    state: &AppState,
+    reference: &str,
+    answerer: Answerer<'_>,
+    token_json: &[u8],
+) -> Result<TokenOutcome, SubmitError> {
     let challenge = answerable_challenge(state, reference, answerer).await?;
     let nonce = ChallengeNonce::parse(&challenge.nonce)
         .map_err(|_| SubmitError::Internal("stored nonce is malformed".into()))?;
@@ -181,7 +202,11 @@ pub async fn submit_token(
         today: zaitaku_domain::day_in_japan(now),
     };
     // The store decides what the answer writes (`zaitaku_store::settle`).
-    match state.store.settle_card(&flow, &institution, answer).await? {
+    let settled = state.store.settle_card(&flow, &institution, answer).await?;
+    state
+        .metrics
+        .flow_finished(settled_outcome(&settled), institution.kind);
+    match settled {
         Settled::Failed(reason) => {
             refused(state, &challenge, reason.code());
             return Ok(TokenOutcome::Rejected {
@@ -211,6 +236,18 @@ pub async fn submit_token(
     Ok(TokenOutcome::Accepted)
 }
 
+/// What a settled card step did, as the metrics name it.
+fn settled_outcome(settled: &Settled) -> &'static str {
+    match settled {
+        Settled::Failed(reason) => reason.code(),
+        Settled::Updated(UpdateOutcome::Conflict) => "update_conflict",
+        Settled::Registered(_) => "registered",
+        Settled::Viewed(_) => "viewed",
+        Settled::Updated(UpdateOutcome::Updated) => "updated",
+        Settled::Revoked(_) => "revoked",
+    }
+}
+
 fn revocation_code(status: &zaitaku_card::validate::crl::RevocationStatus) -> &'static str {
     use zaitaku_card::validate::crl::RevocationStatus as R;
     match status {
@@ -230,6 +267,13 @@ async fn reject(
         .store
         .settle_failure(&challenge.reference, reason, OffsetDateTime::now_utc())
         .await?;
+    // The institution's kind for the metrics: one read, on refusals only. The
+    // refusal is written; a failed read only leaves it uncounted.
+    match state.store.flow_with_institution(&challenge.flow_id).await {
+        Ok(Some((_, institution))) => state.metrics.flow_finished(code, institution.kind),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "metrics: the refused flow's institution unread"),
+    }
     refused(state, challenge, code);
     Ok(TokenOutcome::Rejected { code })
 }

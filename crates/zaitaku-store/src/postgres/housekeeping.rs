@@ -30,6 +30,16 @@ impl Housekeeping for PostgresStore {
         Ok(super::migrate::logical_version(stored.unwrap_or(0)))
     }
 
+    fn pool_use(&self) -> crate::store::PoolUse {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        crate::store::PoolUse {
+            open,
+            in_use: open.saturating_sub(idle),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn close(&self) {
         PostgresStore::close(self).await
     }

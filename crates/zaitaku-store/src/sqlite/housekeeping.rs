@@ -36,6 +36,10 @@ impl Housekeeping for SqliteStore {
         .await
     }
 
+    fn pool_use(&self) -> crate::store::PoolUse {
+        self.pool.in_use()
+    }
+
     async fn close(&self) {
         SqliteStore::close(self).await
     }

@@ -218,6 +218,28 @@ impl Pool {
     }
 
     /// A free reader, trying them in turn, if there is one.
+    /// The writer and readers, and how many of them a call holds now (a
+    /// connection whose lock is taken). A closed store has none open.
+    fn in_use(&self) -> crate::store::PoolUse {
+        let slots = std::iter::once(&self.writer).chain(&self.readers);
+        let (mut open, mut in_use) = (0, 0);
+        for slot in slots {
+            match slot.try_lock() {
+                Ok(conn) => open += u32::from(conn.is_some()),
+                Err(TryLockError::Poisoned(p)) => open += u32::from(p.into_inner().is_some()),
+                Err(TryLockError::WouldBlock) => {
+                    open += 1;
+                    in_use += 1;
+                }
+            }
+        }
+        crate::store::PoolUse {
+            open,
+            in_use,
+            max: (READERS + 1) as u32,
+        }
+    }
+
     fn free_reader(&self) -> Option<MutexGuard<'_, Option<Connection>>> {
         let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
         (0..self.readers.len()).find_map(|i| {

@@ -17,6 +17,7 @@ mod session;
 mod settings;
 mod staff_accounts;
 mod staff_user;
+mod status;
 pub mod totp;
 mod views;
 
@@ -75,6 +76,7 @@ pub fn routes() -> Router<AppState> {
             get(settings::rotate_page).post(settings::rotate),
         )
         .route("/console/access-log", get(access_log::page))
+        .route("/console/status", get(status::page))
         .route(staff_accounts::PATH, get(staff_accounts::page))
         .route("/console/staff/{login}", post(staff_accounts::change))
         .route(

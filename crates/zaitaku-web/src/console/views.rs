@@ -300,3 +300,49 @@ pub struct StaffRemovePage {
     pub role: &'static str,
     pub csrf: String,
 }
+
+/// `/console/status`: the metrics' numbers for the 管理者.
+#[derive(Template, WebTemplate)]
+#[template(path = "console_status.html")]
+pub struct StatusPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub flows_started: Vec<CountRow>,
+    pub flows_finished: Vec<CountRow>,
+    pub token_checks: Vec<CountRow>,
+    pub requests: Vec<RequestRow>,
+    pub crls: Vec<CrlRow>,
+    pub pool_open: u32,
+    pub pool_in_use: u32,
+    pub pool_max: u32,
+    /// Resident memory in MiB, one decimal; `None` without `/proc`.
+    pub memory_mib: Option<String>,
+}
+
+/// A count under what it counts (a flow's purpose or outcome, a token's result)
+/// and, for flows, the institution kind.
+#[derive(Debug, Clone)]
+pub struct CountRow {
+    pub what: String,
+    pub kind: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub route: String,
+    pub method: &'static str,
+    pub status: u16,
+    pub count: u64,
+    /// Mean answer time in milliseconds, one decimal.
+    pub mean_ms: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CrlRow {
+    pub issuer: String,
+    pub partition: String,
+    /// Hours since its thisUpdate.
+    pub age_hours: u64,
+    pub stale: bool,
+}

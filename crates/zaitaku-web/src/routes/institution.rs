@@ -158,5 +158,6 @@ async fn start(
         .start_flow(&flow, new_session.as_ref(), &state.guards.limits.flows)
         .await?
         .map_err(|reached| state.guards.refused("flow", reached))?;
+    state.metrics.flow_started(purpose.code(), institution.kind);
     Ok(flow)
 }

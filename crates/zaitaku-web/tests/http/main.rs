@@ -16,6 +16,7 @@ mod handoff;
 mod lifecycle;
 mod login_lockout;
 mod menu;
+mod monitoring;
 mod next_generation;
 mod outcomes;
 mod protections;

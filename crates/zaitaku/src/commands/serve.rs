@@ -65,6 +65,10 @@ pub struct ListenOptions {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its
+    /// own. Off by default. For the operator's network only, never public.
+    #[arg(long, value_name = "ADDR", env = "ZAITAKU_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 impl ListenOptions {
@@ -177,6 +181,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             lifetimes: Default::default(),
             wakeups: Default::default(),
             guards: zaitaku_web::Guards::new(args.listen.limit_options.limits()),
+            metrics: Default::default(),
         };
         // The listening address too: behind a proxy it differs from the origin.
         eprintln!(
@@ -185,7 +190,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             listener.local_addr()?,
             database.describe()
         );
-        run(listener, state, args.listen.limits()).await
+        run(listener, state, &args.listen).await
     })
 }
 
@@ -212,9 +217,10 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             lifetimes: Default::default(),
             wakeups: Default::default(),
             guards: zaitaku_web::Guards::new(args.listen.limit_options.limits()),
+            metrics: Default::default(),
         };
         demo::print_welcome(&origin, &data_dir, &state).await?;
-        run(listener, state, args.listen.limits()).await
+        run(listener, state, &args.listen).await
     })
 }
 
@@ -317,9 +323,24 @@ fn public_origin(configured: Option<&str>, listener: &TcpListener) -> Result<Ori
 async fn run(
     listener: TcpListener,
     state: AppState,
-    limits: zaitaku_web::ServerLimits,
+    options: &ListenOptions,
 ) -> Result<ExitCode, CliError> {
-    zaitaku_web::serve_with(listener, state, limits, shutdown_signal()).await?;
+    if let Some(addr) = options.metrics_listen {
+        let metrics = bind(addr).await?;
+        eprintln!(
+            "Prometheus metrics on http://{}/metrics",
+            metrics.local_addr()?
+        );
+        if !zaitaku_domain::is_loopback_ip(addr.ip()) {
+            tracing::warn!(
+                %addr,
+                "the metrics listener is not on loopback: keep it off the public network"
+            );
+        }
+        // Stops with the runtime, when the service below has stopped.
+        tokio::spawn(zaitaku_web::metrics::serve(metrics, state.clone()));
+    }
+    zaitaku_web::serve_with(listener, state, options.limits(), shutdown_signal()).await?;
     eprintln!("Zaitaku stopped");
     Ok(ExitCode::SUCCESS)
 }

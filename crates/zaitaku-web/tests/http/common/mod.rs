@@ -48,6 +48,12 @@ pub struct Kit {
     pub nursing: Institution,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The counters, kept across a relaunch like a process's would not be:
+    /// tests compare before and after.
+    pub metrics: zaitaku_web::Metrics,
+    /// `http://127.0.0.1:PORT` of the metrics listener (`/metrics`).
+    pub metrics_base: String,
+    metrics_server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 #[derive(Default)]
@@ -62,6 +68,8 @@ pub struct Options {
     pub limits: zaitaku_web::ServerLimits,
     /// The caps on flows, challenges and polls, the rates per client, the trusted proxies.
     pub caps: zaitaku_web::Limits,
+    /// Refuse cards whose revocation could not be checked, as `serve` does.
+    pub require_revocation: bool,
 }
 
 /// Long enough for a challenge made with `Options::short_challenges` to expire.
@@ -220,6 +228,9 @@ impl Kit {
             nursing,
             shutdown: None,
             server: None,
+            metrics: Default::default(),
+            metrics_base: String::new(),
+            metrics_server: None,
         };
         kit.launch(options).await;
         kit
@@ -236,7 +247,9 @@ impl Kit {
         };
         let state = AppState {
             store: self.store.clone(),
-            validator: ValidatorHandle::new(Validator::new(self.validator_config())),
+            validator: ValidatorHandle::new(Validator::new(
+                self.validator_config(options.require_revocation),
+            )),
             origin: self.origin.clone(),
             demo: (options.demo || !options.demo_cards.is_empty()).then(|| {
                 Arc::new(DemoSetup {
@@ -247,7 +260,14 @@ impl Kit {
             lifetimes: options.lifetimes,
             wakeups: Default::default(),
             guards: zaitaku_web::Guards::new(options.caps),
+            metrics: self.metrics.clone(),
         };
+        let metrics = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.metrics_base = format!("http://{}", metrics.local_addr().unwrap());
+        self.metrics_server = Some(tokio::spawn(zaitaku_web::metrics::serve(
+            metrics,
+            state.clone(),
+        )));
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
         self.server = Some(tokio::spawn(zaitaku_web::serve_with(
@@ -261,6 +281,9 @@ impl Kit {
     }
 
     pub async fn stop(&mut self) {
+        if let Some(metrics) = self.metrics_server.take() {
+            metrics.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -269,8 +292,11 @@ impl Kit {
         }
     }
 
-    fn validator_config(&self) -> ValidatorConfig {
+    fn validator_config(&self, require_revocation: bool) -> ValidatorConfig {
         let mut config = ValidatorConfig::new(Vec::new());
+        if require_revocation {
+            config.revocation = zaitaku_card::validate::RevocationPolicy::Required;
+        }
         config.allowed_policies.push(oids::ZAITAKU_TEST_CARD_POLICY);
         for ca in [&self.ca, &self.next_ca] {
             let anchors = TrustAnchor::load_all(&ca.certificate_der().unwrap()).unwrap();
