@@ -180,6 +180,9 @@ fn render(serve: &Command, matches: &ArgMatches, file: Option<&Settings>) -> Str
             .collect();
         let value = if matches!(arg.get_action(), ArgAction::Append) {
             format!("[{}]", texts.join(", "))
+        } else if matches!(arg.get_action(), ArgAction::SetTrue) {
+            // As parsed: the environment may have said `1` or `yes`.
+            matches.get_flag(id).to_string()
         } else {
             texts.join(" ")
         };

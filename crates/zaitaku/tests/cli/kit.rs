@@ -33,6 +33,7 @@ pub fn zaitaku() -> Command {
         "ZAITAKU_FLOW_LIFETIME_SECS",
         "ZAITAKU_TRUST_ANCHORS",
         "ZAITAKU_ALLOW_POLICIES",
+        "ZAITAKU_ALLOW_UNCHECKED_REVOCATION",
     ] {
         command.env_remove(var);
     }

@@ -39,6 +39,8 @@ fn flags_win_over_the_environment_which_wins_over_the_file() {
     let out = zaitaku()
         .env("ZAITAKU_MAX_POLLS", "9")
         .env("ZAITAKU_FLOW_LIFETIME_SECS", "90")
+        .env("ZAITAKU_TRUST_ANCHORS", "a.pem,b.pem")
+        .env("ZAITAKU_ALLOW_UNCHECKED_REVOCATION", "yes")
         .args([
             "serve",
             "--flow-lifetime-secs",
@@ -83,7 +85,14 @@ fn flags_win_over_the_environment_which_wins_over_the_file() {
         .output()
         .unwrap();
     let reread = printed(&out);
-    for key in ["listen", "max-polls", "flow-lifetime-secs", "allow-policy"] {
+    for key in [
+        "listen",
+        "max-polls",
+        "flow-lifetime-secs",
+        "allow-policy",
+        "trust-anchor",
+        "allow-unchecked-revocation",
+    ] {
         let value = |t: &str| line(t, key).split("  #").next().unwrap().to_owned();
         assert_eq!(value(&reread), value(&text));
         assert!(line(&reread, key).ends_with("# config file"));
