@@ -13,9 +13,6 @@ use time::{Duration, OffsetDateTime};
 use zaitaku_domain::AuthMethod;
 use zaitaku_store::SessionRecord;
 
-/// A visiting day; a session never outlives it.
-pub const SESSION_LIFETIME: Duration = Duration::hours(8);
-
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
@@ -38,13 +35,18 @@ impl Session {
     }
 
     /// The row to store with this session's first flow (`None` once stored),
-    /// remembering `auth_method`.
-    pub fn record(&self, auth_method: AuthMethod, now: OffsetDateTime) -> Option<SessionRecord> {
+    /// remembering `auth_method`; it lasts `lifetime` (`Lifetimes::session`).
+    pub fn record(
+        &self,
+        auth_method: AuthMethod,
+        now: OffsetDateTime,
+        lifetime: Duration,
+    ) -> Option<SessionRecord> {
         (!self.stored).then(|| SessionRecord {
             id_hash: self.id_hash.clone(),
             csrf_token: self.csrf_token.clone(),
             created_at: now,
-            expires_at: now + SESSION_LIFETIME,
+            expires_at: now + lifetime,
             auth_method: Some(auth_method),
         })
     }
@@ -98,7 +100,12 @@ pub async fn load_or_start(
     request.extensions_mut().insert(session);
     let mut response = next.run(request).await;
     if let Some(id) = new_cookie {
-        SESSION.set(&mut response, secure, &id, SESSION_LIFETIME.whole_seconds());
+        SESSION.set(
+            &mut response,
+            secure,
+            &id,
+            state.lifetimes.session.whole_seconds(),
+        );
     }
     Ok(response)
 }

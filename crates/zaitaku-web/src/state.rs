@@ -80,6 +80,8 @@ impl ValidatorHandle {
 /// How long things live. The defaults are the product's; tests shorten them.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
+    /// A patient-side browser session: a visiting day; it never outlives it.
+    pub session: time::Duration,
     /// A flow left alone this long is over; each step renews it.
     pub flow: time::Duration,
     /// Web eID's bound: a challenge is good for five minutes.
@@ -88,15 +90,19 @@ pub struct Lifetimes {
     pub console_idle: time::Duration,
     /// A console session is over this long after login, used or not.
     pub console_absolute: time::Duration,
+    /// How long wrong codes lock a console account (`console::login::lockout`).
+    pub lockout: time::Duration,
 }
 
 impl Default for Lifetimes {
     fn default() -> Self {
         Lifetimes {
+            session: time::Duration::hours(8),
             flow: time::Duration::minutes(30),
             challenge: time::Duration::minutes(5),
             console_idle: time::Duration::minutes(30),
             console_absolute: time::Duration::hours(12),
+            lockout: time::Duration::minutes(15),
         }
     }
 }

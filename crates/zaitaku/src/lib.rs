@@ -7,13 +7,19 @@ mod commands;
 mod demo;
 pub mod setup;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 /// Parse the command line, run the command, and say how it ended.
 pub fn run() -> ExitCode {
     setup::memory::return_large_blocks();
-    let cli = commands::Cli::parse();
+    let cli = match commands::parse(std::env::args_os().collect()) {
+        Ok(Some(cli)) => cli,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(setup::EXIT_USAGE);
+        }
+    };
     setup::logging::init(cli.log_format());
     match commands::run(cli) {
         Ok(code) => code,

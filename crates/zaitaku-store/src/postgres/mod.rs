@@ -40,7 +40,8 @@ use std::time::Duration;
 
 /// Connections per process: PostgreSQL serves each on its own backend process,
 /// so a few per node, times the nodes, must stay under `max_connections`.
-const MAX_CONNECTIONS: u32 = 8;
+/// `serve --pool-size` changes it.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
@@ -55,9 +56,14 @@ impl PostgresStore {
     /// machine without `sslmode=require` or `verify-*` is refused (see
     /// `transport.rs`) unless `ZAITAKU_DATABASE_ALLOW_PLAINTEXT=1`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// The same, with at most `size` connections (at least one).
+    pub async fn connect_with_pool_size(url: &str, size: u32) -> Result<Self, StoreError> {
         let options = options(url)?;
         transport::check(&options, transport::plaintext_allowed_by_env())?;
-        Self::connect_with(options).await
+        Self::connect_with(options, size).await
     }
 
     /// The same, with every table in `schema` (which must exist): tests give
@@ -65,12 +71,16 @@ impl PostgresStore {
     pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
         let options = options(url)?;
         transport::check(&options, transport::plaintext_allowed_by_env())?;
-        Self::connect_with(options.options([("search_path", schema)])).await
+        Self::connect_with(
+            options.options([("search_path", schema)]),
+            DEFAULT_POOL_SIZE,
+        )
+        .await
     }
 
-    async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+    async fn connect_with(options: PgConnectOptions, size: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(size.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;

@@ -45,8 +45,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
-/// Readers run in parallel with the writer under WAL.
-const READERS: usize = 4;
+/// Readers run in parallel with the writer under WAL; `serve --pool-size`
+/// changes their number.
+pub const DEFAULT_READERS: usize = 4;
 /// More than the distinct statements any one connection makes, so none is
 /// ever prepared twice.
 const STATEMENT_CACHE: usize = 64;
@@ -71,9 +72,14 @@ struct Pool {
 impl SqliteStore {
     /// Open (creating if missing) the database file and apply migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_readers(path, DEFAULT_READERS).await
+    }
+
+    /// The same, with `readers` reader connections (at least one) beside the writer.
+    pub async fn open_with_readers(path: &Path, readers: usize) -> Result<Self, StoreError> {
         let path = Arc::new(path.to_owned());
         let opened = Arc::clone(&path);
-        let pool = run(move || Pool::open(&opened)).await?;
+        let pool = run(move || Pool::open(&opened, readers.max(1))).await?;
         Ok(SqliteStore {
             pool: Arc::new(pool),
             path,
@@ -174,7 +180,7 @@ fn with_writer<T, E: From<StoreError>>(
 }
 
 impl Pool {
-    fn open(path: &Path) -> Result<Pool, StoreError> {
+    fn open(path: &Path, readers: usize) -> Result<Pool, StoreError> {
         create_private(path)?;
         let mut writer = Connection::open(path)?;
         writer.busy_timeout(BUSY_TIMEOUT)?;
@@ -190,7 +196,7 @@ impl Pool {
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate::run(&mut writer)?;
 
-        let readers = (0..READERS)
+        let readers = (0..readers)
             .map(|_| {
                 let reader = Connection::open_with_flags(
                     path,
@@ -236,7 +242,7 @@ impl Pool {
         crate::store::PoolUse {
             open,
             in_use,
-            max: (READERS + 1) as u32,
+            max: (self.readers.len() + 1) as u32,
         }
     }
 
@@ -399,7 +405,7 @@ mod tests {
     async fn a_panicking_read_is_an_error_too() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
-        for _ in 0..READERS + 1 {
+        for _ in 0..DEFAULT_READERS + 1 {
             let panicked = store
                 .read(|_| -> Result<(), StoreError> { panic!("a bug") })
                 .await;

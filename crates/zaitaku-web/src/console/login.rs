@@ -9,7 +9,7 @@
 //! pass at once; then a counter waits 1 minute, and twice as long after each
 //! further attempt, up to an hour (`THROTTLE`). A stranger who knows a login
 //! name slows down only its unknown browsers. Five wrong codes in a row (which
-//! needs the right password) lock the account for 15 minutes (`LOCKOUT`);
+//! needs the right password) lock the account for 15 minutes (`lockout`);
 //! `zaitaku admin staff unlock` clears both. A failed login says the same,
 //! whether the login name exists, the password was wrong or the attempt was
 //! refused, and costs the same argon2 work.
@@ -40,11 +40,14 @@ use zaitaku_store::{
 pub const CODE_PATH: &str = "/console/login/code";
 
 /// Japan's medical-information security guideline asks for a lockout. Wrong
-/// codes lock: only someone who knows the password can make them.
-pub const LOCKOUT: Lockout = Lockout {
-    max_failures: 5,
-    duration: Duration::minutes(15),
-};
+/// codes lock: only someone who knows the password can make them. It lasts
+/// `Lifetimes::lockout` (15 minutes unless configured).
+pub fn lockout(state: &AppState) -> Lockout {
+    Lockout {
+        max_failures: 5,
+        duration: state.lifetimes.lockout,
+    }
+}
 
 /// Password attempts per counter: five at once, then 1, 2, 4, … minutes apart,
 /// at most an hour: about 30 guesses on the first day, 24 a day after.
@@ -395,7 +398,7 @@ pub async fn code_submit(
     log_outcome(Some(account.id), LoginOutcome::WrongCode);
     let locked = state
         .store
-        .record_login_failure(&attempt(LoginOutcome::WrongCode), &LOCKOUT)
+        .record_login_failure(&attempt(LoginOutcome::WrongCode), &lockout(&state))
         .await?;
     if locked {
         return fresh_login_form(&state, StatusCode::UNAUTHORIZED, String::new(), failed()).await;

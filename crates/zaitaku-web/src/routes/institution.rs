@@ -130,7 +130,11 @@ async fn start(
     let chosen = form.method();
     let now = OffsetDateTime::now_utc();
     // A session not stored yet is stored with this flow, in one transaction.
-    let new_session = session.record(chosen.unwrap_or(session.auth_method), now);
+    let new_session = session.record(
+        chosen.unwrap_or(session.auth_method),
+        now,
+        state.lifetimes.session,
+    );
     if let Some(method) = chosen
         && method != session.auth_method
         && session.stored

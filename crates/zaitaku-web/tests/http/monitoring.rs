@@ -251,7 +251,7 @@ async fn a_refused_card_counts_under_its_code() {
     let (_, auth, nonce) =
         flow::until_authentication(&mut browser, &kit, &kit.pharmacy, ANSWERS).await;
     let token = common::sign(&card, &kit.origin, &nonce).await;
-    browser.fresh().post_json(&auth, &token).await;
+    browser.fresh().post_claimed(&auth, &token).await;
     let (text, after) = scrape(&kit).await;
     let refused = [
         ("outcome", "not_registered"),

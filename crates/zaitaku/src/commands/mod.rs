@@ -10,6 +10,8 @@ mod crl_health;
 mod retention;
 mod retention_schedule;
 mod serve;
+mod serve_config;
+mod serve_lifetimes;
 mod serve_limits;
 mod trust_reload;
 mod verify;
@@ -17,6 +19,8 @@ mod verify;
 use crate::setup::CliError;
 use crate::setup::logging::LogFormat;
 use clap::{Parser, Subcommand};
+
+pub use serve_config::parse;
 use std::process::ExitCode;
 
 #[derive(Parser)]

@@ -2,6 +2,8 @@
 
 use super::crl_health::CrlMaxAge;
 use super::retention_schedule::PurgeSchedule;
+use super::serve_config::ConfigOptions;
+use super::serve_lifetimes::LifetimeOptions;
 use super::serve_limits::LimitOptions;
 use super::trust_reload;
 use super::verify::validator_config;
@@ -55,6 +57,8 @@ pub struct ListenOptions {
     max_connections: u64,
     #[command(flatten)]
     limit_options: LimitOptions,
+    #[command(flatten)]
+    lifetime_options: LifetimeOptions,
     /// Log lines on standard error: text, or json (one object per line, for
     /// log shippers). The same events either way, with no personal data.
     #[arg(
@@ -94,30 +98,56 @@ pub struct ServeArgs {
     /// signed for it. Default: http://<listen address>, allowed on loopback only.
     #[arg(long, value_name = "URL", env = "ZAITAKU_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
-    /// Root CA certificate(s) of the cards to accept, PEM or DER (repeatable), in
-    /// addition to those added with `zaitaku admin trust add`.
-    #[arg(long = "trust-anchor", value_name = "PEM")]
+    /// Connections to the database: PostgreSQL's pool (default 8), or SQLite's
+    /// readers beside its one writer (default 4).
+    #[arg(long, value_name = "N", env = "ZAITAKU_POOL_SIZE",
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pool_size: Option<u32>,
+    /// Root CA certificate(s) of the cards to accept, PEM or DER (repeatable;
+    /// comma-separated in the variable), in addition to those added with
+    /// `zaitaku admin trust add`.
+    #[arg(
+        long = "trust-anchor",
+        value_name = "PEM",
+        env = "ZAITAKU_TRUST_ANCHORS",
+        value_delimiter = ','
+    )]
     trust_anchors: Vec<PathBuf>,
-    /// CRL to consult, PEM or DER (repeatable), in addition to those imported
-    /// with `zaitaku admin crl import`.
-    #[arg(long = "crl", value_name = "FILE")]
+    /// CRL to consult, PEM or DER (repeatable; comma-separated in the
+    /// variable), in addition to those imported with `zaitaku admin crl import`.
+    #[arg(
+        long = "crl",
+        value_name = "FILE",
+        env = "ZAITAKU_CRLS",
+        value_delimiter = ','
+    )]
     crls: Vec<PathBuf>,
-    /// Also accept this certificate policy OID (repeatable); "zaitaku-test" names
-    /// the virtual cards' policy. JPKI's authentication policy is always accepted.
-    #[arg(long = "allow-policy", value_name = "OID")]
+    /// Also accept this certificate policy OID (repeatable; comma-separated in
+    /// the variable); "zaitaku-test" names the virtual cards' policy. JPKI's
+    /// authentication policy is always accepted.
+    #[arg(
+        long = "allow-policy",
+        value_name = "OID",
+        env = "ZAITAKU_ALLOW_POLICIES",
+        value_delimiter = ','
+    )]
     allow_policies: Vec<String>,
     /// Refuse cards whose revocation could not be checked. The default; kept
     /// for scripts written when it was not.
-    #[arg(long, conflicts_with = "allow_unchecked_revocation")]
+    #[arg(long, conflicts_with = "allow_unchecked_revocation", env = "ZAITAKU_REQUIRE_REVOCATION",
+          value_parser = clap::builder::BoolishValueParser::new())]
     require_revocation: bool,
     /// Accept cards whose revocation could not be checked (no CRL for their
     /// issuer and partition, or only a stale one). Not for production.
-    #[arg(long)]
+    #[arg(long, env = "ZAITAKU_ALLOW_UNCHECKED_REVOCATION",
+          value_parser = clap::builder::BoolishValueParser::new())]
     allow_unchecked_revocation: bool,
     #[command(flatten)]
     crl_max_age: CrlMaxAge,
     #[command(flatten)]
     purge: PurgeSchedule,
+    #[command(flatten)]
+    config: ConfigOptions,
 }
 
 #[derive(Args)]
@@ -167,18 +197,21 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
             Database::Sqlite(path) => Some(lock::hold_for_service(path)?),
             Database::Postgres(_) => None,
         };
-        let store = database.open().await?;
+        let store = database.open_with_pool_size(args.pool_size).await?;
         let validator = trusted_validator(&store, config, &args.listen).await?;
         if validator.current().config().trust_anchors.is_empty() {
             return Err(no_anchor(&database));
         }
         args.purge.spawn(&store);
+        if let Some(file) = args.config.file() {
+            tracing::info!(file = %file.display(), "settings read from a config file");
+        }
         let state = AppState {
             store,
             validator,
             origin: origin.clone(),
             demo: None,
-            lifetimes: Default::default(),
+            lifetimes: args.listen.lifetime_options.lifetimes(),
             wakeups: Default::default(),
             guards: zaitaku_web::Guards::new(args.listen.limit_options.limits()),
             metrics: Default::default(),
@@ -214,7 +247,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
             validator,
             origin: origin.clone(),
             demo: Some(Arc::new(setup.web)),
-            lifetimes: Default::default(),
+            lifetimes: args.listen.lifetime_options.lifetimes(),
             wakeups: Default::default(),
             guards: zaitaku_web::Guards::new(args.listen.limit_options.limits()),
             metrics: Default::default(),

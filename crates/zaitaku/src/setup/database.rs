@@ -5,7 +5,7 @@
 use super::CliError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use zaitaku_store::{PostgresStore, SqliteStore, Store};
+use zaitaku_store::{PostgresStore, SqliteStore, Store, postgres, sqlite};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "zaitaku.sqlite3";
@@ -57,6 +57,15 @@ impl Database {
     /// Connect (PostgreSQL) or open, creating its directory (SQLite); the schema
     /// is brought up to date either way.
     pub async fn open(&self) -> Result<Arc<dyn Store>, CliError> {
+        self.open_with_pool_size(None).await
+    }
+
+    /// The same, with `pool_size` connections (SQLite: readers beside the one
+    /// writer) instead of the backend's default.
+    pub async fn open_with_pool_size(
+        &self,
+        pool_size: Option<u32>,
+    ) -> Result<Arc<dyn Store>, CliError> {
         let failed = |e: zaitaku_store::StoreError| -> CliError {
             format!("cannot open database {}: {e}", self.describe()).into()
         };
@@ -74,10 +83,14 @@ impl Database {
                 for file in sqlite_files(path) {
                     warn_if_open_to_others(&file);
                 }
-                Ok(Arc::new(SqliteStore::open(path).await.map_err(failed)?))
+                let readers = pool_size.map_or(sqlite::DEFAULT_READERS, |n| n as usize);
+                let store = SqliteStore::open_with_readers(path, readers).await;
+                Ok(Arc::new(store.map_err(failed)?))
             }
             Database::Postgres(url) => {
-                Ok(Arc::new(PostgresStore::connect(url).await.map_err(failed)?))
+                let size = pool_size.unwrap_or(postgres::DEFAULT_POOL_SIZE);
+                let store = PostgresStore::connect_with_pool_size(url, size).await;
+                Ok(Arc::new(store.map_err(failed)?))
             }
         }
     }
@@ -129,7 +142,7 @@ fn warn_if_open_to_others(path: &Path) {
 }
 
 /// `postgres://host/db` from `postgres://user:secret@host/db`.
-fn redacted(url: &str) -> String {
+pub fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://…@{}", &url[..scheme], &url[at + 1..])

@@ -30,8 +30,9 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }
 
-/// Threads of the blocking pool, at most: SQLite's writer and its 4 readers,
-/// the 2 password hashes, and room for file and card work beside them. More
+/// Threads of the blocking pool, at most: SQLite's writer and its 4 readers
+/// (the default `--pool-size`; PostgreSQL's pool needs no thread), the 2
+/// password hashes, and room for file and card work beside them. More
 /// threads could not make the store go faster (each call waits for one of its
 /// 5 connections), but under a burst of requests tokio's default (512) made
 /// one thread per waiting call, each with its own stack and malloc arena: the

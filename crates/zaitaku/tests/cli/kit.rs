@@ -28,6 +28,12 @@ pub fn zaitaku() -> Command {
         "ZAITAKU_KEEP_LOGIN_LOG_DAYS",
         "ZAITAKU_KEEP_CONSENTS_DAYS",
         "ZAITAKU_KEEP_PERSONS_DAYS",
+        "ZAITAKU_CONFIG",
+        "ZAITAKU_MAX_POLLS",
+        "ZAITAKU_FLOW_LIFETIME_SECS",
+        "ZAITAKU_TRUST_ANCHORS",
+        "ZAITAKU_ALLOW_POLICIES",
+        "ZAITAKU_ALLOW_UNCHECKED_REVOCATION",
     ] {
         command.env_remove(var);
     }

@@ -27,3 +27,4 @@ mod multi_process;
 mod pcsc_stack;
 mod readiness;
 mod serve;
+mod serve_config;
