@@ -248,7 +248,8 @@ pub enum StaffChangeOutcome {
     /// Written; the account as it now stands, and whether its institution
     /// still has a working administrator.
     Changed {
-        account: StaffAccount,
+        /// Boxed: the account is large beside the refusals.
+        account: Box<StaffAccount>,
         administrator_remains: bool,
     },
     /// No account has the login (in the institution asked for).

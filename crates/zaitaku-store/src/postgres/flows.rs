@@ -158,8 +158,7 @@ impl FlowStore for PostgresStore {
             )
             .await?,
             institution_last_minute: sqlx::query_scalar(
-                "SELECT count(*) FROM flows f JOIN challenges c ON c.flow_id = f.id \
-                 WHERE f.institution_id = $1 AND c.created_at > $2",
+                "SELECT count(*) FROM challenges WHERE institution_id = $1 AND created_at > $2",
             )
             .bind(f.institution_id.0)
             .bind(now - INSTITUTION_WINDOW_SECONDS)
@@ -249,8 +248,9 @@ async fn insert_challenge(conn: &mut PgConnection, c: &ChallengeRecord) -> Resul
     let (state, failure) = challenge_state_columns(c.state);
     sqlx::query(
         "INSERT INTO challenges (reference, nonce, flow_id, session_hash, purpose, created_at, \
-         expires_at, state, failure, claim_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         expires_at, state, failure, claim_hash, institution_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         (SELECT institution_id FROM flows WHERE id = $3))",
     )
     .bind(&c.reference)
     .bind(&c.nonce)

@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "retention",
         sql: include_str!("../../migrations/postgres/0014_retention.sql"),
     },
+    Migration {
+        version: 15,
+        name: "challenge_institution",
+        sql: include_str!("../../migrations/postgres/0015_challenge_institution.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

@@ -143,7 +143,7 @@ impl StaffStore for PostgresStore {
         .map(|row| account(&row))??;
         tx.commit().await?;
         Ok(StaffChangeOutcome::Changed {
-            account,
+            account: Box::new(account),
             administrator_remains,
         })
     }

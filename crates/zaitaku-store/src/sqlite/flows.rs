@@ -113,8 +113,7 @@ pub fn open_challenge(
         )?,
         institution_last_minute: count(
             &tx,
-            "SELECT count(*) FROM flows f JOIN challenges c ON c.flow_id = f.id \
-             WHERE f.institution_id = ? AND c.created_at > ?",
+            "SELECT count(*) FROM challenges WHERE institution_id = ? AND created_at > ?",
             params![f.institution_id.0, now - INSTITUTION_WINDOW_SECONDS],
         )?,
     };
@@ -178,7 +177,9 @@ fn insert_challenge(tx: &Transaction<'_>, c: &ChallengeRecord) -> Result<(), Sto
     let (state, failure) = challenge_state_columns(c.state);
     tx.prepare_cached(
         "INSERT INTO challenges (reference, nonce, flow_id, session_hash, purpose, created_at, \
-         expires_at, state, failure, claim_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         expires_at, state, failure, claim_hash, institution_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+         (SELECT institution_id FROM flows WHERE id = ?3))",
     )?
     .execute(params![
         c.reference,

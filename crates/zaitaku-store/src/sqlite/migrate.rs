@@ -84,6 +84,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "retention",
         sql: include_str!("../../migrations/sqlite/0014_retention.sql"),
     },
+    Migration {
+        version: 15,
+        name: "challenge_institution",
+        sql: include_str!("../../migrations/sqlite/0015_challenge_institution.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -196,7 +201,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
         );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
@@ -217,7 +222,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
         );
     }
 

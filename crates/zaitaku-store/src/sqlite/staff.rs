@@ -225,7 +225,7 @@ pub fn change(
     })?;
     tx.commit()?;
     Ok(StaffChangeOutcome::Changed {
-        account,
+        account: Box::new(account),
         administrator_remains,
     })
 }

@@ -655,7 +655,7 @@ async fn changed(store: &Arc<dyn Store>, c: &StaffChange) -> (StaffAccount, bool
         StaffChangeOutcome::Changed {
             account,
             administrator_remains,
-        } => (account, administrator_remains),
+        } => (*account, administrator_remains),
         other => panic!("{c:?} refused: {other:?}"),
     }
 }

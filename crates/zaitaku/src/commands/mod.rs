@@ -34,6 +34,8 @@ pub struct Cli {
     command: Command,
 }
 
+// One value per process, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the service: patient flows and the authentication endpoints.

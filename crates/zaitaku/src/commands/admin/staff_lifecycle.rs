@@ -73,7 +73,7 @@ async fn change(
         StaffChangeOutcome::Changed {
             account,
             administrator_remains,
-        } => (account, administrator_remains),
+        } => (*account, administrator_remains),
         StaffChangeOutcome::NotFound => {
             return Ok(refuse(&format!(
                 "no staff account has the login name {login} (see `zaitaku admin staff list --institution CODE`)"
