@@ -25,6 +25,7 @@ fn institution(code: &str, items: &[ConsentItem]) -> Institution {
         e_prescription: EPrescriptionUsage::Both,
         consent_validity_days: 365,
         url_token: UrlToken::parse(&"A".repeat(43)).expect("43 base64url characters"),
+        deactivated_at: None,
     }
 }
 
