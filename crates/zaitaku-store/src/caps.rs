@@ -31,6 +31,41 @@ pub struct Counts {
 /// The window of the per-institution cap, in seconds (instants are stored to the second).
 pub const INSTITUTION_WINDOW_SECONDS: i64 = 60;
 
+/// The rows a cap counts. Both tables carry the session, the institution and
+/// their times, so one pair of statements serves both, on both backends
+/// (`$1`, `$2` are positional in SQLite too).
+#[derive(Debug, Clone, Copy)]
+pub enum Capped {
+    Flows,
+    Challenges,
+}
+
+impl Capped {
+    /// Rows of session `$1` not expired at `$2`.
+    pub fn live_in_session_sql(self) -> &'static str {
+        match self {
+            Capped::Flows => {
+                "SELECT count(*) FROM flows WHERE session_hash = $1 AND expires_at > $2"
+            }
+            Capped::Challenges => {
+                "SELECT count(*) FROM challenges WHERE session_hash = $1 AND expires_at > $2"
+            }
+        }
+    }
+
+    /// Rows of institution `$1` made after `$2`.
+    pub fn institution_since_sql(self) -> &'static str {
+        match self {
+            Capped::Flows => {
+                "SELECT count(*) FROM flows WHERE institution_id = $1 AND created_at > $2"
+            }
+            Capped::Challenges => {
+                "SELECT count(*) FROM challenges WHERE institution_id = $1 AND created_at > $2"
+            }
+        }
+    }
+}
+
 impl Caps {
     /// Whether one more row fits.
     pub fn admit(&self, counts: Counts) -> Result<(), CapReached> {

@@ -4,7 +4,7 @@
 
 use super::PostgresStore;
 use super::columns::Columns;
-use crate::caps::{CapReached, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
+use crate::caps::{CapReached, Capped, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, FlowRecord, SessionRecord};
@@ -113,22 +113,14 @@ impl FlowStore for PostgresStore {
         let mut tx = self.pool.begin().await?;
         lock_for_caps(&mut tx, "flows", f.institution_id.0, &f.session_hash).await?;
         let now = instant(f.created_at);
-        let counts = Counts {
-            live_in_session: count(
-                &mut tx,
-                "SELECT count(*) FROM flows WHERE session_hash = $1 AND expires_at > $2",
-                &f.session_hash,
-                now,
-            )
-            .await?,
-            institution_last_minute: sqlx::query_scalar(
-                "SELECT count(*) FROM flows WHERE institution_id = $1 AND created_at > $2",
-            )
-            .bind(f.institution_id.0)
-            .bind(now - INSTITUTION_WINDOW_SECONDS)
-            .fetch_one(&mut *tx)
-            .await?,
-        };
+        let counts = counts(
+            &mut tx,
+            Capped::Flows,
+            &f.session_hash,
+            f.institution_id.0,
+            now,
+        )
+        .await?;
         if let Err(reached) = caps.admit(counts) {
             return Ok(Err(reached));
         }
@@ -149,22 +141,14 @@ impl FlowStore for PostgresStore {
         let mut tx = self.pool.begin().await?;
         lock_for_caps(&mut tx, "challenges", f.institution_id.0, &c.session_hash).await?;
         let now = instant(c.created_at);
-        let counts = Counts {
-            live_in_session: count(
-                &mut tx,
-                "SELECT count(*) FROM challenges WHERE session_hash = $1 AND expires_at > $2",
-                &c.session_hash,
-                now,
-            )
-            .await?,
-            institution_last_minute: sqlx::query_scalar(
-                "SELECT count(*) FROM challenges WHERE institution_id = $1 AND created_at > $2",
-            )
-            .bind(f.institution_id.0)
-            .bind(now - INSTITUTION_WINDOW_SECONDS)
-            .fetch_one(&mut *tx)
-            .await?,
-        };
+        let counts = counts(
+            &mut tx,
+            Capped::Challenges,
+            &c.session_hash,
+            f.institution_id.0,
+            now,
+        )
+        .await?;
         if let Err(reached) = caps.admit(counts) {
             return Ok(ChallengeOpening::Refused(reached));
         }
@@ -441,15 +425,24 @@ async fn lock_for_caps(
     Ok(())
 }
 
-async fn count(
+/// What the caps on `capped` count, inside the caller's transaction (under its locks).
+async fn counts(
     conn: &mut PgConnection,
-    sql: &'static str,
+    capped: Capped,
     session_hash: &str,
+    institution: i64,
     now: i64,
-) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(sql)
-        .bind(session_hash)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?)
+) -> Result<Counts, StoreError> {
+    Ok(Counts {
+        live_in_session: sqlx::query_scalar(capped.live_in_session_sql())
+            .bind(session_hash)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?,
+        institution_last_minute: sqlx::query_scalar(capped.institution_since_sql())
+            .bind(institution)
+            .bind(now - INSTITUTION_WINDOW_SECONDS)
+            .fetch_one(&mut *conn)
+            .await?,
+    })
 }

@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use super::codec::{self, Columns};
-use crate::caps::{CapReached, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
+use crate::caps::{CapReached, Capped, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
 use crate::records::{ChallengeRecord, FlowRecord, SessionRecord};
@@ -73,18 +73,7 @@ pub fn start(
 ) -> Result<Result<(), CapReached>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = instant(f.created_at);
-    let counts = Counts {
-        live_in_session: count(
-            &tx,
-            "SELECT count(*) FROM flows WHERE session_hash = ? AND expires_at > ?",
-            params![f.session_hash, now],
-        )?,
-        institution_last_minute: count(
-            &tx,
-            "SELECT count(*) FROM flows WHERE institution_id = ? AND created_at > ?",
-            params![f.institution_id.0, now - INSTITUTION_WINDOW_SECONDS],
-        )?,
-    };
+    let counts = counts(&tx, Capped::Flows, &f.session_hash, f.institution_id.0, now)?;
     if let Err(reached) = caps.admit(counts) {
         return Ok(Err(reached));
     }
@@ -105,18 +94,13 @@ pub fn open_challenge(
 ) -> Result<ChallengeOpening, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = instant(c.created_at);
-    let counts = Counts {
-        live_in_session: count(
-            &tx,
-            "SELECT count(*) FROM challenges WHERE session_hash = ? AND expires_at > ?",
-            params![c.session_hash, now],
-        )?,
-        institution_last_minute: count(
-            &tx,
-            "SELECT count(*) FROM challenges WHERE institution_id = ? AND created_at > ?",
-            params![f.institution_id.0, now - INSTITUTION_WINDOW_SECONDS],
-        )?,
-    };
+    let counts = counts(
+        &tx,
+        Capped::Challenges,
+        &c.session_hash,
+        f.institution_id.0,
+        now,
+    )?;
     if let Err(reached) = caps.admit(counts) {
         return Ok(ChallengeOpening::Refused(reached));
     }
@@ -127,8 +111,27 @@ pub fn open_challenge(
     Ok(ChallengeOpening::Opened)
 }
 
-fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<i64, StoreError> {
-    Ok(conn.prepare_cached(sql)?.query_row(params, |r| r.get(0))?)
+/// What the caps on `capped` count, inside the caller's transaction.
+fn counts(
+    conn: &Connection,
+    capped: Capped,
+    session_hash: &str,
+    institution: i64,
+    now: i64,
+) -> Result<Counts, StoreError> {
+    let count = |sql: &str, a: &dyn rusqlite::ToSql, b: i64| -> Result<i64, StoreError> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_row(params![a, b], |r| r.get(0))?)
+    };
+    Ok(Counts {
+        live_in_session: count(capped.live_in_session_sql(), &session_hash, now)?,
+        institution_last_minute: count(
+            capped.institution_since_sql(),
+            &institution,
+            now - INSTITUTION_WINDOW_SECONDS,
+        )?,
+    })
 }
 
 /// The update inside the caller's transaction; false on a version conflict
