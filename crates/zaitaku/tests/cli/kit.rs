@@ -110,6 +110,8 @@ pub struct Serve {
     child: Child,
     pub origin: String,
     pub log: mpsc::Receiver<String>,
+    /// What it printed up to and including the serving line.
+    pub startup: Vec<String>,
 }
 
 impl Drop for Serve {
@@ -131,10 +133,13 @@ impl Serve {
         Serve::spawn(command)
     }
 
-    /// Any `zaitaku serve` command (its own options and environment), once it serves.
+    /// Any `zaitaku serve` command (its own options and environment; `RUST_LOG`
+    /// is `info` unless the command sets it), once it serves.
     pub fn spawn(mut command: Command) -> Serve {
+        if !command.get_envs().any(|(key, _)| key == "RUST_LOG") {
+            command.env("RUST_LOG", "info");
+        }
         let mut child = command
-            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -147,14 +152,36 @@ impl Serve {
                 let _ = tx.send(line);
             }
         });
-        let origin = log
-            .iter()
-            .find_map(|l| {
-                l.strip_prefix("Zaitaku is serving ")
-                    .map(|rest| rest.split(' ').next().unwrap().to_owned())
-            })
-            .expect("the serving line");
-        Serve { child, origin, log }
+        let mut startup = Vec::new();
+        let origin = loop {
+            let line = log
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the serving line");
+            startup.push(line);
+            if let Some(rest) = startup.last().unwrap().strip_prefix("Zaitaku is serving ") {
+                break rest.split(' ').next().unwrap().to_owned();
+            }
+        };
+        Serve {
+            child,
+            origin,
+            log,
+            startup,
+        }
+    }
+
+    /// The next line of the log (a minute at most: a missing line fails the test).
+    pub fn next_line(&self) -> String {
+        self.log
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a log line")
+    }
+
+    /// Stop the service; the lines it logged that were not read yet.
+    pub fn stop(&mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::iter::from_fn(|| self.log.recv_timeout(Duration::from_secs(5)).ok()).collect()
     }
 
     /// `zaitaku serve` on `data`, trusting a fresh test root made in `dir`.

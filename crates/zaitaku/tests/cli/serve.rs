@@ -277,59 +277,33 @@ fn the_header_timeout_is_a_setting() {
 
 #[test]
 fn json_logs_are_one_object_per_line_with_the_same_events() {
-    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
-    let mut child = zaitaku()
+    let mut command = zaitaku();
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .args(["--allow-policy", "zaitaku-test"])
         .arg("--trust-anchor")
         .arg(&anchor)
         .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, log) = std::sync::mpsc::channel();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let next = || {
-        log.recv_timeout(Duration::from_secs(60))
-            .expect("a log line")
-    };
-    let mut lines = Vec::new();
-    let origin = loop {
-        let line = next();
-        lines.push(line.clone());
-        // The operator's banner is not a log event: it stays plain text.
-        if let Some(rest) = line.strip_prefix("Zaitaku is serving ") {
-            break rest.split(' ').next().unwrap().to_owned();
-        }
-    };
+        .arg(dir.path().join("data"));
+    // The operator's banner is not a log event: it stays plain text.
+    let mut serve = Serve::spawn(command);
+    let mut lines = serve.startup.clone();
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent();
-    let link = format!("{origin}/i/{}", "A".repeat(43));
+    let link = format!("{}/i/{}", serve.origin, "A".repeat(43));
     assert_eq!(agent.get(&link).call().unwrap().status(), 404);
     loop {
-        let line = next();
+        let line = serve.next_line();
         lines.push(line.clone());
         if line.contains("request refused") {
             break;
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    while let Ok(line) = log.recv_timeout(Duration::from_secs(5)) {
-        lines.push(line);
-    }
+    lines.extend(serve.stop());
 
     let mut events = Vec::new();
     for line in &lines {
@@ -447,40 +421,20 @@ fn the_limits_are_settings_and_a_trusted_proxy_names_the_client() {
 
 #[test]
 fn a_claim_in_the_url_is_refused_and_the_request_log_keeps_no_path_or_query() {
-    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let anchor = test_ca(dir.path(), "ca").join("ca-cert.pem");
-    let mut child = zaitaku()
+    let mut command = zaitaku();
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--trust-anchor")
         .arg(&anchor)
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         // Everything, every crate: nothing at any level may hold the claim.
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, log) = std::sync::mpsc::channel();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let next = || {
-        log.recv_timeout(Duration::from_secs(60))
-            .expect("a log line")
-    };
-    let mut lines = Vec::new();
-    let origin = loop {
-        let line = next();
-        lines.push(line.clone());
-        if let Some(rest) = line.strip_prefix("Zaitaku is serving ") {
-            break rest.split(' ').next().unwrap().to_owned();
-        }
-    };
+        .env("RUST_LOG", "debug");
+    let mut serve = Serve::spawn(command);
+    let mut lines = serve.startup.clone();
+    let origin = serve.origin.clone();
     let (reference, claim) = ("Zr3fOpaqueReference0123", "C1aimSecretOfTheAuthenticator");
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -509,17 +463,13 @@ fn a_claim_in_the_url_is_refused_and_the_request_log_keeps_no_path_or_query() {
     // The request log's line for each: the route's pattern and the status only.
     let mut logged = 0;
     while logged < 2 {
-        let line = next();
+        let line = serve.next_line();
         if line.contains("/auth/{reference}") && line.contains("400") {
             logged += 1;
         }
         lines.push(line);
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    while let Ok(line) = log.recv_timeout(Duration::from_secs(2)) {
-        lines.push(line);
-    }
+    lines.extend(serve.stop());
     for secret in [reference, claim] {
         assert!(
             !lines.iter().any(|l| l.contains(secret)),
