@@ -37,6 +37,19 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 
 /// Where a complete login (and `/console`) leads.
+/// A console form that is only a button: its session's CSRF token and nothing else.
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    pub(crate) csrf: String,
+}
+
+/// `?done=…` after an action: which notice the page shows (empty: none).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Outcome {
+    #[serde(default)]
+    pub(crate) done: String,
+}
+
 pub const HOME_PATH: &str = "/console/patients";
 
 /// Every `/console/…` route; mounted by the app beside the patient screens.

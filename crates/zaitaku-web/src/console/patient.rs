@@ -9,31 +9,19 @@ use super::staff_user::StaffUser;
 use super::views::{
     ChangeRow, HistoryRow, PatientPage, QualificationView, RecordRow, RecordSection, jst,
 };
+use super::{CsrfForm, Outcome};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
 use crate::views::{consent_rows, date_ja, qualification_rows};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{
     Channel, Consent, ConsentChange, ConsentStatus, PersonId, Qualification, QualificationStatus,
     RecordKind,
 };
 use zaitaku_store::{AccessAction, AccessEntry, CheckSource, QualificationCheck, StaffActor};
-
-/// What the last action on this page did, shown as a notice after its redirect.
-#[derive(Debug, Default, Deserialize)]
-pub struct Outcome {
-    #[serde(default)]
-    done: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
 
 pub async fn page(
     State(state): State<AppState>,

@@ -5,29 +5,18 @@
 use super::frame::ConsoleFrame;
 use super::staff_user::StaffUser;
 use super::views::{ItemChoice, RotatePage, SettingsPage, UsageChoice};
+use super::{CsrfForm, Outcome};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
 use axum::extract::{Form, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use zaitaku_domain::{ConsentItem, EPrescriptionUsage, Institution};
 use zaitaku_store::InstitutionChanges;
 
 /// A consent lasts at least a day and at most ten years.
 const VALIDITY_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Outcome {
-    #[serde(default)]
-    done: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
 
 pub async fn page(
     State(state): State<AppState>,

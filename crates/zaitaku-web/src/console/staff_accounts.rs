@@ -7,7 +7,7 @@
 //! Adding and resetting accounts stays with the operator (`zaitaku admin staff`).
 
 use super::views::{StaffPage, StaffRemovePage, StaffRow};
-use super::{ConsoleFrame, StaffUser};
+use super::{ConsoleFrame, CsrfForm, Outcome, StaffUser};
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
@@ -20,22 +20,11 @@ use zaitaku_store::{StaffAccount, StaffAction, StaffChange, StaffChangeOutcome};
 
 pub const PATH: &str = "/console/staff";
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Outcome {
-    #[serde(default)]
-    done: String,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ChangeForm {
     csrf: String,
     /// disable, enable, administrator or staff (the new role).
     action: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn page(
