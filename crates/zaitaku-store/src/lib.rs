@@ -47,7 +47,7 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 18;
 
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{

@@ -54,6 +54,20 @@ pub struct FlowRecord {
     pub expires_at: OffsetDateTime,
     /// Bumped on every update; updates name the version they saw.
     pub version: i64,
+    /// The institution URL token the flow was started from: once the institution's
+    /// URL is rotated away from it, the flow goes no further (`started_from`).
+    pub url_token: UrlToken,
+    /// When the staff closed the finished flow's result (「閉じる」).
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+impl FlowRecord {
+    /// Whether the flow was started from the institution's current URL. A flow
+    /// begun from a URL rotated away since is over: the one rule every flow page
+    /// and the authenticator API ask.
+    pub fn started_from(&self, institution: &zaitaku_domain::Institution) -> bool {
+        self.institution_id == institution.id && self.url_token == institution.url_token
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +75,13 @@ pub enum ChallengeState {
     Pending,
     Succeeded,
     Failed(FailureReason),
-    /// Its flow went back to the selection; the challenge can no longer be used.
+    /// Its flow went back to the selection, or its claimant reported the reading
+    /// cancelled; the challenge can no longer be used.
     Cancelled,
+    /// Its claimant reported it could not answer (a blocked PIN), or answered
+    /// with a card that could not be trusted at all: the challenge ended, and
+    /// only it; its flow waits at its authentication step for a new one.
+    Reported(FailureReason),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +98,18 @@ pub struct ChallengeRecord {
     /// SHA-256 (hex) of the claim secret of the authenticator that fetched the
     /// challenge; `None` while no authenticator has.
     pub claim_hash: Option<String>,
+    /// When an authenticator claimed it.
+    pub claimed_at: Option<OffsetDateTime>,
+    /// When it was answered, reported or cancelled.
+    pub settled_at: Option<OffsetDateTime>,
+}
+
+impl ChallengeState {
+    /// How a challenge its claimant ended stands: cancelled, or reported with
+    /// `report`.
+    pub fn claimant_ended(report: Option<FailureReason>) -> Self {
+        report.map_or(ChallengeState::Cancelled, ChallengeState::Reported)
+    }
 }
 
 impl ChallengeRecord {

@@ -391,16 +391,20 @@ pub trait FlowStore: Send + Sync + 'static {
         claim_hash: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
-    /// The claimer cancelled on its authenticator: end the pending, unexpired
-    /// challenge `reference` if it is claimed with `claim_hash` (state becomes
-    /// cancelled), and nothing else: its flow stays at its authentication step
-    /// with its choices, so the page can start a new challenge. True if this
-    /// call ended it; false (writing nothing) when the challenge is not pending,
-    /// has expired, is unclaimed or claimed by another.
-    async fn cancel_claimed_challenge(
+    /// The claimer ended the challenge from its authenticator: it cancelled
+    /// (`report` is `None`: the state becomes cancelled) or reported why it
+    /// could not answer (`Reported(report)`). End the pending, unexpired
+    /// challenge `reference` if its stored claim is still `claim_hash` (`None`:
+    /// unclaimed, as the demo reader in the flow's own session answers), and
+    /// nothing else: its flow stays at its authentication step with its
+    /// choices, so the page can start a new challenge. True if this call ended
+    /// it; false (writing nothing) when the challenge is not pending, has
+    /// expired, or its claim is another.
+    async fn end_claimed_challenge(
         &self,
         reference: &str,
-        claim_hash: &str,
+        claim_hash: Option<&str>,
+        report: Option<FailureReason>,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Use the challenge and end its flow with `reason`: all or nothing, at most once.

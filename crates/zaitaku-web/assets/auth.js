@@ -24,13 +24,20 @@
     fetch(url + "?wait=" + encodeURIComponent(seen), {
       headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store"
     })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        // Gone (the flow ran out, its URL was changed, its result was closed):
+        // show the page that says so.
+        if (r.status === 410) { window.location.reload(); return undefined; }
+        return r.ok ? r.json() : null;
+      })
       .then(function (s) {
         inFlight = false;
+        if (s === undefined) { return; }
         if (!s) { schedule(3000); return; }
         if (s.state === "claimed") {
           // An authenticator (a phone that scanned the code) has the request.
-          if (claimedText) { status.textContent = claimedText; }
+          // When it was read shows, so the staff notice a reading that was not their patient's.
+          if (s.claimedText || claimedText) { status.textContent = s.claimedText || claimedText; }
           seen = s.state;
           schedule(0);
         } else if (s.state !== "pending" && s.next) {

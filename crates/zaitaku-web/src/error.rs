@@ -17,6 +17,14 @@ pub enum PageError {
     FlowExpired {
         restart: String,
     },
+    /// The flow was started from an institution URL that has since been rotated
+    /// away: it goes no further, and its pages show nothing of the new URL.
+    UrlChanged,
+    /// A finished flow's result (資格情報, the consent) is no longer shown: closed
+    /// with 「閉じる」, or past `Lifetimes::result`.
+    ResultClosed {
+        restart: String,
+    },
     /// A staff enrolment link that has expired or never existed.
     EnrolmentLinkDead,
     /// A staff enrolment link that an account was enrolled with.
@@ -80,6 +88,12 @@ impl IntoResponse for PageError {
                 StatusCode::GONE,
                 "error-flow-expired",
                 Some((restart, "link-restart")),
+            ),
+            PageError::UrlChanged => (StatusCode::GONE, "error-url-changed", None),
+            PageError::ResultClosed { restart } => (
+                StatusCode::GONE,
+                "error-result-closed",
+                Some((restart, "link-institution-page")),
             ),
             PageError::FormRejected => (StatusCode::FORBIDDEN, "error-form-rejected", None),
             PageError::ConsoleFormRejected => (

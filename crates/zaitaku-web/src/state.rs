@@ -92,6 +92,9 @@ pub struct Lifetimes {
     pub console_absolute: time::Duration,
     /// How long wrong codes lock a console account (`console::login::lockout`).
     pub lockout: time::Duration,
+    /// How long a finished flow's page (資格情報, the consent) is shown after it
+    /// finished; 「閉じる」 ends it sooner. Less is left on a shared device.
+    pub result: time::Duration,
 }
 
 impl Default for Lifetimes {
@@ -103,6 +106,7 @@ impl Default for Lifetimes {
             console_idle: time::Duration::minutes(30),
             console_absolute: time::Duration::hours(12),
             lockout: time::Duration::minutes(15),
+            result: time::Duration::minutes(10),
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum SubmitError {
     NotClaimed,
     /// Not a Web eID token at all; the challenge stays usable.
     BadToken(&'static str),
+    /// Its flow was started from an institution URL rotated away since.
+    UrlChanged,
     Internal(String),
 }
 
@@ -54,7 +56,9 @@ impl From<SettleError> for SubmitError {
     }
 }
 
-/// A challenge that can still be answered, or why not.
+/// A challenge that can still be answered, or why not. A challenge whose flow
+/// was started from an institution URL rotated away since answers nothing (the
+/// rule of `FlowRecord::started_from`, as the flow's pages ask it).
 pub async fn live_challenge(
     state: &AppState,
     reference: &str,
@@ -64,6 +68,14 @@ pub async fn live_challenge(
         .challenge(reference)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
+    let (flow, institution) = state
+        .store
+        .flow_with_institution(&challenge.flow_id)
+        .await?
+        .ok_or(SubmitError::UnknownChallenge)?;
+    if !flow.started_from(&institution) {
+        return Err(SubmitError::UrlChanged);
+    }
     if challenge.state != ChallengeState::Pending {
         return Err(SubmitError::AlreadyUsed);
     }
@@ -257,12 +269,27 @@ fn revocation_code(status: &zaitaku_card::validate::crl::RevocationStatus) -> &'
     }
 }
 
+/// Whether a refused token ends only its challenge, as a claimant's report
+/// does, rather than the flow. A certificate that chains to no trusted root (or
+/// a signature that does not verify) says nothing about the patient's card:
+/// anyone who read the 2D code can make one without any card, so it must not
+/// end the staff's flow. A genuine card's refusal (expired, revoked, not
+/// registered, no qualification) still ends the flow on the manual's screen.
+fn ends_challenge_only(reason: FailureReason) -> bool {
+    matches!(reason, FailureReason::CertificateUntrusted)
+}
+
 async fn reject(
     state: &AppState,
     challenge: &ChallengeRecord,
     reason: FailureReason,
     code: &'static str,
 ) -> Result<TokenOutcome, SubmitError> {
+    if ends_challenge_only(reason) {
+        end_by_claimant(state, challenge, Some(reason)).await?;
+        refused(state, challenge, code);
+        return Ok(TokenOutcome::Rejected { code });
+    }
     state
         .store
         .settle_failure(&challenge.reference, reason, OffsetDateTime::now_utc())
@@ -288,47 +315,52 @@ fn refused(state: &AppState, challenge: &ChallengeRecord, code: &'static str) {
     state.wakeups.announce(&challenge.flow_id);
 }
 
-/// The authenticator reports the card's PIN is blocked: the flow ends on that screen.
-pub async fn report_pin_blocked(
+/// The authenticator reports it could not answer: the user cancelled (`None`:
+/// the 「キャンセル」 button, or the card was not read) or the card's PIN is
+/// blocked. A report proves nothing about the card (whoever read the 2D code
+/// first holds the claim), so it ends the claimed challenge, and nothing else:
+/// the flow stays at its authentication step with its choices, and the page
+/// says what was reported, when the code was read, and offers a new challenge.
+pub async fn report(
     state: &AppState,
     reference: &str,
     answerer: Answerer<'_>,
+    report: Option<FailureReason>,
 ) -> Result<(), SubmitError> {
     let challenge = answerable_challenge(state, reference, answerer).await?;
-    reject(state, &challenge, FailureReason::PinBlocked, "pin_blocked").await?;
+    end_by_claimant(state, &challenge, report).await?;
+    tracing::info!(
+        purpose = challenge.purpose.code(),
+        report = report.map_or("cancelled", FailureReason::code),
+        "card reading ended on the authenticator; the flow waits for a new challenge"
+    );
     Ok(())
 }
 
-/// The authenticator reports the user cancelled (the 「キャンセル」 button, or the
-/// card was not read): the claimed challenge ends, and nothing else. The flow
-/// stays at its authentication step with its choices, so the page says the
-/// reading was cancelled and offers a new challenge at once.
-pub async fn report_cancelled(
+/// End `challenge` (as read, with its claim) for its claimant's `report`, and
+/// wake the pages waiting on its flow.
+async fn end_by_claimant(
     state: &AppState,
-    reference: &str,
-    answerer: Answerer<'_>,
+    challenge: &ChallengeRecord,
+    report: Option<FailureReason>,
 ) -> Result<(), SubmitError> {
-    let challenge = answerable_challenge(state, reference, answerer).await?;
-    // `answerable_challenge` checked the claim against the stored hash.
-    let Some(claim_hash) = &challenge.claim_hash else {
-        return Err(SubmitError::NotClaimed);
-    };
     let now = OffsetDateTime::now_utc();
-    if !state
+    let ended = state
         .store
-        .cancel_claimed_challenge(reference, claim_hash, now)
-        .await?
-    {
-        // Settled, expired or cancelled between the read and the write.
-        return Err(match live_challenge(state, reference).await {
+        .end_claimed_challenge(
+            &challenge.reference,
+            challenge.claim_hash.as_deref(),
+            report,
+            now,
+        )
+        .await?;
+    if !ended {
+        // Settled, expired, ended or claimed between the read and the write.
+        return Err(match live_challenge(state, &challenge.reference).await {
             Err(e) => e,
             Ok(_) => SubmitError::AlreadyUsed,
         });
     }
-    tracing::info!(
-        purpose = challenge.purpose.code(),
-        "card reading cancelled on the authenticator"
-    );
     state.wakeups.announce(&challenge.flow_id);
     Ok(())
 }

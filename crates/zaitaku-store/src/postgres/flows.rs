@@ -7,7 +7,7 @@ use super::columns::Columns;
 use crate::caps::{CapReached, Capped, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, FlowRecord, SessionRecord};
+use crate::records::{ChallengeRecord, ChallengeState, FlowRecord, SessionRecord};
 use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
@@ -19,18 +19,18 @@ use zaitaku_domain::{ConsentId, FailureReason, Institution};
 
 /// The columns `flow_from_row` reads.
 /// How many columns `flow_columns!` names.
-const FLOW_COLUMN_COUNT: usize = 15;
+const FLOW_COLUMN_COUNT: usize = 17;
 
 macro_rules! flow_columns {
     () => {
         "f.id, f.session_hash, f.institution_id, f.purpose, f.step, f.choices, f.failure, \
          f.viewed_choices, f.viewed_version, f.challenge_ref, f.person_id, f.consent_id, \
-         f.created_at, f.expires_at, f.version"
+         f.created_at, f.expires_at, f.version, f.url_token, f.closed_at"
     };
 }
 
 /// An institution's columns in the order of the institutions module's reader,
-/// after the flow's 15 (named `i_*` so that the flow's names stay unique).
+/// after the flow's 17 (named `i_*` so that the flow's names stay unique).
 macro_rules! institution_columns {
     () => {
         "i.id AS i_id, i.code AS i_code, i.name AS i_name, i.offered_items AS i_offered_items, \
@@ -195,23 +195,27 @@ impl FlowStore for PostgresStore {
         Ok(claimed == 1)
     }
 
-    async fn cancel_claimed_challenge(
+    async fn end_claimed_challenge(
         &self,
         reference: &str,
-        claim_hash: &str,
+        claim_hash: Option<&str>,
+        report: Option<FailureReason>,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let cancelled = sqlx::query(
-            "UPDATE challenges SET state = 'cancelled', settled_at = $1 WHERE reference = $2 \
-             AND state = 'pending' AND claim_hash = $3 AND expires_at > $1",
+        let (state, failure) = challenge_state_columns(ChallengeState::claimant_ended(report));
+        let ended = sqlx::query(
+            "UPDATE challenges SET state = $4, failure = $5, settled_at = $1 WHERE reference = $2 \
+             AND state = 'pending' AND claim_hash IS NOT DISTINCT FROM $3 AND expires_at > $1",
         )
         .bind(instant(at))
         .bind(reference)
         .bind(claim_hash)
+        .bind(state)
+        .bind(failure)
         .execute(&self.pool)
         .await?
         .rows_affected();
-        Ok(cancelled == 1)
+        Ok(ended == 1)
     }
 
     async fn settle_failure(
@@ -334,8 +338,8 @@ async fn insert_flow_row(conn: &mut PgConnection, f: &FlowRecord) -> Result<(), 
     sqlx::query(
         "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
          viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         expires_at, version, url_token, closed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(&f.id)
     .bind(&f.session_hash)
@@ -352,6 +356,8 @@ async fn insert_flow_row(conn: &mut PgConnection, f: &FlowRecord) -> Result<(), 
     .bind(instant(f.created_at))
     .bind(instant(f.expires_at))
     .bind(f.version)
+    .bind(f.url_token.as_str())
+    .bind(f.closed_at.map(instant))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -370,7 +376,7 @@ async fn update_in(
     let updated = sqlx::query(
         "UPDATE flows SET step = $1, choices = $2, failure = $3, viewed_choices = $4, \
          viewed_version = $5, challenge_ref = $6, person_id = $7, consent_id = $8, \
-         expires_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+         expires_at = $9, closed_at = $12, version = version + 1 WHERE id = $10 AND version = $11",
     )
     .bind(f.step.code())
     .bind(step.choices)
@@ -383,6 +389,7 @@ async fn update_in(
     .bind(instant(f.expires_at))
     .bind(&f.id)
     .bind(f.version)
+    .bind(f.closed_at.map(instant))
     .execute(&mut *tx)
     .await?
     .rows_affected();

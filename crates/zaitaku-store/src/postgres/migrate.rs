@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "challenge_institution",
         sql: include_str!("../../migrations/postgres/0015_challenge_institution.sql"),
     },
+    Migration {
+        version: 18,
+        name: "flow_origin_and_result",
+        sql: include_str!("../../migrations/postgres/0018_flow_origin_and_result.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

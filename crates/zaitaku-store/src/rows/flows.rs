@@ -1,25 +1,27 @@
 //! Flows' and challenges' rows, the same on both backends.
 
 use super::Cursor;
-use crate::codec::{code, some_code, to_instant};
+use crate::codec::{code, some_code, to_instant, to_opt_instant};
 use crate::error::StoreError;
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
 use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, Viewed,
+    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, UrlToken,
+    Viewed,
 };
 
 /// The columns [`challenge`] reads, in its order.
 macro_rules! challenge_columns {
     () => {
         "reference, nonce, flow_id, session_hash, purpose, created_at, expires_at, state, \
-         failure, claim_hash"
+         failure, claim_hash, claimed_at, settled_at"
     };
 }
 pub(crate) use challenge_columns;
 
 /// A flow from the columns id, session_hash, institution_id, purpose, step,
 /// choices, failure, viewed_choices, viewed_version, challenge_ref, person_id,
-/// consent_id, created_at, expires_at, version (each backend names them its way).
+/// consent_id, created_at, expires_at, version, url_token, closed_at (each
+/// backend names them its way).
 pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
     // A struct expression evaluates its fields in the order written: this reads
     // the columns in the order above.
@@ -35,6 +37,8 @@ pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
         created_at: to_instant(c.int()?, "flow")?,
         expires_at: to_instant(c.int()?, "flow")?,
         version: c.int()?,
+        url_token: code(&c.text()?, "flow url token", UrlToken::parse)?,
+        closed_at: to_opt_instant(c.opt_int()?, "flow")?,
     })
 }
 
@@ -97,6 +101,8 @@ pub fn challenge(c: &mut impl Cursor) -> Result<ChallengeRecord, StoreError> {
         expires_at: to_instant(c.int()?, "challenge")?,
         state: challenge_state(c)?,
         claim_hash: c.opt_text()?,
+        claimed_at: to_opt_instant(c.opt_int()?, "challenge")?,
+        settled_at: to_opt_instant(c.opt_int()?, "challenge")?,
     })
 }
 
@@ -108,6 +114,7 @@ fn challenge_state(c: &mut impl Cursor) -> Result<ChallengeState, StoreError> {
         "pending" => ChallengeState::Pending,
         "succeeded" => ChallengeState::Succeeded,
         "cancelled" => ChallengeState::Cancelled,
+        "reported" => ChallengeState::Reported(failure_reason(failure, "challenge report")?),
         "failed" => ChallengeState::Failed(failure_reason(failure, "challenge failure")?),
         _ => {
             return Err(StoreError::Corrupt {
@@ -162,5 +169,6 @@ pub fn challenge_state_columns(state: ChallengeState) -> (&'static str, Option<&
         ChallengeState::Succeeded => ("succeeded", None),
         ChallengeState::Failed(reason) => ("failed", Some(reason.code())),
         ChallengeState::Cancelled => ("cancelled", None),
+        ChallengeState::Reported(reason) => ("reported", Some(reason.code())),
     }
 }

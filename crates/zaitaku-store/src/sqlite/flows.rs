@@ -5,7 +5,7 @@ use super::codec::{self, Columns};
 use crate::caps::{CapReached, Capped, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, FlowRecord, SessionRecord};
+use crate::records::{ChallengeRecord, ChallengeState, FlowRecord, SessionRecord};
 use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
@@ -19,7 +19,8 @@ pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
          viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         expires_at, version, url_token, closed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         f.id,
@@ -37,6 +38,8 @@ pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
         instant(f.created_at),
         instant(f.expires_at),
         f.version,
+        f.url_token.as_str(),
+        f.closed_at.map(instant),
     ])?;
     Ok(())
 }
@@ -45,7 +48,7 @@ pub fn by_id(conn: &Connection, id: &str) -> Result<Option<FlowRecord>, StoreErr
     let mut statement = conn.prepare_cached(
         "SELECT id, session_hash, institution_id, purpose, step, choices, failure, \
          viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version FROM flows WHERE id = ?",
+         expires_at, version, url_token, closed_at FROM flows WHERE id = ?",
     )?;
     codec::optional(&mut statement, [id], flow_from_row)
 }
@@ -146,7 +149,7 @@ fn update_in(
         .prepare_cached(
             "UPDATE flows SET step = ?, choices = ?, failure = ?, viewed_choices = ?, \
              viewed_version = ?, challenge_ref = ?, person_id = ?, consent_id = ?, \
-             expires_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+             expires_at = ?, closed_at = ?, version = version + 1 WHERE id = ? AND version = ?",
         )?
         .execute(params![
             f.step.code(),
@@ -158,6 +161,7 @@ fn update_in(
             f.person_id.map(|p| p.0),
             f.consent_id.map(|c| c.0),
             instant(f.expires_at),
+            f.closed_at.map(instant),
             f.id,
             f.version,
         ])?;
@@ -226,19 +230,28 @@ pub fn claim(
     Ok(claimed == 1)
 }
 
-pub fn cancel_claimed(
+pub fn end_claimed(
     conn: &Connection,
     reference: &str,
-    claim_hash: &str,
+    claim_hash: Option<&str>,
+    report: Option<FailureReason>,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let cancelled = conn
+    let (state, failure) = challenge_state_columns(ChallengeState::claimant_ended(report));
+    let ended = conn
         .prepare_cached(
-            "UPDATE challenges SET state = 'cancelled', settled_at = ? WHERE reference = ? \
-             AND state = 'pending' AND claim_hash = ? AND expires_at > ?",
+            "UPDATE challenges SET state = ?, failure = ?, settled_at = ? WHERE reference = ? \
+             AND state = 'pending' AND claim_hash IS ? AND expires_at > ?",
         )?
-        .execute(params![instant(at), reference, claim_hash, instant(at)])?;
-    Ok(cancelled == 1)
+        .execute(params![
+            state,
+            failure,
+            instant(at),
+            reference,
+            claim_hash,
+            instant(at)
+        ])?;
+    Ok(ended == 1)
 }
 
 /// Use the pending, unexpired challenge `reference` and move the flow waiting for
@@ -391,14 +404,15 @@ impl FlowStore for SqliteStore {
             .await
     }
 
-    async fn cancel_claimed_challenge(
+    async fn end_claimed_challenge(
         &self,
         reference: &str,
-        claim_hash: &str,
+        claim_hash: Option<&str>,
+        report: Option<FailureReason>,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let (reference, claim_hash) = (reference.to_owned(), claim_hash.to_owned());
-        self.write(move |c| cancel_claimed(c, &reference, &claim_hash, at))
+        let (reference, claim_hash) = (reference.to_owned(), claim_hash.map(str::to_owned));
+        self.write(move |c| end_claimed(c, &reference, claim_hash.as_deref(), report, at))
             .await
     }
 

@@ -89,6 +89,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "challenge_institution",
         sql: include_str!("../../migrations/sqlite/0015_challenge_institution.sql"),
     },
+    Migration {
+        version: 18,
+        name: "flow_origin_and_result",
+        sql: include_str!("../../migrations/sqlite/0018_flow_origin_and_result.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version

@@ -72,6 +72,8 @@ pub fn pending_challenge(reference: &str, flow: &FlowRecord, purpose: Purpose) -
         expires_at: now + Duration::minutes(5),
         state: ChallengeState::Pending,
         claim_hash: None,
+        claimed_at: None,
+        settled_at: None,
     }
 }
 
@@ -104,6 +106,8 @@ pub async fn fixture() -> Fixture {
         created_at: now,
         expires_at: now + Duration::minutes(30),
         version: 0,
+        url_token: institution.url_token.clone(),
+        closed_at: None,
     };
     store.insert_flow(&flow).await.unwrap();
     let challenge = pending_challenge("challenge-0123456789ab", &flow, Purpose::Register);

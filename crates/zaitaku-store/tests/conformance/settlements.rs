@@ -544,7 +544,7 @@ async fn a_cancel_by_its_claimer_ends_the_challenge_only() {
     // Unclaimed: nothing to cancel.
     assert!(
         !f.store
-            .cancel_claimed_challenge(&reference, "claim-a", now)
+            .end_claimed_challenge(&reference, Some("claim-a"), None, now)
             .await
             .unwrap()
     );
@@ -557,7 +557,7 @@ async fn a_cancel_by_its_claimer_ends_the_challenge_only() {
     // Another's claim cancels nothing.
     assert!(
         !f.store
-            .cancel_claimed_challenge(&reference, "claim-b", now)
+            .end_claimed_challenge(&reference, Some("claim-b"), None, now)
             .await
             .unwrap()
     );
@@ -566,20 +566,25 @@ async fn a_cancel_by_its_claimer_ends_the_challenge_only() {
     // Past its expiry it is not cancelled (it has run out anyway).
     assert!(
         !f.store
-            .cancel_claimed_challenge(&reference, "claim-a", now + Duration::minutes(6))
+            .end_claimed_challenge(
+                &reference,
+                Some("claim-a"),
+                None,
+                now + Duration::minutes(6)
+            )
             .await
             .unwrap()
     );
     // The claimer cancels it: once.
     assert!(
         f.store
-            .cancel_claimed_challenge(&reference, "claim-a", now)
+            .end_claimed_challenge(&reference, Some("claim-a"), None, now)
             .await
             .unwrap()
     );
     assert!(
         !f.store
-            .cancel_claimed_challenge(&reference, "claim-a", now)
+            .end_claimed_challenge(&reference, Some("claim-a"), None, now)
             .await
             .unwrap()
     );
@@ -608,7 +613,93 @@ async fn a_cancel_by_its_claimer_ends_the_challenge_only() {
     assert_eq!(flow.step, FlowStep::Done);
 }
 
+/// A report (a blocked PIN) ends the challenge only, with its reason and the
+/// times it was claimed and ended; the demo reader of the flow's own session
+/// ends an unclaimed one; and the flow keeps its URL token and its closing.
+async fn a_report_by_its_claimer_ends_the_challenge_only_with_its_reason() {
+    let f = fixture().await;
+    let reference = f.write.challenge_ref.clone();
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(
+        f.store
+            .challenge(&reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .claimed_at,
+        None
+    );
+    assert!(
+        f.store
+            .claim_challenge(&reference, "claim-a", now)
+            .await
+            .unwrap()
+    );
+    let blocked = Some(FailureReason::PinBlocked);
+    assert!(
+        !f.store
+            .end_claimed_challenge(&reference, None, blocked, now)
+            .await
+            .unwrap(),
+        "a claimed challenge is not ended as an unclaimed one"
+    );
+    assert!(
+        f.store
+            .end_claimed_challenge(&reference, Some("claim-a"), blocked, now)
+            .await
+            .unwrap()
+    );
+    let stored = f.store.challenge(&reference).await.unwrap().unwrap();
+    assert_eq!(
+        stored.state,
+        ChallengeState::Reported(FailureReason::PinBlocked)
+    );
+    assert_eq!(
+        stored.claimed_at.map(|t| t.unix_timestamp()),
+        Some(now.unix_timestamp())
+    );
+    assert_eq!(
+        stored.settled_at.map(|t| t.unix_timestamp()),
+        Some(now.unix_timestamp())
+    );
+    let flow = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    assert_eq!(flow.step, f.flow.step, "the flow waits for a new challenge");
+    assert_eq!(flow.url_token, f.flow.url_token);
+    assert_eq!(flow.closed_at, None);
+
+    // Unclaimed (the demo reader in the flow's own session).
+    let other = waiting_flow(
+        &f,
+        "flow-unclaimed-0123",
+        f.flow.step.clone(),
+        "challenge-unclaimed0",
+    )
+    .await;
+    let unclaimed = other.challenge_ref.clone().unwrap();
+    assert!(
+        f.store
+            .end_claimed_challenge(&unclaimed, None, blocked, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        f.store.challenge(&unclaimed).await.unwrap().unwrap().state,
+        ChallengeState::Reported(FailureReason::PinBlocked)
+    );
+
+    // Closing a flow's result is kept.
+    let mut closed = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    closed.closed_at = Some(now);
+    assert!(f.store.update_flow(&closed, None).await.unwrap());
+    let flow = f.store.flow(&f.flow.id).await.unwrap().unwrap();
+    assert_eq!(
+        flow.closed_at.map(|t| t.unix_timestamp()),
+        Some(now.unix_timestamp())
+    );
+}
+
 on_both_backends!(
+    a_report_by_its_claimer_ends_the_challenge_only_with_its_reason,
     a_cancel_by_its_claimer_ends_the_challenge_only,
     racing_settlements_of_one_challenge_succeed_exactly_once,
     a_stale_flow_update_is_refused_and_cancels_nothing,

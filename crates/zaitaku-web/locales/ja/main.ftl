@@ -114,6 +114,12 @@ auth-timed-out-body = 認証の有効期限（5分）が過ぎました。選択
 auth-cancelled-title = 認証アプリで読み取りが取り消されました
 auth-cancelled-body = 認証アプリで「キャンセル」が押されたため、この認証は終了しました。選択内容はそのままです。もう一度認証してください。
 button-retry-auth = もう一度認証する
+auth-claimed-at = { $time }に読み取られました。
+auth-claimed-at-waiting = { $time }に認証アプリで読み取られました。認証アプリで暗証番号を入力し、カードを読み取ってください。患者さまが読み取った時刻と違うときは、別の端末で読み取られています。
+auth-reported-title = 読み取った端末から「{ $reported }」と報告されました
+auth-refused-title = 読み取った端末から送られたカードを確認できませんでした（{ $reported }）
+auth-reported-other-device = 患者さまのスマートフォンで読み取ったものでない場合は、二次元コードが別の端末で読み取られています。この認証だけを終了しました。選択内容はそのままです。もう一度認証してください。
+auth-reported-this-device = この認証だけを終了しました。選択内容はそのままです。カードを確かめて、もう一度認証してください。この端末の認証アプリで読み取っていない場合は、認証用リンクが別の端末で読み取られています。
 
 ## ⑤ Completion
 complete-title-clinic = 資格確認・登録完了
@@ -281,6 +287,14 @@ error-busy-title = ただいま混み合っています
 error-busy-body = 短い時間に多くのご利用があったため、受け付けられませんでした。同意内容は登録されていません。1分ほど待ってから、もう一度お試しください。
 error-institution-closed-title = この医療機関等は受付を終了しました
 error-institution-closed-body = この医療機関等では、マイナ在宅受付Webでの同意の登録・照会・取消しを受け付けていません。手続き中の内容は登録されていません。詳しくは医療機関等にお問い合わせください。
+error-url-changed-title = このURLは無効になりました
+error-url-changed-body = 医療機関等のURLが変更されたため、変更前のURLで始めた手続きは続けられません。同意の登録・照会・取消しは、医療機関等の新しいURLから始めてください。
+error-result-closed-title = 表示を終了しました
+error-result-closed-body = 端末に個人情報を残さないため、この手続きの結果（資格情報・登録内容）の表示を終了しました。手続きの結果は変わりません。
+link-institution-page = 最初の画面に戻る
+result-shown-until = この画面は{ $time }まで表示されます。
+result-close-body = この時刻を過ぎるか「閉じる」を押すと、この画面の内容（資格情報・登録内容）は表示されなくなります。確認が終わったら「閉じる」を押してください。
+button-close-result = 閉じる
 error-internal-title = ただいま処理できません
 error-internal-body = システムで問題が発生しました。同意内容は登録されていません。しばらくしてから、もう一度お試しください。
 

@@ -19,6 +19,7 @@ use zaitaku_card::protocol::{
     ChallengeAnswer, ErrorAnswer, ErrorReport, Institution, PROTOCOL, ReportAnswer, TokenAnswer,
     claim_from_authorization,
 };
+use zaitaku_domain::FailureReason;
 
 fn error_response(e: SubmitError) -> Response {
     let (status, code, message) = match e {
@@ -41,6 +42,11 @@ fn error_response(e: SubmitError) -> Response {
             StatusCode::CONFLICT,
             "already_claimed",
             "this code was already read by another device; start the authentication again on the page",
+        ),
+        SubmitError::UrlChanged => (
+            StatusCode::GONE,
+            "url_changed",
+            "the institution's URL has changed; this authentication request is no longer valid",
         ),
         SubmitError::NotClaimed => (
             StatusCode::FORBIDDEN,
@@ -264,10 +270,10 @@ pub async fn report_error(
         )
             .into_response();
     };
-    let result = match report.code.as_str() {
-        "pin_blocked" => verification::report_pin_blocked(&state, &reference, answerer).await,
-        // The challenge ends; the page offers a new one with the choices kept.
-        "cancelled" => verification::report_cancelled(&state, &reference, answerer).await,
+    // Either ends the challenge only; the page offers a new one with the choices kept.
+    let reported = match report.code.as_str() {
+        "pin_blocked" => Some(FailureReason::PinBlocked),
+        "cancelled" => None,
         _ => {
             return (
                 StatusCode::BAD_REQUEST,
@@ -276,7 +282,7 @@ pub async fn report_error(
                 .into_response();
         }
     };
-    match result {
+    match verification::report(&state, &reference, answerer, reported).await {
         Ok(()) => Json(ReportAnswer::recorded()).into_response(),
         Err(e) => error_response(e),
     }

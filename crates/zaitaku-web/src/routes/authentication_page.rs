@@ -10,7 +10,9 @@ use crate::handoff;
 use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
-use crate::views::{AuthenticatePage, Menu, MethodLink, RetryForm, Stage, Waiting, Wording};
+use crate::views::{
+    AuthenticatePage, Menu, MethodLink, RetryForm, Stage, Waiting, Wording, failure_text, time_ja,
+};
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -20,7 +22,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
-use zaitaku_domain::{AuthMethod, FlowStep, Purpose};
+use zaitaku_domain::{AuthMethod, FailureReason, FlowStep, Purpose};
 use zaitaku_store::{ChallengeRecord, ChallengeState, FlowRecord};
 
 /// A status request waits at most this long for a change, under common proxy timeouts.
@@ -78,8 +80,7 @@ pub async fn page(
     }
     let (timed_out, waiting) = match current {
         Current::Live(challenge) => (None, Some(waiting(&state, &flow, &challenge, method))),
-        Current::Cancelled => (Some(retry_form(&session, &flow, true)), None),
-        Current::Ended => (Some(retry_form(&session, &flow, false)), None),
+        ended => (Some(retry_form(&session, &flow, &ended, method)), None),
     };
     Ok(AuthenticatePage {
         t: Text,
@@ -106,10 +107,28 @@ fn method_label(method: AuthMethod) -> String {
 enum Current {
     /// Pending and unexpired: the page waits for the card.
     Live(ChallengeRecord),
-    /// Its authenticator reported the reading cancelled.
-    Cancelled,
+    /// Its claimant ended it: cancelled (`report` is `None`), reported why it
+    /// could not answer (a blocked PIN), or sent a card no root vouches for.
+    /// The flow waits, with its choices, for a new challenge.
+    EndedByClaimant {
+        report: Option<FailureReason>,
+        claimed_at: Option<OffsetDateTime>,
+    },
     /// Expired (or gone): the time-out screen.
     Ended,
+}
+
+impl Current {
+    /// The status's name for it.
+    fn state_name(&self) -> &'static str {
+        match self {
+            Current::Live(c) if c.claim_hash.is_some() => "claimed",
+            Current::Live(_) => "pending",
+            Current::EndedByClaimant { report: None, .. } => "cancelled",
+            Current::EndedByClaimant { .. } => "reported",
+            Current::Ended => "expired",
+        }
+    }
 }
 
 async fn flow_challenge(state: &AppState, flow: &FlowRecord) -> Result<Current, PageError> {
@@ -119,10 +138,20 @@ async fn flow_challenge(state: &AppState, flow: &FlowRecord) -> Result<Current, 
     let now = OffsetDateTime::now_utc();
     Ok(match state.store.challenge(reference).await? {
         Some(c) if c.state == ChallengeState::Pending && !c.is_expired(now) => Current::Live(c),
-        // Only the claimer's cancel ends the challenge a flow still waits for
-        // (going back to the selection moves the flow off this step).
-        Some(c) if c.state == ChallengeState::Cancelled => Current::Cancelled,
-        _ => Current::Ended,
+        // Only its claimant ends the challenge a flow still waits for (going
+        // back to the selection moves the flow off this step).
+        Some(c) => match c.state {
+            ChallengeState::Cancelled => Current::EndedByClaimant {
+                report: None,
+                claimed_at: c.claimed_at,
+            },
+            ChallengeState::Reported(reason) => Current::EndedByClaimant {
+                report: Some(reason),
+                claimed_at: c.claimed_at,
+            },
+            _ => Current::Ended,
+        },
+        None => Current::Ended,
     })
 }
 
@@ -143,18 +172,62 @@ async fn live_challenge(
 
 /// The retry goes back through the step's own confirmation, which makes a fresh
 /// challenge (flows A and B also check the choices are still the ones shown).
-fn retry_form(session: &Session, flow: &FlowRecord, cancelled: bool) -> RetryForm {
+/// Above it, why the last challenge ended: timed out, cancelled on the
+/// authenticator, or what the device that read it reported, and when it read it.
+fn retry_form(
+    session: &Session,
+    flow: &FlowRecord,
+    ended: &Current,
+    method: AuthMethod,
+) -> RetryForm {
     let (page, fingerprint) = match &flow.step {
         FlowStep::Authenticate(choices) => ("confirm", choices.encode()),
         FlowStep::UpdateAuthenticate { draft, .. } => ("update/confirm", draft.encode()),
         FlowStep::ViewAuthenticate => ("inquiry", String::new()),
         _ => ("revoke", String::new()),
     };
+    let claimed = |at: &Option<OffsetDateTime>| {
+        at.map(|at| Text.with("auth-claimed-at", "time", time_ja(at)))
+    };
+    let (title, paragraphs) = match ended {
+        Current::EndedByClaimant {
+            report: None,
+            claimed_at,
+        } => {
+            let mut body: Vec<String> = claimed(claimed_at).into_iter().collect();
+            body.push(Text.get("auth-cancelled-body"));
+            (Text.get("auth-cancelled-title"), body)
+        }
+        Current::EndedByClaimant {
+            report: Some(reason),
+            claimed_at,
+        } => {
+            let (reported, explained, _) = failure_text(*reason);
+            let title = if *reason == FailureReason::CertificateUntrusted {
+                Text.with("auth-refused-title", "reported", reported)
+            } else {
+                Text.with("auth-reported-title", "reported", reported)
+            };
+            let mut body: Vec<String> = claimed(claimed_at).into_iter().collect();
+            body.push(explained);
+            body.push(Text.get(match method {
+                // The code may have been photographed by someone else's phone.
+                AuthMethod::QrCode => "auth-reported-other-device",
+                AuthMethod::SameDevice | AuthMethod::CardReader => "auth-reported-this-device",
+            }));
+            (title, body)
+        }
+        Current::Live(_) | Current::Ended => (
+            Text.get("auth-timed-out-title"),
+            vec![Text.get("auth-timed-out-body")],
+        ),
+    };
     RetryForm {
         action: format!("/f/{}/{page}", flow.id),
         csrf: session.csrf_token.clone(),
         fingerprint,
-        cancelled,
+        title,
+        paragraphs,
     }
 }
 
@@ -176,11 +249,21 @@ fn waiting(
         reader_href,
         matching_code: handoff::matching_code(&challenge.nonce),
         qr_src: format!("/f/{}/authenticate/code.svg", flow.id),
-        claimed: challenge.claim_hash.is_some(),
+        claimed: claimed_text(challenge),
         auth_link,
         status_url: format!("/f/{}/status", flow.id),
         check_href: format!("/f/{}/authenticate", flow.id),
     }
+}
+
+/// 「15:04に認証アプリで読み取られました。…」 once an authenticator has claimed
+/// the challenge: the staff see when, so a claim their patient did not make shows.
+fn claimed_text(challenge: &ChallengeRecord) -> Option<String> {
+    challenge.claim_hash.as_ref()?;
+    Some(match challenge.claimed_at {
+        Some(at) => Text.with("auth-claimed-at-waiting", "time", time_ja(at)),
+        None => Text.get("auth-claimed"),
+    })
 }
 
 /// Hands the authentication link to an authenticator app on the same device.
@@ -226,9 +309,11 @@ pub struct StatusQuery {
 }
 
 /// The flow's authentication state: `pending`, `claimed` (an authenticator has
-/// fetched the challenge), `cancelled` (its authenticator reported the reading
-/// cancelled; the flow and its choices wait for a new challenge), `expired`,
-/// `done`, `failed`, or `moved`, with the screen to go to. With `?wait=STATE`, held until the state changes (long poll).
+/// fetched the challenge; `claimedText` says when), `cancelled` (its
+/// authenticator reported the reading cancelled; the flow and its choices wait
+/// for a new challenge), `reported` (its authenticator reported it could not
+/// answer, e.g. a blocked PIN: the same, and the page says what was reported),
+/// `expired`, `done`, `failed`, or `moved`, with the screen to go to. With `?wait=STATE`, held until the state changes (long poll).
 pub async fn status(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -246,7 +331,8 @@ pub async fn status(
     };
     loop {
         let listening = waiter.as_ref().map(handoff::Waiter::listen);
-        let (flow, name) = consistent_state(&state, &session, &flow_id).await?;
+        let (flow, current) = consistent_state(&state, &session, &flow_id).await?;
+        let name = current.name();
         let unchanged = query.wait.as_deref() == Some(name);
         match listening {
             Some(listening) if unchanged && started.elapsed() < LONG_POLL => {
@@ -254,7 +340,13 @@ pub async fn status(
             }
             _ => {
                 let next = canonical_path(&flow);
-                return Ok(Json(json!({ "state": name, "next": next })).into_response());
+                let mut answer = json!({ "state": name, "next": next });
+                if let Seen::Challenge(Current::Live(challenge)) = &current
+                    && let Some(text) = claimed_text(challenge)
+                {
+                    answer["claimedText"] = text.into();
+                }
+                return Ok(Json(answer).into_response());
             }
         }
     }
@@ -278,27 +370,41 @@ fn too_many_waiting() -> Response {
 /// Seconds a refused status request waits, as the page's script does.
 const POLL_RETRY_AFTER: &str = "3";
 
-/// The flow and its state name, as of one moment. The flow and its challenge
-/// are two reads; a settlement commits both together, so a challenge that is no
-/// longer live while the flow read before it still waits for it may have been
-/// settled in between: the flow is read again, and only a flow that still waits
-/// for that same challenge is `expired` (or `cancelled`).
+/// What the status saw: the flow's challenge, or where the flow went.
+enum Seen {
+    Challenge(Current),
+    Done,
+    Failed,
+    Moved,
+}
+
+impl Seen {
+    fn name(&self) -> &'static str {
+        match self {
+            Seen::Challenge(current) => current.state_name(),
+            Seen::Done => "done",
+            Seen::Failed => "failed",
+            Seen::Moved => "moved",
+        }
+    }
+}
+
+/// The flow and its state, as of one moment. The flow and its challenge are two
+/// reads; a settlement commits both together, so a challenge that is no longer
+/// live while the flow read before it still waits for it may have been settled
+/// in between: the flow is read again, and only a flow that still waits for
+/// that same challenge is `expired` (or `cancelled`, `reported`).
 async fn consistent_state(
     state: &AppState,
     session: &Session,
     flow_id: &str,
-) -> Result<(FlowRecord, &'static str), PageError> {
+) -> Result<(FlowRecord, Seen), PageError> {
     let mut flow = load_flow(state, session, flow_id).await?.flow;
     loop {
-        let name = match (&flow.step, &flow.challenge_ref) {
+        let seen = match (&flow.step, &flow.challenge_ref) {
             (step, Some(_)) if step.is_authenticating() => {
-                let ended = match flow_challenge(state, &flow).await? {
-                    Current::Live(c) if c.claim_hash.is_some() => "claimed",
-                    Current::Live(_) => "pending",
-                    Current::Cancelled => "cancelled",
-                    Current::Ended => "expired",
-                };
-                if matches!(ended, "cancelled" | "expired") {
+                let current = flow_challenge(state, &flow).await?;
+                if !matches!(current, Current::Live(_)) {
                     let again = load_flow(state, session, flow_id).await?.flow;
                     if again.step != flow.step || again.challenge_ref != flow.challenge_ref {
                         // It moved on between the reads: answer from the newer flow.
@@ -306,12 +412,12 @@ async fn consistent_state(
                         continue;
                     }
                 }
-                ended
+                Seen::Challenge(current)
             }
-            (FlowStep::Done, _) => "done",
-            (FlowStep::Failed(_), _) => "failed",
-            _ => "moved",
+            (FlowStep::Done, _) => Seen::Done,
+            (FlowStep::Failed(_), _) => Seen::Failed,
+            _ => Seen::Moved,
         };
-        return Ok((flow, name));
+        return Ok((flow, seen));
     }
 }

@@ -84,6 +84,8 @@ pub async fn enter(
         expires_at: now + state.lifetimes.challenge,
         state: ChallengeState::Pending,
         claim_hash: None,
+        claimed_at: None,
+        settled_at: None,
     };
     flow.step = next;
     flow.challenge_ref = Some(challenge.reference.clone());

@@ -88,11 +88,14 @@ async fn context(state: &AppState, reference: &str) -> Result<ReaderContext, Pag
         .challenge(reference)
         .await?
         .ok_or(PageError::NotFound)?;
-    let (_, institution) = state
+    let (flow, institution) = state
         .store
         .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(PageError::NotFound)?;
+    if !flow.started_from(&institution) {
+        return Err(PageError::UrlChanged);
+    }
     let live = challenge.state == zaitaku_store::ChallengeState::Pending
         && !challenge.is_expired(time::OffsetDateTime::now_utc());
     Ok(ReaderContext {
@@ -300,7 +303,8 @@ pub async fn reader_submit(
             return Ok(render(("error", text)));
         }
         CardResult::Blocked => {
-            match verification::report_pin_blocked(&state, &reference, Answerer::DemoReader).await {
+            let blocked = Some(zaitaku_domain::FailureReason::PinBlocked);
+            match verification::report(&state, &reference, Answerer::DemoReader, blocked).await {
                 Ok(()) | Err(SubmitError::AlreadyUsed) | Err(SubmitError::Expired) => {}
                 Err(e) => return Err(submit_error(e)),
             }
@@ -323,6 +327,7 @@ pub async fn reader_submit(
 fn submit_error(e: SubmitError) -> PageError {
     match e {
         SubmitError::Internal(cause) => PageError::Internal(cause),
+        SubmitError::UrlChanged => PageError::UrlChanged,
         other => PageError::Internal(format!("demo reader: {other:?}")),
     }
 }

@@ -7,11 +7,11 @@ use crate::random;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    CompletePage, FailedPage, Menu, OfferForm, RevokedPage, Stage, Wording, consent_rows,
-    failure_text, qualification_rows,
+    Closing, CompletePage, FailedPage, Menu, OfferForm, RevokedPage, Stage, Wording, consent_rows,
+    failure_text, qualification_rows, time_ja,
 };
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use zaitaku_domain::{Consent, ConsentStatus, FailureReason, FlowStep, Institution, Purpose};
@@ -23,7 +23,10 @@ pub struct LoadedFlow {
 }
 
 /// The flow, if it exists, belongs to this session and has not run out of time.
-/// A settled flow stays viewable (reload, back button) until it is purged.
+/// Every flow page, form and status request goes through here. A flow started
+/// from an institution URL rotated away since goes no further (and nothing of
+/// the new URL is shown). A settled flow's result stays viewable (reload, back
+/// button) for `Lifetimes::result` after it settled, unless closed sooner.
 pub async fn load_flow(
     state: &AppState,
     session: &Session,
@@ -42,12 +45,87 @@ pub async fn load_flow(
     if !institution.is_active() {
         return Err(PageError::InstitutionClosed);
     }
-    if !flow.step.is_settled() && OffsetDateTime::now_utc() >= flow.expires_at {
-        return Err(PageError::FlowExpired {
-            restart: format!("/i/{}", institution.url_token.as_str()),
-        });
+    if !flow.started_from(&institution) {
+        return Err(PageError::UrlChanged);
+    }
+    let now = OffsetDateTime::now_utc();
+    let restart = format!("/i/{}", institution.url_token.as_str());
+    if flow.step.is_settled() {
+        if result_shown_until(state, &flow)
+            .await?
+            .is_none_or(|until| now >= until)
+        {
+            return Err(PageError::ResultClosed { restart });
+        }
+    } else if now >= flow.expires_at {
+        return Err(PageError::FlowExpired { restart });
     }
     Ok(LoadedFlow { flow, institution })
+}
+
+/// Until when a settled flow's result is shown: `Lifetimes::result` after its
+/// challenge settled it; `None` once 「閉じる」 closed it (or its challenge is gone).
+async fn result_shown_until(
+    state: &AppState,
+    flow: &FlowRecord,
+) -> Result<Option<OffsetDateTime>, PageError> {
+    if flow.closed_at.is_some() {
+        return Ok(None);
+    }
+    let Some(reference) = &flow.challenge_ref else {
+        return Ok(None);
+    };
+    let settled_at = state
+        .store
+        .challenge(reference)
+        .await?
+        .and_then(|c| c.settled_at);
+    Ok(settled_at.map(|at| at + state.lifetimes.result))
+}
+
+/// 「閉じる」 on a finished flow's page: its result is no longer shown, from now
+/// on, on any device (a CSRF-protected POST; closing twice shows the same).
+pub async fn close_result(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(flow_id): Path<String>,
+    Form(form): Form<CloseForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let LoadedFlow { mut flow, .. } = load_flow(&state, &session, &flow_id).await?;
+    let here = format!("/f/{}/complete", flow.id);
+    if !flow.step.is_settled() {
+        return Err(PageError::StaleForm {
+            current: canonical_path(&flow),
+        });
+    }
+    flow.closed_at = Some(OffsetDateTime::now_utc());
+    if !state.store.update_flow(&flow, None).await? {
+        return Err(PageError::StaleForm { current: here });
+    }
+    Ok(Redirect::to(&here).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The 「閉じる」 form of a finished flow's page and until when it is shown.
+async fn closing(
+    state: &AppState,
+    session: &Session,
+    flow: &FlowRecord,
+) -> Result<Closing, PageError> {
+    let until = result_shown_until(state, flow)
+        .await?
+        .ok_or_else(|| PageError::Internal("a shown result without its time".into()))?;
+    Ok(Closing {
+        action: format!("/f/{}/close", flow.id),
+        csrf: session.csrf_token.clone(),
+        shown_until: Text.with("result-shown-until", "time", time_ja(until)),
+    })
 }
 
 /// The one screen that shows a flow's current step.
@@ -86,11 +164,17 @@ pub async fn complete_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    if !flow.step.is_settled() {
+        return Ok(to_current_step(&flow));
+    }
+    let closing = closing(&state, &session, &flow).await?;
     match (&flow.step, flow.purpose) {
         (FlowStep::Failed(reason), _) => {
-            Ok(failed_page(&state, &session, &flow, &institution, *reason)
-                .await?
-                .into_response())
+            Ok(
+                failed_page(&state, &session, &flow, &institution, *reason, closing)
+                    .await?
+                    .into_response(),
+            )
         }
         (FlowStep::Done, Purpose::Revoke) => {
             let consent = flow_consent(&state, &flow).await?;
@@ -113,6 +197,7 @@ pub async fn complete_page(
                 steps: wording.revoke_steps(Stage::Complete),
                 heading: wording.revoked_heading(),
                 rows,
+                closing,
             }
             .into_response())
         }
@@ -138,6 +223,7 @@ pub async fn complete_page(
                     staff_check: Text.get("updated-staff-check"),
                     consent_rows: rows,
                     qualification_rows: Vec::new(),
+                    closing,
                 }
             } else {
                 let person_id = flow.person_id.ok_or_else(|| {
@@ -157,6 +243,7 @@ pub async fn complete_page(
                     staff_check: Text.get("complete-staff-check"),
                     consent_rows: rows,
                     qualification_rows: qualification_rows(&person.qualification),
+                    closing,
                 }
             };
             Ok(page.into_response())
@@ -185,6 +272,7 @@ async fn failed_page(
     flow: &FlowRecord,
     institution: &Institution,
     reason: FailureReason,
+    closing: Closing,
 ) -> Result<FailedPage, PageError> {
     let (title, mut body, guidance) = failure_text(reason);
     let token = institution.url_token.as_str();
@@ -226,6 +314,7 @@ async fn failed_page(
         offer: next,
         nothing_written,
         restart_href: format!("/i/{token}"),
+        closing,
     })
 }
 

@@ -156,6 +156,9 @@ async fn start(
         created_at: now,
         expires_at: now + state.lifetimes.flow,
         version: 0,
+        // What the flow started from: a rotation of the URL ends it (`load_flow`).
+        url_token: institution.url_token.clone(),
+        closed_at: None,
     };
     state
         .store

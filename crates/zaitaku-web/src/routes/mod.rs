@@ -74,7 +74,11 @@ pub fn all(state: &AppState) -> Router<AppState> {
             get(authentication_page::code_image),
         )
         .route("/f/{flow}/status", get(authentication_page::status))
-        .route("/f/{flow}/complete", get(flow_pages::complete_page));
+        .route("/f/{flow}/complete", get(flow_pages::complete_page))
+        .route(
+            "/f/{flow}/close",
+            axum::routing::post(flow_pages::close_result),
+        );
     if state.demo.is_some() {
         pages = pages.route(
             "/demo/reader/{reference}",

@@ -121,13 +121,15 @@ pub struct ConfirmPage {
     pub back_href: String,
 }
 
-/// The form that asks for a fresh challenge after a time-out.
+/// The form that asks for a fresh challenge after a time-out, a cancel or a report.
 pub struct RetryForm {
     pub action: String,
     pub csrf: String,
     pub fingerprint: String,
-    /// The authenticator reported the reading cancelled (else: timed out).
-    pub cancelled: bool,
+    /// Why the last challenge ended: timed out, cancelled, or what the device
+    /// that read it reported (and when it read it).
+    pub title: String,
+    pub paragraphs: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -159,8 +161,8 @@ pub struct Waiting {
     pub auth_link: String,
     pub matching_code: String,
     pub qr_src: String,
-    /// An authenticator has already fetched the challenge.
-    pub claimed: bool,
+    /// An authenticator has already fetched the challenge: when, as shown.
+    pub claimed: Option<String>,
     pub status_url: String,
     pub check_href: String,
 }
@@ -180,6 +182,15 @@ pub struct CompletePage {
     pub consent_rows: Vec<(String, String)>,
     /// Empty after flow B: an update confirms no qualification.
     pub qualification_rows: Vec<(String, String)>,
+    pub closing: Closing,
+}
+
+/// A finished flow's 「閉じる」 (a POST with CSRF) and until when its page is shown.
+pub struct Closing {
+    pub action: String,
+    pub csrf: String,
+    /// 「この画面は15:14まで表示されます。」
+    pub shown_until: String,
 }
 
 /// A button on a result screen that starts another flow (a POST with CSRF).
@@ -206,6 +217,7 @@ pub struct FailedPage {
     /// What was left unchanged ("同意内容は登録されていません。" and the like).
     pub nothing_written: String,
     pub restart_href: String,
+    pub closing: Closing,
 }
 
 #[derive(Template, WebTemplate)]
@@ -298,4 +310,5 @@ pub struct RevokedPage {
     pub steps: Vec<StepView>,
     pub heading: String,
     pub rows: Vec<(String, String)>,
+    pub closing: Closing,
 }

@@ -41,6 +41,12 @@ pub struct LifetimeOptions {
           default_value_t = default_secs(|l| l.lockout),
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     lockout_secs: u64,
+    /// Seconds a finished flow's page (its 資格情報 and consent) stays viewable
+    /// after it finished; its 「閉じる」 button ends it at once.
+    #[arg(long, value_name = "SECONDS", env = "ZAITAKU_RESULT_LIFETIME_SECS",
+          default_value_t = default_secs(|l| l.result),
+          value_parser = clap::value_parser!(u64).range(10..=3_600))]
+    result_lifetime_secs: u64,
 }
 
 impl LifetimeOptions {
@@ -53,6 +59,7 @@ impl LifetimeOptions {
             console_idle: secs(self.console_idle_secs),
             console_absolute: secs(self.console_lifetime_secs),
             lockout: secs(self.lockout_secs),
+            result: secs(self.result_lifetime_secs),
         }
     }
 }
