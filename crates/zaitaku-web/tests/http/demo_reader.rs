@@ -141,7 +141,7 @@ async fn wrong_pins_count_down_and_the_right_one_returns_to_the_service() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_blocked_card_ends_the_flow_and_another_device_sees_done() {
+async fn a_blocked_card_ends_the_challenge_and_another_device_sees_done() {
     let (kit, card) = demo_kit().await;
     let mut browser = kit.client();
     let (walk, auth, _) =
@@ -159,8 +159,11 @@ async fn a_blocked_card_ends_the_flow_and_another_device_sees_done() {
         )
         .await;
     assert_eq!(blocked.status, 303);
-    let result = browser.get(&format!("{}/complete", walk.flow)).await;
+    // The challenge ends, not the flow: the page says why and offers a new one.
+    assert_eq!(blocked.location(), format!("{}/authenticate", walk.flow));
+    let result = browser.get(&format!("{}/authenticate", walk.flow)).await;
     assert!(result.body.contains("暗証番号がロックされています"));
+    assert!(result.body.contains("もう一度認証する"));
 
     // The reader on another device (a phone that scanned the page's 2D code): it
     // claims the challenge, says it is done, and the flow page moves on.

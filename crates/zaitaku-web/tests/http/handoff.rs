@@ -280,12 +280,14 @@ async fn a_token_made_for_one_challenge_is_refused_by_another() {
     let token = sign(&card.path, &kit.origin, &nonce_a).await;
     let refused = second.fresh().post_claimed(&auth_b, &token).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
-    let page = second.get(&format!("{}/complete", walk_b.flow)).await;
+    // A signature that does not verify ends that challenge only.
+    let page = second.get(&format!("{}/authenticate", walk_b.flow)).await;
     assert!(
         page.body.contains("電子証明書を確認できません"),
         "{}",
         page.body
     );
+    assert!(page.body.contains("もう一度認証する"));
     // Its own challenge still takes it.
     assert_eq!(
         first.fresh().post_claimed(&auth_a, &token).await.status,

@@ -21,5 +21,8 @@ mod next_generation;
 mod outcomes;
 mod protections;
 mod qr_and_faq;
+mod result_lifetime;
 mod server_limits;
 mod status_race;
+mod url_rotation;
+mod wrong_reader;

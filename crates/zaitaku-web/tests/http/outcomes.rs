@@ -13,14 +13,24 @@ use zaitaku_web::Lifetimes;
 
 /// Register at the paper clinic with `card`; return the result page.
 async fn attempt(kit: &Kit, card: &std::path::Path) -> (common::Response, serde_json::Value) {
+    attempt_ending(kit, card, "failed").await
+}
+
+/// Register at the paper clinic with `card`, the flow's status then `state`;
+/// return the page the status sends the browser to.
+async fn attempt_ending(
+    kit: &Kit,
+    card: &std::path::Path,
+    state: &str,
+) -> (common::Response, serde_json::Value) {
     let mut browser = kit.client();
     let (walk, auth, nonce) =
         flow::until_authentication(&mut browser, kit, &kit.clinic, ALL_AGREE).await;
     let token = sign(card, &kit.origin, &nonce).await;
     let answer = browser.fresh().post_claimed(&auth, &token).await;
     let status = browser.get(&format!("{}/status", walk.flow)).await.json();
-    assert_eq!(status["state"], "failed", "{}", answer.body);
-    let page = browser.get(&format!("{}/complete", walk.flow)).await;
+    assert_eq!(status["state"], state, "{}", answer.body);
+    let page = browser.get(status["next"].as_str().unwrap()).await;
     (page, answer.json())
 }
 
@@ -110,9 +120,16 @@ async fn certificate_outcomes() {
     let (page, answer) = attempt(&kit, &revoked).await;
     assert_eq!(answer["error"], "certificate_revoked");
     assert!(page.body.contains("電子証明書が失効しています"));
-    let (page, answer) = attempt(&kit, &untrusted).await;
+    // A card no trusted root vouches for can be made without any card: it ends
+    // that challenge only, and the page offers a new one with the choices kept.
+    let (page, answer) = attempt_ending(&kit, &untrusted, "reported").await;
     assert_eq!(answer["error"], "certificate_untrusted");
-    assert!(page.body.contains("電子証明書を確認できません"));
+    assert!(
+        page.body.contains("電子証明書を確認できません"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("もう一度認証する"));
     assert!(
         kit.store
             .consent(kit.clinic.id, person)
@@ -123,7 +140,7 @@ async fn certificate_outcomes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
+async fn a_blocked_pin_reported_by_the_authenticator_ends_the_challenge_and_says_so() {
     let kit = Kit::start().await;
     let mut browser = kit.client();
     let (walk, auth, _) =
@@ -133,7 +150,7 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
         .post_claimed(&auth.error(), r#"{"code":"oops"}"#)
         .await;
     assert_eq!(bad.status, 400);
-    // Without the claim, nobody else can end the flow or the challenge.
+    // Without the claim, nobody else can end the challenge.
     for code in ["pin_blocked", "cancelled"] {
         let forged = browser
             .fresh()
@@ -153,9 +170,21 @@ async fn a_blocked_pin_reported_by_the_authenticator_ends_the_flow() {
         .post_claimed(&auth.error(), r#"{"code":"pin_blocked"}"#)
         .await;
     assert_eq!(blocked.status, 200, "{}", blocked.body);
-    let page = browser.get(&format!("{}/complete", walk.flow)).await;
-    assert!(page.body.contains("暗証番号がロックされています"));
+    let status = browser.get(&format!("{}/status", walk.flow)).await.json();
+    assert_eq!(status["state"], "reported");
+    assert_eq!(status["next"], format!("{}/authenticate", walk.flow));
+    // The patient's own blocked card is still explained, with the way out.
+    let page = browser.get(&format!("{}/authenticate", walk.flow)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("「暗証番号がロックされています」と報告されました")
+    );
     assert!(page.body.contains("市区町村の窓口"));
+    assert!(page.body.contains("に読み取られました"));
+    assert!(page.body.contains("もう一度認証する"));
+    let complete = browser.get(&format!("{}/complete", walk.flow)).await;
+    assert_eq!(complete.location(), format!("{}/authenticate", walk.flow));
     let again = browser
         .fresh()
         .post_claimed(&auth.error(), r#"{"code":"pin_blocked"}"#)
