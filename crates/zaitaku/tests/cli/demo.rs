@@ -33,8 +33,10 @@ fn flow_a_finished_from_the_terminal_with_a_demo_card() {
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[2]);
     let out = card_auth(&demo.cards.join("takahashi.card"), "6789", &link);
     assert_eq!(out.status.code(), Some(1));
-    let failed = browser.get(&format!("{flow}/complete"));
+    // A reported blocked PIN ends that challenge only: the page says why and reads again.
+    let failed = browser.get(&format!("{flow}/authenticate"));
     assert!(failed.body.contains("暗証番号がロックされています"));
+    assert!(failed.body.contains("もう一度認証する"));
 
     // The visiting-nursing station, with a card whose qualification was lost.
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[3]);

@@ -426,7 +426,8 @@ fn a_blocked_card_in_the_reader_is_never_sent_a_pin() {
         "{}",
         text(&out.stderr)
     );
-    let failed = browser.get(&format!("{flow}/complete"));
+    // A reported blocked PIN ends that challenge only: the page says why.
+    let failed = browser.get(&format!("{flow}/authenticate"));
     assert!(failed.body.contains("暗証番号がロックされています"));
 
     let log = presented.stop();
@@ -633,7 +634,7 @@ fn opensc_reads_signs_and_blocks_the_presented_card() {
     );
     assert!(
         browser
-            .get(&format!("{flow}/complete"))
+            .get(&format!("{flow}/authenticate"))
             .body
             .contains("暗証番号がロックされています")
     );
