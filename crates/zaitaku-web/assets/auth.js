@@ -38,6 +38,9 @@
           // An authenticator (a phone that scanned the code) has the request.
           // When it was read shows, so the staff notice a reading that was not their patient's.
           if (s.claimedText || claimedText) { status.textContent = s.claimedText || claimedText; }
+          // And a new reading can replace it at once.
+          var renew = document.getElementById("auth-renew");
+          if (renew) { renew.hidden = false; }
           seen = s.state;
           schedule(0);
         } else if (s.state !== "pending" && s.next) {

@@ -79,7 +79,11 @@ pub async fn page(
         }
     }
     let (timed_out, waiting) = match current {
-        Current::Live(challenge) => (None, Some(waiting(&state, &flow, &challenge, method))),
+        Current::Live(challenge) => {
+            let mut waiting = waiting(&state, &flow, &challenge, method);
+            waiting.renew = Some(retry_form(&session, &flow, &Current::Ended, method));
+            (None, Some(waiting))
+        }
         ended => (Some(retry_form(&session, &flow, &ended, method)), None),
     };
     Ok(AuthenticatePage {
@@ -253,6 +257,7 @@ fn waiting(
         auth_link,
         status_url: format!("/f/{}/status", flow.id),
         check_href: format!("/f/{}/authenticate", flow.id),
+        renew: None,
     }
 }
 

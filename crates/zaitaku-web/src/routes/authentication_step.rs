@@ -23,6 +23,17 @@ pub struct ConfirmForm {
     /// The choices the confirmation screen showed, when the flow has choices.
     #[serde(default)]
     choices: String,
+    /// 「読み取り直す」: replace the flow's live challenge, once an authenticator
+    /// claimed it (perhaps not the patient's), with a new one.
+    #[serde(default)]
+    renew: Option<String>,
+}
+
+impl ConfirmForm {
+    /// Whether the form asks for a new challenge in place of a claimed one.
+    pub fn renews(&self) -> bool {
+        self.renew.is_some()
+    }
 }
 
 /// A posted confirmation: this session's token, the choices the screen showed
@@ -43,7 +54,7 @@ pub async fn confirm(
         .choices()
         .is_none_or(|choices| choices.encode() == form.choices);
     match next(&flow.step) {
-        Some(next) if shown_still => enter(state, session, flow, next, current).await,
+        Some(next) if shown_still => open(state, session, flow, next, current, form.renews()).await,
         _ => Err(PageError::StaleForm { current }),
     }
 }
@@ -53,9 +64,23 @@ pub async fn confirm(
 pub async fn enter(
     state: &AppState,
     session: &Session,
+    flow: FlowRecord,
+    next: FlowStep,
+    current: String,
+) -> Result<Response, PageError> {
+    open(state, session, flow, next, current, false).await
+}
+
+/// `enter`; with `renew`, a live challenge that an authenticator has claimed is
+/// replaced by a new one (the staff saw a reading their patient did not make):
+/// the old one is cancelled in the same write, so its claimant can do nothing more.
+async fn open(
+    state: &AppState,
+    session: &Session,
     mut flow: FlowRecord,
     next: FlowStep,
     current: String,
+    renew: bool,
 ) -> Result<Response, PageError> {
     let there = Redirect::to(&format!("/f/{}/authenticate", flow.id)).into_response();
     let now = OffsetDateTime::now_utc();
@@ -64,8 +89,8 @@ pub async fn enter(
             .store
             .challenge(reference)
             .await?
-            .is_some_and(|c| c.state == ChallengeState::Pending && !c.is_expired(now));
-        if live {
+            .filter(|c| c.state == ChallengeState::Pending && !c.is_expired(now));
+        if live.is_some_and(|c| !(renew && c.claim_hash.is_some())) {
             return Ok(there);
         }
     }

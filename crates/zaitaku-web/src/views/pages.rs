@@ -165,6 +165,9 @@ pub struct Waiting {
     pub claimed: Option<String>,
     pub status_url: String,
     pub check_href: String,
+    /// 「読み取り直す」 once the challenge is claimed: a new challenge in its place
+    /// (shown by the page's script when the status turns `claimed`).
+    pub renew: Option<RetryForm>,
 }
 
 #[derive(Template, WebTemplate)]

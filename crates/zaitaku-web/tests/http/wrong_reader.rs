@@ -152,3 +152,81 @@ async fn on_the_same_device_a_blocked_pin_is_explained_and_read_again() {
             .contains("二次元コードが別の端末で読み取られています")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_the_staff_did_not_expect_is_replaced_by_a_new_reading() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
+    let mut tablet = kit.client();
+    let (walk, stranger, stranger_nonce) =
+        flow::until_authentication(&mut tablet, &kit, &kit.clinic, ANSWERS).await;
+    let here = format!("{}/authenticate", walk.flow);
+    // The stranger keeps quiet; the page shows the reading and 「読み取り直す」.
+    let page = tablet.get(&here).await;
+    assert!(page.body.contains("に認証アプリで読み取られました"));
+    assert!(page.body.contains("読み取り直す"));
+    assert!(
+        !page.body.contains(r#"id="auth-renew" hidden"#),
+        "shown once claimed"
+    );
+    let renewed = tablet
+        .post_form(
+            &format!("{}/confirm", walk.flow),
+            &[
+                ("csrf", &walk.csrf),
+                ("choices", &page.input("choices")),
+                ("renew", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(renewed.status, 303, "{}", renewed.body);
+    assert_eq!(renewed.location(), here);
+    // The stranger's challenge is over: it can neither answer nor report.
+    let token = sign(&card.path, &kit.origin, &stranger_nonce).await;
+    assert_eq!(
+        tablet.fresh().post_claimed(&stranger, &token).await.status,
+        409
+    );
+    let report = tablet
+        .fresh()
+        .post_claimed(&stranger.error(), r#"{"code":"pin_blocked"}"#)
+        .await;
+    assert_eq!(report.status, 409);
+    // The new code, unclaimed, is not replaced by a second press (a double click).
+    let (fresh_path, fresh_page) = {
+        let page = tablet.get(&here).await;
+        assert!(
+            page.body.contains(r#"id="auth-renew" hidden"#),
+            "hidden until claimed"
+        );
+        (flow::auth_link(&mut tablet, &walk).await, page)
+    };
+    assert_ne!(fresh_path, stranger.path);
+    let again = tablet
+        .post_form(
+            &format!("{}/confirm", walk.flow),
+            &[
+                ("csrf", &walk.csrf),
+                ("choices", &fresh_page.input("choices")),
+                ("renew", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    assert_eq!(flow::auth_link(&mut tablet, &walk).await, fresh_path);
+    // The patient's phone reads it and the flow completes.
+    let (fresh, nonce) = flow::challenge(&mut tablet, &walk).await;
+    assert_eq!(fresh.path, fresh_path);
+    let token = sign(&card.path, &kit.origin, &nonce).await;
+    assert_eq!(
+        tablet.fresh().post_claimed(&fresh, &token).await.status,
+        200
+    );
+    assert!(
+        kit.store
+            .consent(kit.clinic.id, card.person.unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

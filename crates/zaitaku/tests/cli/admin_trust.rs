@@ -879,7 +879,11 @@ fn a_removed_root_stops_its_cards_at_once_and_keeps_their_links() {
     // An untrusted card ends that challenge only; the page says so and reads again.
     let page = browser.get(&format!("{flow}/authenticate"));
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("電子証明書を確認できません"), "{}", page.body);
+    assert!(
+        page.body.contains("電子証明書を確認できません"),
+        "{}",
+        page.body
+    );
 
     // The card's link is kept (unlinking finds it); removing again finds nothing.
     let out = ok(admin(&data, &["card", "unlink", &cert_arg], &[]));
