@@ -26,7 +26,8 @@ pub struct LoadedFlow {
 /// Every flow page, form and status request goes through here. A flow started
 /// from an institution URL rotated away since goes no further (and nothing of
 /// the new URL is shown). A settled flow's result stays viewable (reload, back
-/// button) for `Lifetimes::result` after it settled, unless closed sooner.
+/// button) for `Lifetimes::result` after it settled; a flow closed with
+/// 「閉じる」 shows nothing more.
 pub async fn load_flow(
     state: &AppState,
     session: &Session,
@@ -49,28 +50,32 @@ pub async fn load_flow(
         return Err(PageError::UrlChanged);
     }
     let now = OffsetDateTime::now_utc();
-    let restart = format!("/i/{}", institution.url_token.as_str());
-    if flow.step.is_settled() {
-        if result_shown_until(state, &flow)
-            .await?
-            .is_none_or(|until| now >= until)
-        {
-            return Err(PageError::ResultClosed { restart });
-        }
-    } else if now >= flow.expires_at {
-        return Err(PageError::FlowExpired { restart });
+    if shown_until(state, &flow)
+        .await?
+        .is_none_or(|until| now >= until)
+    {
+        let restart = format!("/i/{}", institution.url_token.as_str());
+        return Err(if flow.step.is_settled() || flow.closed_at.is_some() {
+            PageError::ResultClosed { restart }
+        } else {
+            PageError::FlowExpired { restart }
+        });
     }
     Ok(LoadedFlow { flow, institution })
 }
 
-/// Until when a settled flow's result is shown: `Lifetimes::result` after its
-/// challenge settled it; `None` once 「閉じる」 closed it (or its challenge is gone).
-async fn result_shown_until(
+/// Until when the flow's pages are shown: a running flow until it expires (each
+/// step renews it); a settled one `Lifetimes::result` after its challenge
+/// settled it. `None` once 「閉じる」 closed it (or a settled flow's challenge is gone).
+async fn shown_until(
     state: &AppState,
     flow: &FlowRecord,
 ) -> Result<Option<OffsetDateTime>, PageError> {
     if flow.closed_at.is_some() {
         return Ok(None);
+    }
+    if !flow.step.is_settled() {
+        return Ok(Some(flow.expires_at));
     }
     let Some(reference) = &flow.challenge_ref else {
         return Ok(None);
@@ -83,8 +88,15 @@ async fn result_shown_until(
     Ok(settled_at.map(|at| at + state.lifetimes.result))
 }
 
-/// 「閉じる」 on a finished flow's page: its result is no longer shown, from now
-/// on, on any device (a CSRF-protected POST; closing twice shows the same).
+/// Whether the flow's screen shows a card's result, so 「閉じる」 is offered: a
+/// settled flow, or flow B after its view (the consent, while it is edited).
+fn closable(step: &FlowStep) -> bool {
+    step.is_settled() || (step.viewed().is_some() && !step.is_authenticating())
+}
+
+/// 「閉じる」 on a screen that shows a card's result: it and every other page
+/// of the flow show nothing more, from now on, on any device (a CSRF-protected
+/// POST; closing twice shows the same).
 pub async fn close_result(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -93,11 +105,9 @@ pub async fn close_result(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form.csrf)?;
     let LoadedFlow { mut flow, .. } = load_flow(&state, &session, &flow_id).await?;
-    let here = format!("/f/{}/complete", flow.id);
-    if !flow.step.is_settled() {
-        return Err(PageError::StaleForm {
-            current: canonical_path(&flow),
-        });
+    let here = canonical_path(&flow);
+    if !closable(&flow.step) {
+        return Err(PageError::StaleForm { current: here });
     }
     flow.closed_at = Some(OffsetDateTime::now_utc());
     if !state.store.update_flow(&flow, None).await? {
@@ -112,20 +122,24 @@ pub struct CloseForm {
     csrf: String,
 }
 
-/// The 「閉じる」 form of a finished flow's page and until when it is shown.
-async fn closing(
+/// The 「閉じる」 form of a screen that shows a card's result, and until when
+/// it is shown; `None` for a flow's other screens.
+pub async fn closing(
     state: &AppState,
     session: &Session,
     flow: &FlowRecord,
-) -> Result<Closing, PageError> {
-    let until = result_shown_until(state, flow)
+) -> Result<Option<Closing>, PageError> {
+    if !closable(&flow.step) {
+        return Ok(None);
+    }
+    let until = shown_until(state, flow)
         .await?
         .ok_or_else(|| PageError::Internal("a shown result without its time".into()))?;
-    Ok(Closing {
+    Ok(Some(Closing {
         action: format!("/f/{}/close", flow.id),
         csrf: session.csrf_token.clone(),
         shown_until: Text.with("result-shown-until", "time", time_ja(until)),
-    })
+    }))
 }
 
 /// The one screen that shows a flow's current step.
@@ -167,7 +181,9 @@ pub async fn complete_page(
     if !flow.step.is_settled() {
         return Ok(to_current_step(&flow));
     }
-    let closing = closing(&state, &session, &flow).await?;
+    let closing = closing(&state, &session, &flow)
+        .await?
+        .ok_or_else(|| PageError::Internal("a settled flow that cannot be closed".into()))?;
     match (&flow.step, flow.purpose) {
         (FlowStep::Failed(reason), _) => {
             Ok(

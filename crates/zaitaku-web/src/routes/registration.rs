@@ -215,6 +215,7 @@ pub fn select_view(
         prescription,
         submit_label: screen.submit_label,
         has_errors: !errors.is_empty(),
+        closing: None,
     }
 }
 
@@ -242,6 +243,7 @@ pub async fn confirm_page(
         csrf: session.csrf_token.clone(),
         fingerprint: choices.encode(),
         back_href: format!("/f/{}/select", flow.id),
+        closing: None,
     }
     .into_response())
 }

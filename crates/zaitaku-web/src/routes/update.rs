@@ -2,7 +2,7 @@
 //! the confirmation (「同意内容を更新する」), and a fresh card request for the view.
 
 use super::authentication_step::ConfirmForm;
-use super::flow_pages::{LoadedFlow, canonical_path, load_flow, to_current_step};
+use super::flow_pages::{LoadedFlow, canonical_path, closing, load_flow, to_current_step};
 use super::registration::{Answers, PostedAnswers, SelectScreen, select_view};
 use crate::error::PageError;
 use crate::i18n::Text;
@@ -40,7 +40,9 @@ pub async fn edit_page(
     }
     let screen = update_screen(&institution, &flow.id, None);
     let answers = Answers::Chosen(flow.step.choices());
-    let page = select_view(&state, &session, &institution, screen, answers);
+    let mut page = select_view(&state, &session, &institution, screen, answers);
+    // The viewed consent is on screen: it can be closed at once.
+    page.closing = closing(&state, &session, &flow).await?;
     Ok(page.into_response())
 }
 
@@ -116,6 +118,7 @@ pub async fn confirm_page(
         csrf: session.csrf_token.clone(),
         fingerprint: draft.encode(),
         back_href: format!("/f/{}/update", flow.id),
+        closing: closing(&state, &session, &flow).await?,
     }
     .into_response())
 }

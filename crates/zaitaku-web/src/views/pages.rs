@@ -100,6 +100,8 @@ pub struct SelectPage {
     pub prescription: Option<PrescriptionChoice>,
     pub submit_label: String,
     pub has_errors: bool,
+    /// Flow B's edit screen, which shows the viewed consent: 「閉じる」.
+    pub closing: Option<Closing>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -119,6 +121,8 @@ pub struct ConfirmPage {
     pub csrf: String,
     pub fingerprint: String,
     pub back_href: String,
+    /// Flow B's confirmation, which shows the viewed consent: 「閉じる」.
+    pub closing: Option<Closing>,
 }
 
 /// The form that asks for a fresh challenge after a time-out, a cancel or a report.

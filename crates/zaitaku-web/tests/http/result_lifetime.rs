@@ -136,3 +136,36 @@ async fn the_result_is_no_longer_shown_after_its_lifetime() {
     tokio::time::sleep(Duration::from_millis(common::SHORT_CHALLENGE_WAIT_MS)).await;
     no_longer_shown(&mut browser, &walk).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_bs_view_closes_too() {
+    let kit = Kit::start().await;
+    let card = kit.linked_card("yamada", qualification(NAME)).await;
+    let mut browser = kit.client();
+    flow::register(&mut browser, &kit, &kit.clinic, &card.path, ALL_AGREE).await;
+    let (walk, edit) = flow::view(&mut browser, &kit, &kit.clinic, &card.path).await;
+    // The viewed consent is on screen, with until when and 「閉じる」.
+    assert!(edit.body.contains("薬剤情報"));
+    assert!(edit.body.contains("まで表示されます"), "{}", edit.body);
+    let closed = browser
+        .post_form(&format!("{}/close", walk.flow), &[("csrf", &walk.csrf)])
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    for path in [
+        format!("{}/update", walk.flow),
+        format!("{}/update/confirm", walk.flow),
+        format!("{}/status", walk.flow),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 410, "{path}: {}", page.body);
+        assert!(!page.body.contains("薬剤情報"), "{path}");
+    }
+    // Nothing can be saved from it any more.
+    let revised = flow::revise(
+        &mut browser,
+        &walk,
+        &[("YZK", "0"), ("SRJ", "1"), ("TKK", "1")],
+    )
+    .await;
+    assert_eq!(revised.status, 410);
+}
