@@ -49,7 +49,9 @@ fuzz_target!(|body: &[u8]| {
     if let Some(start) = form::<StartForm>(body) {
         let _ = start.method();
     }
-    let _ = form::<ConfirmForm>(body);
+    if let Some(confirm) = form::<ConfirmForm>(body) {
+        let _ = confirm.renews();
+    }
     if let Some(reader) = form::<ReaderForm>(body) {
         let _ = reader.pin();
     }
