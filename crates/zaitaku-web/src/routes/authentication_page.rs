@@ -11,7 +11,8 @@ use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::views::{
-    AuthenticatePage, Menu, MethodLink, RetryForm, Stage, Waiting, Wording, failure_text, time_ja,
+    AuthenticatePage, FreshReading, Menu, MethodLink, RetryForm, Stage, Waiting, Wording,
+    failure_text, time_ja,
 };
 use axum::Extension;
 use axum::Json;
@@ -81,7 +82,7 @@ pub async fn page(
     let (timed_out, waiting) = match current {
         Current::Live(challenge) => {
             let mut waiting = waiting(&state, &flow, &challenge, method);
-            waiting.renew = Some(retry_form(&session, &flow, &Current::Ended, method));
+            waiting.renew = Some(fresh_reading(&session, &flow));
             (None, Some(waiting))
         }
         ended => (Some(retry_form(&session, &flow, &ended, method)), None),
@@ -174,22 +175,30 @@ async fn live_challenge(
         .filter(|c| c.state == ChallengeState::Pending && !c.is_expired(now)))
 }
 
-/// The retry goes back through the step's own confirmation, which makes a fresh
-/// challenge (flows A and B also check the choices are still the ones shown).
-/// Above it, why the last challenge ended: timed out, cancelled on the
-/// authenticator, or what the device that read it reported, and when it read it.
-fn retry_form(
-    session: &Session,
-    flow: &FlowRecord,
-    ended: &Current,
-    method: AuthMethod,
-) -> RetryForm {
+/// A fresh reading goes back through the step's own confirmation, which makes a
+/// fresh challenge (flows A and B also check the choices are still the ones shown).
+fn fresh_reading(session: &Session, flow: &FlowRecord) -> FreshReading {
     let (page, fingerprint) = match &flow.step {
         FlowStep::Authenticate(choices) => ("confirm", choices.encode()),
         FlowStep::UpdateAuthenticate { draft, .. } => ("update/confirm", draft.encode()),
         FlowStep::ViewAuthenticate => ("inquiry", String::new()),
         _ => ("revoke", String::new()),
     };
+    FreshReading {
+        action: format!("/f/{}/{page}", flow.id),
+        csrf: session.csrf_token.clone(),
+        fingerprint,
+    }
+}
+
+/// Why the last challenge ended: timed out, cancelled on the authenticator, or
+/// what the device that read it reported, and when it read it; then a fresh reading.
+fn retry_form(
+    session: &Session,
+    flow: &FlowRecord,
+    ended: &Current,
+    method: AuthMethod,
+) -> RetryForm {
     let claimed = |at: &Option<OffsetDateTime>| {
         at.map(|at| Text.with("auth-claimed-at", "time", time_ja(at)))
     };
@@ -227,9 +236,7 @@ fn retry_form(
         ),
     };
     RetryForm {
-        action: format!("/f/{}/{page}", flow.id),
-        csrf: session.csrf_token.clone(),
-        fingerprint,
+        form: fresh_reading(session, flow),
         title,
         paragraphs,
     }

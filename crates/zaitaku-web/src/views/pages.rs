@@ -125,13 +125,18 @@ pub struct ConfirmPage {
     pub closing: Option<Closing>,
 }
 
-/// The form that asks for a fresh challenge after a time-out, a cancel or a report.
-pub struct RetryForm {
+/// The form that asks for a fresh challenge in place of the flow's last one,
+/// through the step's own confirmation (the choices kept).
+pub struct FreshReading {
     pub action: String,
     pub csrf: String,
     pub fingerprint: String,
-    /// Why the last challenge ended: timed out, cancelled, or what the device
-    /// that read it reported (and when it read it).
+}
+
+/// After a time-out, a cancel or a report: why the last challenge ended (and
+/// when the device that read it did), and a fresh reading.
+pub struct RetryForm {
+    pub form: FreshReading,
     pub title: String,
     pub paragraphs: Vec<String>,
 }
@@ -171,7 +176,7 @@ pub struct Waiting {
     pub check_href: String,
     /// 「読み取り直す」 once the challenge is claimed: a new challenge in its place
     /// (shown by the page's script when the status turns `claimed`).
-    pub renew: Option<RetryForm>,
+    pub renew: Option<FreshReading>,
 }
 
 #[derive(Template, WebTemplate)]
