@@ -61,6 +61,14 @@ pub struct FlowRecord {
     pub closed_at: Option<OffsetDateTime>,
 }
 
+/// What a URL rotation ends with the old URL, in the same transaction: the
+/// institution's pending challenges (`$1` the time, `$2` the institution), so
+/// that no card answer in flight settles a flow begun from the old URL after the
+/// rotation. The flows themselves stop at their next request
+/// (`FlowRecord::started_from`). One table, so no lock order to keep.
+pub const CANCEL_CHALLENGES_ON_ROTATION_SQL: &str = "UPDATE challenges SET state = 'cancelled', \
+     settled_at = $1 WHERE state = 'pending' AND institution_id = $2";
+
 impl FlowRecord {
     /// Whether the flow was started from the institution's current URL. A flow
     /// begun from a URL rotated away since is over: the one rule every flow page

@@ -109,7 +109,9 @@ pub trait InstitutionStore: Send + Sync + 'static {
         changes: &InstitutionChanges,
     ) -> Result<Option<Institution>, StoreError>;
     /// Give the institution with `code` a new URL token: from the moment this
-    /// returns, the old token finds nothing. `None` if no institution has that
+    /// returns, the old token finds nothing, and, in the same transaction, the
+    /// pending challenges of its flows (all begun from an older URL) are
+    /// cancelled, so no card answer settles one after it. `None` if no institution has that
     /// code; `Duplicate` (nothing written) if another institution has `token`.
     async fn set_url_token(
         &self,

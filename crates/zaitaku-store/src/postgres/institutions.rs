@@ -151,21 +151,34 @@ impl InstitutionStore for PostgresStore {
         code: &InstitutionCode,
         token: &UrlToken,
     ) -> Result<Option<Institution>, StoreError> {
-        let pool = &self.pool;
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(concat!(
             "UPDATE institutions SET url_token = $1 WHERE code = $2 RETURNING ",
             institution_columns!()
         ))
         .bind(token.as_str())
         .bind(code.as_str())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await;
-        match result {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
-                what: "an institution with this URL token",
-            }),
-            result => result?.map(|row| from_row(&row)).transpose(),
-        }
+        let row = match result {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "an institution with this URL token",
+                });
+            }
+            result => result?,
+        };
+        let Some(institution) = row.map(|row| from_row(&row)).transpose()? else {
+            return Ok(None);
+        };
+        // The old URL's card answers in flight settle nothing after this.
+        sqlx::query(crate::records::CANCEL_CHALLENGES_ON_ROTATION_SQL)
+            .bind(instant(OffsetDateTime::now_utc()))
+            .bind(institution.id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(institution))
     }
 
     async fn deactivate_institution(

@@ -112,24 +112,37 @@ pub fn update(
     )
 }
 
+/// The new token, and the pending challenges of the old URL's flows cancelled,
+/// in one transaction.
 pub fn set_url_token(
-    conn: &Connection,
+    conn: &mut Connection,
     code: &InstitutionCode,
     token: &UrlToken,
+    at: OffsetDateTime,
 ) -> Result<Option<Institution>, StoreError> {
-    let mut statement = conn.prepare_cached(concat!(
-        "UPDATE institutions SET url_token = ? WHERE code = ? RETURNING ",
-        institution_columns!()
-    ))?;
-    let result = statement
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let result = tx
+        .prepare_cached(concat!(
+            "UPDATE institutions SET url_token = ? WHERE code = ? RETURNING ",
+            institution_columns!()
+        ))?
         .query_row([token.as_str(), code.as_str()], |row| Ok(from_row(row)))
         .optional();
-    match result {
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
-            what: "an institution with this URL token",
-        }),
-        result => result?.transpose(),
-    }
+    let institution = match result {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(StoreError::Duplicate {
+                what: "an institution with this URL token",
+            });
+        }
+        result => result?.transpose()?,
+    };
+    let Some(institution) = institution else {
+        return Ok(None);
+    };
+    tx.prepare_cached(crate::records::CANCEL_CHALLENGES_ON_ROTATION_SQL)?
+        .execute(params![instant(at), institution.id.0])?;
+    tx.commit()?;
+    Ok(Some(institution))
 }
 
 /// Mark the institution, then end its running flows and their pending challenges.
@@ -236,7 +249,8 @@ impl InstitutionStore for SqliteStore {
         token: &UrlToken,
     ) -> Result<Option<Institution>, StoreError> {
         let (code, token) = (*code, token.clone());
-        self.write_durable(move |c| set_url_token(c, &code, &token))
+        let now = OffsetDateTime::now_utc();
+        self.write_durable(move |c| set_url_token(c, &code, &token, now))
             .await
     }
 

@@ -698,7 +698,35 @@ async fn a_report_by_its_claimer_ends_the_challenge_only_with_its_reason() {
     );
 }
 
+/// A URL rotation cancels the pending challenges of the flows begun from the
+/// old URL in the same write, and those flows no longer started from the URL.
+async fn a_rotation_ends_what_the_old_url_started() {
+    let f = fixture().await;
+    let code = InstitutionCode::parse("1310123458").unwrap();
+    let before = f.store.institution_by_code(&code).await.unwrap().unwrap();
+    assert!(f.flow.started_from(&before));
+    let rotated = f
+        .store
+        .set_url_token(&code, &token('r'))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!f.flow.started_from(&rotated));
+    let stored = f
+        .store
+        .challenge(&f.write.challenge_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state, ChallengeState::Cancelled);
+    assert!(matches!(
+        f.store.settle_registration(&f.write).await,
+        Err(SettleError::ChallengeNotPending)
+    ));
+}
+
 on_both_backends!(
+    a_rotation_ends_what_the_old_url_started,
     a_report_by_its_claimer_ends_the_challenge_only_with_its_reason,
     a_cancel_by_its_claimer_ends_the_challenge_only,
     racing_settlements_of_one_challenge_succeed_exactly_once,
