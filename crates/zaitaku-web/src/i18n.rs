@@ -42,6 +42,8 @@ impl Text {
             (Cow::Borrowed("old"), FluentValue::from("-")),
             (Cow::Borrowed("reason"), FluentValue::from("-")),
             (Cow::Borrowed("login"), FluentValue::from("-")),
+            (Cow::Borrowed("time"), FluentValue::from("-")),
+            (Cow::Borrowed("reported"), FluentValue::from("-")),
         ]);
         LOCALES.try_lookup_with_args(&JA, key, &args).is_some()
     }

@@ -206,7 +206,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18]
         );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
@@ -227,7 +227,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18]
         );
     }
 
