@@ -134,3 +134,57 @@ test('(k) PC + phone by 2D code, the phone a second browser: the demo reader cla
     assert.match(matching, /^\d{4}$/);
     await shot(pc, 'k-05-pc-complete');
   }));
+
+// Issue 16, part 3 and 4: a stranger's phone reads the PC's code first and
+// reports a blocked PIN. The PC page says so by itself (when the code was read,
+// what was reported), reads again with the choices kept, and the finished page
+// is closed with 「閉じる」.
+test('(m) PC + phone by 2D code: a stranger claims the code and reports a blocked PIN, the PC reads again and closes the result', () =>
+  onDevices([['m/pc', TABLET]], async ([pc]) => {
+    await openInstitution(pc, PHARMACY);
+    await openMenu(pc);
+    await menuList(pc).getByRole('list', { name: 'スマートフォン（二次元コード）認証', exact: true })
+      .getByRole('button', { name: '同意登録', exact: true }).click();
+    for (const item of ITEMS) await radio(pc, item, '同意する').check();
+    await pc.getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await pc.getByRole('main').getByRole('button', { name: '同意内容を登録する', exact: true }).click();
+    await expectAuthPage(pc);
+    const link = await decodeCodeOnScreen(pc, 'この認証の二次元コード', 'm-01-qr-code');
+
+    // The stranger's authenticator claims the challenge; the PC shows when, and 「読み取り直す」.
+    const described = await fetch(link, { headers: { Accept: 'application/json' } });
+    assert.equal(described.status, 200);
+    const { claim } = await described.json();
+    await pc.getByText('に認証アプリで読み取られました', { exact: false }).waitFor();
+    assert.equal(await pc.getByRole('button', { name: '読み取り直す', exact: true }).isVisible(), true);
+    await shot(pc, 'm-02-pc-claimed');
+
+    // It reports a blocked PIN: the PC page turns to the notice by itself.
+    const reported = await fetch(`${link}/error`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${claim}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code: 'pin_blocked' }),
+    });
+    assert.equal(reported.status, 200);
+    await pc.getByText('「暗証番号がロックされています」と報告されました', { exact: false }).waitFor();
+    await pc.getByText('二次元コードが別の端末で読み取られています', { exact: false }).waitFor();
+    await shot(pc, 'm-03-pc-reported');
+
+    // 「もう一度認証する」: a new code, the choices kept; the patient's phone reads it.
+    await pc.getByRole('button', { name: 'もう一度認証する', exact: true }).click();
+    await expectAuthPage(pc);
+    const matching = (await pc.locator('#matching-code').textContent()).trim();
+    const fresh = await decodeCodeOnScreen(pc, 'この認証の二次元コード', 'm-04-qr-code');
+    assert.notEqual(fresh, link, 'a new code');
+    const verdict = await phoneAuthenticates(fresh, 'sato', SATO.pin, matching);
+    assert.equal(verdict.result, 'accepted');
+    await expectH1(pc, '資格確認・同意登録完了');
+    await pc.getByText('まで表示されます', { exact: false }).waitFor();
+    await shot(pc, 'm-05-pc-complete');
+
+    // 「閉じる」: the result is no longer shown.
+    await pc.getByRole('button', { name: '閉じる', exact: true }).click();
+    await expectH1(pc, '表示を終了しました');
+    assert.equal(await pc.getByText(SATO.name, { exact: false }).count(), 0, 'no name left on screen');
+    await shot(pc, 'm-06-pc-closed');
+  }));
