@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "challenge_institution",
         sql: include_str!("../../migrations/postgres/0015_challenge_institution.sql"),
     },
+    Migration {
+        version: 17,
+        name: "audit_chain",
+        sql: include_str!("../../migrations/postgres/0017_audit_chain.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

@@ -7,6 +7,7 @@
 //! Values are stored as the SQLite store stores them (unix seconds, ISO dates as
 //! text, codes), so the two backends mean the same by every column.
 
+mod audit;
 mod columns;
 mod consents;
 mod console;
@@ -85,6 +86,7 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         migrate::run(&pool).await?;
+        audit::chain_pending(&mut *pool.acquire().await?).await?;
         Ok(PostgresStore { pool })
     }
 

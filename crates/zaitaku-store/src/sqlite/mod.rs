@@ -18,6 +18,7 @@
 //! the work; when it is busy, they too go to the blocking pool. Statements are
 //! prepared once per connection and cached.
 
+mod audit;
 pub mod backup;
 mod codec;
 mod consents;
@@ -195,6 +196,7 @@ impl Pool {
         writer.pragma_update(None, "foreign_keys", "ON")?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate::run(&mut writer)?;
+        audit::chain_pending(&mut writer)?;
 
         let readers = (0..readers)
             .map(|_| {
