@@ -13,7 +13,7 @@ pub use zaitaku_domain::{
     StaffStatus, UrlToken,
 };
 pub use zaitaku_store::{
-    AccessAction, AccessEntry, AnchorAdded, ChallengeRecord, ChallengeState, CheckSource,
+    AccessAction, AccessActor, AccessEntry, AnchorAdded, ChallengeRecord, ChallengeState, CheckSource,
     ConsentFilter, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl, NewInstitution,
     NewRecord, NewTrustAnchor, PatientQuery, PatientSummary, PersonKey, RecordImportCounts,
     RegistrationWrite, SettleError, StaffActor, StaffRevocation, StaffRevocationOutcome, Store,
