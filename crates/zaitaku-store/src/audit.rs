@@ -15,6 +15,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zaitaku_domain::InstitutionId;
 
+/// The schema version that adds the chains: its migration chains the rows
+/// already there, in id order, in its own transaction.
+pub const CHAINS_FROM_VERSION: i64 = 17;
+
 /// The hash a chain's first entry chains from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

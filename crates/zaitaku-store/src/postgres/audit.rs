@@ -91,32 +91,22 @@ pub async fn seal(
     Ok(())
 }
 
-/// Chain the rows written before the chains existed, oldest first: run at
-/// connect, right after the migrations. A row another process chained
-/// meanwhile is left alone (re-read under the chain's lock).
+/// Chain the rows written before the chains existed, oldest first: run once,
+/// in the transaction of the migration that adds the chains (processes
+/// starting together take turns on the migrations' lock). A row without a
+/// place found later was written outside Zaitaku, and verification says so.
 pub async fn chain_pending(conn: &mut PgConnection) -> Result<(), StoreError> {
     for chain in Chain::ALL {
         loop {
-            let mut tx = conn.begin().await?;
             let pending: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(chain.unchained_sql()))
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut *conn)
                 .await?;
-            for (id, scope) in &pending {
-                let head = lock(&mut tx, chain, *scope).await?;
-                let still: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT id FROM {} WHERE id = $1 AND chain_seq IS NULL",
-                    chain.table()
-                )))
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if still.is_some() {
-                    seal(&mut tx, chain, *scope, &head, *id).await?;
-                }
-            }
-            tx.commit().await?;
             if pending.is_empty() {
                 break;
+            }
+            for (id, scope) in &pending {
+                let head = lock(conn, chain, *scope).await?;
+                seal(conn, chain, *scope, &head, *id).await?;
             }
         }
     }

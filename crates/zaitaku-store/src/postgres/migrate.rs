@@ -124,6 +124,12 @@ pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        if migration.version == crate::audit::CHAINS_FROM_VERSION {
+            // The rows written before the chains join them, in this transaction.
+            super::audit::chain_pending(&mut tx)
+                .await
+                .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(migration.version)
             .bind(OffsetDateTime::now_utc().unix_timestamp())

@@ -86,7 +86,6 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         migrate::run(&pool).await?;
-        audit::chain_pending(&mut *pool.acquire().await?).await?;
         Ok(PostgresStore { pool })
     }
 

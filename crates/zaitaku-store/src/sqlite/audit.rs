@@ -45,24 +45,23 @@ pub fn append(conn: &Connection, chain: Chain, scope: i64, id: i64) -> Result<()
     Ok(())
 }
 
-/// Chain the rows written before the chains existed, oldest first: run at
-/// open, right after the migrations.
-pub fn chain_pending(conn: &mut Connection) -> Result<(), StoreError> {
+/// Chain the rows written before the chains existed, oldest first: run once,
+/// in the transaction of the migration that adds the chains. A row without a
+/// place found later was written outside Zaitaku, and verification says so.
+pub fn chain_pending(tx: &Connection) -> Result<(), StoreError> {
     for chain in Chain::ALL {
         loop {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let pending = {
                 let mut statement = tx.prepare_cached(&chain.unchained_sql())?;
                 codec::all(&mut statement, [], |row| {
                     Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
                 })?
             };
-            for (id, scope) in &pending {
-                append(&tx, chain, *scope, *id)?;
-            }
-            tx.commit()?;
             if pending.is_empty() {
                 break;
+            }
+            for (id, scope) in &pending {
+                append(tx, chain, *scope, *id)?;
             }
         }
     }
@@ -71,7 +70,7 @@ pub fn chain_pending(conn: &mut Connection) -> Result<(), StoreError> {
 
 /// Every chain (of one institution, or all), read in one transaction: one
 /// snapshot, which WAL lets writers go on beside.
-fn snapshot(
+pub(super) fn snapshot(
     conn: &Connection,
     institution: Option<InstitutionId>,
 ) -> Result<Vec<ChainSnapshot>, StoreError> {

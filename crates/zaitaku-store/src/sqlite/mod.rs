@@ -196,7 +196,6 @@ impl Pool {
         writer.pragma_update(None, "foreign_keys", "ON")?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate::run(&mut writer)?;
-        audit::chain_pending(&mut writer)?;
 
         let readers = (0..readers)
             .map(|_| {

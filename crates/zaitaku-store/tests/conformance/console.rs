@@ -325,7 +325,10 @@ async fn the_access_log_lists_one_institutions_lines_newest_first() {
     assert_eq!(lines[0].entry.action, AccessAction::Revoke);
     assert_eq!(lines[0].entry.at, at + Duration::seconds(2));
     assert_eq!(lines[0].entry.actor, AccessActor::Staff(staff("hanako")));
-    assert_eq!(lines[0].entry.device_name.as_deref(), Some("訪問用タブレット1"));
+    assert_eq!(
+        lines[0].entry.device_name.as_deref(),
+        Some("訪問用タブレット1")
+    );
     assert_eq!(lines[0].person_name.as_deref(), Some("山田 太郎"));
     assert_eq!(lines[1].entry.action, AccessAction::Requery);
     let elsewhere = f

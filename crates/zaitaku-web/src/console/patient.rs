@@ -41,7 +41,15 @@ pub async fn page(
         .person(person)
         .await?
         .ok_or(PageError::ConsoleNotFound)?;
-    access_record::record(&state, &user, device.0, AccessAction::View, Some(person), None).await?;
+    access_record::record(
+        &state,
+        &user,
+        device.0,
+        AccessAction::View,
+        Some(person),
+        None,
+    )
+    .await?;
     let qualification = if standing {
         let checks = state
             .store

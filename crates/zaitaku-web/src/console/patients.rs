@@ -52,8 +52,15 @@ pub async fn list(
         Some(query) => {
             // The filter goes to the access log, never the results.
             let detail = search_detail(&filter, page);
-            access_record::record(&state, &user, device.0, AccessAction::Search, None, Some(detail))
-                .await?;
+            access_record::record(
+                &state,
+                &user,
+                device.0,
+                AccessAction::Search,
+                None,
+                Some(detail),
+            )
+            .await?;
             state.store.patients(query).await?
         }
         None => Vec::new(),

@@ -1,8 +1,8 @@
 //! Revoking a patient's consent from the console, on the patient's behalf (reason
 //! 医療機関等による取消し): a confirmation screen, then one write.
 
-use super::frame::ConsoleFrame;
 use super::access_record::{self, RequestDevice, actor};
+use super::frame::ConsoleFrame;
 use super::patient::patient_consent;
 use super::staff_user::StaffUser;
 use super::views::RevokePage;
@@ -74,8 +74,15 @@ pub async fn submit(
         .await?;
     let done = match outcome {
         StaffRevocationOutcome::Revoked => {
-            access_record::record(&state, &user, device.0, AccessAction::Revoke, Some(person), None)
-                .await?;
+            access_record::record(
+                &state,
+                &user,
+                device.0,
+                AccessAction::Revoke,
+                Some(person),
+                None,
+            )
+            .await?;
             tracing::info!(staff = %user.staff_id, "consent revoked by the institution");
             "revoked"
         }

@@ -131,7 +131,12 @@ fn saved_heads(codes: &Codes, text: &str) -> Result<Vec<SavedHead>, CliError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = || format!("line {} of the saved heads is not `admin audit head` output", n + 1);
+        let bad = || {
+            format!(
+                "line {} of the saved heads is not `admin audit head` output",
+                n + 1
+            )
+        };
         let field = |name: &str| {
             line.split_whitespace()
                 .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
