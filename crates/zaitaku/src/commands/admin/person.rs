@@ -128,8 +128,15 @@ fn export(args: ExportArgs) -> Result<ExitCode, CliError> {
                 .write_all(text.as_bytes())
                 .map_err(|e| format!("cannot write to standard output: {e}"))?,
         }
-        let detail = args.to.as_ref().map(|_| "--to".to_owned());
-        log_access(&store, person.id, AccessAction::PersonExport, detail).await?;
+        let holders = holders(&store, person.id).await?;
+        log_access(
+            &store,
+            &holders,
+            Some(person.id),
+            AccessAction::PersonExport,
+            None,
+        )
+        .await?;
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -150,9 +157,21 @@ fn delete(args: DeleteArgs) -> Result<ExitCode, CliError> {
             );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
+        // Who held the person, read before the deletion.
+        let holders = holders(&store, person.id).await?;
         let deletion = store.delete_person(person.id, today_in_japan()).await?;
         if matches!(deletion, Some(PersonDeletion::Done { .. })) {
-            log_access(&store, person.id, AccessAction::PersonDelete, None).await?;
+            // By id in the detail, not as the entry's person: the entry must not
+            // keep the person's row alive (the purge waits for every reference).
+            let detail = format!("person id {}", person.id.0);
+            log_access(
+                &store,
+                &holders,
+                None,
+                AccessAction::PersonDelete,
+                Some(detail),
+            )
+            .await?;
         }
         let result = match deletion {
             None => Ok(no_such_person()),
@@ -193,15 +212,13 @@ fn delete(args: DeleteArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// Record the command in the access log of each institution that holds the
-/// person's consent or qualification checks (one entry without an institution
-/// when none does), the CLI as the actor.
-async fn log_access(
+/// The institutions holding the person's consent or qualification checks,
+/// whose access logs record what the CLI did with the person's data (`None`
+/// alone when no institution does).
+async fn holders(
     store: &Arc<dyn Store>,
     person: PersonId,
-    action: AccessAction,
-    detail: Option<String>,
-) -> Result<(), CliError> {
+) -> Result<Vec<Option<InstitutionId>>, CliError> {
     let mut institutions: Vec<Option<InstitutionId>> = store
         .consents_of_person(person)
         .await?
@@ -216,14 +233,25 @@ async fn log_access(
     if institutions.is_empty() {
         institutions.push(None);
     }
+    Ok(institutions)
+}
+
+/// Record the command in each holder's access log, the CLI as the actor.
+async fn log_access(
+    store: &Arc<dyn Store>,
+    holders: &[Option<InstitutionId>],
+    person: Option<PersonId>,
+    action: AccessAction,
+    detail: Option<String>,
+) -> Result<(), CliError> {
     let at = OffsetDateTime::now_utc();
-    for institution in institutions {
+    for institution in holders {
         store
             .record_access(&AccessEntry {
                 at,
-                institution,
+                institution: *institution,
                 actor: AccessActor::Cli,
-                person: Some(person),
+                person,
                 action,
                 device_name: None,
                 detail: detail.clone(),
