@@ -29,11 +29,11 @@ fn entry(f: &Fixture, at: OffsetDateTime, action: AccessAction) -> AccessEntry {
     }
 }
 
-fn chain<'a>(
-    snapshots: &'a [ChainSnapshot],
+fn chain(
+    snapshots: &[ChainSnapshot],
     chain: Chain,
     institution: Option<InstitutionId>,
-) -> &'a ChainSnapshot {
+) -> &ChainSnapshot {
     snapshots
         .iter()
         .find(|s| s.chain == chain && s.institution == institution)

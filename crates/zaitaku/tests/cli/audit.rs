@@ -19,7 +19,6 @@ use zaitaku_domain::{
     StaffId, UrlToken,
 };
 use zaitaku_store::postgres::TestSchema;
-use zaitaku_store::prelude::*;
 use zaitaku_store::{
     AccessAction, AccessActor, AccessEntry, ChallengeRecord, ChallengeState, FlowRecord,
     LoginRecord, NewInstitution, RegistrationWrite, SqliteStore, StaffActor, Store,
