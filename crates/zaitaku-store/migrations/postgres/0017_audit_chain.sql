@@ -55,3 +55,19 @@ CREATE TABLE audit_verifications (
     findings       TEXT NOT NULL
 );
 CREATE INDEX audit_verifications_by_time ON audit_verifications (at);
+
+-- A chained entry is never changed: an UPDATE is refused once the entry has
+-- its hash (the append sets it once). Defence in depth only: whoever can drop
+-- these triggers can edit rows, and the chain is what shows it. Deletions stay
+-- allowed: the retention purge deletes a chain's oldest entries.
+CREATE FUNCTION audit_entry_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% entries are never changed once chained', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER consent_history_sealed BEFORE UPDATE ON consent_history
+    FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION audit_entry_sealed();
+CREATE TRIGGER access_log_sealed BEFORE UPDATE ON access_log
+    FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION audit_entry_sealed();
+CREATE TRIGGER staff_logins_sealed BEFORE UPDATE ON staff_logins
+    FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION audit_entry_sealed();

@@ -73,3 +73,17 @@ CREATE TABLE audit_verifications (
     findings       TEXT NOT NULL
 );
 CREATE INDEX audit_verifications_by_time ON audit_verifications (at);
+
+-- A chained entry is never changed: an UPDATE is refused once the entry has
+-- its hash (the append sets it once). Defence in depth only: whoever can drop
+-- these triggers can edit rows, and the chain is what shows it. Deletions stay
+-- allowed: the retention purge deletes a chain's oldest entries.
+CREATE TRIGGER consent_history_sealed BEFORE UPDATE ON consent_history
+    WHEN OLD.chain_hash IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'consent_history entries are never changed once chained'); END;
+CREATE TRIGGER access_log_sealed BEFORE UPDATE ON access_log
+    WHEN OLD.chain_hash IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'access_log entries are never changed once chained'); END;
+CREATE TRIGGER staff_logins_sealed BEFORE UPDATE ON staff_logins
+    WHEN OLD.chain_hash IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'staff_logins entries are never changed once chained'); END;

@@ -4,6 +4,8 @@
 //! log, the login log) is named and exits 1; an intact database exits 0; a
 //! check that cannot run exits 2; a purge leaves a chain that verifies; a
 //! deleted tail with its head row rewound is caught against a saved head.
+//! The database's triggers refuse an edit first; the tests drop them, as an
+//! operator set on editing would, and the chain still shows it.
 //! SQLite through the `sqlite3` program, PostgreSQL through `psql` on a fresh
 //! schema of `ZAITAKU_TEST_DATABASE_URL` (skipped, saying so, without it).
 
@@ -98,6 +100,41 @@ impl Db {
                 .unwrap(),
         };
         assert!(out.status.success(), "{statements}: {}", stderr(&out));
+    }
+}
+
+impl Db {
+    /// Drop the trigger that refuses UPDATEs of `table`'s chained entries, as
+    /// an operator set on editing would: the chain still shows the edit.
+    fn drop_trigger(&self, table: &str) {
+        self.sql(&match self {
+            Db::Sqlite { .. } => format!("DROP TRIGGER {table}_sealed"),
+            Db::Postgres(_) => format!("DROP TRIGGER {table}_sealed ON {table}"),
+        });
+    }
+
+    /// Run SQL that must fail; what the database said.
+    fn sql_refused(&self, statement: &str) -> String {
+        let out = match self {
+            Db::Sqlite { data, .. } => Command::new("sqlite3")
+                .arg(data.join("zaitaku.sqlite3"))
+                .arg(statement)
+                .output()
+                .unwrap(),
+            Db::Postgres(schema) => Command::new("psql")
+                .args([
+                    &schema.url(),
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-q",
+                    "-c",
+                    statement,
+                ])
+                .output()
+                .unwrap(),
+        };
+        assert!(!out.status.success(), "{statement} was allowed");
+        stderr(&out)
     }
 }
 
@@ -306,6 +343,11 @@ fn an_edited_row_is_named_by_its_id() {
     for table in TABLES {
         on_both(|db| {
             populate(db, OffsetDateTime::now_utc());
+            // The database refuses the edit first; without its trigger, the
+            // chain shows it.
+            let said = db.sql_refused(&format!("UPDATE {table} SET at = at + 1 WHERE id = 2"));
+            assert!(said.contains("never changed once chained"), "{said}");
+            db.drop_trigger(table);
             db.sql(&format!("UPDATE {table} SET at = at + 1 WHERE id = 2"));
             tampered(db, table, "entry id 2 (sequence 2) was edited");
         });
@@ -330,6 +372,7 @@ fn a_reordered_row_is_named() {
             populate(db, OffsetDateTime::now_utc());
             // Swap the places of entries 2 and 3 (through a free number: the
             // places are unique).
+            db.drop_trigger(table);
             db.sql(&format!(
                 "UPDATE {table} SET chain_seq = -1 WHERE id = 2; \
                  UPDATE {table} SET chain_seq = 2 WHERE id = 3; \
