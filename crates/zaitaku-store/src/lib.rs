@@ -6,6 +6,7 @@
 //! for both, in [`settle`]; values are encoded once in `codec.rs`. Every state a
 //! flow needs lives here, so a restart loses nothing.
 
+pub mod audit;
 pub mod caps;
 mod codec;
 mod console_records;
@@ -23,8 +24,9 @@ mod store;
 
 pub use caps::{CapReached, Caps, ChallengeOpening};
 pub use console_records::{
-    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
-    PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
+    AccessAction, AccessActor, AccessEntry, AccessLogLine, CheckSource, ConsentFilter,
+    PatientQuery, PatientSummary, QualificationCheck, StaffActor, StaffRevocation,
+    StaffRevocationOutcome,
 };
 pub use error::{SettleError, StoreError};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
@@ -49,11 +51,12 @@ pub use store::TestingStore;
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
 pub const SCHEMA_VERSION: i64 = 18;
 
+pub use audit::{AuditVerification, Chain, ChainSnapshot, Finding, SavedHead};
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
-    ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
-    InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse, SessionStore,
-    StaffStore, Store, TrustStore,
+    AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore,
+    Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
+    SessionStore, StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -65,8 +68,8 @@ pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{
-        ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
-        InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store,
-        TrustStore,
+        AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore,
+        Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
+        Store, TrustStore,
     };
 }

@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/postgres/0015_challenge_institution.sql"),
     },
     Migration {
+        version: 17,
+        name: "audit_chain",
+        sql: include_str!("../../migrations/postgres/0017_audit_chain.sql"),
+    },
+    Migration {
         version: 18,
         name: "flow_origin_and_result",
         sql: include_str!("../../migrations/postgres/0018_flow_origin_and_result.sql"),
@@ -124,6 +129,12 @@ pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        if migration.version == crate::audit::CHAINS_FROM_VERSION {
+            // The rows written before the chains join them, in this transaction.
+            super::audit::chain_pending(&mut tx)
+                .await
+                .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(migration.version)
             .bind(OffsetDateTime::now_utc().unix_timestamp())
