@@ -209,6 +209,8 @@ fn populate(db: &Db, at: OffsetDateTime) {
                 created_at: OffsetDateTime::now_utc(),
                 expires_at: OffsetDateTime::now_utc() + Duration::minutes(30),
                 version: 0,
+                url_token: institution.url_token.clone(),
+                closed_at: None,
             };
             store.insert_flow(&flow).await.unwrap();
             let reference = format!("challenge-{i}-0123456789ab");
@@ -223,6 +225,8 @@ fn populate(db: &Db, at: OffsetDateTime) {
                 expires_at: now + Duration::minutes(5),
                 state: ChallengeState::Pending,
                 claim_hash: None,
+                claimed_at: None,
+                settled_at: None,
             };
             flow.step = FlowStep::Authenticate(choices.clone());
             flow.challenge_ref = Some(reference.clone());
