@@ -9,6 +9,7 @@
 pub mod caps;
 mod codec;
 mod console_records;
+pub mod devices;
 mod error;
 pub mod lifecycle;
 mod login_throttle;
@@ -26,6 +27,7 @@ pub use console_records::{
     AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
     PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
 };
+pub use devices::{Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice};
 pub use error::{SettleError, StoreError};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
@@ -47,13 +49,13 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
-    ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
-    InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse, SessionStore,
-    StaffStore, Store, TrustStore,
+    ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
+    Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
+    SessionStore, StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -65,8 +67,8 @@ pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{
-        ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore, Housekeeping,
-        InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore, Store,
-        TrustStore,
+        ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
+        Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
+        Store, TrustStore,
     };
 }

@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "challenge_institution",
         sql: include_str!("../../migrations/postgres/0015_challenge_institution.sql"),
     },
+    Migration {
+        version: 16,
+        name: "devices",
+        sql: include_str!("../../migrations/postgres/0016_devices.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

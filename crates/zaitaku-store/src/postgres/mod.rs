@@ -10,6 +10,7 @@
 mod columns;
 mod consents;
 mod console;
+mod devices;
 mod flows;
 mod housekeeping;
 mod institutions;

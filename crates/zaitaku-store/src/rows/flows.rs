@@ -5,7 +5,8 @@ use crate::codec::{code, some_code, to_instant};
 use crate::error::StoreError;
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
 use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, Viewed,
+    ConsentChoices, ConsentId, DeviceId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose,
+    Viewed,
 };
 
 /// The columns [`challenge`] reads, in its order.
@@ -19,7 +20,7 @@ pub(crate) use challenge_columns;
 
 /// A flow from the columns id, session_hash, institution_id, purpose, step,
 /// choices, failure, viewed_choices, viewed_version, challenge_ref, person_id,
-/// consent_id, created_at, expires_at, version (each backend names them its way).
+/// consent_id, created_at, expires_at, version, device_id (each backend names them its way).
 pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
     // A struct expression evaluates its fields in the order written: this reads
     // the columns in the order above.
@@ -35,6 +36,7 @@ pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
         created_at: to_instant(c.int()?, "flow")?,
         expires_at: to_instant(c.int()?, "flow")?,
         version: c.int()?,
+        device_id: c.opt_int()?.map(DeviceId),
     })
 }
 

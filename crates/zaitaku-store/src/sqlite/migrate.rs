@@ -89,6 +89,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "challenge_institution",
         sql: include_str!("../../migrations/sqlite/0015_challenge_institution.sql"),
     },
+    Migration {
+        version: 16,
+        name: "devices",
+        sql: include_str!("../../migrations/sqlite/0016_devices.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -201,7 +206,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
         );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
@@ -222,7 +227,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
         );
     }
 

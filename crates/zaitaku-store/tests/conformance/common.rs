@@ -86,6 +86,7 @@ pub async fn fixture() -> Fixture {
             e_prescription: EPrescriptionUsage::NotUsed,
             consent_validity_days: 30,
             url_token: UrlToken::parse(&"t".repeat(43)).unwrap(),
+            flows_from: zaitaku_domain::FlowsFrom::Anyone,
         })
         .await
         .unwrap();
@@ -104,6 +105,7 @@ pub async fn fixture() -> Fixture {
         created_at: now,
         expires_at: now + Duration::minutes(30),
         version: 0,
+        device_id: None,
     };
     store.insert_flow(&flow).await.unwrap();
     let challenge = pending_challenge("challenge-0123456789ab", &flow, Purpose::Register);

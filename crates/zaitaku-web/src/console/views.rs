@@ -231,6 +231,8 @@ pub struct SettingsPage {
     pub items: Vec<ItemChoice>,
     pub usages: Vec<UsageChoice>,
     pub validity_days: String,
+    /// Who may start flows at the URL: the two choices, the stored one selected.
+    pub flows_from: Vec<UsageChoice>,
     pub url: String,
     pub errors: Vec<String>,
     pub invalid: bool,

@@ -42,6 +42,7 @@ pub async fn load_flow(
     if !institution.is_active() {
         return Err(PageError::InstitutionClosed);
     }
+    crate::devices::gate::flow_device_live(state, &flow).await?;
     if !flow.step.is_settled() && OffsetDateTime::now_utc() >= flow.expires_at {
         return Err(PageError::FlowExpired {
             restart: format!("/i/{}", institution.url_token.as_str()),
