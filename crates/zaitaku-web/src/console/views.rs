@@ -240,6 +240,41 @@ pub struct SettingsPage {
     pub csrf: String,
 }
 
+/// One enrolled device, as the 端末 page lists it.
+pub struct DeviceRow {
+    pub name: String,
+    pub enrolled_by: String,
+    pub enrolled_at: String,
+    pub last_seen: Option<String>,
+    /// When and by whom, once revoked.
+    pub revoked: Option<String>,
+    pub revoke_action: String,
+    pub is_this_browser: bool,
+}
+
+/// An activation code just issued: shown once.
+pub struct IssuedCode {
+    pub code: String,
+    pub device_name: String,
+    pub expires_at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_devices.html")]
+pub struct DevicesPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub rows: Vec<DeviceRow>,
+    pub is_administrator: bool,
+    /// This browser's name, if it is a live device of the institution.
+    pub this_browser: Option<String>,
+    pub notice: Option<String>,
+    pub refusal: Option<String>,
+    pub issued: Option<IssuedCode>,
+    pub name: String,
+    pub csrf: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "console_rotate.html")]
 pub struct RotatePage {

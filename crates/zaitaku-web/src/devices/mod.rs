@@ -16,7 +16,9 @@ use axum::response::Response;
 use time::OffsetDateTime;
 use zaitaku_domain::{ActivationCode, DeviceName, InstitutionId};
 use zaitaku_store::devices::ACTIVATION_CODE_LIFETIME;
-use zaitaku_store::{DeviceActor, Enrolled, NewActivationCode, NewDevice, Store, StoreError};
+use zaitaku_store::{
+    DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice, Store, StoreError,
+};
 
 /// This browser's device secret: the one it sent, or a new one to set.
 #[derive(Clone)]
@@ -75,6 +77,25 @@ pub async fn enrol(
             at: OffsetDateTime::now_utc(),
         })
         .await
+}
+
+/// The live device of `institution` that the browser sending `headers` is, if
+/// it is one (one indexed read; nothing written). For the console's list and
+/// for whoever records which device a request came from.
+pub async fn current_device(
+    state: &crate::state::AppState,
+    headers: &HeaderMap,
+    institution: InstitutionId,
+) -> Result<Option<DeviceRecord>, StoreError> {
+    match Credential::sent(headers, state.secure_cookies()) {
+        Some(credential) => {
+            state
+                .store
+                .live_device(&credential.hash(), institution)
+                .await
+        }
+        None => Ok(None),
+    }
 }
 
 /// What the store keeps of an activation code: the SHA-256 of its canonical form.

@@ -166,17 +166,19 @@ impl Client {
         self
     }
 
+    /// The same browser without its device cookie (console and session kept).
+    pub fn without_device(mut self) -> Client {
+        self.cookies
+            .retain(|(name, _)| !name.ends_with(DEVICE_COOKIE));
+        self
+    }
+
     /// The device cookie's value, if the browser has one.
     pub fn device_secret(&self) -> Option<String> {
         self.cookies
             .iter()
             .find(|(name, _)| name == DEVICE_COOKIE || name == &format!("__Host-{DEVICE_COOKIE}"))
             .map(|(_, value)| value.clone())
-    }
-
-    /// Whether the browser holds a cookie named `name`.
-    pub fn has_cookie(&self, name: &str) -> bool {
-        self.cookies.iter().any(|(k, _)| k == name)
     }
 
     /// Another tab of the same browser: same cookie.
