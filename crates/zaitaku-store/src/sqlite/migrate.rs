@@ -200,6 +200,26 @@ mod tests {
     }
 
     #[test]
+    fn institutions_from_before_devices_keep_anyone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare(&mut conn).unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version < 16) {
+            apply(&mut conn, migration).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO institutions (code, name, offered_items, e_prescription, \
+             consent_validity_days, url_token, created_at) \
+             VALUES ('1310123458', 'x', 'YZK', '0', 365, 't', 0)",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let flows_from: String = conn
+            .query_row("SELECT flows_from FROM institutions", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(flows_from, "anyone");
+    }
+
+    #[test]
     fn applies_each_migration_once() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();

@@ -11,6 +11,7 @@ mod common;
 
 mod caps;
 mod console;
+mod devices;
 mod institutions;
 mod lifecycle;
 mod login_throttle;
