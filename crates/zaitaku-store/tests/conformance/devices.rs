@@ -28,7 +28,12 @@ async fn two_institutions() -> (Guard, Arc<dyn Store>, InstitutionId, Institutio
             .unwrap();
         assert_eq!(institution.flows_from, flows_from);
         assert_eq!(
-            store.institution(institution.id).await.unwrap().unwrap().flows_from,
+            store
+                .institution(institution.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .flows_from,
             flows_from
         );
         ids.push(institution.id);
@@ -74,7 +79,10 @@ async fn a_browser_is_a_device_of_each_institution_that_enrolled_it() {
         store.enrol_device(&first).await.unwrap(),
         Enrolled::Existing(at_x.clone())
     );
-    assert_eq!(store.live_device("h1", x).await.unwrap(), Some(at_x.clone()));
+    assert_eq!(
+        store.live_device("h1", x).await.unwrap(),
+        Some(at_x.clone())
+    );
     assert_eq!(store.live_device("h1", y).await.unwrap(), None, "not of Y");
     assert_eq!(store.live_device("h2", x).await.unwrap(), None);
     let mut second = first.clone();
@@ -84,7 +92,10 @@ async fn a_browser_is_a_device_of_each_institution_that_enrolled_it() {
     assert_eq!(store.devices(Some(x)).await.unwrap(), [at_x.clone()]);
     assert_eq!(store.devices(None).await.unwrap().len(), 2);
     assert_eq!(store.device(at_x.id, Some(y)).await.unwrap(), None);
-    assert_eq!(store.device(at_x.id, None).await.unwrap(), Some(at_x.clone()));
+    assert_eq!(
+        store.device(at_x.id, None).await.unwrap(),
+        Some(at_x.clone())
+    );
 
     // Revoked: no longer live, kept; within the wrong institution, nothing.
     let now = at();
@@ -142,7 +153,10 @@ async fn last_seen_is_written_at_most_once_a_minute() {
 async fn an_activation_code_enrols_once_before_it_expires() {
     let (_dir, store, x, _) = two_institutions().await;
     let now = at();
-    store.issue_activation_code(&code("c1", x, now)).await.unwrap();
+    store
+        .issue_activation_code(&code("c1", x, now))
+        .await
+        .unwrap();
     assert!(matches!(
         store.issue_activation_code(&code("c1", x, now)).await,
         Err(StoreError::Duplicate { .. })
@@ -151,8 +165,7 @@ async fn an_activation_code_enrols_once_before_it_expires() {
         store.activate_device("nope", "h1", now).await.unwrap(),
         Activation::Unknown
     );
-    let Activation::Enrolled(device) = store.activate_device("c1", "h1", now).await.unwrap()
-    else {
+    let Activation::Enrolled(device) = store.activate_device("c1", "h1", now).await.unwrap() else {
         panic!("enrolled");
     };
     assert_eq!(device.institution_id, x);
@@ -164,7 +177,10 @@ async fn an_activation_code_enrols_once_before_it_expires() {
     );
     assert_eq!(store.live_device("h2", x).await.unwrap(), None);
     // A browser already enrolled there: told so, and the code stays unused.
-    store.issue_activation_code(&code("c2", x, now)).await.unwrap();
+    store
+        .issue_activation_code(&code("c2", x, now))
+        .await
+        .unwrap();
     assert_eq!(
         store.activate_device("c2", "h1", now).await.unwrap(),
         Activation::AlreadyEnrolled(device)
@@ -175,7 +191,10 @@ async fn an_activation_code_enrols_once_before_it_expires() {
     ));
     // Ten minutes after its issue, a code is dead.
     let old = now - Duration::minutes(10);
-    store.issue_activation_code(&code("c3", x, old)).await.unwrap();
+    store
+        .issue_activation_code(&code("c3", x, old))
+        .await
+        .unwrap();
     assert_eq!(
         store.activate_device("c3", "h4", now).await.unwrap(),
         Activation::Expired
@@ -186,7 +205,10 @@ async fn an_activation_code_enrols_once_before_it_expires() {
 async fn a_raced_code_enrols_one_browser() {
     let (_dir, store, x, _) = two_institutions().await;
     let now = at();
-    store.issue_activation_code(&code("race", x, now)).await.unwrap();
+    store
+        .issue_activation_code(&code("race", x, now))
+        .await
+        .unwrap();
     let tries: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
@@ -235,7 +257,13 @@ async fn a_flow_keeps_the_device_that_started_it() {
         f.store.flow(&f.flow.id).await.unwrap().unwrap().device_id,
         None
     );
-    assert_eq!(f.store.device(DeviceId(device.id.0 + 100), None).await.unwrap(), None);
+    assert_eq!(
+        f.store
+            .device(DeviceId(device.id.0 + 100), None)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 on_both_backends!(
