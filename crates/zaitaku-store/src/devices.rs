@@ -131,26 +131,35 @@ pub struct StoredCode {
     pub used_at: Option<i64>,
 }
 
-/// The one rule of a typed code: whether it may enrol now (`Ok`), or what the
+/// What a typed code comes to, before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judged {
+    /// Enrol the browser with this code.
+    Enrol(StoredCode),
+    /// Write nothing; tell the browser this.
+    Refuse(Activation),
+}
+
+/// The one rule of a typed code: whether it may enrol now, or what the
 /// browser is told. `existing` is the browser's live device at the code's
 /// institution, if any.
 pub fn judge_code(
     code: Option<StoredCode>,
     existing: Option<DeviceRecord>,
     now: OffsetDateTime,
-) -> Result<StoredCode, Activation> {
+) -> Judged {
     let Some(code) = code else {
-        return Err(Activation::Unknown);
+        return Judged::Refuse(Activation::Unknown);
     };
     if code.used_at.is_some() {
-        return Err(Activation::Used);
+        return Judged::Refuse(Activation::Used);
     }
     if code.expires_at <= now.unix_timestamp() {
-        return Err(Activation::Expired);
+        return Judged::Refuse(Activation::Expired);
     }
     match existing {
-        Some(device) => Err(Activation::AlreadyEnrolled(device)),
-        None => Ok(code),
+        Some(device) => Judged::Refuse(Activation::AlreadyEnrolled(device)),
+        None => Judged::Enrol(code),
     }
 }
 
@@ -244,15 +253,21 @@ mod tests {
     #[test]
     fn a_code_enrols_once_and_only_in_time() {
         let now = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
-        assert_eq!(judge_code(None, None, now), Err(Activation::Unknown));
-        assert!(judge_code(Some(stored(1_001, None)), None, now).is_ok());
+        assert_eq!(
+            judge_code(None, None, now),
+            Judged::Refuse(Activation::Unknown)
+        );
+        assert!(matches!(
+            judge_code(Some(stored(1_001, None)), None, now),
+            Judged::Enrol(_)
+        ));
         assert_eq!(
             judge_code(Some(stored(1_000, None)), None, now),
-            Err(Activation::Expired)
+            Judged::Refuse(Activation::Expired)
         );
         assert_eq!(
             judge_code(Some(stored(2_000, Some(900))), None, now),
-            Err(Activation::Used)
+            Judged::Refuse(Activation::Used)
         );
     }
 

@@ -6,8 +6,8 @@ use super::SqliteStore;
 use super::codec::{self, Columns, is_unique_violation};
 use crate::codec::instant;
 use crate::devices::{
-    self, Activation, DeviceActor, DeviceRecord, Enrolled, LAST_SEEN_EVERY, NewActivationCode,
-    NewDevice, StoredCode,
+    self, Activation, DeviceActor, DeviceRecord, Enrolled, Judged, LAST_SEEN_EVERY,
+    NewActivationCode, NewDevice, StoredCode,
 };
 use crate::error::StoreError;
 use crate::rows;
@@ -98,8 +98,8 @@ fn activate(
         None => None,
     };
     let code = match devices::judge_code(code, existing, at) {
-        Ok(code) => code,
-        Err(refused) => return Ok(refused),
+        Judged::Enrol(code) => code,
+        Judged::Refuse(refused) => return Ok(refused),
     };
     let device = insert(
         &tx,

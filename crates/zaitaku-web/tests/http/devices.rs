@@ -298,7 +298,7 @@ async fn the_console_enrols_its_browser_issues_codes_and_revokes() {
         console.device_secret().is_some(),
         "the device cookie is set"
     );
-    let listed = console.get(&enrolled.location().to_owned()).await;
+    let listed = console.get(enrolled.location()).await;
     assert!(
         listed.body.contains("このブラウザを端末として登録しました"),
         "{}",
