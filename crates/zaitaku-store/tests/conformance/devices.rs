@@ -269,7 +269,39 @@ async fn a_flow_keeps_the_device_that_started_it() {
     );
 }
 
+async fn codes_a_day_past_their_expiry_are_purged_and_their_devices_stay() {
+    let (_dir, store, x, _) = two_institutions().await;
+    let now = at();
+    store
+        .issue_activation_code(&code("fresh", x, now))
+        .await
+        .unwrap();
+    let old = now - Duration::days(1) - Duration::minutes(11);
+    store
+        .issue_activation_code(&code("old", x, old))
+        .await
+        .unwrap();
+    let Activation::Enrolled(device) = store
+        .activate_device("old", "h1", old + Duration::minutes(1))
+        .await
+        .unwrap()
+    else {
+        panic!("enrolled");
+    };
+    assert_eq!(store.purge_expired(now).await.unwrap(), 1);
+    assert_eq!(
+        store.activate_device("old", "h2", now).await.unwrap(),
+        Activation::Unknown
+    );
+    assert_eq!(store.live_device("h1", x).await.unwrap(), Some(device));
+    assert!(matches!(
+        store.activate_device("fresh", "h3", now).await.unwrap(),
+        Activation::Enrolled(_)
+    ));
+}
+
 on_both_backends!(
+    codes_a_day_past_their_expiry_are_purged_and_their_devices_stay,
     a_browser_is_a_device_of_each_institution_that_enrolled_it,
     last_seen_is_written_at_most_once_a_minute,
     an_activation_code_enrols_once_before_it_expires,
