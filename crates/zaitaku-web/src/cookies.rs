@@ -122,4 +122,19 @@ mod tests {
         assert!(set.starts_with("__Host-zaitaku_console=abc; Path=/; HttpOnly; SameSite=Strict"));
         assert!(set.ends_with("; Secure"), "{set}");
     }
+
+    #[test]
+    fn the_device_cookie_is_lax_and_lasts_about_400_days() {
+        let mut response = Response::new(axum::body::Body::empty());
+        DEVICE.set(&mut response, true, "abc", DEVICE_MAX_AGE_SECONDS);
+        let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert_eq!(
+            set,
+            "__Host-zaitaku_device=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000; Secure"
+        );
+        let id = random::secret256();
+        let h = headers(&format!("__Host-zaitaku_device={id}"));
+        assert_eq!(DEVICE.read(&h, true), Some(id.as_str()));
+        assert_eq!(SESSION.read(&h, true), None);
+    }
 }

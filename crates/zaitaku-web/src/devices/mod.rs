@@ -24,7 +24,6 @@ use zaitaku_store::{
 #[derive(Clone)]
 pub struct Credential {
     secret: String,
-    fresh: bool,
 }
 
 impl Credential {
@@ -32,7 +31,6 @@ impl Credential {
     pub fn sent(headers: &HeaderMap, secure: bool) -> Option<Credential> {
         DEVICE.read(headers, secure).map(|secret| Credential {
             secret: secret.to_owned(),
-            fresh: false,
         })
     }
 
@@ -40,7 +38,6 @@ impl Credential {
     pub fn sent_or_new(headers: &HeaderMap, secure: bool) -> Credential {
         Credential::sent(headers, secure).unwrap_or_else(|| Credential {
             secret: random::secret256(),
-            fresh: true,
         })
     }
 
@@ -52,11 +49,6 @@ impl Credential {
     /// Set (or renew) the cookie: each enrolment starts its ~400 days again.
     pub fn set_cookie(&self, response: &mut Response, secure: bool) {
         DEVICE.set(response, secure, &self.secret, DEVICE_MAX_AGE_SECONDS);
-    }
-
-    /// Whether the browser did not have this secret yet.
-    pub fn is_fresh(&self) -> bool {
-        self.fresh
     }
 }
 
