@@ -105,47 +105,102 @@ pub enum StaffRevocationOutcome {
     Conflict,
 }
 
-/// What a staff member did with a patient's information.
+/// What was done, as the access log records it: every console action that
+/// reads or changes personal data or settings, and the CLI's person export and
+/// deletion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessAction {
     /// Opened the patient's page: qualification, consent and consented records.
     View,
+    /// Searched the patient list; the detail holds the filter (never the results).
+    Search,
     Requery,
+    /// A 再照会 refused; the detail says why.
+    RequeryRefused,
     Revoke,
+    /// Changed the institution's settings; the detail says what changed.
+    SettingsChange,
+    /// Added, changed or removed a staff account; the detail says which and how.
+    StaffChange,
+    /// Exported personal data (the detail says what).
+    Export,
+    /// `admin person export` (the actor is the CLI).
+    PersonExport,
+    /// `admin person delete` (the actor is the CLI).
+    PersonDelete,
+    /// Enrolled a device (the detail names it).
+    DeviceEnrol,
+    /// Revoked a device (the detail names it).
+    DeviceRevoke,
 }
 
 impl AccessAction {
+    pub const ALL: [AccessAction; 12] = [
+        AccessAction::View,
+        AccessAction::Search,
+        AccessAction::Requery,
+        AccessAction::RequeryRefused,
+        AccessAction::Revoke,
+        AccessAction::SettingsChange,
+        AccessAction::StaffChange,
+        AccessAction::Export,
+        AccessAction::PersonExport,
+        AccessAction::PersonDelete,
+        AccessAction::DeviceEnrol,
+        AccessAction::DeviceRevoke,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             AccessAction::View => "view",
+            AccessAction::Search => "search",
             AccessAction::Requery => "requery",
+            AccessAction::RequeryRefused => "requery_refused",
             AccessAction::Revoke => "revoke",
+            AccessAction::SettingsChange => "settings",
+            AccessAction::StaffChange => "staff",
+            AccessAction::Export => "export",
+            AccessAction::PersonExport => "person_export",
+            AccessAction::PersonDelete => "person_delete",
+            AccessAction::DeviceEnrol => "device_enrol",
+            AccessAction::DeviceRevoke => "device_revoke",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        match code {
-            "view" => Some(AccessAction::View),
-            "requery" => Some(AccessAction::Requery),
-            "revoke" => Some(AccessAction::Revoke),
-            _ => None,
-        }
+        AccessAction::ALL.into_iter().find(|a| a.code() == code)
     }
+}
+
+/// Who acted: a staff member in the console, or an operator at the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessActor {
+    Staff(StaffActor),
+    /// `zaitaku admin …`: stored without a staff id, as the login `cli`.
+    Cli,
 }
 
 /// One line of the access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessEntry {
     pub at: OffsetDateTime,
-    pub institution: InstitutionId,
-    pub staff: StaffActor,
-    pub person: PersonId,
+    /// `None` only for the CLI's entries about a person no institution holds.
+    pub institution: Option<InstitutionId>,
+    pub actor: AccessActor,
+    /// `None` for actions about no one patient (a search, a settings change).
+    pub person: Option<PersonId>,
     pub action: AccessAction,
+    /// The device the request came from, its name copied as staff names are.
+    pub device_name: Option<String>,
+    /// The filter of a search, what a change changed, why a 再照会 was refused:
+    /// never a secret.
+    pub detail: Option<String>,
 }
 
 /// A line of the access log as the administrator reads it, with the patient's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogLine {
     pub entry: AccessEntry,
-    pub person_name: String,
+    /// The patient's name, when the entry is about one.
+    pub person_name: Option<String>,
 }

@@ -6,6 +6,7 @@
 //! for both, in [`settle`]; values are encoded once in `codec.rs`. Every state a
 //! flow needs lives here, so a restart loses nothing.
 
+pub mod audit;
 pub mod caps;
 mod codec;
 mod console_records;
@@ -24,8 +25,9 @@ mod store;
 
 pub use caps::{CapReached, Caps, ChallengeOpening};
 pub use console_records::{
-    AccessAction, AccessEntry, AccessLogLine, CheckSource, ConsentFilter, PatientQuery,
-    PatientSummary, QualificationCheck, StaffActor, StaffRevocation, StaffRevocationOutcome,
+    AccessAction, AccessActor, AccessEntry, AccessLogLine, CheckSource, ConsentFilter,
+    PatientQuery, PatientSummary, QualificationCheck, StaffActor, StaffRevocation,
+    StaffRevocationOutcome,
 };
 pub use devices::{Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice};
 pub use error::{SettleError, StoreError};
@@ -49,13 +51,14 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 
+pub use audit::{AuditVerification, Chain, ChainSnapshot, Finding, SavedHead};
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
-    ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
-    Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
-    SessionStore, StaffStore, Store, TrustStore,
+    AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
+    FlowStore, Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore,
+    PoolUse, SessionStore, StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -67,8 +70,8 @@ pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{
-        ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
-        Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
-        Store, TrustStore,
+        AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
+        FlowStore, Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore,
+        StaffStore, Store, TrustStore,
     };
 }

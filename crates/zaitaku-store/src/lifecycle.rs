@@ -4,6 +4,7 @@
 //! conditions both backends run (`$1` is the cutoff; SQLite numbers `$1` like
 //! `?1`); why each period is what it is, the README's "Data lifecycle" says.
 
+use crate::audit::Chain;
 use crate::codec::{date, instant};
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{InstitutionId, day_in_japan};
@@ -96,6 +97,10 @@ pub struct PurgeRule {
     pub key: &'static str,
     pub condition: &'static str,
     cutoff: CutoffKind,
+    /// A hash-chained table (`crate::audit`): the purge takes only the oldest
+    /// entries of each chain, up to the first the condition keeps, and moves
+    /// the chain's checkpoint.
+    chain: Option<Chain>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +115,10 @@ enum CutoffKind {
 }
 
 impl PurgeRule {
+    pub fn chained(&self) -> Option<Chain> {
+        self.chain
+    }
+
     pub fn cutoff(&self, cutoffs: &PurgeCutoffs) -> Cutoff {
         match self.cutoff {
             CutoffKind::Now => Cutoff::Instant(cutoffs.now),
@@ -162,30 +171,35 @@ pub const EXPIRED: &[PurgeRule] = &[
         condition: "flow_id IN (SELECT id FROM flows WHERE expires_at <= $1) \
                     OR expires_at <= $1 - 86400",
         cutoff: CutoffKind::Now,
+        chain: None,
     },
     PurgeRule {
         table: "flows",
         key: "id",
         condition: "expires_at <= $1",
         cutoff: CutoffKind::Now,
+        chain: None,
     },
     PurgeRule {
         table: "sessions",
         key: "id_hash",
         condition: "expires_at <= $1",
         cutoff: CutoffKind::Now,
+        chain: None,
     },
     PurgeRule {
         table: "staff_sessions",
         key: "id_hash",
         condition: "expires_at <= $1",
         cutoff: CutoffKind::Now,
+        chain: None,
     },
     PurgeRule {
         table: "staff_devices",
         key: "token_hash",
         condition: "expires_at <= $1",
         cutoff: CutoffKind::Now,
+        chain: None,
     },
     // A day after its ten minutes, used or not (the device it enrolled stays).
     PurgeRule {
@@ -193,6 +207,7 @@ pub const EXPIRED: &[PurgeRule] = &[
         key: "code_hash",
         condition: "expires_at <= $1 - 86400",
         cutoff: CutoffKind::Now,
+        chain: None,
     },
 ];
 
@@ -210,6 +225,15 @@ macro_rules! consent_expired_before {
     () => {
         "status = 'active' AND expires_on < $1 \
          AND NOT EXISTS (SELECT 1 FROM flows f WHERE f.consent_id = consents.id)"
+    };
+}
+
+/// A consent none of whose history is left: the history is chained, and the
+/// purge takes a chain's oldest entries only, so a consent's history may
+/// outlive the consent's own period while an older entry of its chain is kept.
+macro_rules! no_history_left {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM consent_history h WHERE h.consent_id = consents.id)"
     };
 }
 
@@ -235,18 +259,21 @@ pub const RETAINED: &[PurgeRule] = &[
         key: "id",
         condition: "checked_at <= $1",
         cutoff: CutoffKind::Checks,
+        chain: None,
     },
     PurgeRule {
         table: "access_log",
         key: "id",
         condition: "at <= $1",
         cutoff: CutoffKind::Access,
+        chain: Some(Chain::AccessLog),
     },
     PurgeRule {
         table: "staff_logins",
         key: "id",
         condition: "at <= $1",
         cutoff: CutoffKind::Logins,
+        chain: Some(Chain::StaffLogins),
     },
     PurgeRule {
         table: "consent_history",
@@ -257,6 +284,7 @@ pub const RETAINED: &[PurgeRule] = &[
             ")"
         ),
         cutoff: CutoffKind::ConsentsRevoked,
+        chain: Some(Chain::ConsentHistory),
     },
     PurgeRule {
         table: "consent_history",
@@ -267,18 +295,21 @@ pub const RETAINED: &[PurgeRule] = &[
             ")"
         ),
         cutoff: CutoffKind::ConsentsExpired,
+        chain: Some(Chain::ConsentHistory),
     },
     PurgeRule {
         table: "consents",
         key: "id",
-        condition: consent_revoked_before!(),
+        condition: concat!(consent_revoked_before!(), " AND ", no_history_left!()),
         cutoff: CutoffKind::ConsentsRevoked,
+        chain: None,
     },
     PurgeRule {
         table: "consents",
         key: "id",
-        condition: consent_expired_before!(),
+        condition: concat!(consent_expired_before!(), " AND ", no_history_left!()),
         cutoff: CutoffKind::ConsentsExpired,
+        chain: None,
     },
     PurgeRule {
         table: "certificate_links",
@@ -289,6 +320,7 @@ pub const RETAINED: &[PurgeRule] = &[
             ")"
         ),
         cutoff: CutoffKind::PersonsLost,
+        chain: None,
     },
     PurgeRule {
         table: "medical_records",
@@ -299,12 +331,14 @@ pub const RETAINED: &[PurgeRule] = &[
             ")"
         ),
         cutoff: CutoffKind::PersonsLost,
+        chain: None,
     },
     PurgeRule {
         table: "insured_persons",
         key: "id",
         condition: person_lost_before!(),
         cutoff: CutoffKind::PersonsLost,
+        chain: None,
     },
 ];
 

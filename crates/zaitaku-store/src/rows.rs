@@ -12,8 +12,10 @@ mod records;
 mod staff;
 mod trust;
 
+pub use console::{
+    ACCESS_INSERT, access_actor_columns, access_log_line, check, institution_check, patient_summary,
+};
 pub(crate) use console::{access_log_columns, check_columns};
-pub use console::{access_log_line, check, institution_check, patient_summary};
 pub use devices::{device, stored_code};
 pub(crate) use flows::challenge_columns;
 pub use flows::{StepColumns, challenge, challenge_state_columns, flow};

@@ -329,3 +329,17 @@ pub fn plan_change(
     }
     Ok((after, administrator_remains))
 }
+
+/// Log a login attempt: `$1` at, `$2` the name typed, `$3` staff, `$4`
+/// institution, `$5` outcome; returns `id` for its chain (`crate::audit`).
+pub const LOGIN_INSERT: &str = "INSERT INTO staff_logins (at, login_name, staff_id, \
+     institution_id, outcome) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+
+/// Log an account's own event: `$1` at, `$2` outcome, `$3` the account (its
+/// login name and institution copied); returns `id`.
+pub const LOGIN_INSERT_FOR_ACCOUNT: &str = "INSERT INTO staff_logins (at, login_name, staff_id, \
+     institution_id, outcome) SELECT $1, login_name, id, institution_id, $2 FROM staff \
+     WHERE id = $3 RETURNING id";
+
+/// The institution of account `$1`: the chain its login-log entries join.
+pub const ACCOUNT_INSTITUTION: &str = "SELECT institution_id FROM staff WHERE id = $1";

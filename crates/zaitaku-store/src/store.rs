@@ -1,3 +1,4 @@
+use crate::audit::{AuditVerification, ChainSnapshot};
 use crate::caps::{CapReached, Caps, ChallengeOpening};
 use crate::console_records::{
     AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
@@ -51,6 +52,7 @@ pub trait Store:
     + ConsoleStore
     + Housekeeping
     + DataLifecycle
+    + AuditStore
     + TestSupport
     + Send
     + Sync
@@ -74,6 +76,7 @@ impl<T> Store for T where
         + ConsoleStore
         + Housekeeping
         + DataLifecycle
+        + AuditStore
         + TestSupport
         + Send
         + Sync
@@ -643,6 +646,27 @@ pub trait DataLifecycle: Send + Sync + 'static {
         person: PersonId,
         today: time::Date,
     ) -> Result<Option<PersonDeletion>, StoreError>;
+}
+
+/// The tamper-evident chains (`crate::audit`): their appends happen inside
+/// the writes of the consent history, the access log and the login log; this
+/// reads them for verification and keeps the verifications' results.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Every chain (of one institution and its scope only, or all, the login
+    /// log's chain without an institution included), with its head row, read in
+    /// one consistent snapshot while writers go on.
+    async fn audit_snapshot(
+        &self,
+        institution: Option<InstitutionId>,
+    ) -> Result<Vec<ChainSnapshot>, StoreError>;
+    /// Keep the result of one verification run.
+    async fn record_audit_verification(&self, v: &AuditVerification) -> Result<(), StoreError>;
+    /// The newest verification that covered the institution's chains.
+    async fn last_audit_verification(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Option<AuditVerification>, StoreError>;
 }
 
 #[cfg(feature = "testing")]

@@ -42,6 +42,10 @@ impl Text {
             (Cow::Borrowed("old"), FluentValue::from("-")),
             (Cow::Borrowed("reason"), FluentValue::from("-")),
             (Cow::Borrowed("login"), FluentValue::from("-")),
+            (Cow::Borrowed("value"), FluentValue::from("-")),
+            (Cow::Borrowed("page"), FluentValue::from("-")),
+            (Cow::Borrowed("role"), FluentValue::from("-")),
+            (Cow::Borrowed("at"), FluentValue::from("-")),
         ]);
         LOCALES.try_lookup_with_args(&JA, key, &args).is_some()
     }

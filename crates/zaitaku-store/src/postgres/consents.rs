@@ -4,13 +4,16 @@
 //! consent waits, then reads what the first wrote, so no change is lost.
 
 use super::PostgresStore;
+use super::audit;
 use super::columns::Columns;
 use super::flows;
 use super::qualification_checks;
+use crate::audit::Chain;
 use crate::codec::{date, instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
 use crate::rows;
+use crate::settle::HISTORY_INSERT;
 use crate::settle::{self, ConsentRead, ConsentWrite, Plan, SettleRequest, Settled};
 use crate::store::ConsentStore;
 use async_trait::async_trait;
@@ -204,25 +207,27 @@ async fn write_consent(conn: &mut PgConnection, plan: &Plan) -> Result<Written, 
     };
     if let Some(h) = &plan.history {
         let auth = h.authentication.as_ref();
-        sqlx::query(
-            "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, \
-             auth_serial, auth_revocation, old_choices, old_status, new_choices, new_status, \
-             flow_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(written.0)
-        .bind(at)
-        .bind(&h.actor)
-        .bind(h.channel.code())
-        .bind(auth.map(|a| &a.certificate_issuer))
-        .bind(auth.map(|a| &a.certificate_serial))
-        .bind(auth.map(|a| &a.revocation))
-        .bind(h.old.as_ref().map(|(choices, _)| choices.encode()))
-        .bind(h.old.as_ref().map(|(_, status)| status.code()))
-        .bind(h.new.0.encode())
-        .bind(h.new.1.code())
-        .bind(&h.flow_id)
-        .execute(&mut *conn)
-        .await?;
+        let scope: i64 = sqlx::query_scalar("SELECT institution_id FROM consents WHERE id = $1")
+            .bind(written.0)
+            .fetch_one(&mut *conn)
+            .await?;
+        let head = audit::lock(conn, Chain::ConsentHistory, scope).await?;
+        let (id, _): (i64, i64) = sqlx::query_as(HISTORY_INSERT)
+            .bind(written.0)
+            .bind(at)
+            .bind(&h.actor)
+            .bind(h.channel.code())
+            .bind(auth.map(|a| &a.certificate_issuer))
+            .bind(auth.map(|a| &a.certificate_serial))
+            .bind(auth.map(|a| &a.revocation))
+            .bind(h.old.as_ref().map(|(choices, _)| choices.encode()))
+            .bind(h.old.as_ref().map(|(_, status)| status.code()))
+            .bind(h.new.0.encode())
+            .bind(h.new.1.code())
+            .bind(&h.flow_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        audit::seal(conn, Chain::ConsentHistory, scope, &head, id).await?;
     }
     if let Some((institution, person)) = plan.record_check {
         // What the card's qualification check found, for a later re-query to compare.

@@ -3,9 +3,11 @@
 //! are in `consents`.
 
 use super::PostgresStore;
+use super::audit;
 use super::columns::Columns;
 use super::consents::{self, Lock, consent_columns};
 use super::qualification_checks::{check_from_row, record_check};
+use crate::audit::{Chain, scope as audit_scope};
 use crate::codec::like_pattern;
 use crate::codec::{date, instant};
 use crate::console_records::{
@@ -118,20 +120,24 @@ impl ConsoleStore for PostgresStore {
     }
 
     async fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError> {
-        let pool = &self.pool;
-        sqlx::query(
-            "INSERT INTO access_log (at, institution_id, staff_id, staff_login, staff_name, \
-             person_id, action) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(instant(entry.at))
-        .bind(entry.institution.0)
-        .bind(entry.staff.id.0)
-        .bind(&entry.staff.login)
-        .bind(&entry.staff.name)
-        .bind(entry.person.0)
-        .bind(entry.action.code())
-        .execute(pool)
-        .await?;
+        let mut tx = self.pool.begin().await?;
+        let scope = audit_scope(entry.institution);
+        let head = audit::lock(&mut tx, Chain::AccessLog, scope).await?;
+        let (staff_id, login, name) = rows::access_actor_columns(&entry.actor);
+        let id: i64 = sqlx::query_scalar(rows::ACCESS_INSERT)
+            .bind(instant(entry.at))
+            .bind(entry.institution.map(|i| i.0))
+            .bind(staff_id)
+            .bind(login)
+            .bind(name)
+            .bind(entry.person.map(|p| p.0))
+            .bind(entry.action.code())
+            .bind(&entry.device_name)
+            .bind(&entry.detail)
+            .fetch_one(&mut *tx)
+            .await?;
+        audit::seal(&mut tx, Chain::AccessLog, scope, &head, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -145,7 +151,7 @@ impl ConsoleStore for PostgresStore {
         sqlx::query(concat!(
             "SELECT ",
             access_log_columns!(),
-            " FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
+            " FROM access_log a LEFT JOIN insured_persons p ON p.id = a.person_id \
              WHERE a.institution_id = $1 ORDER BY a.id DESC LIMIT $2"
         ))
         .bind(institution.0)

@@ -3,6 +3,7 @@
 //! `lifecycle.rs`'s, the same SQL as SQLite's.
 
 use super::PostgresStore;
+use super::audit;
 use super::columns::Columns;
 use crate::codec::date;
 use crate::error::StoreError;
@@ -95,8 +96,12 @@ impl DataLifecycle for PostgresStore {
     ) -> Result<Vec<TableCount>, StoreError> {
         let mut counts = Vec::new();
         if dry_run {
+            let mut conn = self.pool.acquire().await?;
             for rule in lifecycle::EXPIRED.iter().chain(lifecycle::RETAINED) {
-                let rows = count(self, rule, cutoffs).await?;
+                let rows = match rule.chained() {
+                    Some(_) => audit::count_chained(&mut conn, rule, cutoffs).await?,
+                    None => count(self, rule, cutoffs).await?,
+                };
                 tally(&mut counts, rule.table, rows);
             }
             return Ok(counts);
@@ -104,6 +109,11 @@ impl DataLifecycle for PostgresStore {
         let mut conn = self.pool.acquire().await?;
         counts = purge_expired(&mut conn, cutoffs).await?;
         for rule in lifecycle::RETAINED {
+            if rule.chained().is_some() {
+                let rows = audit::purge_chained(&mut conn, rule, cutoffs).await?;
+                tally(&mut counts, rule.table, rows);
+                continue;
+            }
             loop {
                 // One statement, its own transaction: a batch.
                 let rows = bind(
@@ -178,7 +188,7 @@ impl DataLifecycle for PostgresStore {
         sqlx::query(concat!(
             "SELECT ",
             access_log_columns!(),
-            " FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
+            " FROM access_log a LEFT JOIN insured_persons p ON p.id = a.person_id \
              WHERE a.person_id = $1 ORDER BY a.id"
         ))
         .bind(person.0)

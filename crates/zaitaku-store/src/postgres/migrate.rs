@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "devices",
         sql: include_str!("../../migrations/postgres/0016_devices.sql"),
     },
+    Migration {
+        version: 17,
+        name: "audit_chain",
+        sql: include_str!("../../migrations/postgres/0017_audit_chain.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical
@@ -124,6 +129,12 @@ pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        if migration.version == crate::audit::CHAINS_FROM_VERSION {
+            // The rows written before the chains join them, in this transaction.
+            super::audit::chain_pending(&mut tx)
+                .await
+                .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(migration.version)
             .bind(OffsetDateTime::now_utc().unix_timestamp())

@@ -7,6 +7,7 @@
 //! Values are stored as the SQLite store stores them (unix seconds, ISO dates as
 //! text, codes), so the two backends mean the same by every column.
 
+mod audit;
 mod columns;
 mod consents;
 mod console;

@@ -7,11 +7,14 @@
 //! gone, the step used or the count already raised.
 
 use super::PostgresStore;
+use super::audit;
 use super::columns::Columns;
 use super::is_unique_violation;
+use crate::audit::{Chain, scope as audit_scope};
 use crate::codec::instant;
 use crate::error::StoreError;
 use crate::rows::{self, account_columns, login_columns, staff_session_columns};
+use crate::staff::{ACCOUNT_INSTITUTION, LOGIN_INSERT, LOGIN_INSERT_FOR_ACCOUNT};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
     StaffAccount, StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord,
@@ -280,8 +283,10 @@ impl StaffStore for PostgresStore {
     }
 
     async fn record_login(&self, attempt: &LoginRecord) -> Result<(), StoreError> {
-        let pool = &self.pool;
-        record(pool, attempt).await
+        let mut tx = self.pool.begin().await?;
+        record(&mut tx, attempt).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn record_login_failure(
@@ -306,7 +311,7 @@ impl StaffStore for PostgresStore {
         let failures = failures.ok_or(StoreError::Database(
             "a counted login failure for an account that does not exist".to_owned(),
         ))?;
-        record(&mut *tx, attempt).await?;
+        record(&mut tx, attempt).await?;
         let locked = failures >= i64::from(lockout.max_failures);
         if locked {
             sqlx::query("UPDATE staff SET failed_attempts = 0, locked_until = $1 WHERE id = $2")
@@ -437,19 +442,18 @@ pub(super) async fn by_login(
     .transpose()
 }
 
-async fn record(db: impl PgExecutor<'_>, a: &LoginRecord) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(instant(a.at))
-    .bind(&a.login_name)
-    .bind(a.staff_id.map(|s| s.0))
-    .bind(a.institution_id.map(|i| i.0))
-    .bind(a.outcome.code())
-    .execute(db)
-    .await?;
-    Ok(())
+async fn record(conn: &mut PgConnection, a: &LoginRecord) -> Result<(), StoreError> {
+    let scope = audit_scope(a.institution_id);
+    let head = audit::lock(conn, Chain::StaffLogins, scope).await?;
+    let id: i64 = sqlx::query_scalar(LOGIN_INSERT)
+        .bind(instant(a.at))
+        .bind(&a.login_name)
+        .bind(a.staff_id.map(|s| s.0))
+        .bind(a.institution_id.map(|i| i.0))
+        .bind(a.outcome.code())
+        .fetch_one(&mut *conn)
+        .await?;
+    audit::seal(conn, Chain::StaffLogins, scope, &head, id).await
 }
 
 async fn log_for_account(
@@ -458,16 +462,18 @@ async fn log_for_account(
     at: OffsetDateTime,
     outcome: LoginOutcome,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
-         SELECT $1, login_name, id, institution_id, $2 FROM staff WHERE id = $3",
-    )
-    .bind(instant(at))
-    .bind(outcome.code())
-    .bind(staff_id.0)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let scope: i64 = sqlx::query_scalar(ACCOUNT_INSTITUTION)
+        .bind(staff_id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    let head = audit::lock(conn, Chain::StaffLogins, scope).await?;
+    let id: i64 = sqlx::query_scalar(LOGIN_INSERT_FOR_ACCOUNT)
+        .bind(instant(at))
+        .bind(outcome.code())
+        .bind(staff_id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    audit::seal(conn, Chain::StaffLogins, scope, &head, id).await
 }
 
 #[async_trait]

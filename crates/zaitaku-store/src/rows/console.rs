@@ -4,8 +4,8 @@
 use super::Cursor;
 use crate::codec::{some_code, to_date, to_instant};
 use crate::console_records::{
-    AccessAction, AccessEntry, AccessLogLine, CheckSource, PatientSummary, QualificationCheck,
-    StaffActor,
+    AccessAction, AccessActor, AccessEntry, AccessLogLine, CheckSource, PatientSummary,
+    QualificationCheck, StaffActor,
 };
 use crate::error::StoreError;
 use zaitaku_domain::{InstitutionId, PersonId, StaffId};
@@ -22,11 +22,11 @@ macro_rules! check_columns {
 pub(crate) use check_columns;
 
 /// The columns [`access_log_line`] reads, in its order (`a`: the access log,
-/// `p`: the person).
+/// `p`: the person, LEFT JOINed: entries about no one have none).
 macro_rules! access_log_columns {
     () => {
         "a.at, a.institution_id, a.staff_id, a.staff_login, a.staff_name, a.person_id, \
-         a.action, p.name"
+         a.action, a.device_name, a.detail, p.name"
     };
 }
 pub(crate) use access_log_columns;
@@ -57,20 +57,45 @@ pub fn check(c: &mut impl Cursor) -> Result<QualificationCheck, StoreError> {
 
 /// A line of the access log from the columns of `access_log_columns!`.
 pub fn access_log_line(c: &mut impl Cursor) -> Result<AccessLogLine, StoreError> {
+    let at = to_instant(c.int()?, "access log")?;
+    let institution = c.opt_int()?.map(InstitutionId);
+    let staff_id = c.opt_int()?;
+    let login = c.text()?;
+    let name = c.text()?;
+    let actor = match staff_id {
+        Some(id) => AccessActor::Staff(StaffActor {
+            id: StaffId(id),
+            login,
+            name,
+        }),
+        None => AccessActor::Cli,
+    };
     Ok(AccessLogLine {
         entry: AccessEntry {
-            at: to_instant(c.int()?, "access log")?,
-            institution: InstitutionId(c.int()?),
-            staff: StaffActor {
-                id: StaffId(c.int()?),
-                login: c.text()?,
-                name: c.text()?,
-            },
-            person: PersonId(c.int()?),
+            at,
+            institution,
+            actor,
+            person: c.opt_int()?.map(PersonId),
             action: some_code(&c.text()?, "access action", AccessAction::parse)?,
+            device_name: c.opt_text()?,
+            detail: c.opt_text()?,
         },
-        person_name: c.text()?,
+        person_name: c.opt_text()?,
     })
+}
+
+/// Append an access-log entry: `$1` at … `$9` detail, as [`access_actor_columns`]
+/// splits the actor; the new id returned (the chain seals it next).
+pub const ACCESS_INSERT: &str = "INSERT INTO access_log (at, institution_id, staff_id, \
+     staff_login, staff_name, person_id, action, device_name, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+
+/// The staff columns of an access-log entry: `staff_id, staff_login, staff_name`.
+pub fn access_actor_columns(actor: &AccessActor) -> (Option<i64>, &str, &str) {
+    match actor {
+        AccessActor::Staff(s) => (Some(s.id.0), s.login.as_str(), s.name.as_str()),
+        AccessActor::Cli => (None, "cli", ""),
+    }
 }
 
 /// A qualification check and its institution from `institution_id` then the

@@ -2,13 +2,16 @@
 //! history row that explains it, in one transaction.
 
 use super::SqliteStore;
+use super::audit;
 use super::codec::{self, Columns};
 use super::flows;
 use super::qualification_checks;
+use crate::audit::Chain;
 use crate::codec::{date, instant};
 use crate::console_records::{CheckSource, StaffRevocation, StaffRevocationOutcome};
 use crate::error::{SettleError, StoreError};
 use crate::rows;
+use crate::settle::HISTORY_INSERT;
 use crate::settle::{self, ConsentRead, ConsentWrite, HistoryRow, Plan, SettleRequest, Settled};
 use crate::store::ConsentStore;
 use async_trait::async_trait;
@@ -126,26 +129,24 @@ fn record_history(
     h: &HistoryRow,
 ) -> Result<(), StoreError> {
     let auth = h.authentication.as_ref();
-    tx.prepare_cached(
-        "INSERT INTO consent_history (consent_id, at, actor, channel, auth_issuer, \
-         auth_serial, auth_revocation, old_choices, old_status, new_choices, new_status, \
-         flow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        consent.0,
-        at,
-        h.actor,
-        h.channel.code(),
-        auth.map(|a| &a.certificate_issuer),
-        auth.map(|a| &a.certificate_serial),
-        auth.map(|a| &a.revocation),
-        h.old.as_ref().map(|(choices, _)| choices.encode()),
-        h.old.as_ref().map(|(_, status)| status.code()),
-        h.new.0.encode(),
-        h.new.1.code(),
-        h.flow_id,
-    ])?;
-    Ok(())
+    let (id, institution): (i64, i64) = tx.prepare_cached(HISTORY_INSERT)?.query_row(
+        params![
+            consent.0,
+            at,
+            h.actor,
+            h.channel.code(),
+            auth.map(|a| &a.certificate_issuer),
+            auth.map(|a| &a.certificate_serial),
+            auth.map(|a| &a.revocation),
+            h.old.as_ref().map(|(choices, _)| choices.encode()),
+            h.old.as_ref().map(|(_, status)| status.code()),
+            h.new.0.encode(),
+            h.new.1.code(),
+            h.flow_id,
+        ],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    audit::append(tx, Chain::ConsentHistory, institution, id)
 }
 
 pub fn by_parties(

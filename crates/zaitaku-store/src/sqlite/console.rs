@@ -2,9 +2,11 @@
 //! (再照会) and the access log. Consent writes by the staff are in `consents`.
 
 use super::SqliteStore;
+use super::audit;
 use super::codec::{self, Columns};
 use super::consents::{self, consent_columns};
 use super::qualification_checks::record_check;
+use crate::audit::{Chain, scope as audit_scope};
 use crate::codec::like_pattern;
 use crate::codec::{date, instant};
 use crate::console_records::{
@@ -112,20 +114,25 @@ fn check_from_row(row: &Row<'_>) -> Result<QualificationCheck, StoreError> {
     rows::check(&mut Columns::new(row))
 }
 
-pub fn record_access(conn: &Connection, entry: &AccessEntry) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO access_log (at, institution_id, staff_id, staff_login, staff_name, \
-         person_id, action) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        instant(entry.at),
-        entry.institution.0,
-        entry.staff.id.0,
-        entry.staff.login,
-        entry.staff.name,
-        entry.person.0,
-        entry.action.code(),
-    ])?;
+pub fn record_access(conn: &mut Connection, entry: &AccessEntry) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (staff_id, login, name) = rows::access_actor_columns(&entry.actor);
+    let id: i64 = tx.prepare_cached(rows::ACCESS_INSERT)?.query_row(
+        params![
+            instant(entry.at),
+            entry.institution.map(|i| i.0),
+            staff_id,
+            login,
+            name,
+            entry.person.map(|p| p.0),
+            entry.action.code(),
+            entry.device_name,
+            entry.detail,
+        ],
+        |row| row.get(0),
+    )?;
+    audit::append(&tx, Chain::AccessLog, audit_scope(entry.institution), id)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -138,7 +145,7 @@ pub fn access_log(
     let mut statement = conn.prepare_cached(concat!(
         "SELECT ",
         access_log_columns!(),
-        " FROM access_log a JOIN insured_persons p ON p.id = a.person_id \
+        " FROM access_log a LEFT JOIN insured_persons p ON p.id = a.person_id \
          WHERE a.institution_id = ? ORDER BY a.id DESC LIMIT ?"
     ))?;
     codec::all(&mut statement, params![institution.0, limit], |row| {

@@ -94,6 +94,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "devices",
         sql: include_str!("../../migrations/sqlite/0016_devices.sql"),
     },
+    Migration {
+        version: 17,
+        name: "audit_chain",
+        sql: include_str!("../../migrations/sqlite/0017_audit_chain.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -158,7 +163,7 @@ fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-fn apply(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<()> {
+fn apply(conn: &mut Connection, migration: &Migration) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let applied = tx
         .query_row(
@@ -170,12 +175,16 @@ fn apply(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<()> {
         .is_some();
     if !applied {
         tx.execute_batch(migration.sql)?;
+        if migration.version == crate::audit::CHAINS_FROM_VERSION {
+            // The rows written before the chains join them, in the migration's transaction.
+            super::audit::chain_pending(&tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
             [migration.version, instant(OffsetDateTime::now_utc())],
         )?;
     }
-    tx.commit()
+    Ok(tx.commit()?)
 }
 
 #[cfg(test)]
@@ -226,10 +235,44 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
         );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
+    }
+
+    #[test]
+    fn the_chains_migration_chains_the_rows_already_there_in_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare(&mut conn).unwrap();
+        for m in MIGRATIONS
+            .iter()
+            .filter(|m| m.version < crate::audit::CHAINS_FROM_VERSION)
+        {
+            apply(&mut conn, m).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO staff_logins (at, login_name, outcome) VALUES (1, 'a', 'unknown_login');
+             INSERT INTO staff_logins (at, login_name, outcome) VALUES (2, 'b', 'unknown_login');",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let chains = super::super::audit::snapshot(&conn, None).unwrap();
+        assert_eq!(chains.len(), 1);
+        let seqs: Vec<_> = chains[0].entries.iter().map(|e| (e.id, e.seq)).collect();
+        assert_eq!(seqs, [(1, Some(1)), (2, Some(2))]);
+        assert!(crate::audit::verify_chain(&chains[0], None).intact());
+        // A row written later without a place is not chained by a later start.
+        conn.execute_batch(
+            "INSERT INTO staff_logins (at, login_name, outcome) VALUES (3, 'c', 'unknown_login')",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let chains = super::super::audit::snapshot(&conn, None).unwrap();
+        assert_eq!(
+            crate::audit::verify_chain(&chains[0], None),
+            crate::audit::Finding::Inserted { id: 3 }
+        );
     }
 
     #[test]
@@ -247,7 +290,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
         );
     }
 

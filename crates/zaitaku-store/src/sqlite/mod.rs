@@ -18,6 +18,7 @@
 //! the work; when it is busy, they too go to the blocking pool. Statements are
 //! prepared once per connection and cached.
 
+mod audit;
 pub mod backup;
 mod codec;
 mod consents;

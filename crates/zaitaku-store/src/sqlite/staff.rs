@@ -1,10 +1,13 @@
 //! Staff accounts, console sessions and the login log.
 
 use super::SqliteStore;
+use super::audit;
 use super::codec::{self, Columns, is_unique_violation};
+use crate::audit::{Chain, scope as audit_scope};
 use crate::codec::instant;
 use crate::error::StoreError;
 use crate::rows::{self, account_columns, login_columns, staff_session_columns};
+use crate::staff::{ACCOUNT_INSTITUTION, LOGIN_INSERT, LOGIN_INSERT_FOR_ACCOUNT};
 use crate::staff::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,
     StaffAccount, StaffAction, StaffChange, StaffChangeOutcome, StaffSessionRecord,
@@ -257,18 +260,17 @@ fn write_change(
 }
 
 pub fn record(conn: &Connection, a: &LoginRecord) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
-         VALUES (?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        instant(a.at),
-        a.login_name,
-        a.staff_id.map(|s| s.0),
-        a.institution_id.map(|i| i.0),
-        a.outcome.code(),
-    ])?;
-    Ok(())
+    let id: i64 = conn.prepare_cached(LOGIN_INSERT)?.query_row(
+        params![
+            instant(a.at),
+            a.login_name,
+            a.staff_id.map(|s| s.0),
+            a.institution_id.map(|i| i.0),
+            a.outcome.code(),
+        ],
+        |row| row.get(0),
+    )?;
+    audit::append(conn, Chain::StaffLogins, audit_scope(a.institution_id), id)
 }
 
 pub fn record_failure(
@@ -331,12 +333,15 @@ fn log_for_account(
     at: OffsetDateTime,
     outcome: LoginOutcome,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO staff_logins (at, login_name, staff_id, institution_id, outcome) \
-         SELECT ?, login_name, id, institution_id, ? FROM staff WHERE id = ?",
-    )?
-    .execute(params![instant(at), outcome.code(), staff_id.0])?;
-    Ok(())
+    let institution: i64 = conn
+        .prepare_cached(ACCOUNT_INSTITUTION)?
+        .query_row([staff_id.0], |row| row.get(0))?;
+    let id: i64 = conn
+        .prepare_cached(LOGIN_INSERT_FOR_ACCOUNT)?
+        .query_row(params![instant(at), outcome.code(), staff_id.0], |row| {
+            row.get(0)
+        })?;
+    audit::append(conn, Chain::StaffLogins, institution, id)
 }
 
 pub fn insert_session(conn: &Connection, s: &StaffSessionRecord) -> Result<(), StoreError> {
@@ -492,7 +497,13 @@ impl StaffStore for SqliteStore {
     // The login log is an audit trail: its writes are durable.
     async fn record_login(&self, attempt: &LoginRecord) -> Result<(), StoreError> {
         let attempt = attempt.clone();
-        self.write_durable(move |c| record(c, &attempt)).await
+        self.write_durable(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            record(&tx, &attempt)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn record_login_failure(

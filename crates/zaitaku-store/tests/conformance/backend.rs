@@ -79,3 +79,13 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A second store on the same data as the one `guard` keeps, with its own
+/// connections (SQLite: its own writer; PostgreSQL: its own pool), as a
+/// second process would open it.
+pub async fn second_store(guard: &Guard) -> Arc<dyn Store> {
+    match guard {
+        Guard::Sqlite(dir) => Arc::new(SqliteStore::open(&dir.path().join("db")).await.unwrap()),
+        Guard::Postgres(schema) => Arc::new(schema.store().await),
+    }
+}

@@ -13,11 +13,11 @@ pub use zaitaku_domain::{
     StaffStatus, UrlToken,
 };
 pub use zaitaku_store::{
-    AccessAction, AccessEntry, AnchorAdded, ChallengeRecord, ChallengeState, CheckSource,
-    ConsentFilter, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl, NewInstitution,
-    NewRecord, NewTrustAnchor, PatientQuery, PatientSummary, PersonKey, RecordImportCounts,
-    RegistrationWrite, SettleError, StaffActor, StaffRevocation, StaffRevocationOutcome, Store,
-    StoreError, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
+    AccessAction, AccessActor, AccessEntry, AnchorAdded, ChallengeRecord, ChallengeState,
+    CheckSource, ConsentFilter, CrlImport, CrlRecord, FlowRecord, InstitutionChanges, NewCrl,
+    NewInstitution, NewRecord, NewTrustAnchor, PatientQuery, PatientSummary, PersonKey,
+    RecordImportCounts, RegistrationWrite, SettleError, StaffActor, StaffRevocation,
+    StaffRevocationOutcome, Store, StoreError, UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };
 pub use zaitaku_store::{
     Enrolment, EnrolmentWrite, Lockout, LoginCompletion, LoginRecord, NewStaff, ShownSecret,

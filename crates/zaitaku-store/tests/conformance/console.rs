@@ -312,10 +312,12 @@ async fn the_access_log_lists_one_institutions_lines_newest_first() {
     {
         let entry = AccessEntry {
             at: at + Duration::seconds(i as i64),
-            institution: f.write.institution_id,
-            staff: staff("hanako"),
-            person,
+            institution: Some(f.write.institution_id),
+            actor: AccessActor::Staff(staff("hanako")),
+            person: Some(person),
             action,
+            device_name: Some("訪問用タブレット1".into()),
+            detail: None,
         };
         f.store.record_access(&entry).await.unwrap();
     }
@@ -323,8 +325,12 @@ async fn the_access_log_lists_one_institutions_lines_newest_first() {
     assert_eq!(lines.len(), 2, "the limit holds");
     assert_eq!(lines[0].entry.action, AccessAction::Revoke);
     assert_eq!(lines[0].entry.at, at + Duration::seconds(2));
-    assert_eq!(lines[0].entry.staff, staff("hanako"));
-    assert_eq!(lines[0].person_name, "山田 太郎");
+    assert_eq!(lines[0].entry.actor, AccessActor::Staff(staff("hanako")));
+    assert_eq!(
+        lines[0].entry.device_name.as_deref(),
+        Some("訪問用タブレット1")
+    );
+    assert_eq!(lines[0].person_name.as_deref(), Some("山田 太郎"));
     assert_eq!(lines[1].entry.action, AccessAction::Requery);
     let elsewhere = f
         .store

@@ -49,10 +49,12 @@ async fn access(f: &Fixture, person: PersonId, at: OffsetDateTime) {
     f.store
         .record_access(&AccessEntry {
             at,
-            institution: f.write.institution_id,
-            staff: staff(),
-            person,
+            institution: Some(f.write.institution_id),
+            actor: AccessActor::Staff(staff()),
+            person: Some(person),
             action: AccessAction::View,
+            device_name: None,
+            detail: None,
         })
         .await
         .unwrap();
@@ -91,8 +93,10 @@ async fn a_purge_lets_go_of_each_table_only_past_its_period() {
     // Registered now (a consent, its history, a qualification check), expiring 2027-01-01.
     let consent = f.store.settle_registration(&f.write).await.unwrap();
     let registered = f.write.person_id;
-    access(&f, registered, now).await;
+    // Logs are chained in the order written, which is their time order: the
+    // purge lets go of a chain's oldest entries.
     access(&f, registered, long_ago).await;
+    access(&f, registered, now).await;
     f.store
         .record_login(&LoginRecord {
             at: long_ago,
@@ -241,7 +245,7 @@ async fn a_persons_export_holds_their_data_and_no_one_elses() {
     assert_eq!(checks[0].1.qualification.name, "山田 太郎");
     let log = f.store.access_log_of_person(me).await.unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].entry.person, me);
+    assert_eq!(log[0].entry.person, Some(me));
 
     assert_eq!(
         f.store.certificate_links(other).await.unwrap()[0].serial,
@@ -259,7 +263,7 @@ async fn a_persons_export_holds_their_data_and_no_one_elses() {
         f.store.access_log_of_person(other).await.unwrap()[0]
             .entry
             .person,
-        other
+        Some(other)
     );
 }
 

@@ -9,6 +9,7 @@
 mod backend;
 mod common;
 
+mod audit;
 mod caps;
 mod console;
 mod devices;

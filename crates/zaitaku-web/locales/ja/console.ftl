@@ -123,7 +123,7 @@ console-rotate-back = 再発行せずに戻る
 
 ## アクセスログ
 console-access-title = アクセスログ
-console-access-lead = 患者の情報を表示・再照会・取消しした記録です（新しい順）。
+console-access-lead = 患者の情報の表示・一覧の検索・再照会（断られたものを含む）・同意の取消し、設定・職員アカウント・端末の変更、個人データの開示・削除の記録です（新しい順）。記録は改ざんを検出できるよう連鎖させて保存しています。
 console-access-none = 記録はまだありません。
 console-access-at = 日時
 console-access-staff = 職員
@@ -132,6 +132,33 @@ console-access-action = 操作
 console-access-view = 患者情報の表示
 console-access-requery = 再照会
 console-access-revoke = 同意の取消し
+console-access-device = 端末
+console-access-detail = 内容
+console-access-cli = コマンドライン（運用者）
+console-access-search = 患者一覧の検索
+console-access-requery-refused = 再照会（実行されず）
+console-access-settings = 設定の変更
+console-access-staff-change = 職員アカウントの変更
+console-access-export = データの書き出し
+console-access-person-export = 個人データの開示（書き出し）
+console-access-person-delete = 個人データの削除
+console-access-device-enrol = 端末の登録
+console-access-device-revoke = 端末の登録取消し
+console-access-filter-none = 条件なし
+console-access-filter-name = 氏名「{ $value }」
+console-access-filter-registered = 登録日
+console-access-filter-state = 同意の状態：{ $value }
+console-access-filter-page = { $page }ページ目
+console-access-detail-not-standing = 同意が有効でないため（取消し済みまたは有効期限切れ）
+console-access-detail-url-rotated = URLを再発行
+console-access-detail-unchanged = 変更なし
+console-access-detail-staff-disabled = 利用停止
+console-access-detail-staff-enabled = 利用再開
+console-access-detail-staff-removed = 削除
+console-access-detail-staff-role = 権限を{ $role }に変更
+console-audit-never = 記録の改ざん検査（zaitaku admin audit verify）はまだ実行されていません。
+console-audit-intact = 最後の改ざん検査：{ $at }、改ざんは見つかりませんでした。
+console-audit-tampered = 最後の改ざん検査：{ $at }、改ざんが見つかりました。サービスの運用者に確認してください。
 
 ## Errors on console pages
 error-console-form-rejected-title = 画面の有効期限が切れました

@@ -1,5 +1,8 @@
-//! The access log, for administrators: who looked at which patient's information,
-//! and who re-queried or revoked, newest first.
+//! The access log, for administrators: who looked at which patient's
+//! information, searched the list, re-queried (or was refused), revoked, or
+//! changed settings, staff accounts or devices, from which device, newest
+//! first; and when the tamper-evident chains were last verified
+//! (`zaitaku admin audit verify`).
 
 use super::frame::ConsoleFrame;
 use super::staff_user::StaffUser;
@@ -8,7 +11,7 @@ use crate::error::PageError;
 use crate::i18n::Text;
 use crate::state::AppState;
 use axum::extract::State;
-use zaitaku_store::AccessAction;
+use zaitaku_store::{AccessAction, AccessActor, AccessLogLine};
 
 /// The newest lines shown; older ones stay in the database.
 const SHOWN: u32 = 500;
@@ -19,23 +22,72 @@ pub async fn page(
 ) -> Result<AccessLogPage, PageError> {
     user.require_administrator()?;
     let lines = state.store.access_log(user.institution_id, SHOWN).await?;
+    let last = state
+        .store
+        .last_audit_verification(user.institution_id)
+        .await?;
     let t = Text;
+    let (verified, tampered) = match last {
+        None => (t.get("console-audit-never"), false),
+        Some(v) if v.intact => (t.with("console-audit-intact", "at", jst(v.at)), false),
+        Some(v) => (t.with("console-audit-tampered", "at", jst(v.at)), true),
+    };
     Ok(AccessLogPage {
         t,
         frame: ConsoleFrame::of(&state, &user).await?,
-        rows: lines
-            .into_iter()
-            .map(|line| AccessRow {
-                at: jst(line.entry.at),
-                staff: format!("{}（{}）", line.entry.staff.name, line.entry.staff.login),
-                patient: line.person_name,
-                patient_href: format!("/console/patients/{}", line.entry.person.0),
-                action: match line.entry.action {
-                    AccessAction::View => t.get("console-access-view"),
-                    AccessAction::Requery => t.get("console-access-requery"),
-                    AccessAction::Revoke => t.get("console-access-revoke"),
-                },
-            })
-            .collect(),
+        verified,
+        tampered,
+        rows: lines.into_iter().map(row).collect(),
     })
+}
+
+fn row(line: AccessLogLine) -> AccessRow {
+    let t = Text;
+    let entry = line.entry;
+    AccessRow {
+        at: jst(entry.at),
+        staff: match &entry.actor {
+            AccessActor::Staff(s) => format!("{}（{}）", s.name, s.login),
+            AccessActor::Cli => t.get("console-access-cli"),
+        },
+        device: entry.device_name.unwrap_or_else(|| t.get("value-none")),
+        patient: entry.person.map(|p| {
+            (
+                line.person_name.unwrap_or_default(),
+                format!("/console/patients/{}", p.0),
+            )
+        }),
+        action: t.get(action_key(entry.action)),
+        detail: entry.detail.unwrap_or_default(),
+    }
+}
+
+/// The message key of each action's label.
+fn action_key(action: AccessAction) -> &'static str {
+    match action {
+        AccessAction::View => "console-access-view",
+        AccessAction::Search => "console-access-search",
+        AccessAction::Requery => "console-access-requery",
+        AccessAction::RequeryRefused => "console-access-requery-refused",
+        AccessAction::Revoke => "console-access-revoke",
+        AccessAction::SettingsChange => "console-access-settings",
+        AccessAction::StaffChange => "console-access-staff-change",
+        AccessAction::Export => "console-access-export",
+        AccessAction::PersonExport => "console-access-person-export",
+        AccessAction::PersonDelete => "console-access-person-delete",
+        AccessAction::DeviceEnrol => "console-access-device-enrol",
+        AccessAction::DeviceRevoke => "console-access-device-revoke",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_label() {
+        for action in AccessAction::ALL {
+            assert!(Text.has(action_key(action)), "{action:?}");
+        }
+    }
 }

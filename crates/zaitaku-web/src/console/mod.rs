@@ -4,6 +4,7 @@
 //! (cookie `zaitaku_console`), separate from the patient screens' sessions.
 
 mod access_log;
+mod access_record;
 pub mod accounts;
 pub mod devices;
 mod enrol;

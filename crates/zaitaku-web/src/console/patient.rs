@@ -3,6 +3,7 @@
 //! full consent history. Qualification and records show only while the consent
 //! stands, and only for the items consented; every view is in the access log.
 
+use super::access_record::{self, RequestDevice};
 use super::frame::ConsoleFrame;
 use super::patients::state_label;
 use super::staff_user::StaffUser;
@@ -21,11 +22,12 @@ use zaitaku_domain::{
     Channel, Consent, ConsentChange, ConsentStatus, PersonId, Qualification, QualificationStatus,
     RecordKind,
 };
-use zaitaku_store::{AccessAction, AccessEntry, CheckSource, QualificationCheck, StaffActor};
+use zaitaku_store::{AccessAction, CheckSource, QualificationCheck};
 
 pub async fn page(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Path(person): Path<String>,
     Query(outcome): Query<Outcome>,
 ) -> Result<Response, PageError> {
@@ -39,7 +41,15 @@ pub async fn page(
         .person(person)
         .await?
         .ok_or(PageError::ConsoleNotFound)?;
-    log_access(&state, &user, person, AccessAction::View).await?;
+    access_record::record(
+        &state,
+        &user,
+        device.0,
+        AccessAction::View,
+        Some(person),
+        None,
+    )
+    .await?;
     let qualification = if standing {
         let checks = state
             .store
@@ -84,6 +94,7 @@ pub async fn page(
 pub async fn requery(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Path(person_text): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
@@ -95,13 +106,16 @@ pub async fn requery(
         .store
         .requery_qualification(user.institution_id, person, today, now)
         .await?;
-    let done = match check {
-        Some(_) => {
-            log_access(&state, &user, person, AccessAction::Requery).await?;
-            "requeried"
-        }
-        None => "requery-refused",
+    let (action, detail, done) = match check {
+        Some(_) => (AccessAction::Requery, None, "requeried"),
+        // The store refuses only when the consent no longer stands.
+        None => (
+            AccessAction::RequeryRefused,
+            Some(Text.get("console-access-detail-not-standing")),
+            "requery-refused",
+        ),
     };
+    access_record::record(&state, &user, device.0, action, Some(person), detail).await?;
     Ok(Redirect::to(&format!("/console/patients/{}?done={done}", person.0)).into_response())
 }
 
@@ -129,30 +143,6 @@ pub(super) async fn patient_consent(
 
 pub(super) fn stands(consent: &Consent, today: Date) -> bool {
     consent.status == ConsentStatus::Active && consent.expires_on >= today
-}
-
-pub(super) async fn log_access(
-    state: &AppState,
-    user: &StaffUser,
-    person: PersonId,
-    action: AccessAction,
-) -> Result<(), PageError> {
-    let entry = AccessEntry {
-        at: OffsetDateTime::now_utc(),
-        institution: user.institution_id,
-        staff: actor(user),
-        person,
-        action,
-    };
-    Ok(state.store.record_access(&entry).await?)
-}
-
-pub(super) fn actor(user: &StaffUser) -> StaffActor {
-    StaffActor {
-        id: user.staff_id,
-        login: user.login_name.clone(),
-        name: user.display_name.clone(),
-    }
 }
 
 fn notice(done: &str) -> Option<String> {

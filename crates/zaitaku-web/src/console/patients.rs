@@ -1,6 +1,7 @@
 //! 同意取得済み患者一覧: the patients who registered at this institution, newest
 //! first, filtered by name, registration date and consent state.
 
+use super::access_record::{self, RequestDevice};
 use super::frame::ConsoleFrame;
 use super::staff_user::StaffUser;
 use super::views::{PatientListPage, PatientRow};
@@ -14,7 +15,7 @@ use time::format_description::well_known::Iso8601;
 use time::{Date, OffsetDateTime, Time};
 use zaitaku_domain::ConsentStatus;
 use zaitaku_domain::JST;
-use zaitaku_store::{ConsentFilter, PatientQuery, PatientSummary};
+use zaitaku_store::{AccessAction, ConsentFilter, PatientQuery, PatientSummary};
 
 /// Rows per page.
 const PAGE_SIZE: u32 = 50;
@@ -39,6 +40,7 @@ pub struct ListFilter {
 pub async fn list(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Query(filter): Query<ListFilter>,
 ) -> Result<PatientListPage, PageError> {
     let frame = ConsoleFrame::of(&state, &user).await?;
@@ -47,7 +49,20 @@ pub async fn list(
     let page = filter.page.unwrap_or(1).max(1);
     let (query, errors) = parse_filter(&filter, &user, today, page);
     let rows = match &query {
-        Some(query) => state.store.patients(query).await?,
+        Some(query) => {
+            // The filter goes to the access log, never the results.
+            let detail = search_detail(&filter, page);
+            access_record::record(
+                &state,
+                &user,
+                device.0,
+                AccessAction::Search,
+                None,
+                Some(detail),
+            )
+            .await?;
+            state.store.patients(query).await?
+        }
         None => Vec::new(),
     };
     let has_next = rows.len() as u32 == PAGE_SIZE;
@@ -66,6 +81,41 @@ pub async fn list(
         previous_href: (page > 1).then(|| page_href(&filter, page - 1)),
         next_href: has_next.then(|| page_href(&filter, page + 1)),
     })
+}
+
+/// The filter as the access log keeps it, in Japanese: each field given, and
+/// the page past the first.
+fn search_detail(filter: &ListFilter, page: u32) -> String {
+    let t = Text;
+    let mut parts = Vec::new();
+    let name = filter.name.trim();
+    if !name.is_empty() {
+        parts.push(t.with("console-access-filter-name", "value", name));
+    }
+    let (from, to) = (filter.from.trim(), filter.to.trim());
+    if !from.is_empty() || !to.is_empty() {
+        parts.push(format!(
+            "{}{from}〜{to}",
+            t.get("console-access-filter-registered")
+        ));
+    }
+    let state = match filter.state.as_str() {
+        "standing" => Some("console-filter-state-standing"),
+        "expired" => Some("console-filter-state-expired"),
+        "revoked" => Some("console-filter-state-revoked"),
+        _ => None,
+    };
+    if let Some(key) = state {
+        parts.push(t.with("console-access-filter-state", "value", t.get(key)));
+    }
+    if page > 1 {
+        parts.push(t.with("console-access-filter-page", "page", page));
+    }
+    if parts.is_empty() {
+        t.get("console-access-filter-none")
+    } else {
+        parts.join("、")
+    }
 }
 
 /// The store query, or the messages saying what to correct.

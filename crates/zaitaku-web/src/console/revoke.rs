@@ -1,8 +1,9 @@
 //! Revoking a patient's consent from the console, on the patient's behalf (reason
 //! 医療機関等による取消し): a confirmation screen, then one write.
 
+use super::access_record::{self, RequestDevice, actor};
 use super::frame::ConsoleFrame;
-use super::patient::{actor, log_access, patient_consent};
+use super::patient::patient_consent;
 use super::staff_user::StaffUser;
 use super::views::RevokePage;
 use crate::error::PageError;
@@ -55,6 +56,7 @@ pub async fn confirm_page(
 pub async fn submit(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Path(person_text): Path<String>,
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
@@ -72,7 +74,15 @@ pub async fn submit(
         .await?;
     let done = match outcome {
         StaffRevocationOutcome::Revoked => {
-            log_access(&state, &user, person, AccessAction::Revoke).await?;
+            access_record::record(
+                &state,
+                &user,
+                device.0,
+                AccessAction::Revoke,
+                Some(person),
+                None,
+            )
+            .await?;
             tracing::info!(staff = %user.staff_id, "consent revoked by the institution");
             "revoked"
         }

@@ -3,6 +3,7 @@
 //! (only enrolled devices, or anyone), and the institution URL with its 2D
 //! code (SVG or PNG download) and its rotation, which stops the old URL at once.
 
+use super::access_record::{self, RequestDevice};
 use super::frame::ConsoleFrame;
 use super::staff_user::StaffUser;
 use super::views::{ItemChoice, RotatePage, SettingsPage, UsageChoice};
@@ -14,7 +15,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use zaitaku_domain::{ConsentItem, EPrescriptionUsage, FlowsFrom, Institution};
-use zaitaku_store::InstitutionChanges;
+use zaitaku_store::{AccessAction, InstitutionChanges};
 
 /// A consent lasts at least a day and at most ten years.
 const VALIDITY_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
@@ -129,6 +130,7 @@ impl SettingsForm {
 pub async fn save(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     user.require_administrator()?;
@@ -142,6 +144,16 @@ pub async fn save(
                 .update_institution(&institution.code, &changes)
                 .await?
                 .ok_or(PageError::NotFound)?;
+            let detail = settings_detail(&institution, &changes);
+            access_record::record(
+                &state,
+                &user,
+                device.0,
+                AccessAction::SettingsChange,
+                None,
+                Some(detail),
+            )
+            .await?;
             tracing::info!(staff = %user.staff_id, "institution settings changed");
             Ok(Redirect::to("/console/settings?done=saved").into_response())
         }
@@ -150,6 +162,54 @@ pub async fn save(
             page.invalid = true;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
+    }
+}
+
+/// What a save changed, each setting as before → after, in Japanese
+/// (「変更なし」 when nothing did).
+fn settings_detail(before: &Institution, changes: &InstitutionChanges) -> String {
+    let t = Text;
+    let items = |items: &[ConsentItem]| {
+        items
+            .iter()
+            .map(|i| i.label())
+            .collect::<Vec<_>>()
+            .join("・")
+    };
+    let mut parts = Vec::new();
+    if let Some(after) = changes.offered_items.as_deref()
+        && after != before.offered_items.as_slice()
+    {
+        parts.push(format!(
+            "{}：{} → {}",
+            t.get("console-settings-items"),
+            items(&before.offered_items),
+            items(after)
+        ));
+    }
+    if let Some(after) = changes.e_prescription
+        && after != before.e_prescription
+    {
+        parts.push(format!(
+            "{}：{} → {}",
+            t.get("console-settings-usage"),
+            before.e_prescription.label(),
+            after.label()
+        ));
+    }
+    if let Some(after) = changes.consent_validity_days
+        && after != before.consent_validity_days
+    {
+        parts.push(format!(
+            "{}：{} → {after}",
+            t.get("console-settings-validity"),
+            before.consent_validity_days
+        ));
+    }
+    if parts.is_empty() {
+        t.get("console-access-detail-unchanged")
+    } else {
+        parts.join("、")
     }
 }
 
@@ -259,6 +319,7 @@ pub async fn rotate_page(
 pub async fn rotate(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     user.require_administrator()?;
@@ -269,6 +330,17 @@ pub async fn rotate(
         .set_url_token(&institution.code, &crate::new_url_token())
         .await?
         .ok_or(PageError::NotFound)?;
+    // What changed, not the URL itself (it is the institution's secret entry).
+    let detail = Text.get("console-access-detail-url-rotated");
+    access_record::record(
+        &state,
+        &user,
+        device.0,
+        AccessAction::SettingsChange,
+        None,
+        Some(detail),
+    )
+    .await?;
     tracing::info!(staff = %user.staff_id, "institution URL rotated");
     Ok(Redirect::to("/console/settings?done=rotated").into_response())
 }

@@ -6,6 +6,7 @@
 //! change in the same transaction that makes it (`StaffChange::keep_an_administrator`).
 //! Adding and resetting accounts stays with the operator (`zaitaku admin staff`).
 
+use super::access_record::{self, RequestDevice};
 use super::views::{StaffPage, StaffRemovePage, StaffRow};
 use super::{ConsoleFrame, CsrfForm, Outcome, StaffUser};
 use crate::error::PageError;
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use zaitaku_domain::{LoginName, StaffRole, StaffStatus};
-use zaitaku_store::{StaffAccount, StaffAction, StaffChange, StaffChangeOutcome};
+use zaitaku_store::{AccessAction, StaffAccount, StaffAction, StaffChange, StaffChangeOutcome};
 
 pub const PATH: &str = "/console/staff";
 
@@ -97,6 +98,7 @@ fn other_role(role: StaffRole) -> StaffRole {
 pub async fn change(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Path(login): Path<String>,
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, PageError> {
@@ -107,7 +109,7 @@ pub async fn change(
         "enable" => StaffAction::Enable,
         code => StaffAction::SetRole(StaffRole::parse(code).ok_or(PageError::ConsoleFormRejected)?),
     };
-    apply(&state, &user, &login, action).await
+    apply(&state, &user, device, &login, action).await
 }
 
 pub async fn remove_page(
@@ -134,12 +136,13 @@ pub async fn remove_page(
 pub async fn remove(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Path(login): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     user.require_administrator()?;
     user.check_csrf(&form.csrf)?;
-    apply(&state, &user, &login, StaffAction::Remove).await
+    apply(&state, &user, device, &login, StaffAction::Remove).await
 }
 
 /// An account of the user's own institution that is not removed.
@@ -161,6 +164,7 @@ async fn colleague(
 async fn apply(
     state: &AppState,
     user: &StaffUser,
+    device: RequestDevice,
     login: &str,
     action: StaffAction,
 ) -> Result<Response, PageError> {
@@ -185,6 +189,29 @@ async fn apply(
                 role = account.role.code(),
                 "console account changed from the console"
             );
+            let t = Text;
+            let change = match action {
+                StaffAction::Disable => t.get("console-access-detail-staff-disabled"),
+                StaffAction::Enable => t.get("console-access-detail-staff-enabled"),
+                StaffAction::Remove => t.get("console-access-detail-staff-removed"),
+                StaffAction::SetRole(role) => {
+                    t.with("console-access-detail-staff-role", "role", role.label())
+                }
+            };
+            let detail = format!(
+                "{}（{}）：{change}",
+                account.display_name,
+                account.login_name.as_str()
+            );
+            access_record::record(
+                state,
+                user,
+                device.0,
+                AccessAction::StaffChange,
+                None,
+                Some(detail),
+            )
+            .await?;
             match action {
                 StaffAction::Disable => "disabled",
                 StaffAction::Enable => "enabled",

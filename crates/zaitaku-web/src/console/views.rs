@@ -286,10 +286,15 @@ pub struct RotatePage {
 
 pub struct AccessRow {
     pub at: String,
+    /// 「氏名（ログイン名）」, or the command line.
     pub staff: String,
-    pub patient: String,
-    pub patient_href: String,
+    /// The device's name, or 「—」.
+    pub device: String,
+    /// The patient's name and page, when the entry is about one.
+    pub patient: Option<(String, String)>,
     pub action: String,
+    /// The filter, what changed, why refused; empty when none.
+    pub detail: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -297,6 +302,10 @@ pub struct AccessRow {
 pub struct AccessLogPage {
     pub t: Text,
     pub frame: ConsoleFrame,
+    /// When the chains were last verified and what was found, in one sentence.
+    pub verified: String,
+    /// The last verification found tampering.
+    pub tampered: bool,
     pub rows: Vec<AccessRow>,
 }
 

@@ -13,7 +13,7 @@ use time::macros::date;
 use zaitaku_domain::{
     ConsentStatus, MedicalRecord, Qualification, RecordKind, RevocationReason, StaffRole,
 };
-use zaitaku_store::{NewRecord, PersonKey};
+use zaitaku_store::{AccessAction, NewRecord, PersonKey};
 
 /// A patient registered at the clinic through flow A (medication and clinical
 /// agreed, health checkup declined), with one record of each of the three kinds.
@@ -377,5 +377,172 @@ async fn the_administrator_reads_who_looked_at_which_patient() {
     assert_eq!(log.status, 200, "{}", log.body);
     for shown in ["アクセスログ", "山田 太郎", "患者情報の表示"] {
         assert!(log.body.contains(shown), "{shown}");
+    }
+}
+
+/// The access log's newest lines at the clinic, for the assertions below.
+async fn access_lines(kit: &Kit) -> Vec<zaitaku_store::AccessLogLine> {
+    kit.store.access_log(kit.clinic.id, 50).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_search_is_logged_with_its_filter_and_not_its_results() {
+    let kit = Kit::start().await;
+    let _patient = registered(&kit, "山田 太郎").await;
+    let mut nurse = staff(&kit, &kit.clinic, StaffRole::Staff).await;
+    let list = nurse
+        .get("/console/patients?name=%E5%B1%B1%E7%94%B0&state=standing")
+        .await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("山田 太郎"));
+    let lines = access_lines(&kit).await;
+    let search = &lines[0];
+    assert_eq!(search.entry.action, AccessAction::Search);
+    assert_eq!(search.entry.person, None, "the results are not logged");
+    assert_eq!(
+        search.entry.detail.as_deref(),
+        Some("氏名「山田」、同意の状態：同意あり")
+    );
+    // An invalid filter reads nothing, and logs nothing.
+    let before = access_lines(&kit).await.len();
+    nurse.get("/console/patients?from=yesterday").await;
+    assert_eq!(access_lines(&kit).await.len(), before);
+    let mut admin = staff(&kit, &kit.clinic, StaffRole::Administrator).await;
+    let log = admin.get("/console/access-log").await;
+    for shown in ["患者一覧の検索", "氏名「山田」、同意の状態：同意あり"] {
+        assert!(log.body.contains(shown), "{shown}");
+    }
+    assert_chains_intact(&kit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_requery_is_logged_with_the_reason() {
+    let kit = Kit::start().await;
+    let patient = registered(&kit, "山田 太郎").await;
+    let person = patient.card.person.unwrap();
+    let consent = kit
+        .store
+        .consent(kit.clinic.id, person)
+        .await
+        .unwrap()
+        .unwrap();
+    kit.store
+        .revoke_by_staff(&zaitaku_store::StaffRevocation {
+            institution: kit.clinic.id,
+            person,
+            expected_version: consent.version,
+            actor: zaitaku_store::StaffActor {
+                id: zaitaku_domain::StaffId(1),
+                login: "hanako".into(),
+                name: "看護 花子".into(),
+            },
+            at: OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+    let mut nurse = staff(&kit, &kit.clinic, StaffRole::Staff).await;
+    let page = nurse.get(&patient.page).await;
+    let csrf = page.input("csrf");
+    let refused = nurse
+        .post_form(&format!("{}/requery", patient.page), &[("csrf", &csrf)])
+        .await;
+    assert!(refused.location().ends_with("done=requery-refused"));
+    let lines = access_lines(&kit).await;
+    assert_eq!(lines[0].entry.action, AccessAction::RequeryRefused);
+    assert_eq!(lines[0].entry.person, Some(person));
+    assert!(
+        lines[0]
+            .entry
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("同意が有効でないため"),
+        "{:?}",
+        lines[0].entry.detail
+    );
+    assert_eq!(lines[1].entry.action, AccessAction::View);
+    let mut admin = staff(&kit, &kit.clinic, StaffRole::Administrator).await;
+    let log = admin.get("/console/access-log").await;
+    assert!(log.body.contains("再照会（実行されず）"));
+    assert_chains_intact(&kit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_change_is_logged_with_what_changed() {
+    let kit = Kit::start().await;
+    let mut admin = staff(&kit, &kit.clinic, StaffRole::Administrator).await;
+    let before = kit.store.institution(kit.clinic.id).await.unwrap().unwrap();
+    let page = admin.get("/console/settings").await;
+    let csrf = page.input("csrf");
+    let saved = admin
+        .post_form(
+            "/console/settings",
+            &[
+                ("csrf", &csrf),
+                ("item_YZK", "1"),
+                ("item_SHJ", "1"),
+                ("e_prescription", "0"),
+                ("validity_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let lines = access_lines(&kit).await;
+    assert_eq!(lines[0].entry.action, AccessAction::SettingsChange);
+    let detail = lines[0].entry.detail.clone().unwrap();
+    assert!(
+        detail.contains(&format!(
+            "同意の有効期間（日）：{} → 90",
+            before.consent_validity_days
+        )),
+        "{detail}"
+    );
+    let rotated = admin
+        .post_form("/console/settings/rotate-url", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(rotated.status, 303);
+    let lines = access_lines(&kit).await;
+    assert_eq!(lines[0].entry.action, AccessAction::SettingsChange);
+    assert_eq!(lines[0].entry.detail.as_deref(), Some("URLを再発行"));
+    let log = admin.get("/console/access-log").await;
+    assert!(log.body.contains("設定の変更"));
+    assert!(log.body.contains("URLを再発行"));
+    assert_chains_intact(&kit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_page_says_when_the_chains_were_last_verified() {
+    let kit = Kit::start().await;
+    let mut admin = staff(&kit, &kit.clinic, StaffRole::Administrator).await;
+    let log = admin.get("/console/access-log").await;
+    assert!(log.body.contains("まだ実行されていません"), "{}", log.body);
+    for (intact, said) in [
+        (true, "改ざんは見つかりませんでした"),
+        (false, "改ざんが見つかりました"),
+    ] {
+        kit.store
+            .record_audit_verification(&zaitaku_store::AuditVerification {
+                at: OffsetDateTime::now_utc(),
+                institution: None,
+                intact,
+                chains: 3,
+                findings: String::new(),
+            })
+            .await
+            .unwrap();
+        let log = admin.get("/console/access-log").await;
+        assert!(log.body.contains(said), "{said}");
+    }
+}
+
+async fn assert_chains_intact(kit: &Kit) {
+    for chain in kit.store.audit_snapshot(None).await.unwrap() {
+        let finding = zaitaku_store::audit::verify_chain(&chain, None);
+        assert!(
+            finding.intact(),
+            "{:?}: {}",
+            chain.chain,
+            finding.describe()
+        );
     }
 }

@@ -12,7 +12,7 @@ use zaitaku_domain::{
 };
 use zaitaku_store::prelude::*;
 use zaitaku_store::{
-    AccessAction, AccessEntry, NewInstitution, PersonKey, SqliteStore, StaffActor,
+    AccessAction, AccessActor, AccessEntry, NewInstitution, PersonKey, SqliteStore, StaffActor,
 };
 
 /// 山田 太郎 (insured), 佐藤 花子 (lost in 2015), 鈴木 次郎 (lost in 2025).
@@ -209,14 +209,16 @@ fn looked_at(data: &Path, person: PersonId) {
             .unwrap();
         s.record_access(&AccessEntry {
             at: OffsetDateTime::now_utc(),
-            institution: institution.id,
-            staff: StaffActor {
+            institution: Some(institution.id),
+            actor: AccessActor::Staff(StaffActor {
                 id: zaitaku_domain::StaffId(1),
                 login: "hanako".into(),
                 name: "看護 花子".into(),
-            },
-            person,
+            }),
+            person: Some(person),
             action: AccessAction::View,
+            device_name: None,
+            detail: None,
         })
         .await
         .unwrap();

@@ -17,6 +17,7 @@ mod admin_records;
 mod admin_staff;
 mod admin_staff_unlock;
 mod admin_trust;
+mod audit;
 mod backup;
 mod card;
 mod card_auth;

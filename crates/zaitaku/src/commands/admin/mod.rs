@@ -1,6 +1,7 @@
 //! `zaitaku admin …`: the operator's commands (the national-system role). They
 //! work on the service's own database, also while `zaitaku serve` runs (WAL).
 
+mod audit;
 mod backup;
 mod card;
 mod crl;
@@ -56,6 +57,9 @@ pub enum AdminCommand {
     /// One insured person's data: export it (disclosure), delete it (deletion request).
     #[command(subcommand)]
     Person(person::PersonCommand),
+    /// The tamper-evident logs: verify their hash chains, print their heads.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
@@ -72,5 +76,6 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Restore(args) => backup::restore(args),
         AdminCommand::Purge(args) => purge::purge(args),
         AdminCommand::Person(c) => person::run(c),
+        AdminCommand::Audit(c) => audit::run(c),
     }
 }

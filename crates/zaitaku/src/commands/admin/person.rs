@@ -20,7 +20,7 @@ use zaitaku_domain::{
     ConsentChoices, ConsentStatus, InstitutionId, InsuredPerson, JST, PersonId, Qualification,
     RecordKind, today_in_japan,
 };
-use zaitaku_store::{PersonDeletion, Store};
+use zaitaku_store::{AccessAction, AccessActor, AccessEntry, PersonDeletion, Store};
 
 #[derive(Subcommand)]
 pub enum PersonCommand {
@@ -116,7 +116,6 @@ fn export(args: ExportArgs) -> Result<ExitCode, CliError> {
             return Ok(no_such_person());
         };
         let document = gather(&store, &person).await?;
-        store.close().await;
         let mut text = serde_json::to_string_pretty(&document)
             .map_err(|e| format!("cannot write JSON: {e}"))?;
         text.push('\n');
@@ -129,6 +128,16 @@ fn export(args: ExportArgs) -> Result<ExitCode, CliError> {
                 .write_all(text.as_bytes())
                 .map_err(|e| format!("cannot write to standard output: {e}"))?,
         }
+        let holders = holders(&store, person.id).await?;
+        log_access(
+            &store,
+            &holders,
+            Some(person.id),
+            AccessAction::PersonExport,
+            None,
+        )
+        .await?;
+        store.close().await;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -148,7 +157,22 @@ fn delete(args: DeleteArgs) -> Result<ExitCode, CliError> {
             );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
+        // Who held the person, read before the deletion.
+        let holders = holders(&store, person.id).await?;
         let deletion = store.delete_person(person.id, today_in_japan()).await?;
+        if matches!(deletion, Some(PersonDeletion::Done { .. })) {
+            // By id in the detail, not as the entry's person: the entry must not
+            // keep the person's row alive (the purge waits for every reference).
+            let detail = format!("person id {}", person.id.0);
+            log_access(
+                &store,
+                &holders,
+                None,
+                AccessAction::PersonDelete,
+                Some(detail),
+            )
+            .await?;
+        }
         let result = match deletion {
             None => Ok(no_such_person()),
             Some(PersonDeletion::ConsentStands(institutions)) => {
@@ -186,6 +210,55 @@ fn delete(args: DeleteArgs) -> Result<ExitCode, CliError> {
         store.close().await;
         result
     })
+}
+
+/// The institutions holding the person's consent or qualification checks,
+/// whose access logs record what the CLI did with the person's data (`None`
+/// alone when no institution does).
+async fn holders(
+    store: &Arc<dyn Store>,
+    person: PersonId,
+) -> Result<Vec<Option<InstitutionId>>, CliError> {
+    let mut institutions: Vec<Option<InstitutionId>> = store
+        .consents_of_person(person)
+        .await?
+        .iter()
+        .map(|c| Some(c.institution_id))
+        .collect();
+    for (institution, _) in store.qualification_checks_of_person(person).await? {
+        institutions.push(Some(institution));
+    }
+    institutions.sort_by_key(|i| i.map(|i| i.0));
+    institutions.dedup();
+    if institutions.is_empty() {
+        institutions.push(None);
+    }
+    Ok(institutions)
+}
+
+/// Record the command in each holder's access log, the CLI as the actor.
+async fn log_access(
+    store: &Arc<dyn Store>,
+    holders: &[Option<InstitutionId>],
+    person: Option<PersonId>,
+    action: AccessAction,
+    detail: Option<String>,
+) -> Result<(), CliError> {
+    let at = OffsetDateTime::now_utc();
+    for institution in holders {
+        store
+            .record_access(&AccessEntry {
+                at,
+                institution: *institution,
+                actor: AccessActor::Cli,
+                person,
+                action,
+                device_name: None,
+                detail: detail.clone(),
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 async fn institution_label(store: &Arc<dyn Store>, id: InstitutionId) -> Result<String, CliError> {
@@ -247,11 +320,21 @@ async fn gather(store: &Arc<dyn Store>, person: &InsuredPerson) -> Result<Value,
     let mut access = Vec::new();
     for line in store.access_log_of_person(id).await? {
         let entry = &line.entry;
+        let institution = match entry.institution {
+            Some(id) => institutions.of(store, id).await?,
+            None => Value::Null,
+        };
+        let (staff_login, staff_name) = match &entry.actor {
+            AccessActor::Staff(s) => (Some(s.login.as_str()), Some(s.name.as_str())),
+            AccessActor::Cli => (None, None),
+        };
         access.push(json!({
             "at": instant(entry.at),
-            "institution": institutions.of(store, entry.institution).await?,
-            "staff_login": entry.staff.login,
-            "staff_name": entry.staff.name,
+            "institution": institution,
+            "actor": if staff_login.is_some() { "staff" } else { "cli" },
+            "staff_login": staff_login,
+            "staff_name": staff_name,
+            "device": entry.device_name,
             "action": entry.action.code(),
         }));
     }

@@ -1,0 +1,73 @@
+-- Issue 16, parts 6 and 7: a complete access log, and the consent history,
+-- the access log and the login log hash-chained per institution (see
+-- src/audit.rs). Rows already there are chained on the first start after
+-- this migration, in id order, before the store serves (`audit::chain_pending`).
+
+-- The access log: entries without a person (a list search, a settings change),
+-- a detail (the filter, what changed), the device, and the CLI as the actor
+-- (no staff, no institution for a person export without consents).
+ALTER TABLE access_log ALTER COLUMN institution_id DROP NOT NULL;
+ALTER TABLE access_log ALTER COLUMN staff_id DROP NOT NULL;
+ALTER TABLE access_log ALTER COLUMN person_id DROP NOT NULL;
+ALTER TABLE access_log ADD COLUMN device_name TEXT;
+ALTER TABLE access_log ADD COLUMN detail TEXT;
+ALTER TABLE access_log ADD COLUMN chain_seq BIGINT;
+ALTER TABLE access_log ADD COLUMN chain_hash TEXT;
+
+-- The consent history names its institution: its chain.
+ALTER TABLE consent_history ADD COLUMN institution_id BIGINT REFERENCES institutions (id);
+UPDATE consent_history h SET institution_id = c.institution_id FROM consents c WHERE c.id = h.consent_id;
+ALTER TABLE consent_history ADD COLUMN chain_seq BIGINT;
+ALTER TABLE consent_history ADD COLUMN chain_hash TEXT;
+
+ALTER TABLE staff_logins ADD COLUMN chain_seq BIGINT;
+ALTER TABLE staff_logins ADD COLUMN chain_hash TEXT;
+
+-- One place per sequence number in each chain (a fork could not commit), the
+-- chain in order for verification, and the rows still to chain.
+CREATE UNIQUE INDEX consent_history_chain ON consent_history ((COALESCE(institution_id, 0)), chain_seq);
+CREATE UNIQUE INDEX access_log_chain ON access_log ((COALESCE(institution_id, 0)), chain_seq);
+CREATE UNIQUE INDEX staff_logins_chain ON staff_logins ((COALESCE(institution_id, 0)), chain_seq);
+CREATE INDEX consent_history_unchained ON consent_history (id) WHERE chain_seq IS NULL;
+CREATE INDEX access_log_unchained ON access_log (id) WHERE chain_seq IS NULL;
+CREATE INDEX staff_logins_unchained ON staff_logins (id) WHERE chain_seq IS NULL;
+
+-- Each chain's head (the row an append locks, FOR UPDATE) and its checkpoint
+-- (where the chain left by the retention purge starts). scope: the
+-- institution's id, 0 for the login log's entries without an institution.
+CREATE TABLE audit_chains (
+    chain      TEXT NOT NULL,
+    scope      BIGINT NOT NULL,
+    head_seq   BIGINT NOT NULL,
+    head_hash  TEXT NOT NULL,
+    start_seq  BIGINT NOT NULL,
+    start_hash TEXT NOT NULL,
+    PRIMARY KEY (chain, scope)
+);
+
+-- Each `admin audit verify` run, for the console. institution_id NULL: every chain.
+CREATE TABLE audit_verifications (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at             BIGINT NOT NULL,
+    institution_id BIGINT REFERENCES institutions (id),
+    intact         BIGINT NOT NULL,
+    chains         BIGINT NOT NULL,
+    findings       TEXT NOT NULL
+);
+CREATE INDEX audit_verifications_by_time ON audit_verifications (at);
+
+-- A chained entry is never changed: an UPDATE is refused once the entry has
+-- its hash (the append sets it once). Defence in depth only: whoever can drop
+-- these triggers can edit rows, and the chain is what shows it. Deletions stay
+-- allowed: the retention purge deletes a chain's oldest entries.
+CREATE FUNCTION audit_entry_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% entries are never changed once chained', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER consent_history_sealed BEFORE UPDATE ON consent_history
+    FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION audit_entry_sealed();
+CREATE TRIGGER access_log_sealed BEFORE UPDATE ON access_log
+    FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION audit_entry_sealed();
+CREATE TRIGGER staff_logins_sealed BEFORE UPDATE ON staff_logins
+    FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION audit_entry_sealed();
