@@ -485,3 +485,51 @@ async fn the_demo_index_enrols_the_visiting_browser() {
     visitor.get("/").await;
     assert_eq!(rows(&kit).await, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_names_the_console_browsers_device() {
+    let kit = Kit::start().await;
+    let admin = staff_account(&kit, &kit.clinic, StaffRole::Administrator).await;
+    let mut console = console_login(&kit, &admin).await.without_device();
+    // Not a device yet: the search is logged without one.
+    assert_eq!(console.get("/console/patients").await.status, 200);
+    let csrf = console.get("/console/devices").await.input("csrf");
+    let enrolled = console
+        .post_form(
+            "/console/devices/enrol",
+            &[("csrf", &csrf), ("name", "受付PC")],
+        )
+        .await;
+    assert_eq!(enrolled.status, 303, "{}", enrolled.body);
+    assert_eq!(console.get("/console/patients").await.status, 200);
+    let log = console.get("/console/access-log").await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    assert_eq!(
+        log.body.matches("<td>受付PC</td>").count(),
+        1,
+        "{}",
+        log.body
+    );
+    // A device of another institution is no device of this console.
+    let other = kit.client().device_secret().unwrap();
+    let mut foreign = console.without_device().with_device(&other);
+    kit.store
+        .revoke_device(
+            kit.store
+                .devices(Some(kit.clinic.id))
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|d| d.name.as_str() == "テスト端末")
+                .unwrap()
+                .id,
+            None,
+            &DeviceActor::AdminCli,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(foreign.get("/console/patients").await.status, 200);
+    let log = foreign.get("/console/access-log").await;
+    assert!(!log.body.contains("<td>テスト端末</td>"), "{}", log.body);
+}
