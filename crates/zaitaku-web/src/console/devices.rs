@@ -5,6 +5,7 @@
 //! and revokes a device, which holds at once on every process (the gate reads
 //! the store on every request).
 
+use super::access_record::{self, RequestDevice};
 use super::views::{DeviceRow, DevicesPage, IssuedCode, jst};
 use super::{ConsoleFrame, CsrfForm, Outcome, StaffUser};
 use crate::devices::{self, Credential};
@@ -17,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use zaitaku_domain::{DeviceId, DeviceName};
-use zaitaku_store::{DeviceActor, DeviceRecord, Enrolled};
+use zaitaku_store::{AccessAction, DeviceActor, DeviceRecord, Enrolled};
 
 pub const PATH: &str = "/console/devices";
 
@@ -149,6 +150,7 @@ async fn refused_name(
 pub async fn enrol_this(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     headers: HeaderMap,
     Form(form): Form<DeviceNameForm>,
 ) -> Result<Response, PageError> {
@@ -168,12 +170,15 @@ pub async fn enrol_this(
     )
     .await?;
     let done = match &enrolled {
-        Enrolled::New(device) => {
+        Enrolled::New(new) => {
             tracing::info!(
                 by = user.staff_id.0,
-                device = device.id.0,
+                device = new.id.0,
                 "device enrolled from the console"
             );
+            let detail = format!("{}（このブラウザ）", new.name);
+            let action = AccessAction::DeviceEnrol;
+            access_record::record(&state, &user, device.0, action, None, Some(detail)).await?;
             "enrolled"
         }
         Enrolled::Existing(_) => "already",
@@ -187,6 +192,7 @@ pub async fn enrol_this(
 pub async fn issue_code(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     headers: HeaderMap,
     Form(form): Form<DeviceNameForm>,
 ) -> Result<Response, PageError> {
@@ -206,6 +212,9 @@ pub async fn issue_code(
         by = user.staff_id.0,
         "device activation code issued from the console"
     );
+    let detail = format!("{name}（端末登録コードを発行）");
+    let action = AccessAction::DeviceEnrol;
+    access_record::record(&state, &user, device.0, action, None, Some(detail)).await?;
     let view = View {
         issued: Some(IssuedCode {
             code: code.display(),
@@ -227,6 +236,7 @@ pub async fn issue_code(
 pub async fn revoke(
     State(state): State<AppState>,
     user: StaffUser,
+    device: RequestDevice,
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
@@ -242,12 +252,15 @@ pub async fn revoke(
         )
         .await?;
     Ok(match revoked {
-        Some(device) => {
+        Some(revoked) => {
             tracing::info!(
                 by = user.staff_id.0,
-                device = device.id.0,
+                device = revoked.id.0,
                 "device revoked from the console"
             );
+            let detail = revoked.name.to_string();
+            let action = AccessAction::DeviceRevoke;
+            access_record::record(&state, &user, device.0, action, None, Some(detail)).await?;
             back("revoked")
         }
         None => back("gone"),

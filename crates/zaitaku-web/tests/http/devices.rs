@@ -389,6 +389,15 @@ async fn the_console_enrols_its_browser_issues_codes_and_revokes() {
         .post_form("/console/devices/enrol", &[("csrf", "x"), ("name", "偽")])
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
+    // Each enrolment, code and revocation is in the access log.
+    let log = console.get("/console/access-log").await;
+    for detail in [
+        "<td>受付PC（このブラウザ）</td>",
+        "<td>訪問用タブレット2（端末登録コードを発行）</td>",
+        "<td>訪問用タブレット2</td>",
+    ] {
+        assert!(log.body.contains(detail), "{detail} not in {}", log.body);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 //! for a `serve`-only setup without the console. `add` prints a one-time
 //! activation code, typed at `/device` on the device within ten minutes.
 //! A bad value exits 2 before the database is opened; an unknown institution
-//! or device exits 1.
+//! or device exits 1. Codes issued and devices revoked here go to the
+//! institution's access log, with the CLI as the actor.
 
 use super::data_dir::DataDir;
 use super::institution::parse_code;
@@ -11,8 +12,8 @@ use crate::setup::{CliError, EXIT_INVALID, block_on};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use time::OffsetDateTime;
-use zaitaku_domain::{DeviceId, DeviceName, InstitutionCode};
-use zaitaku_store::{DeviceActor, DeviceRecord};
+use zaitaku_domain::{DeviceId, DeviceName, InstitutionCode, InstitutionId};
+use zaitaku_store::{AccessAction, AccessActor, AccessEntry, DeviceActor, DeviceRecord, Store};
 
 #[derive(Subcommand)]
 pub enum DeviceCommand {
@@ -78,8 +79,22 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
         DeviceActor::AdminCli,
     )
     .await;
+    let logged = match &issued {
+        Ok(_) => {
+            let detail = format!("{}（端末登録コードを発行）", args.name);
+            log(
+                store.as_ref(),
+                institution.id,
+                AccessAction::DeviceEnrol,
+                detail,
+            )
+            .await
+        }
+        Err(_) => Ok(()),
+    };
     store.close().await;
     let (code, expires_at) = issued?;
+    logged?;
     eprintln!(
         "activation code for device {:?} of {} {}: type it at /device on that device \
          before {} (single use)",
@@ -150,6 +165,16 @@ async fn revoke(args: RevokeArgs) -> Result<ExitCode, CliError> {
         Ok(None) => store.device(id, None).await?,
         _ => None,
     };
+    if let Ok(Some(device)) = &revoked {
+        let detail = device.name.to_string();
+        log(
+            store.as_ref(),
+            device.institution_id,
+            AccessAction::DeviceRevoke,
+            detail,
+        )
+        .await?;
+    }
     store.close().await;
     match (revoked?, known) {
         (Some(device), _) => {
@@ -170,6 +195,27 @@ async fn revoke(args: RevokeArgs) -> Result<ExitCode, CliError> {
             args.id
         ))),
     }
+}
+
+/// The access-log entry of an enrolment or revocation made here (the actor is the CLI).
+async fn log(
+    store: &dyn Store,
+    institution: InstitutionId,
+    action: AccessAction,
+    detail: String,
+) -> Result<(), CliError> {
+    store
+        .record_access(&AccessEntry {
+            at: OffsetDateTime::now_utc(),
+            institution: Some(institution),
+            actor: AccessActor::Cli,
+            person: None,
+            action,
+            device_name: None,
+            detail: Some(detail),
+        })
+        .await?;
+    Ok(())
 }
 
 fn refuse(message: &str) -> ExitCode {
