@@ -26,6 +26,7 @@ fn institution(code: &str, items: &[ConsentItem]) -> Institution {
         consent_validity_days: 365,
         url_token: UrlToken::parse(&"A".repeat(43)).expect("43 base64url characters"),
         deactivated_at: None,
+        flows_from: zaitaku_domain::FlowsFrom::Anyone,
     }
 }
 

@@ -234,7 +234,10 @@ test('(d) the institution URL as a 2D code: decoded from the screen, opened on t
     await shot(tablet, 'd-03-qr-page-tablet');
     assert.equal(await readQrFromScreen(tablet, 'd-04-qr-code-tablet', 360), institutionUrl);
 
-    // The patient's phone opens what it read, and can start there.
+    // The patient's phone opens what it read, and can start there. The demo's
+    // institutions let only enrolled devices start flows: in the demo, the
+    // phone is enrolled by opening the demo index first, as every visitor is.
+    await patient.goto(baseUrl);
     await patient.goto(decoded);
     await expectH1(patient, '同意登録の準備');
     assert.equal(await patient.getByText(NURSING, { exact: true }).first().isVisible(), true);

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CLINIC, ITEMS, PHARMACY, PHONE, SATO, TABLET, YAMADA,
+  CLINIC, ITEMS, PHARMACY, PHONE, SATO, TABLET, YAMADA, baseUrl,
   expectAuthPage, expectH1, expectReader, menuList, onDevices, openInstitution, openMenu, panel,
   pick, radio, readCard, readQrFromScreen, rows, shot, useDemo,
 } from './support.mjs';
@@ -156,6 +156,9 @@ test('(i) pharmacy, on the patient\'s own phone from the 2D code: register, view
     const decoded = await readQrFromScreen(tablet, 'i-00-qr-code', 360);
     assert.equal(decoded, institutionUrl);
 
+    // The demo's institutions let only enrolled devices start flows: in the
+    // demo, the phone is enrolled by opening the demo index first.
+    await patient.goto(baseUrl);
     await patient.goto(decoded);
     await expectH1(patient, '同意登録の準備');
     await livedSequence(patient, 'i', PHARMACY, SATO, {

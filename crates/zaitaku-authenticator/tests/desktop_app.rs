@@ -459,7 +459,7 @@ fn staff_press_the_button_and_the_patient_types_the_pin_in_the_window() {
     );
 
     let demo = start_demo();
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
 
     // A wrong PIN, then the right one: the page moves on by itself. In the reader
     // path the app is opened first and waits, then the card is put in.

@@ -266,6 +266,7 @@ mod tests {
             consent_validity_days: 365,
             url_token: UrlToken::parse(&"x".repeat(43)).unwrap(),
             deactivated_at: None,
+            flows_from: crate::device::FlowsFrom::Anyone,
         }
     }
 

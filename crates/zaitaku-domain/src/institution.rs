@@ -93,6 +93,8 @@ pub struct Institution {
     /// When it stopped accepting patients (`zaitaku admin institution
     /// deactivate`); `None` while it accepts.
     pub deactivated_at: Option<time::OffsetDateTime>,
+    /// Who may start flows at its URL.
+    pub flows_from: crate::device::FlowsFrom,
 }
 
 impl Institution {

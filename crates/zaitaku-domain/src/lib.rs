@@ -6,6 +6,7 @@ pub mod auth_method;
 pub mod check_digit;
 pub mod codes;
 pub mod consent;
+pub mod device;
 pub mod flow;
 pub mod institution;
 pub mod institution_code;
@@ -24,6 +25,9 @@ pub use codes::{
 pub use consent::{
     CardAuthentication, Channel, ChoiceError, Consent, ConsentChange, ConsentChoices, ConsentId,
     ConsentStatus,
+};
+pub use device::{
+    ActivationCode, ActivationCodeError, DeviceId, DeviceName, DeviceNameError, FlowsFrom,
 };
 pub use flow::{FailureReason, FlowStep, Purpose, ReviseError, StepError, Viewed};
 pub use institution::{Institution, InstitutionId, InstitutionKind, UrlToken};

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod caps;
 mod codec;
 mod console_records;
+pub mod devices;
 mod error;
 pub mod lifecycle;
 mod login_throttle;
@@ -28,6 +29,7 @@ pub use console_records::{
     PatientQuery, PatientSummary, QualificationCheck, StaffActor, StaffRevocation,
     StaffRevocationOutcome,
 };
+pub use devices::{Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice};
 pub use error::{SettleError, StoreError};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
@@ -54,9 +56,9 @@ pub const SCHEMA_VERSION: i64 = 18;
 pub use audit::{AuditVerification, Chain, ChainSnapshot, Finding, SavedHead};
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
-    AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore,
-    Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
-    SessionStore, StaffStore, Store, TrustStore,
+    AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
+    FlowStore, Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore,
+    PoolUse, SessionStore, StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -68,8 +70,8 @@ pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::TestingStore;
     pub use crate::store::{
-        AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, FlowStore,
-        Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
-        Store, TrustStore,
+        AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
+        FlowStore, Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore,
+        StaffStore, Store, TrustStore,
     };
 }

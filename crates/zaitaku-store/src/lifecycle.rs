@@ -162,7 +162,8 @@ pub const PURGE_BATCH: i64 = 2_000;
 /// What has simply expired, purged every minute by `serve` in one transaction
 /// (`Housekeeping::purge_expired`) and by every retention purge: challenges of
 /// expired flows (and any a day past its own expiry, finished or not), expired
-/// flows, sessions, console sessions and remembered devices.
+/// flows, sessions, console sessions and remembered devices, and device
+/// activation codes a day past their expiry (the devices they enrolled stay).
 pub const EXPIRED: &[PurgeRule] = &[
     PurgeRule {
         table: "challenges",
@@ -197,6 +198,14 @@ pub const EXPIRED: &[PurgeRule] = &[
         table: "staff_devices",
         key: "token_hash",
         condition: "expires_at <= $1",
+        cutoff: CutoffKind::Now,
+        chain: None,
+    },
+    // A day after its ten minutes, used or not (the device it enrolled stays).
+    PurgeRule {
+        table: "device_activation_codes",
+        key: "code_hash",
+        condition: "expires_at <= $1 - 86400",
         cutoff: CutoffKind::Now,
         chain: None,
     },

@@ -3,9 +3,9 @@
 
 use time::{Date, OffsetDateTime};
 use zaitaku_domain::{
-    AuthMethod, CardAuthentication, ConsentChoices, ConsentId, ConsentItem, EPrescriptionUsage,
-    FailureReason, FlowStep, InstitutionCode, InstitutionId, InsurerNumber, MedicalRecord,
-    PersonId, Purpose, Qualification, RevocationReason, UrlToken,
+    AuthMethod, CardAuthentication, ConsentChoices, ConsentId, ConsentItem, DeviceId,
+    EPrescriptionUsage, FailureReason, FlowStep, FlowsFrom, InstitutionCode, InstitutionId,
+    InsurerNumber, MedicalRecord, PersonId, Purpose, Qualification, RevocationReason, UrlToken,
 };
 
 #[derive(Debug, Clone)]
@@ -16,6 +16,7 @@ pub struct NewInstitution {
     pub e_prescription: EPrescriptionUsage,
     pub consent_validity_days: u32,
     pub url_token: UrlToken,
+    pub flows_from: FlowsFrom,
 }
 
 /// Changes to an institution's settings; `None` leaves a setting as it is. The
@@ -26,6 +27,7 @@ pub struct InstitutionChanges {
     pub offered_items: Option<Vec<ConsentItem>>,
     pub e_prescription: Option<EPrescriptionUsage>,
     pub consent_validity_days: Option<u32>,
+    pub flows_from: Option<FlowsFrom>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,8 @@ pub struct FlowRecord {
     pub expires_at: OffsetDateTime,
     /// Bumped on every update; updates name the version they saw.
     pub version: i64,
+    /// The enrolled device that started it; `None` where anyone may start flows.
+    pub device_id: Option<DeviceId>,
     /// The institution URL token the flow was started from: once the institution's
     /// URL is rotated away from it, the flow goes no further (`started_from`).
     pub url_token: UrlToken,

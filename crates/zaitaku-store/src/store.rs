@@ -4,6 +4,9 @@ use crate::console_records::{
     AccessEntry, AccessLogLine, PatientQuery, PatientSummary, QualificationCheck, StaffRevocation,
     StaffRevocationOutcome,
 };
+use crate::devices::{
+    Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice,
+};
 use crate::error::{SettleError, StoreError};
 use crate::lifecycle::{CertificateLink, PersonDeletion, PurgeCutoffs, TableCount};
 use crate::login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
@@ -23,9 +26,9 @@ use crate::staff::{
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use zaitaku_domain::{
-    AuthMethod, Consent, ConsentChange, ConsentId, FailureReason, Institution, InstitutionCode,
-    InstitutionId, InsuredPerson, LoginName, MedicalRecord, PersonId, Qualification, RecordKind,
-    StaffId, UrlToken,
+    AuthMethod, Consent, ConsentChange, ConsentId, DeviceId, FailureReason, Institution,
+    InstitutionCode, InstitutionId, InsuredPerson, LoginName, MedicalRecord, PersonId,
+    Qualification, RecordKind, StaffId, UrlToken,
 };
 
 /// All persistence of Zaitaku: every role below, so one `Arc<dyn Store>` serves
@@ -35,6 +38,7 @@ use zaitaku_domain::{
 /// (`sqlite/institutions.rs`, `postgres/institutions.rs`, …).
 pub trait Store:
     InstitutionStore
+    + DeviceStore
     + PersonStore
     + MedicalRecordStore
     + SessionStore
@@ -58,6 +62,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: InstitutionStore
+        + DeviceStore
         + PersonStore
         + MedicalRecordStore
         + SessionStore
@@ -136,6 +141,59 @@ pub trait InstitutionStore: Send + Sync + 'static {
         &self,
         code: &InstitutionCode,
     ) -> Result<Option<Institution>, StoreError>;
+}
+
+/// Institutions' enrolled devices and the activation codes that enrol them
+/// (`crate::devices`). No method caches: the gate reads the store on every
+/// request, so a revocation holds at once on every process.
+#[async_trait]
+pub trait DeviceStore: Send + Sync + 'static {
+    /// Enrol a browser as the institution's device. `Existing` (nothing
+    /// written) if the browser already is a live device there.
+    async fn enrol_device(&self, new: &NewDevice) -> Result<Enrolled, StoreError>;
+    /// The browser's live (not revoked) device at the institution: one indexed read.
+    async fn live_device(
+        &self,
+        credential_hash: &str,
+        institution: InstitutionId,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Set the device's last-seen time to `at`, unless it was set less than a
+    /// minute before (`devices::LAST_SEEN_EVERY`).
+    async fn touch_device(&self, id: DeviceId, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// The devices of an institution (`None`: of every institution), revoked
+    /// ones too, by institution, newest first.
+    async fn devices(
+        &self,
+        institution: Option<InstitutionId>,
+    ) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// One device, if it belongs to `institution` (`None`: to any).
+    async fn device(
+        &self,
+        id: DeviceId,
+        institution: Option<InstitutionId>,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Revoke a live device, from `at` on. The device as revoked, or `None`
+    /// (nothing written) if there is no live device `id` within `institution`
+    /// (`None`: within any).
+    async fn revoke_device(
+        &self,
+        id: DeviceId,
+        institution: Option<InstitutionId>,
+        by: &DeviceActor,
+        at: OffsetDateTime,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Store a one-time activation code. `Duplicate` (nothing written) if a
+    /// code with the same hash exists.
+    async fn issue_activation_code(&self, code: &NewActivationCode) -> Result<(), StoreError>;
+    /// Use the code with `code_hash` to enrol the browser with
+    /// `credential_hash`, in one transaction, under `devices::judge_code`: a
+    /// code enrols once, before it expires.
+    async fn activate_device(
+        &self,
+        code_hash: &str,
+        credential_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<Activation, StoreError>;
 }
 
 /// Insured persons and the card certificates linked to them.

@@ -1,11 +1,14 @@
-//! Plain HTTP with a cookie, as a patient's or the staff's browser, and flow A
-//! walked with it up to the card.
+//! Plain HTTP with cookies, as a patient's or the staff's browser, and flow A
+//! walked with it up to the card. Institutions let only their enrolled devices
+//! start flows: a staff browser is enrolled first, by the demo index
+//! ([`Browser::demo_device`]) or an activation code ([`Browser::enrol`]).
 
-/// Plain HTTP with a cookie, following no redirect.
+/// Plain HTTP with cookies (kept by name), following no redirect.
 pub struct Browser {
     agent: ureq::Agent,
     base: String,
-    cookie: Option<String>,
+    /// `name=value` of each cookie set.
+    cookies: Vec<(String, String)>,
 }
 
 /// One answer: its status, where it redirects, its body.
@@ -50,18 +53,61 @@ impl Browser {
         Browser {
             agent,
             base: base.to_owned(),
-            cookie: None,
+            cookies: Vec::new(),
         }
     }
 
-    /// The session cookie (`name=value`) the server set, if any.
-    pub fn cookie(&self) -> Option<&str> {
-        self.cookie.as_deref()
+    /// A browser at a running demo, enrolled as a device of every demo
+    /// institution by opening the demo index, as a visitor does first.
+    pub fn demo_device(base: &str) -> Browser {
+        let mut browser = Browser::new(base);
+        let index = browser.get("/");
+        assert_eq!(index.status, 200, "{}", index.body);
+        assert!(
+            index.body.contains("端末として登録しました"),
+            "the demo index enrols the browser: {}",
+            index.body
+        );
+        browser
+    }
+
+    /// Enrol this browser with a one-time activation code (`zaitaku admin
+    /// device add` prints one), typed at `/device`.
+    pub fn enrol(&mut self, code: &str) {
+        let form = self.get("/device");
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.input("csrf");
+        let done = self.post("/device", &[("csrf", &csrf), ("code", code)]);
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(
+            done.body.contains("この端末を登録しました"),
+            "{}",
+            done.body
+        );
+    }
+
+    /// The cookies (`name=value; …`) the server set, if any.
+    pub fn cookie(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     fn finish(&mut self, response: ureq::http::Response<ureq::Body>) -> Page {
-        if let Some(c) = response.headers().get("set-cookie") {
-            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
+        for header in response.headers().get_all("set-cookie") {
+            let text = header.to_str().unwrap();
+            let Some((name, value)) = text.split(';').next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
+            self.cookies.retain(|(k, _)| *k != name);
+            if !value.is_empty() && !text.contains("Max-Age=0") {
+                self.cookies.push((name, value));
+            }
         }
         let status = response.status().as_u16();
         let location = response
@@ -78,7 +124,7 @@ impl Browser {
 
     pub fn get(&mut self, path: &str) -> Page {
         let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
+        if let Some(c) = self.cookie() {
             request = request.header("Cookie", c);
         }
         let response = request.call().unwrap();
@@ -87,7 +133,7 @@ impl Browser {
 
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
+        if let Some(c) = self.cookie() {
             request = request.header("Cookie", c);
         }
         let response = request.send_form(form.iter().copied()).unwrap();

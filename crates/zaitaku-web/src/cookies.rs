@@ -1,5 +1,6 @@
 //! The service's cookies, the browser session of the patient screens, the
-//! console session and the staff's remembered device, under one rule: `__Host-` and `Secure` whenever the service is
+//! console session, the staff's remembered device and the institution's
+//! enrolled device, under one rule: `__Host-` and `Secure` whenever the service is
 //! on https, always `HttpOnly` and `Path=/`, and a value only ever one of our
 //! random ids.
 
@@ -37,6 +38,18 @@ pub const STAFF_DEVICE: Cookie = Cookie {
     host_only: "__Host-zaitaku_staff_device",
     same_site: "Strict",
 };
+
+/// A browser enrolled as a device of one or more institutions: one random
+/// secret, whose SHA-256 each enrolment stores. `Lax`, like the session: the
+/// institution URL is opened from a link or a 2D code and must find it.
+pub const DEVICE: Cookie = Cookie {
+    plain: "zaitaku_device",
+    host_only: "__Host-zaitaku_device",
+    same_site: "Lax",
+};
+
+/// How long the device cookie lasts: about the longest browsers keep one (400 days).
+pub const DEVICE_MAX_AGE_SECONDS: i64 = 400 * 24 * 60 * 60;
 
 impl Cookie {
     fn name(&self, secure: bool) -> &'static str {
@@ -108,5 +121,20 @@ mod tests {
         let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
         assert!(set.starts_with("__Host-zaitaku_console=abc; Path=/; HttpOnly; SameSite=Strict"));
         assert!(set.ends_with("; Secure"), "{set}");
+    }
+
+    #[test]
+    fn the_device_cookie_is_lax_and_lasts_about_400_days() {
+        let mut response = Response::new(axum::body::Body::empty());
+        DEVICE.set(&mut response, true, "abc", DEVICE_MAX_AGE_SECONDS);
+        let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert_eq!(
+            set,
+            "__Host-zaitaku_device=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000; Secure"
+        );
+        let id = random::secret256();
+        let h = headers(&format!("__Host-zaitaku_device={id}"));
+        assert_eq!(DEVICE.read(&h, true), Some(id.as_str()));
+        assert_eq!(SESSION.read(&h, true), None);
     }
 }

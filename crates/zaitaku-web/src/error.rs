@@ -40,6 +40,10 @@ pub enum PageError {
     /// The institution no longer accepts patients (`admin institution deactivate`):
     /// its URL starts nothing and its running flows are over.
     InstitutionClosed,
+    /// The institution lets only its enrolled devices start flows, and this
+    /// browser is not one (or was revoked): nothing is started, no session
+    /// row and no session cookie.
+    DeviceNotEnrolled,
     /// The staff member's institution is deactivated: its console is closed.
     ConsoleClosed,
     /// The form was made for a state the flow has left (another tab, a double submit).
@@ -81,6 +85,7 @@ impl IntoResponse for PageError {
             }
             _ => None,
         };
+        let starts_nothing = matches!(self, PageError::DeviceNotEnrolled);
         let (status, key, link) = match self {
             PageError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
             PageError::FlowNotFound => (StatusCode::NOT_FOUND, "error-flow-not-found", None),
@@ -109,6 +114,11 @@ impl IntoResponse for PageError {
             PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
             PageError::InstitutionClosed => (StatusCode::GONE, "error-institution-closed", None),
             PageError::ConsoleClosed => (StatusCode::FORBIDDEN, "error-console-closed", None),
+            PageError::DeviceNotEnrolled => (
+                StatusCode::FORBIDDEN,
+                "error-device-not-enrolled",
+                Some(("/device".to_owned(), "device-link")),
+            ),
             PageError::EnrolmentLinkDead => (
                 StatusCode::GONE,
                 "error-enrolment-link",
@@ -143,6 +153,11 @@ impl IntoResponse for PageError {
             demo: false,
         };
         let mut response = (status, page).into_response();
+        if starts_nothing {
+            response
+                .extensions_mut()
+                .insert(crate::session::NoNewSession);
+        }
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -4,4 +4,5 @@
 //! steps on arbitrary bodies.
 
 pub use crate::console::{CodeForm, EnrolForm, LoginForm, RevokeForm, SettingsForm};
+pub use crate::devices::activation::ActivationForm;
 pub use crate::routes::{ConfirmForm, PostedAnswers, ReaderForm, StartForm};

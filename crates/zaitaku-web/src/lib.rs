@@ -9,6 +9,7 @@ mod code_image;
 pub mod console;
 mod cookies;
 mod csrf;
+pub mod devices;
 mod error;
 pub mod forms;
 mod handoff;

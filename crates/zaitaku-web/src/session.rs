@@ -52,6 +52,11 @@ impl Session {
     }
 }
 
+/// On a response: a browser without a session cookie gets none (a refused
+/// start at an institution that only its devices may use leaves nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct NoNewSession;
+
 pub fn hash_id(id: &str) -> String {
     let digest = Sha256::digest(id.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -99,7 +104,9 @@ pub async fn load_or_start(
     };
     request.extensions_mut().insert(session);
     let mut response = next.run(request).await;
-    if let Some(id) = new_cookie {
+    if let Some(id) = new_cookie
+        && response.extensions().get::<NoNewSession>().is_none()
+    {
         SESSION.set(
             &mut response,
             secure,

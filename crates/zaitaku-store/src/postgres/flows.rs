@@ -19,24 +19,24 @@ use zaitaku_domain::{ConsentId, FailureReason, Institution};
 
 /// The columns `flow_from_row` reads.
 /// How many columns `flow_columns!` names.
-const FLOW_COLUMN_COUNT: usize = 17;
+const FLOW_COLUMN_COUNT: usize = 18;
 
 macro_rules! flow_columns {
     () => {
         "f.id, f.session_hash, f.institution_id, f.purpose, f.step, f.choices, f.failure, \
          f.viewed_choices, f.viewed_version, f.challenge_ref, f.person_id, f.consent_id, \
-         f.created_at, f.expires_at, f.version, f.url_token, f.closed_at"
+         f.created_at, f.expires_at, f.version, f.device_id, f.url_token, f.closed_at"
     };
 }
 
 /// An institution's columns in the order of the institutions module's reader,
-/// after the flow's 17 (named `i_*` so that the flow's names stay unique).
+/// after the flow's 18 (named `i_*` so that the flow's names stay unique).
 macro_rules! institution_columns {
     () => {
         "i.id AS i_id, i.code AS i_code, i.name AS i_name, i.offered_items AS i_offered_items, \
          i.e_prescription AS i_e_prescription, \
          i.consent_validity_days AS i_consent_validity_days, i.url_token AS i_url_token, \
-         i.deactivated_at AS i_deactivated_at"
+         i.deactivated_at AS i_deactivated_at, i.flows_from AS i_flows_from"
     };
 }
 
@@ -338,8 +338,8 @@ async fn insert_flow_row(conn: &mut PgConnection, f: &FlowRecord) -> Result<(), 
     sqlx::query(
         "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
          viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version, url_token, closed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         expires_at, version, device_id, url_token, closed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(&f.id)
     .bind(&f.session_hash)
@@ -356,6 +356,7 @@ async fn insert_flow_row(conn: &mut PgConnection, f: &FlowRecord) -> Result<(), 
     .bind(instant(f.created_at))
     .bind(instant(f.expires_at))
     .bind(f.version)
+    .bind(f.device_id.map(|d| d.0))
     .bind(f.url_token.as_str())
     .bind(f.closed_at.map(instant))
     .execute(&mut *conn)

@@ -20,8 +20,8 @@ impl InstitutionStore for PostgresStore {
         let items: Vec<&str> = new.offered_items.iter().map(|i| i.code()).collect();
         let result = sqlx::query_scalar(
             "INSERT INTO institutions (code, name, offered_items, e_prescription, \
-             consent_validity_days, url_token, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             RETURNING id",
+             consent_validity_days, url_token, created_at, flows_from) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(new.code.as_str())
         .bind(&new.name)
@@ -30,6 +30,7 @@ impl InstitutionStore for PostgresStore {
         .bind(i64::from(new.consent_validity_days))
         .bind(new.url_token.as_str())
         .bind(instant(OffsetDateTime::now_utc()))
+        .bind(new.flows_from.code())
         .fetch_one(pool)
         .await;
         let id = match result {
@@ -51,6 +52,7 @@ impl InstitutionStore for PostgresStore {
             consent_validity_days: new.consent_validity_days,
             url_token: new.url_token.clone(),
             deactivated_at: None,
+            flows_from: new.flows_from,
         })
     }
 
@@ -131,14 +133,16 @@ impl InstitutionStore for PostgresStore {
             "UPDATE institutions SET name = coalesce($1, name), \
              offered_items = coalesce($2, offered_items), \
              e_prescription = coalesce($3, e_prescription), \
-             consent_validity_days = coalesce($4, consent_validity_days) \
-             WHERE code = $5 RETURNING ",
+             consent_validity_days = coalesce($4, consent_validity_days), \
+             flows_from = coalesce($5, flows_from) \
+             WHERE code = $6 RETURNING ",
             institution_columns!()
         ))
         .bind(changes.name.as_deref())
         .bind(items)
         .bind(changes.e_prescription.map(|u| u.code()))
         .bind(changes.consent_validity_days.map(i64::from))
+        .bind(changes.flows_from.map(|f| f.code()))
         .bind(code.as_str())
         .fetch_optional(pool)
         .await?

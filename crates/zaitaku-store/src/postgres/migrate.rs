@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/postgres/0015_challenge_institution.sql"),
     },
     Migration {
+        version: 16,
+        name: "devices",
+        sql: include_str!("../../migrations/postgres/0016_devices.sql"),
+    },
+    Migration {
         version: 17,
         name: "audit_chain",
         sql: include_str!("../../migrations/postgres/0017_audit_chain.sql"),

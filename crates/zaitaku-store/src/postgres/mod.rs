@@ -11,6 +11,7 @@ mod audit;
 mod columns;
 mod consents;
 mod console;
+mod devices;
 mod flows;
 mod housekeeping;
 mod institutions;

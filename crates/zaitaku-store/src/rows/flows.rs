@@ -5,7 +5,8 @@ use crate::codec::{code, some_code, to_instant, to_opt_instant};
 use crate::error::StoreError;
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
 use zaitaku_domain::{
-    ConsentChoices, ConsentId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose, UrlToken,
+    ConsentChoices, ConsentId, DeviceId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose,
+    UrlToken,
     Viewed,
 };
 
@@ -20,8 +21,8 @@ pub(crate) use challenge_columns;
 
 /// A flow from the columns id, session_hash, institution_id, purpose, step,
 /// choices, failure, viewed_choices, viewed_version, challenge_ref, person_id,
-/// consent_id, created_at, expires_at, version, url_token, closed_at (each
-/// backend names them its way).
+/// consent_id, created_at, expires_at, version, device_id, url_token, closed_at
+/// (each backend names them its way).
 pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
     // A struct expression evaluates its fields in the order written: this reads
     // the columns in the order above.
@@ -37,6 +38,7 @@ pub fn flow(c: &mut impl Cursor) -> Result<FlowRecord, StoreError> {
         created_at: to_instant(c.int()?, "flow")?,
         expires_at: to_instant(c.int()?, "flow")?,
         version: c.int()?,
+        device_id: c.opt_int()?.map(DeviceId),
         url_token: code(&c.text()?, "flow url token", UrlToken::parse)?,
         closed_at: to_opt_instant(c.opt_int()?, "flow")?,
     })

@@ -1,17 +1,18 @@
 //! Institutions' rows, the same on both backends.
 
 use super::Cursor;
-use crate::codec::{code, to_opt_instant};
+use crate::codec::{code, some_code, to_opt_instant};
 use crate::error::StoreError;
 use zaitaku_domain::{
-    ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionId, InstitutionKind,
-    UrlToken,
+    ConsentItem, EPrescriptionUsage, FlowsFrom, Institution, InstitutionCode, InstitutionId,
+    InstitutionKind, UrlToken,
 };
 
 /// The columns [`institution`] reads, in its order.
 macro_rules! institution_columns {
     () => {
-        "id, code, name, offered_items, e_prescription, consent_validity_days, url_token, deactivated_at"
+        "id, code, name, offered_items, e_prescription, consent_validity_days, url_token, deactivated_at, \
+         flows_from"
     };
 }
 pub(crate) use institution_columns;
@@ -36,6 +37,7 @@ pub fn institution(c: &mut impl Cursor) -> Result<Institution, StoreError> {
     })?;
     let url_token = code(&c.text()?, "URL token", UrlToken::parse)?;
     let deactivated_at = to_opt_instant(c.opt_int()?, "institution deactivation")?;
+    let flows_from = some_code(&c.text()?, "flows from", FlowsFrom::parse)?;
     Ok(Institution {
         id,
         code: institution_code,
@@ -46,5 +48,6 @@ pub fn institution(c: &mut impl Cursor) -> Result<Institution, StoreError> {
         consent_validity_days,
         url_token,
         deactivated_at,
+        flows_from,
     })
 }

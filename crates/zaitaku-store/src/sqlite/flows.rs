@@ -19,8 +19,8 @@ pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO flows (id, session_hash, institution_id, purpose, step, choices, failure, \
          viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version, url_token, closed_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         expires_at, version, device_id, url_token, closed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         f.id,
@@ -38,6 +38,7 @@ pub fn insert(conn: &Connection, f: &FlowRecord) -> Result<(), StoreError> {
         instant(f.created_at),
         instant(f.expires_at),
         f.version,
+        f.device_id.map(|d| d.0),
         f.url_token.as_str(),
         f.closed_at.map(instant),
     ])?;
@@ -48,7 +49,7 @@ pub fn by_id(conn: &Connection, id: &str) -> Result<Option<FlowRecord>, StoreErr
     let mut statement = conn.prepare_cached(
         "SELECT id, session_hash, institution_id, purpose, step, choices, failure, \
          viewed_choices, viewed_version, challenge_ref, person_id, consent_id, created_at, \
-         expires_at, version, url_token, closed_at FROM flows WHERE id = ?",
+         expires_at, version, device_id, url_token, closed_at FROM flows WHERE id = ?",
     )?;
     codec::optional(&mut statement, [id], flow_from_row)
 }

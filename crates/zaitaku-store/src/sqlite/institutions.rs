@@ -15,7 +15,8 @@ pub fn insert(conn: &Connection, new: &NewInstitution) -> Result<Institution, St
     let result = conn
         .prepare_cached(
             "INSERT INTO institutions (code, name, offered_items, e_prescription, \
-             consent_validity_days, url_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             consent_validity_days, url_token, created_at, flows_from) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )?
         .execute(params![
             new.code.as_str(),
@@ -25,6 +26,7 @@ pub fn insert(conn: &Connection, new: &NewInstitution) -> Result<Institution, St
             i64::from(new.consent_validity_days),
             new.url_token.as_str(),
             instant(OffsetDateTime::now_utc()),
+            new.flows_from.code(),
         ]);
     match result {
         Ok(_) => {}
@@ -45,6 +47,7 @@ pub fn insert(conn: &Connection, new: &NewInstitution) -> Result<Institution, St
         consent_validity_days: new.consent_validity_days,
         url_token: new.url_token.clone(),
         deactivated_at: None,
+        flows_from: new.flows_from,
     })
 }
 
@@ -95,7 +98,8 @@ pub fn update(
         "UPDATE institutions SET name = coalesce(?, name), \
          offered_items = coalesce(?, offered_items), \
          e_prescription = coalesce(?, e_prescription), \
-         consent_validity_days = coalesce(?, consent_validity_days) \
+         consent_validity_days = coalesce(?, consent_validity_days), \
+         flows_from = coalesce(?, flows_from) \
          WHERE code = ? RETURNING ",
         institution_columns!()
     ))?;
@@ -106,6 +110,7 @@ pub fn update(
             items,
             changes.e_prescription.map(|u| u.code()),
             changes.consent_validity_days.map(i64::from),
+            changes.flows_from.map(|f| f.code()),
             code.as_str(),
         ],
         from_row,

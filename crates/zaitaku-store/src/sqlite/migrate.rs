@@ -90,6 +90,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0015_challenge_institution.sql"),
     },
     Migration {
+        version: 16,
+        name: "devices",
+        sql: include_str!("../../migrations/sqlite/0016_devices.sql"),
+    },
+    Migration {
         version: 17,
         name: "audit_chain",
         sql: include_str!("../../migrations/sqlite/0017_audit_chain.sql"),
@@ -209,13 +214,33 @@ mod tests {
     }
 
     #[test]
+    fn institutions_from_before_devices_keep_anyone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare(&mut conn).unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version < 16) {
+            apply(&mut conn, migration).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO institutions (code, name, offered_items, e_prescription, \
+             consent_validity_days, url_token, created_at) \
+             VALUES ('1310123458', 'x', 'YZK', '0', 365, 't', 0)",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let flows_from: String = conn
+            .query_row("SELECT flows_from FROM institutions", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(flows_from, "anyone");
+    }
+
+    #[test]
     fn applies_each_migration_once() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
         );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
@@ -270,7 +295,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
         );
     }
 

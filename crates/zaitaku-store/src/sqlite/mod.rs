@@ -23,6 +23,7 @@ pub mod backup;
 mod codec;
 mod consents;
 mod console;
+mod devices;
 mod flows;
 mod housekeeping;
 mod institutions;
@@ -346,6 +347,7 @@ mod tests {
             e_prescription: EPrescriptionUsage::NotUsed,
             consent_validity_days: 30,
             url_token: UrlToken::parse(&token.to_string().repeat(43)).unwrap(),
+            flows_from: zaitaku_domain::FlowsFrom::Anyone,
         }
     }
 

@@ -88,6 +88,7 @@ pub async fn fixture() -> Fixture {
             e_prescription: EPrescriptionUsage::NotUsed,
             consent_validity_days: 30,
             url_token: UrlToken::parse(&"t".repeat(43)).unwrap(),
+            flows_from: zaitaku_domain::FlowsFrom::Anyone,
         })
         .await
         .unwrap();
@@ -106,6 +107,7 @@ pub async fn fixture() -> Fixture {
         created_at: now,
         expires_at: now + Duration::minutes(30),
         version: 0,
+        device_id: None,
         url_token: institution.url_token.clone(),
         closed_at: None,
     };

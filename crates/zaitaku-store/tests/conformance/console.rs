@@ -159,6 +159,7 @@ async fn the_patient_list_filters_by_name_state_and_date_within_one_institution(
             e_prescription: EPrescriptionUsage::NotUsed,
             consent_validity_days: 30,
             url_token: token('o'),
+            flows_from: zaitaku_domain::FlowsFrom::Anyone,
         })
         .await
         .unwrap();

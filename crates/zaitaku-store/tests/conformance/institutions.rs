@@ -36,6 +36,7 @@ async fn institutions_are_found_by_code_and_changed_in_place() {
                 offered_items: Some(vec![ConsentItem::Surgery, ConsentItem::Medication]),
                 e_prescription: Some(EPrescriptionUsage::Both),
                 consent_validity_days: Some(730),
+                flows_from: Some(zaitaku_domain::FlowsFrom::Enrolled),
             },
         )
         .await
@@ -48,6 +49,7 @@ async fn institutions_are_found_by_code_and_changed_in_place() {
     );
     assert_eq!(changed.e_prescription, EPrescriptionUsage::Both);
     assert_eq!(changed.consent_validity_days, 730);
+    assert_eq!(changed.flows_from, zaitaku_domain::FlowsFrom::Enrolled);
     assert_eq!(
         f.store.institution(changed.id).await.unwrap(),
         Some(changed.clone())
@@ -118,6 +120,7 @@ async fn a_new_url_token_makes_the_old_one_find_nothing_at_once() {
             e_prescription: EPrescriptionUsage::NotUsed,
             consent_validity_days: 30,
             url_token: token('p'),
+            flows_from: zaitaku_domain::FlowsFrom::Anyone,
         })
         .await
         .unwrap();

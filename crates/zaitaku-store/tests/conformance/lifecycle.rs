@@ -69,12 +69,13 @@ fn rows(counts: &[TableCount], table: &str) -> u64 {
 }
 
 /// Every table counted, in the order the purge applies its rules.
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "challenges",
     "flows",
     "sessions",
     "staff_sessions",
     "staff_devices",
+    "device_activation_codes",
     "qualification_checks",
     "access_log",
     "staff_logins",

@@ -21,6 +21,7 @@ async fn one_account() -> (Guard, Arc<dyn Store>, StaffAccount) {
             e_prescription: EPrescriptionUsage::NotUsed,
             consent_validity_days: 365,
             url_token: UrlToken::parse(&"t".repeat(43)).unwrap(),
+            flows_from: zaitaku_domain::FlowsFrom::Anyone,
         })
         .await
         .unwrap();

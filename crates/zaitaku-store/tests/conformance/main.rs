@@ -12,6 +12,7 @@ mod common;
 mod audit;
 mod caps;
 mod console;
+mod devices;
 mod institutions;
 mod lifecycle;
 mod login_throttle;

@@ -15,6 +15,7 @@ async fn staff_store() -> (Guard, Arc<dyn Store>, InstitutionId, InstitutionId) 
                 e_prescription: EPrescriptionUsage::NotUsed,
                 consent_validity_days: 365,
                 url_token: token(t),
+                flows_from: zaitaku_domain::FlowsFrom::Anyone,
             })
             .await
             .unwrap();

@@ -26,11 +26,19 @@ impl FromRequestParts<AppState> for RequestDevice {
     }
 }
 
-/// The name of the enrolled device whose credential the request carries.
-/// The enrolled-devices work (issue 16, parts 1–2) fills this in from its
-/// device cookie; until it does, no request names a device.
-async fn device_name(_parts: &Parts, _state: &AppState) -> Option<String> {
-    None
+/// The name of the live enrolled device of the staff member's institution
+/// whose credential the request carries (`devices::current_device`: one
+/// indexed read). The `StaffUser` extractor, before this one, left the user
+/// in the request; without it, or without a device, none.
+async fn device_name(parts: &Parts, state: &AppState) -> Option<String> {
+    let institution = parts.extensions.get::<StaffUser>()?.institution_id;
+    match crate::devices::current_device(state, &parts.headers, institution).await {
+        Ok(device) => device.map(|d| d.name.to_string()),
+        Err(e) => {
+            tracing::warn!(cause = %e, "the request's device could not be read for the access log");
+            None
+        }
+    }
 }
 
 /// Append one line to the access log: `user` did `action` (about `person`,

@@ -6,6 +6,7 @@
 mod access_log;
 mod access_record;
 pub mod accounts;
+pub mod devices;
 mod enrol;
 mod frame;
 mod login;
@@ -90,6 +91,10 @@ pub fn routes() -> Router<AppState> {
             get(settings::rotate_page).post(settings::rotate),
         )
         .route("/console/access-log", get(access_log::page))
+        .route(devices::PATH, get(devices::page))
+        .route("/console/devices/enrol", post(devices::enrol_this))
+        .route("/console/devices/code", post(devices::issue_code))
+        .route("/console/devices/{id}/revoke", post(devices::revoke))
         .route("/console/status", get(status::page))
         .route(staff_accounts::PATH, get(staff_accounts::page))
         .route("/console/staff/{login}", post(staff_accounts::change))

@@ -1,5 +1,6 @@
 //! Institution settings, for administrators: the consent items offered, the
-//! 電子処方箋利用区分, the consent validity, and the institution URL with its 2D
+//! 電子処方箋利用区分, the consent validity, who may start flows at the URL
+//! (only enrolled devices, or anyone), and the institution URL with its 2D
 //! code (SVG or PNG download) and its rotation, which stops the old URL at once.
 
 use super::access_record::{self, RequestDevice};
@@ -13,7 +14,7 @@ use crate::state::AppState;
 use axum::extract::{Form, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use zaitaku_domain::{ConsentItem, EPrescriptionUsage, Institution};
+use zaitaku_domain::{ConsentItem, EPrescriptionUsage, FlowsFrom, Institution};
 use zaitaku_store::{AccessAction, InstitutionChanges};
 
 /// A consent lasts at least a day and at most ten years.
@@ -45,6 +46,8 @@ pub struct SettingsForm {
     items: Vec<ConsentItem>,
     e_prescription: String,
     validity_days: String,
+    /// `enrolled` or `anyone`; absent keeps the setting.
+    flows_from: String,
 }
 
 impl SettingsForm {
@@ -53,6 +56,7 @@ impl SettingsForm {
             items: institution.offered_items.clone(),
             e_prescription: institution.e_prescription.code().to_owned(),
             validity_days: institution.consent_validity_days.to_string(),
+            flows_from: institution.flows_from.code().to_owned(),
         }
     }
 
@@ -75,6 +79,7 @@ impl SettingsForm {
                 items,
                 e_prescription: value("e_prescription"),
                 validity_days: value("validity_days"),
+                flows_from: value("flows_from"),
             },
             Some(value("csrf")),
         )
@@ -100,13 +105,23 @@ impl SettingsForm {
         if days.is_none() {
             errors.push(t.get("console-settings-validity-invalid"));
         }
-        match (usage, days) {
-            (Some(usage), Some(days)) if errors.is_empty() => Ok(InstitutionChanges {
-                name: None,
-                offered_items: Some(self.items.clone()),
-                e_prescription: Some(usage),
-                consent_validity_days: Some(days),
-            }),
+        let flows_from = match self.flows_from.as_str() {
+            "" => Ok(None),
+            code => FlowsFrom::parse(code).map(Some).ok_or(()),
+        };
+        if flows_from.is_err() {
+            errors.push(t.get("console-settings-flows-from-invalid"));
+        }
+        match (usage, days, flows_from) {
+            (Some(usage), Some(days), Ok(flows_from)) if errors.is_empty() => {
+                Ok(InstitutionChanges {
+                    name: None,
+                    offered_items: Some(self.items.clone()),
+                    e_prescription: Some(usage),
+                    consent_validity_days: Some(days),
+                    flows_from,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -229,6 +244,14 @@ async fn settings_page(
             })
             .collect(),
         validity_days: form.validity_days.clone(),
+        flows_from: FlowsFrom::ALL
+            .iter()
+            .map(|f| UsageChoice {
+                code: f.code(),
+                label: f.label(),
+                selected: form.flows_from == f.code(),
+            })
+            .collect(),
         url: state.institution_url(institution),
         errors,
         invalid: false,

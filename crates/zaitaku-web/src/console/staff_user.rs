@@ -92,14 +92,17 @@ impl FromRequestParts<AppState> for StaffUser {
             )
             .await
             .map_err(|e| PageError::from(e).into_response())?;
-        Ok(StaffUser {
+        let user = StaffUser {
             staff_id,
             institution_id: account.institution_id,
             role: account.role,
             login_name: account.login_name.as_str().to_owned(),
             display_name: account.display_name,
             csrf_token: record.csrf_token,
-        })
+        };
+        // For the extractors after it (`access_record::RequestDevice`).
+        parts.extensions.insert(user.clone());
+        Ok(user)
     }
 }
 

@@ -231,10 +231,47 @@ pub struct SettingsPage {
     pub items: Vec<ItemChoice>,
     pub usages: Vec<UsageChoice>,
     pub validity_days: String,
+    /// Who may start flows at the URL: the two choices, the stored one selected.
+    pub flows_from: Vec<UsageChoice>,
     pub url: String,
     pub errors: Vec<String>,
     pub invalid: bool,
     pub notice: Option<String>,
+    pub csrf: String,
+}
+
+/// One enrolled device, as the 端末 page lists it.
+pub struct DeviceRow {
+    pub name: String,
+    pub enrolled_by: String,
+    pub enrolled_at: String,
+    pub last_seen: Option<String>,
+    /// When and by whom, once revoked.
+    pub revoked: Option<String>,
+    pub revoke_action: String,
+    pub is_this_browser: bool,
+}
+
+/// An activation code just issued: shown once.
+pub struct IssuedCode {
+    pub code: String,
+    pub device_name: String,
+    pub expires_at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console_devices.html")]
+pub struct DevicesPage {
+    pub t: Text,
+    pub frame: ConsoleFrame,
+    pub rows: Vec<DeviceRow>,
+    pub is_administrator: bool,
+    /// This browser's name, if it is a live device of the institution.
+    pub this_browser: Option<String>,
+    pub notice: Option<String>,
+    pub refusal: Option<String>,
+    pub issued: Option<IssuedCode>,
+    pub name: String,
     pub csrf: String,
 }
 

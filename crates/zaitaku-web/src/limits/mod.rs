@@ -40,6 +40,9 @@ pub struct Limits {
     /// client, besides the throttle per account; a remembered device's are not
     /// counted.
     pub console_logins: Rate,
+    /// Activation codes typed at `/device` per client (40-bit codes, valid
+    /// ten minutes: guessing one at this rate is hopeless).
+    pub device_activations: Rate,
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -60,6 +63,7 @@ impl Default for Limits {
             },
             token_checks: Rate { per_minute: 120 },
             console_logins: Rate { per_minute: 120 },
+            device_activations: Rate { per_minute: 10 },
             trusted_proxies: TrustedProxies::default(),
         }
     }
@@ -75,6 +79,7 @@ pub struct Guards {
     pub limits: Arc<Limits>,
     token_checks: Arc<RateLimiter>,
     console_logins: Arc<RateLimiter>,
+    device_activations: Arc<RateLimiter>,
 }
 
 impl Default for Guards {
@@ -88,6 +93,7 @@ impl Guards {
         Guards {
             token_checks: Arc::new(RateLimiter::new(limits.token_checks)),
             console_logins: Arc::new(RateLimiter::new(limits.console_logins)),
+            device_activations: Arc::new(RateLimiter::new(limits.device_activations)),
             limits: Arc::new(limits),
         }
     }
@@ -120,6 +126,14 @@ impl Guards {
         limited(
             "console login",
             self.console_logins.take(client, Instant::now()),
+        )
+    }
+
+    /// An activation code typed at `/device` by `client`, or how long it must wait.
+    pub fn device_activation(&self, client: IpAddr) -> Result<(), Duration> {
+        limited(
+            "device activation",
+            self.device_activations.take(client, Instant::now()),
         )
     }
 }

@@ -2,6 +2,7 @@
 //! card reader that stands in for the phone app. The reader signs with a virtual
 //! card and posts the token through the very same verification as a real card.
 
+use crate::devices;
 use crate::error::PageError;
 use crate::handoff;
 use crate::i18n::Text;
@@ -13,6 +14,7 @@ use crate::views::{
 };
 use axum::Extension;
 use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zaitaku_card::authenticator::sign_challenge;
@@ -20,18 +22,36 @@ use zaitaku_card::{
     CardError, ChallengeNonce, JpkiCard, Origin, Pin, PinFormatError, PinStatus, VirtualCard,
     VirtualCardError, WebEidToken,
 };
-use zaitaku_store::ChallengeRecord;
+use zaitaku_domain::DeviceName;
+use zaitaku_store::{ChallengeRecord, DeviceActor};
 
 const APP_VERSION: &str = concat!("zaitaku-demo-reader/", env!("CARGO_PKG_VERSION"));
 
-pub async fn index(State(state): State<AppState>) -> Result<DemoIndexPage, PageError> {
+/// The demo index. It also enrols the browser that opens it as a device of
+/// every demo institution (and says so), so the demo stays two clicks from flow A.
+pub async fn index(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let Some(demo) = &state.demo else {
         return Err(PageError::NotFound);
     };
-    let institutions = state
-        .store
-        .institutions()
-        .await?
+    let all = state.store.institutions().await?;
+    let secure = state.secure_cookies();
+    let credential = devices::Credential::sent_or_new(&headers, secure);
+    let name = DeviceName::parse(&Text.get("demo-device-name"))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    for institution in all.iter().filter(|i| i.is_active()) {
+        devices::enrol(
+            state.store.as_ref(),
+            &credential,
+            institution.id,
+            name.clone(),
+            DeviceActor::Demo,
+        )
+        .await?;
+    }
+    let institutions = all
         .into_iter()
         .map(|i| DemoInstitution {
             kind: i.kind.label(),
@@ -64,13 +84,16 @@ pub async fn index(State(state): State<AppState>) -> Result<DemoIndexPage, PageE
             })
         })
         .collect();
-    Ok(DemoIndexPage {
+    let mut response = DemoIndexPage {
         t: Text,
         demo: true,
         institutions,
         cards,
         staff,
-    })
+    }
+    .into_response();
+    credential.set_cookie(&mut response, secure);
+    Ok(response)
 }
 
 struct ReaderContext {

@@ -46,6 +46,7 @@ pub async fn load_flow(
     if !institution.is_active() {
         return Err(PageError::InstitutionClosed);
     }
+    crate::devices::gate::flow_device_live(state, &flow).await?;
     if !flow.started_from(&institution) {
         return Err(PageError::UrlChanged);
     }

@@ -1,5 +1,6 @@
 //! The institution URL: the preparation screen, and the start of flows A, B and C.
 
+use crate::devices::gate;
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::random;
@@ -8,6 +9,7 @@ use crate::state::AppState;
 use crate::views::{Menu, PreparePage, Stage, Wording};
 use axum::Extension;
 use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
 use axum::response::{Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -32,8 +34,10 @@ pub async fn prepare(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
+    headers: HeaderMap,
 ) -> Result<PreparePage, PageError> {
     let institution = institution_by_token(&state, &token).await?;
+    gate::admit(&state, &headers, &institution).await?;
     let menu = Menu::new(&institution, &session);
     let token = institution.url_token.as_str();
     Ok(PreparePage {
@@ -69,12 +73,14 @@ pub async fn start_registration(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Result<Redirect, PageError> {
     let flow = start(
         &state,
         session,
         &token,
+        &headers,
         &form,
         Purpose::Register,
         FlowStep::Select,
@@ -88,6 +94,7 @@ pub async fn start_inquiry(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Result<Response, PageError> {
     let step = FlowStep::ViewAuthenticate;
@@ -95,6 +102,7 @@ pub async fn start_inquiry(
         &state,
         session.clone(),
         &token,
+        &headers,
         &form,
         Purpose::Update,
         step,
@@ -110,10 +118,20 @@ pub async fn start_revocation(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Result<Redirect, PageError> {
     let step = FlowStep::RevokeConfirm;
-    let flow = start(&state, session, &token, &form, Purpose::Revoke, step).await?;
+    let flow = start(
+        &state,
+        session,
+        &token,
+        &headers,
+        &form,
+        Purpose::Revoke,
+        step,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/f/{}/revoke", flow.id)))
 }
 
@@ -121,12 +139,15 @@ async fn start(
     state: &AppState,
     session: Session,
     token: &str,
+    headers: &HeaderMap,
     form: &StartForm,
     purpose: Purpose,
     step: FlowStep,
 ) -> Result<FlowRecord, PageError> {
     session.check_csrf(&form.csrf)?;
     let institution = institution_by_token(state, token).await?;
+    // Nothing is written for a browser the institution does not admit.
+    let admission = gate::admit(state, headers, &institution).await?;
     let chosen = form.method();
     let now = OffsetDateTime::now_utc();
     // A session not stored yet is stored with this flow, in one transaction.
@@ -156,6 +177,7 @@ async fn start(
         created_at: now,
         expires_at: now + state.lifetimes.flow,
         version: 0,
+        device_id: admission.device_id(),
         // What the flow started from: a rotation of the URL ends it (`load_flow`).
         url_token: institution.url_token.clone(),
         closed_at: None,

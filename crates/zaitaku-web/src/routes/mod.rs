@@ -46,6 +46,10 @@ pub fn all(state: &AppState) -> Router<AppState> {
             axum::routing::post(institution::start_revocation),
         )
         .route("/i/{token}/qr", get(qr::page))
+        .route(
+            "/device",
+            get(crate::devices::activation::form).post(crate::devices::activation::submit),
+        )
         .route("/f/{flow}", get(flow_pages::resume))
         .route(
             "/f/{flow}/revoke",

@@ -324,3 +324,24 @@ pub struct RevokedPage {
     pub rows: Vec<(String, String)>,
     pub closing: Closing,
 }
+
+/// `/device`: the activation code form, or what it enrolled.
+#[derive(Template, WebTemplate)]
+#[template(path = "device.html")]
+pub struct DevicePage {
+    pub t: Text,
+    pub demo: bool,
+    pub csrf: String,
+    /// What was typed, kept after a refusal.
+    pub code: String,
+    pub error: Option<String>,
+    pub enrolled: Option<DeviceEnrolled>,
+}
+
+/// The browser is now (or already was) an institution's device.
+pub struct DeviceEnrolled {
+    pub heading: String,
+    pub device_name: String,
+    pub institution_name: String,
+    pub institution_href: String,
+}

@@ -8,6 +8,7 @@ mod bounded_resources;
 mod console;
 mod console_login;
 mod demo_reader;
+mod devices;
 mod enrolment;
 mod flow_a;
 mod flow_b;

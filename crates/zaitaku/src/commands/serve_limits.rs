@@ -52,6 +52,11 @@ pub struct LimitOptions {
           default_value_t = Limits::default().console_logins.per_minute,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     console_logins_per_minute: u32,
+    /// Activation codes (typed at /device) one client may try per minute.
+    #[arg(long, value_name = "N", env = "ZAITAKU_DEVICE_ACTIVATIONS_PER_MINUTE",
+          default_value_t = Limits::default().device_activations.per_minute,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    device_activations_per_minute: u32,
     /// A reverse proxy (address or CIDR block, repeatable) whose X-Forwarded-For
     /// names the client for the limits per client. Without it, the client is
     /// the connection's peer and X-Forwarded-For is ignored.
@@ -84,6 +89,9 @@ impl LimitOptions {
             },
             console_logins: Rate {
                 per_minute: self.console_logins_per_minute,
+            },
+            device_activations: Rate {
+                per_minute: self.device_activations_per_minute,
             },
             trusted_proxies: TrustedProxies(self.trusted_proxies.clone()),
         }

@@ -21,7 +21,7 @@ use zaitaku_card::validate::crl::Crl;
 use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_card::validate::{RevocationPolicy, ValidatorConfig};
 use zaitaku_card::{JpkiCard, Origin, Pin, VirtualCard, oids};
-use zaitaku_domain::InstitutionCode;
+use zaitaku_domain::{FlowsFrom, InstitutionCode};
 use zaitaku_store::{NewInstitution, Store};
 use zaitaku_web::{AppState, DemoCard, DemoSetup};
 
@@ -258,6 +258,8 @@ async fn create(dir: &Path, store: &Arc<dyn Store>) -> Result<Manifest, CliError
                 e_prescription: institution.e_prescription,
                 consent_validity_days: 365,
                 url_token: zaitaku_web::new_url_token(),
+                // Only enrolled devices: the demo index enrols the browser that opens it.
+                flows_from: FlowsFrom::Enrolled,
             })
             .await?;
     }
@@ -294,7 +296,10 @@ pub async fn print_welcome(origin: &Origin, dir: &Path, state: &AppState) -> Res
     println!("Zaitaku demo: {base}/");
     println!("data directory: {}", dir.display());
     println!();
-    println!("Institutions (open one to start flow A):");
+    println!(
+        "Institutions (only enrolled devices start flows: open {base}/ first, which enrols \
+         that browser; then one of these starts flow A):"
+    );
     for i in state.store.institutions().await? {
         let eprescription = if i.asks_prescription_form() {
             ", 電子処方箋"

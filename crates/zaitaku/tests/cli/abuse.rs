@@ -69,7 +69,7 @@ fn a_burst_of_abuse_leaves_an_honest_flow_a_working_and_memory_bounded() {
     let stop = Arc::new(AtomicBool::new(false));
 
     // The abuser's own session and flow, for the flow starts and the polls.
-    let mut abuser = Browser::new(&demo.base);
+    let mut abuser = Browser::demo_device(&demo.base);
     let (abuser_flow, _) = until_authentication(&mut abuser, &institution);
     let abuser_cookie = abuser.cookie().unwrap().to_owned();
     let abuser_csrf = abuser.get(&institution).input("csrf");
@@ -209,7 +209,7 @@ fn a_burst_of_abuse_leaves_an_honest_flow_a_working_and_memory_bounded() {
     }));
 
     // Meanwhile, the clinic: flow A from start to finish with the demo's card.
-    let mut staff = Browser::new(&demo.base);
+    let mut staff = Browser::demo_device(&demo.base);
     let (flow, link) = until_authentication(&mut staff, &institution);
     let out = card_auth(&demo.cards.join("yamada.card"), "1234", &link);
     assert!(out.status.success(), "{}", kit::stderr(&out));
@@ -234,7 +234,7 @@ fn a_burst_of_abuse_leaves_an_honest_flow_a_working_and_memory_bounded() {
         peak / 1024
     );
     // The server still answers, and the budget held.
-    let mut after = Browser::new(&demo.base);
+    let mut after = Browser::demo_device(&demo.base);
     assert_eq!(after.get(&institution).status, 200);
     assert!(peak < 64 * 1024, "peak memory {} KiB over 64 MiB", peak);
 }

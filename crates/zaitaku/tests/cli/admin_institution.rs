@@ -78,7 +78,7 @@ fn add_list_show_and_set_an_institution() {
         serde_json::json!({
             "code": CODE, "kind": "clinic", "name": "在宅クリニック",
             "items": ["YZK", "SRJ", "TKK"], "e_prescription": "2",
-            "consent_validity_days": 180,
+            "consent_validity_days": 180, "flows_from": "enrolled",
         })
     );
     assert_eq!(listed[1]["kind"], "pharmacy");
@@ -94,7 +94,8 @@ fn add_list_show_and_set_an_institution() {
          name            在宅クリニック\n\
          items           YZK 薬剤情報, SRJ 診療情報, TKK 特定健診情報\n\
          e-prescription  2 電子処方箋・紙の処方箋 (patients choose the prescription form)\n\
-         validity        180 days\n"
+         validity        180 days\n\
+         flows from      enrolled (only its enrolled devices start flows)\n"
     );
     let out = admin(&data, &["show", CODE, "--public-origin", ORIGIN]);
     assert!(stdout(&out).ends_with(&format!("url             {url}\n")));
@@ -262,14 +263,10 @@ fn a_rotated_url_stops_working_at_once_on_a_running_service() {
     let data = dir.path().join("data");
     let serve = Serve::with_new_root(dir.path(), &data);
     let origin = serve.origin.clone();
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let status = |url: &str| agent.get(url).call().unwrap().status();
-
-    // Added while the service runs, and served at once.
+    // Added while the service runs, and served at once (to its enrolled device).
     let old = add_clinic(&data, &origin);
+    let mut browser = kit::enrolled_browser(&data, &origin, CODE);
+    let mut status = |url: &str| browser.get(url.strip_prefix(&origin).unwrap()).status;
     assert_eq!(status(&old), 200);
     assert_eq!(status(&format!("{old}/qr")), 200);
 
@@ -290,14 +287,8 @@ fn a_rotated_url_stops_working_at_once_on_a_running_service() {
     assert!(stdout(&out).ends_with(&format!("url             {new}\n")));
     let out = admin(&data, &["set", CODE, "--name", "新しい名前のクリニック"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let page = agent
-        .get(&new)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    assert!(page.contains("新しい名前のクリニック"));
+    let page = browser.get(new.strip_prefix(&origin).unwrap());
+    assert!(page.body.contains("新しい名前のクリニック"));
 }
 
 #[test]
@@ -305,20 +296,17 @@ fn a_deactivated_institution_stops_accepting_at_once_and_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let serve = Serve::with_new_root(dir.path(), &data);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
     let url = add_clinic(&data, &serve.origin);
-    assert_eq!(agent.get(&url).call().unwrap().status(), 200);
+    let mut browser = kit::enrolled_browser(&data, &serve.origin, CODE);
+    let url = url.strip_prefix(&serve.origin).unwrap().to_owned();
+    assert_eq!(browser.get(&url).status, 200);
 
     let out = admin(&data, &["deactivate", "--code", CODE]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("deactivated 1310123458 在宅クリニック"));
-    let mut page = agent.get(&url).call().unwrap();
-    assert_eq!(page.status(), 410);
-    let body = page.body_mut().read_to_string().unwrap();
-    assert!(body.contains("受付を終了しました"), "{body}");
+    let page = browser.get(&url);
+    assert_eq!(page.status, 410);
+    assert!(page.body.contains("受付を終了しました"), "{}", page.body);
     let out = admin(&data, &["show", CODE]);
     assert!(
         stdout(&out).contains("\ndeactivated     20"),
@@ -338,11 +326,7 @@ fn a_deactivated_institution_stops_accepting_at_once_and_comes_back() {
     let out = admin(&data, &["reactivate", "--code", CODE]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("reactivated 1310123458"));
-    assert_eq!(
-        agent.get(&url).call().unwrap().status(),
-        200,
-        "the same URL"
-    );
+    assert_eq!(browser.get(&url).status, 200, "the same URL");
     let out = admin(&data, &["show", CODE]);
     assert!(!stdout(&out).contains("deactivated"));
 

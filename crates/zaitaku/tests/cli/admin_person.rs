@@ -203,6 +203,7 @@ fn looked_at(data: &Path, person: PersonId) {
                 e_prescription: EPrescriptionUsage::NotUsed,
                 consent_validity_days: 30,
                 url_token: UrlToken::parse(&"t".repeat(43)).unwrap(),
+                flows_from: zaitaku_domain::FlowsFrom::Anyone,
             })
             .await
             .unwrap();

@@ -3,9 +3,7 @@
 //! `zaitaku serve` that takes its anchor from the database and picks up a CRL
 //! imported while it runs.
 
-use crate::kit::{
-    self, Browser, Serve, refused, stderr, stdout, test_ca, until_authentication, zaitaku,
-};
+use crate::kit::{self, Serve, refused, stderr, stdout, test_ca, until_authentication, zaitaku};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -453,7 +451,7 @@ fn serve_trusts_the_stored_anchor_and_picks_up_a_new_crl_while_running() {
 
     // No --trust-anchor: the database's root is trusted, and the card accepted.
     let serve = start_serve(&data, &[]);
-    let mut browser = Browser::new(&serve.origin);
+    let mut browser = kit::enrolled_browser(&data, &serve.origin, "1310123458");
     let (flow, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -723,7 +721,7 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
 
     wait_until_stale();
     let serve = start_serve(&data, &[]);
-    let mut browser = Browser::new(&serve.origin);
+    let mut browser = kit::enrolled_browser(&data, &serve.origin, "1310123458");
     let (flow, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -759,7 +757,7 @@ fn serve_refuses_a_card_once_its_crl_is_stale_and_says_so() {
 
     // Told to accept unchecked cards, the same service lets the card through.
     let serve = start_serve(&data, &["--allow-unchecked-revocation"]);
-    let mut browser = Browser::new(&serve.origin);
+    let mut browser = kit::enrolled_browser(&data, &serve.origin, "1310123458");
     let (flow, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -845,7 +843,7 @@ fn a_removed_root_stops_its_cards_at_once_and_keeps_their_links() {
     ));
 
     let serve = Serve::start_with(&data, &["--allow-policy", "zaitaku-test"]);
-    let mut browser = Browser::new(&serve.origin);
+    let mut browser = kit::enrolled_browser(&data, &serve.origin, "1310123458");
     let (_, link) = until_authentication(&mut browser, &institution);
     let out = card_auth(&card, &link);
     assert!(stdout(&out).contains("\"accepted\""), "{}", stdout(&out));

@@ -187,6 +187,7 @@ fn populate(db: &Db, at: OffsetDateTime) {
                 e_prescription: EPrescriptionUsage::NotUsed,
                 consent_validity_days: 30,
                 url_token: UrlToken::parse(&"t".repeat(43)).unwrap(),
+                flows_from: zaitaku_domain::FlowsFrom::Anyone,
             })
             .await
             .unwrap();
@@ -209,6 +210,7 @@ fn populate(db: &Db, at: OffsetDateTime) {
                 created_at: OffsetDateTime::now_utc(),
                 expires_at: OffsetDateTime::now_utc() + Duration::minutes(30),
                 version: 0,
+                device_id: None,
                 url_token: institution.url_token.clone(),
                 closed_at: None,
             };

@@ -48,7 +48,7 @@ fn a_backup_taken_under_load_restores_every_consent_acknowledged_before_it() {
         let institutions = demo.institutions.clone();
         let cards = demo.cards.clone();
         std::thread::spawn(move || {
-            let mut browser = Browser::new(&base);
+            let mut browser = Browser::demo_device(&base);
             for round in 0..8 {
                 let (card, pin) = [("yamada.card", "1234"), ("nakamura.card", "9012")][round % 2];
                 let (flow, link) =
@@ -154,7 +154,7 @@ fn a_backup_taken_under_load_restores_every_consent_acknowledged_before_it() {
 
     // The restored database is the service's again.
     let demo = start_demo_in(&data);
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[0]);
     let out = card_auth(&demo.cards.join("yamada.card"), "1234", &link);
     assert!(

@@ -10,7 +10,7 @@ use crate::kit::{
 fn flow_a_finished_from_the_terminal_with_a_demo_card() {
     let demo = start_demo();
     assert_eq!(demo.institutions.len(), 4, "four demo institutions printed");
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let index = browser.get("/");
     assert!(index.body.contains("さくら薬局") && index.body.contains("山田 太郎"));
 
@@ -65,7 +65,7 @@ fn the_demo_prints_a_staff_login_that_logs_in_with_the_code_on_its_index() {
             .contains("TOTP secret ZAITAKUDEMOSECRETZAITAKUDEMOSECR")
     );
 
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let index = browser.get("/");
     assert!(index.body.contains("職員ログイン（管理画面）"));
     let start = index.body.find("class=\"demo-code\">").unwrap() + "class=\"demo-code\">".len();
@@ -105,7 +105,7 @@ fn a_restarted_demo_trusts_its_root_from_the_database_and_keeps_the_revoked_card
     // The second start adds the same roots again (already present) and imports fresh
     // CRLs through `admin crl import`'s path.
     let demo = start_demo_in(dir.path());
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[1]);
     let out = card_auth(&demo.cards.join("watanabe.card"), "8901", &link);
     assert_eq!(out.status.code(), Some(1));
@@ -145,7 +145,7 @@ fn a_restarted_demo_trusts_its_root_from_the_database_and_keeps_the_revoked_card
 fn the_next_generation_p384_card_registers_at_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let demo = start_demo_in(dir.path());
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let (flow, link) = until_authentication(&mut browser, &demo.institutions[0]);
     let out = card_auth(&demo.cards.join("nakamura.card"), "9012", &link);
     assert!(

@@ -80,6 +80,27 @@ pub fn admin(data: &Path, args: &[&str]) -> Output {
     admin_command(data, args).output().unwrap()
 }
 
+/// A browser at `origin` enrolled as a device of institution `code` of the
+/// database in `data` (institutions let only their devices start flows): an
+/// activation code from `zaitaku admin device add`, typed at `/device`.
+pub fn enrolled_browser(data: &Path, origin: &str, code: &str) -> Browser {
+    let out = admin(
+        data,
+        &[
+            "device",
+            "add",
+            "--institution",
+            code,
+            "--name",
+            "テスト端末",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut browser = Browser::new(origin);
+    browser.enrol(stdout(&out).trim());
+    browser
+}
+
 /// A test root made by `zaitaku card ca-init` in `dir/name`; its certificate
 /// is `ca-cert.pem` there.
 pub fn test_ca(dir: &Path, name: &str) -> PathBuf {

@@ -9,6 +9,7 @@
 mod kit;
 
 mod abuse;
+mod admin_device;
 mod admin_institution;
 mod admin_insured;
 mod admin_person;

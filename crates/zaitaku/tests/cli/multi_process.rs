@@ -171,6 +171,8 @@ struct Setup {
     /// `/i/{token}`
     institution: String,
     store: PostgresStore,
+    /// The database URL (with its schema) every process is given.
+    url: String,
     /// The store's connections belong to this runtime: every check runs on it.
     runtime: tokio::runtime::Runtime,
     _schema: TestSchema,
@@ -274,14 +276,38 @@ impl Setup {
             card,
             institution,
             store,
+            url,
             runtime,
             _schema: schema,
             _dir: dir,
         })
     }
 
+    /// The staff's browser, enrolled as a device of the institution (which
+    /// lets only its devices start flows): a code from `zaitaku admin device
+    /// add`, typed at `/device`; its requests are then counted afresh.
     fn browser(&self) -> Browser {
-        Browser::new([self.servers[0].base(), self.servers[1].base()])
+        let mut browser = Browser::new([self.servers[0].base(), self.servers[1].base()]);
+        let out = self.admin(&["device", "add", "--institution", CODE, "--name", "受付PC"]);
+        let form = browser.get("/device");
+        let csrf = input(&form.body, "csrf");
+        let code = stdout(&out).trim().to_owned();
+        let done = browser.post("/device", &[("csrf", &csrf), ("code", &code)]);
+        assert_eq!(done.status, 200, "{}", done.body);
+        browser.served = [0, 0];
+        browser.next = 0;
+        browser
+    }
+
+    /// `zaitaku admin GROUP COMMAND --database-url URL ARGS…`, which must succeed.
+    fn admin(&self, args: &[&str]) -> Output {
+        ok(zaitaku()
+            .arg("admin")
+            .args(&args[..2])
+            .args(["--database-url", &self.url])
+            .args(&args[2..])
+            .output()
+            .unwrap())
     }
 
     fn block_on<T>(&self, work: impl std::future::Future<Output = T>) -> T {
@@ -319,7 +345,8 @@ struct Browser {
     /// The process that answered the last request.
     last: usize,
     served: [usize; 2],
-    cookie: Option<String>,
+    /// `name=value` of each cookie set (the session's, the enrolled device's).
+    cookies: Vec<(String, String)>,
 }
 
 struct Page {
@@ -349,8 +376,19 @@ impl Browser {
             next: 0,
             last: 0,
             served: [0, 0],
-            cookie: None,
+            cookies: Vec::new(),
         }
+    }
+
+    /// The `Cookie` header: every cookie set.
+    fn cookie(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     fn url(&mut self, path: &str) -> String {
@@ -362,8 +400,13 @@ impl Browser {
     }
 
     fn finish(&mut self, response: ureq::http::Response<ureq::Body>) -> Page {
-        if let Some(c) = response.headers().get("set-cookie") {
-            self.cookie = c.to_str().unwrap().split(';').next().map(str::to_owned);
+        for header in response.headers().get_all("set-cookie") {
+            let text = header.to_str().unwrap();
+            if let Some((name, value)) = text.split(';').next().and_then(|p| p.split_once('=')) {
+                let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
+                self.cookies.retain(|(k, _)| *k != name);
+                self.cookies.push((name, value));
+            }
         }
         let status = response.status().as_u16();
         let location = response
@@ -381,7 +424,7 @@ impl Browser {
     fn get(&mut self, path: &str) -> Page {
         let url = self.url(path);
         let mut request = self.agent.get(url);
-        if let Some(c) = &self.cookie {
+        if let Some(c) = self.cookie() {
             request = request.header("Cookie", c);
         }
         let response = request.call().unwrap();
@@ -391,7 +434,7 @@ impl Browser {
     fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let url = self.url(path);
         let mut request = self.agent.post(url);
-        if let Some(c) = &self.cookie {
+        if let Some(c) = self.cookie() {
             request = request.header("Cookie", c);
         }
         let response = request.send_form(form.iter().copied()).unwrap();
@@ -402,7 +445,7 @@ impl Browser {
     /// the page to `process`, as the page's script does: its state and next screen.
     fn poll(&self, process: usize, flow: &str, wait: &str) -> JoinHandle<(String, String)> {
         let url = format!("{}{flow}/status?wait={wait}", self.bases[process]);
-        let (agent, cookie) = (self.agent.clone(), self.cookie.clone().unwrap());
+        let (agent, cookie) = (self.agent.clone(), self.cookie().unwrap());
         let wait = wait.to_owned();
         std::thread::spawn(move || {
             let started = Instant::now();
@@ -817,4 +860,54 @@ fn one_token_posted_to_both_processes_at_once_is_accepted_once() {
     assert_eq!(consent.status, ConsentStatus::Active);
     assert_eq!(consent.version, 1);
     assert_eq!(history.len(), 1, "{history:?}");
+}
+
+#[test]
+fn a_device_revoked_by_the_operator_is_refused_at_once_on_both_processes() {
+    let Some(setup) = Setup::start() else { return };
+    let mut browser = setup.browser();
+    let institution = setup.institution.clone();
+    // Admitted on both processes (each request goes to the other one).
+    for _ in 0..2 {
+        let page = browser.get(&institution);
+        assert_eq!(page.status, 200, "{}", page.body);
+    }
+    let csrf = input(&browser.get(&institution).body, "csrf");
+    let started = browser.post(&format!("{institution}/registration"), &[("csrf", &csrf)]);
+    assert_eq!(started.status, 303, "{}", started.body);
+    let select = started.location().to_owned();
+    assert_eq!(browser.get(&select).status, 200);
+
+    // The operator revokes it from a third process; nothing tells the servers.
+    let listed = setup.admin(&["device", "list", "--institution", CODE]);
+    let line = stdout(&listed)
+        .lines()
+        .find(|l| l.contains("受付PC") && l.ends_with("live"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{}", stdout(&listed)));
+    let id = line.split('\t').next().unwrap().to_owned();
+    setup.admin(&["device", "revoke", "--id", &id]);
+
+    // Its very next requests, on either process, are refused: the institution
+    // page, a new start, and the flow it had started.
+    let served = browser.served;
+    for _ in 0..2 {
+        let page = browser.get(&institution);
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert!(
+            page.body.contains("この端末は登録されていません"),
+            "{}",
+            page.body
+        );
+    }
+    for _ in 0..2 {
+        let refused = browser.post(&format!("{institution}/registration"), &[("csrf", &csrf)]);
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(browser.get(&select).status, 403);
+    }
+    assert!(
+        browser.served[0] >= served[0] + 3 && browser.served[1] >= served[1] + 3,
+        "both processes refused: {:?}",
+        browser.served
+    );
 }

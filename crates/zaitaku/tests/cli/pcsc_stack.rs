@@ -251,7 +251,7 @@ fn flows_a_b_and_c_with(card_file: &str, pin: &str, name: &str) -> Option<String
     let demo = start_demo();
     let card = demo.cards.join(card_file);
     let presented = Presented::start(&card, &[]);
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let clinic = &demo.institutions[0];
 
     // A: registration.
@@ -359,7 +359,7 @@ fn wrong_pins_count_down_and_one_try_left_is_warned_but_still_tried() {
     let demo = start_demo();
     let card = demo.cards.join("sato.card");
     let presented = Presented::start(&card, &[]);
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     // `card auth` claims the challenge it reads: after a failed try the staff start
     // the registration again, and the card's counter carries over.
     let (_, link) = browser.register_until_card(&demo.institutions[0], AGREE_TWO);
@@ -416,7 +416,7 @@ fn a_blocked_card_in_the_reader_is_never_sent_a_pin() {
     let card = demo.cards.join("takahashi.card");
     assert_eq!(tries_left(&card), 0, "the demo's blocked card");
     let presented = Presented::start(&card, &[]);
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let (flow, link) = browser.register_until_card(&demo.institutions[2], AGREE_TWO);
 
     let out = card_auth_reader("6789", &link);
@@ -456,7 +456,7 @@ fn a_card_pulled_out_mid_way_and_put_back_completes_the_flow() {
         &card,
         &["--remove-after-apdus", &before_signature.to_string()],
     );
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let (flow, link) = browser.register_until_card(&demo.institutions[0], AGREE_TWO);
 
     let out = card_auth_reader("1234", &link);
@@ -622,7 +622,7 @@ fn opensc_reads_signs_and_blocks_the_presented_card() {
     assert_eq!(tries, ["0"], "OpenSC sees the PIN blocked: {pins}");
 
     // Our authenticator then refuses to send a PIN, and the page says why.
-    let mut browser = Browser::new(&demo.base);
+    let mut browser = Browser::demo_device(&demo.base);
     let (flow, link) = browser.register_until_card(&demo.institutions[0], AGREE_TWO);
     let before = presented.log_text().lines().count();
     let out = card_auth_reader("1234", &link);

@@ -1,7 +1,7 @@
 //! `zaitaku serve --config FILE` and `--print-config`: a TOML file whose keys
 //! are the options' names, under the environment and the flags.
 
-use crate::kit::{Browser, Serve, refused_silently, stderr, stdout, test_ca, zaitaku};
+use crate::kit::{Serve, refused_silently, stderr, stdout, test_ca, zaitaku};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -174,7 +174,7 @@ fn a_flow_lifetime_from_the_file_ends_flows_that_soon() {
         ),
     );
     let serve = Serve::start_with(&data, &["--config", config.to_str().unwrap()]);
-    let mut browser = Browser::new(&serve.origin);
+    let mut browser = crate::kit::enrolled_browser(&data, &serve.origin, "1310123458");
     let page = browser.get(path);
     let csrf = crate::kit::input(&page.body, "csrf");
     let started = browser.post(&format!("{path}/registration"), &[("csrf", &csrf)]);

@@ -121,6 +121,9 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The enrolled device's cookie (`zaitaku_device`; `__Host-zaitaku_device` on https).
+pub const DEVICE_COOKIE: &str = "zaitaku_device";
+
 impl Client {
     pub fn new(base: &str) -> Client {
         Client {
@@ -129,12 +132,53 @@ impl Client {
         }
     }
 
-    /// A second browser: same server, no cookie.
+    /// A second browser: same server, no session cookie. It is an enrolled
+    /// device where this one is (the kit's device cookie is kept); a browser
+    /// that is no institution's device is [`Client::stranger`].
     pub fn fresh(&self) -> Client {
+        Client {
+            host: self.host.clone(),
+            cookies: self
+                .cookies
+                .iter()
+                .filter(|(name, _)| name.ends_with(DEVICE_COOKIE))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// A browser with no cookie at all: no institution's enrolled device.
+    pub fn stranger(&self) -> Client {
         Client {
             host: self.host.clone(),
             cookies: Vec::new(),
         }
+    }
+
+    /// The same browser holding `secret` as its device cookie (both names:
+    /// plain http and `__Host-` on https origins).
+    pub fn with_device(mut self, secret: &str) -> Client {
+        self.cookies
+            .retain(|(name, _)| !name.ends_with(DEVICE_COOKIE));
+        for name in [DEVICE_COOKIE.to_owned(), format!("__Host-{DEVICE_COOKIE}")] {
+            self.cookies.push((name, secret.to_owned()));
+        }
+        self
+    }
+
+    /// The same browser without its device cookie (console and session kept).
+    pub fn without_device(mut self) -> Client {
+        self.cookies
+            .retain(|(name, _)| !name.ends_with(DEVICE_COOKIE));
+        self
+    }
+
+    /// The device cookie's value, if the browser has one.
+    pub fn device_secret(&self) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(name, _)| name == DEVICE_COOKIE || name == &format!("__Host-{DEVICE_COOKIE}"))
+            .map(|(_, value)| value.clone())
     }
 
     /// Another tab of the same browser: same cookie.

@@ -21,8 +21,8 @@ use zaitaku_card::validate::summary::CertificateSummary;
 use zaitaku_card::validate::trust::TrustAnchor;
 use zaitaku_card::{ChallengeNonce, JpkiCard, Origin, Pin, Validator, VirtualCard, oids};
 use zaitaku_domain::{
-    BurdenRatio, ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InsurerNumber,
-    PersonId, Qualification, QualificationValidity, Relationship, Sex,
+    BurdenRatio, ConsentItem, EPrescriptionUsage, FlowsFrom, Institution, InstitutionCode,
+    InsurerNumber, PersonId, Qualification, QualificationValidity, Relationship, Sex,
 };
 use zaitaku_store::postgres::TestSchema;
 use zaitaku_store::{NewInstitution, SqliteStore, Store};
@@ -46,6 +46,8 @@ pub struct Kit {
     pub clinic: Institution,
     pub pharmacy: Institution,
     pub nursing: Institution,
+    /// The device cookie of [`Kit::client`]'s browsers, enrolled at the four institutions.
+    pub device_secret: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The counters, kept across a relaunch like a process's would not be:
@@ -143,9 +145,36 @@ async fn institution(
             e_prescription: usage,
             consent_validity_days: 365,
             url_token: zaitaku_web::new_url_token(),
+            flows_from: FlowsFrom::Enrolled,
         })
         .await
         .unwrap()
+}
+
+/// Enrol the browser holding device cookie `secret` at `institution`.
+async fn enrol(
+    store: &Arc<dyn Store>,
+    secret: &str,
+    institution: &Institution,
+    name: &str,
+) -> zaitaku_store::DeviceRecord {
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        axum::http::header::COOKIE,
+        format!("zaitaku_device={secret}").parse().unwrap(),
+    );
+    let credential = zaitaku_web::devices::Credential::sent(&headers, false).unwrap();
+    zaitaku_web::devices::enrol(
+        store.as_ref(),
+        &credential,
+        institution.id,
+        zaitaku_domain::DeviceName::parse(name).unwrap(),
+        zaitaku_store::DeviceActor::AdminCli,
+    )
+    .await
+    .unwrap()
+    .device()
+    .clone()
 }
 
 /// Which store the web tests run on: `ZAITAKU_TEST_STORE=postgres` puts every
@@ -214,7 +243,12 @@ impl Kit {
             EPrescriptionUsage::NotUsed,
         )
         .await;
+        let device_secret = zaitaku_web::new_url_token().as_str().to_owned();
+        for institution in [&clinic_e, &clinic, &pharmacy, &nursing] {
+            enrol(&store, &device_secret, institution, "テスト端末").await;
+        }
         let mut kit = Kit {
+            device_secret,
             dir,
             ca,
             next_ca,
@@ -307,8 +341,20 @@ impl Kit {
         config
     }
 
+    /// A browser that is an enrolled device of the kit's four institutions
+    /// (they let only their devices start flows); `client().stranger()` is not.
     pub fn client(&self) -> Client {
-        Client::new(&self.base)
+        Client::new(&self.base).with_device(&self.device_secret)
+    }
+
+    /// Enrol the browser holding device cookie `secret` at `institution`, named `name`.
+    pub async fn enrol_device(
+        &self,
+        secret: &str,
+        institution: &Institution,
+        name: &str,
+    ) -> zaitaku_store::DeviceRecord {
+        enrol(&self.store, secret, institution, name).await
     }
 
     pub fn url(&self, institution: &Institution) -> String {

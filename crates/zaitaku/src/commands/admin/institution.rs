@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use zaitaku_card::Origin;
 use zaitaku_domain::check_digit::check_digit;
 use zaitaku_domain::{
-    ConsentItem, EPrescriptionUsage, Institution, InstitutionCode, InstitutionCodeError,
+    ConsentItem, EPrescriptionUsage, FlowsFrom, Institution, InstitutionCode, InstitutionCodeError,
     InstitutionKind,
 };
 use zaitaku_store::{InstitutionChanges, NewInstitution, StoreError};
@@ -70,6 +70,10 @@ pub struct AddArgs {
     /// How long a consent lasts unless revoked, in days (1 to 3650).
     #[arg(long, value_name = "N", value_parser = parse_days, default_value = "365")]
     validity_days: u32,
+    /// Who may start flows at its URL: `enrolled` (only its enrolled devices; see
+    /// `zaitaku admin device add`) or `anyone` (whoever knows the URL).
+    #[arg(long, value_name = "enrolled|anyone", value_parser = parse_flows_from, default_value = "enrolled")]
+    flows_from: FlowsFrom,
     /// The service's public origin, e.g. https://zaitaku.example.jp, for the URL printed.
     #[arg(long, value_name = "URL", env = "ZAITAKU_PUBLIC_ORIGIN", value_parser = parse_origin)]
     public_origin: Origin,
@@ -102,7 +106,7 @@ pub struct ShowArgs {
     ArgGroup::new("change")
         .required(true)
         .multiple(true)
-        .args(["name", "items", "e_prescription", "validity_days"])
+        .args(["name", "items", "e_prescription", "validity_days", "flows_from"])
 ))]
 pub struct SetArgs {
     #[arg(value_name = "CODE", value_parser = parse_code)]
@@ -119,6 +123,10 @@ pub struct SetArgs {
     /// How long a consent lasts unless revoked, in days (1 to 3650).
     #[arg(long, value_name = "N", value_parser = parse_days)]
     validity_days: Option<u32>,
+    /// Who may start flows at its URL: `enrolled` (only its enrolled devices) or
+    /// `anyone` (whoever knows the URL).
+    #[arg(long, value_name = "enrolled|anyone", value_parser = parse_flows_from)]
+    flows_from: Option<FlowsFrom>,
     #[command(flatten)]
     data_dir: DataDir,
 }
@@ -160,6 +168,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
         e_prescription: args.e_prescription,
         consent_validity_days: args.validity_days,
         url_token: zaitaku_web::new_url_token(),
+        flows_from: args.flows_from,
     };
     let institution = match store.insert_institution(&new).await {
         Ok(institution) => institution,
@@ -224,6 +233,7 @@ async fn set(args: SetArgs) -> Result<ExitCode, CliError> {
         offered_items: args.items.map(|items| items.0),
         e_prescription: args.e_prescription,
         consent_validity_days: args.validity_days,
+        flows_from: args.flows_from,
     };
     let store = args.data_dir.open_existing().await?;
     let updated = store.update_institution(&args.code, &changes).await?;
@@ -340,6 +350,7 @@ fn details(i: &Institution) -> String {
          items           {items}\n\
          e-prescription  {} {} ({form_step})\n\
          validity        {} days\n\
+         flows from      {} ({})\n\
          {deactivated}",
         i.code,
         kind_id(i.kind),
@@ -348,7 +359,22 @@ fn details(i: &Institution) -> String {
         i.e_prescription.code(),
         i.e_prescription.label(),
         i.consent_validity_days,
+        i.flows_from.code(),
+        flows_from_meaning(i.flows_from),
     )
+}
+
+fn flows_from_meaning(f: FlowsFrom) -> &'static str {
+    match f {
+        FlowsFrom::Enrolled => "only its enrolled devices start flows",
+        FlowsFrom::Anyone => "anyone who knows the URL starts flows",
+    }
+}
+
+fn parse_flows_from(text: &str) -> Result<FlowsFrom, String> {
+    FlowsFrom::parse(text).ok_or_else(|| {
+        "give `enrolled` (only the institution's enrolled devices) or `anyone`".to_owned()
+    })
 }
 
 /// `deactivated_at` only on a deactivated institution.
@@ -360,6 +386,7 @@ fn to_json(i: &Institution) -> serde_json::Value {
         "items": i.offered_items.iter().map(|item| item.code()).collect::<Vec<_>>(),
         "e_prescription": i.e_prescription.code(),
         "consent_validity_days": i.consent_validity_days,
+        "flows_from": i.flows_from.code(),
     });
     if let Some(at) = i.deactivated_at {
         value["deactivated_at"] = json!(timestamp(at));

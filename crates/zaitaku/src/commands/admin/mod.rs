@@ -6,6 +6,7 @@ mod backup;
 mod card;
 mod crl;
 mod data_dir;
+mod device;
 mod institution;
 mod insured;
 mod person;
@@ -26,6 +27,9 @@ pub enum AdminCommand {
     /// Institutions: add one, list, show, change settings, rotate the URL, deactivate, reactivate.
     #[command(subcommand)]
     Institution(institution::InstitutionCommand),
+    /// Institutions' enrolled devices: issue an activation code, list, revoke.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
     /// Insured persons and their qualification records.
     #[command(subcommand)]
     Insured(insured::InsuredCommand),
@@ -61,6 +65,7 @@ pub enum AdminCommand {
 pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
     match command {
         AdminCommand::Institution(c) => institution::run(c),
+        AdminCommand::Device(c) => device::run(c),
         AdminCommand::Insured(c) => insured::run(c),
         AdminCommand::Card(c) => card::run(c),
         AdminCommand::Records(c) => records::run(c),
