@@ -11,6 +11,7 @@ mod codec;
 mod console_records;
 pub mod devices;
 mod error;
+pub mod invitations;
 pub mod lifecycle;
 mod login_throttle;
 pub mod postgres;
@@ -29,6 +30,7 @@ pub use console_records::{
 };
 pub use devices::{Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice};
 pub use error::{SettleError, StoreError};
+pub use invitations::{InvitationUse, NewInvitation};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
 pub use records::{
@@ -49,12 +51,12 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 19;
 
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
-    Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
+    Housekeeping, InstitutionStore, InvitationStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
     SessionStore, StaffStore, Store, TrustStore,
 };
 
@@ -68,7 +70,7 @@ pub mod prelude {
     pub use crate::store::TestingStore;
     pub use crate::store::{
         ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
-        Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
+        Housekeeping, InstitutionStore, InvitationStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
         Store, TrustStore,
     };
 }

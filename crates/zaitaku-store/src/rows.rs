@@ -14,7 +14,7 @@ mod trust;
 
 pub(crate) use console::{access_log_columns, check_columns};
 pub use console::{access_log_line, check, institution_check, patient_summary};
-pub use devices::{device, stored_code};
+pub use devices::{device, stored_code, stored_invitation};
 pub(crate) use flows::challenge_columns;
 pub use flows::{StepColumns, challenge, challenge_state_columns, flow};
 pub use institutions::institution;

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "devices",
         sql: include_str!("../../migrations/postgres/0016_devices.sql"),
     },
+    Migration {
+        version: 19,
+        name: "invitations",
+        sql: include_str!("../../migrations/postgres/0019_invitations.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

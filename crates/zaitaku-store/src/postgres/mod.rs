@@ -11,6 +11,7 @@ mod columns;
 mod consents;
 mod console;
 mod devices;
+mod invitations;
 mod flows;
 mod housekeeping;
 mod institutions;

@@ -94,6 +94,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "devices",
         sql: include_str!("../../migrations/sqlite/0016_devices.sql"),
     },
+    Migration {
+        version: 19,
+        name: "invitations",
+        sql: include_str!("../../migrations/sqlite/0019_invitations.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version

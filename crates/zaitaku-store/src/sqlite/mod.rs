@@ -23,6 +23,7 @@ mod codec;
 mod consents;
 mod console;
 mod devices;
+mod invitations;
 mod flows;
 mod housekeeping;
 mod institutions;

@@ -8,6 +8,12 @@ pub fn date_ja(d: Date) -> String {
     format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
 }
 
+/// The time of day in Japan, to the minute: `15:04`.
+pub fn time_ja(at: time::OffsetDateTime) -> String {
+    let t = at.to_offset(zaitaku_domain::JST);
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
 pub fn agree_label(agreed: bool) -> String {
     if agreed {
         Text.get("agree")

@@ -7,7 +7,7 @@ mod menu;
 mod pages;
 mod wording;
 
-pub use format::{agree_label, consent_rows, date_ja, qualification_rows};
+pub use format::{agree_label, consent_rows, date_ja, qualification_rows, time_ja};
 pub use menu::Menu;
 pub use pages::*;
 pub use wording::{Stage, StepView, Wording, explanation, failure_text};
