@@ -78,7 +78,7 @@ pub const INSERT_INVITATION: &str = "INSERT INTO invitations (token_hash, instit
 macro_rules! invitation_by_hash {
     () => {
         "SELECT i.institution_id, i.device_id, i.expires_at, i.used_at, \
-         CASE WHEN d.revoked_at IS NULL THEN 1 ELSE 0 END \
+         CAST(CASE WHEN d.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT) \
          FROM invitations i JOIN institution_devices d ON d.id = i.device_id \
          WHERE i.token_hash = $1"
     };
@@ -101,7 +101,11 @@ mod tests {
 
     #[test]
     fn the_purge_keeps_an_invitation_while_it_can_admit() {
-        assert_eq!(ADMISSION_LIFETIME.whole_seconds(), 1800, "lifecycle::EXPIRED says 1800");
+        assert_eq!(
+            ADMISSION_LIFETIME.whole_seconds(),
+            1800,
+            "lifecycle::EXPIRED says 1800"
+        );
     }
 
     fn stored(expires_at: i64, used_at: Option<i64>, device_live: bool) -> StoredInvitation {

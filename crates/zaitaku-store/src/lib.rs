@@ -56,8 +56,8 @@ pub const SCHEMA_VERSION: i64 = 19;
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
     ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
-    Housekeeping, InstitutionStore, InvitationStore, LoginThrottleStore, MedicalRecordStore, PersonStore, PoolUse,
-    SessionStore, StaffStore, Store, TrustStore,
+    Housekeeping, InstitutionStore, InvitationStore, LoginThrottleStore, MedicalRecordStore,
+    PersonStore, PoolUse, SessionStore, StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -70,7 +70,7 @@ pub mod prelude {
     pub use crate::store::TestingStore;
     pub use crate::store::{
         ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore, FlowStore,
-        Housekeeping, InstitutionStore, InvitationStore, MedicalRecordStore, PersonStore, SessionStore, StaffStore,
-        Store, TrustStore,
+        Housekeeping, InstitutionStore, InvitationStore, MedicalRecordStore, PersonStore,
+        SessionStore, StaffStore, Store, TrustStore,
     };
 }

@@ -3,8 +3,8 @@
 use super::Cursor;
 use crate::codec::{code, to_instant, to_opt_instant};
 use crate::devices::{DeviceRecord, StoredCode};
-use crate::invitations::StoredInvitation;
 use crate::error::StoreError;
+use crate::invitations::StoredInvitation;
 use zaitaku_domain::{DeviceId, DeviceName, InstitutionId, StaffId};
 
 /// A device from the columns of `devices::device_columns!`.

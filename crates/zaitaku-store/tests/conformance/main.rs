@@ -12,6 +12,7 @@ mod common;
 mod caps;
 mod console;
 mod institutions;
+mod invitations;
 mod lifecycle;
 mod login_throttle;
 mod persons;

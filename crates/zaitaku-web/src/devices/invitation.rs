@@ -71,7 +71,12 @@ pub async fn open(
     let new_session = session.record(session.auth_method, now, state.lifetimes.session);
     let opened = state
         .store
-        .open_invitation(&hash_id(&secret), &session.id_hash, new_session.as_ref(), now)
+        .open_invitation(
+            &hash_id(&secret),
+            &session.id_hash,
+            new_session.as_ref(),
+            now,
+        )
         .await?;
     let institution_id = match opened {
         InvitationUse::Admitted { institution_id, .. } => institution_id,

@@ -6,12 +6,12 @@
 //! only an enrolled device can show one.
 
 use super::institution::institution_by_token;
+use crate::devices::gate::{self, Admission};
+use crate::devices::invitation;
 use crate::error::PageError;
 use crate::i18n::Text;
 use crate::session::Session;
 use crate::state::AppState;
-use crate::devices::gate::{self, Admission};
-use crate::devices::invitation;
 use crate::views::{InvitationCode, Menu, QrPage, time_ja};
 use axum::Extension;
 use axum::extract::{Path, State};

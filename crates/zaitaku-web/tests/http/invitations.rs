@@ -7,8 +7,8 @@ use crate::common;
 use common::flow::{self, ALL_AGREE};
 use common::qr::Bitmap;
 use common::{Client, Kit, qualification};
-use time::{Duration, OffsetDateTime};
 use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{FlowsFrom, Institution};
 use zaitaku_store::{DeviceActor, InstitutionChanges, NewInvitation};
 
@@ -27,7 +27,9 @@ async fn shown_invitation(device: &mut Client, kit: &Kit, institution: &Institut
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("この二次元コードは1回だけ使えます"));
     assert!(
-        !page.body.contains(&format!("{}{}", kit.base, kit.url(institution))),
+        !page
+            .body
+            .contains(&format!("{}{}", kit.base, kit.url(institution))),
         "the institution's own URL is not what the code carries"
     );
     let start = page.body.find("<svg").expect("the code drawn in the page");
@@ -60,7 +62,10 @@ async fn a_patients_phone_runs_flow_b_through_the_invitation_and_a_third_is_refu
     let mut tablet = kit.client();
     flow::register(&mut tablet, &kit, &kit.clinic, &card.path, ALL_AGREE).await;
 
-    let invitation = path_of(&shown_invitation(&mut tablet, &kit, &kit.clinic).await, &kit);
+    let invitation = path_of(
+        &shown_invitation(&mut tablet, &kit, &kit.clinic).await,
+        &kit,
+    );
     let url = kit.url(&kit.clinic);
 
     // The phone: no device cookie; before the code it is refused, as any stranger.
@@ -70,7 +75,10 @@ async fn a_patients_phone_runs_flow_b_through_the_invitation_and_a_third_is_refu
     assert_eq!(opened.status, 303, "{}", opened.body);
     assert_eq!(opened.location(), url);
     let (walk, edit) = flow::view(&mut phone, &kit, &kit.clinic, &card.path).await;
-    assert!(edit.body.contains("<title>更新内容の選択 | マイナ在宅受付Web</title>"));
+    assert!(
+        edit.body
+            .contains("<title>更新内容の選択 | マイナ在宅受付Web</title>")
+    );
     assert!(walk.flow.starts_with("/f/"));
 
     // A phone let in hands on no invitations of its own.
@@ -80,14 +88,21 @@ async fn a_patients_phone_runs_flow_b_through_the_invitation_and_a_third_is_refu
     let mut third = tablet.stranger();
     let refused = third.get(&invitation).await;
     assert_eq!(refused.status, 410, "{}", refused.body);
-    assert!(refused.body.contains("この二次元コードはすでに使われています"));
+    assert!(
+        refused
+            .body
+            .contains("この二次元コードはすでに使われています")
+    );
     assert!(refused.header("set-cookie").is_none(), "no session begun");
     assert_eq!(third.get(&url).await.status, 403);
     let page = third.get(&url).await;
     assert!(page.body.contains("この端末は登録されていません"));
 
     // Each showing is a new code; the tablet's own flows go on as before.
-    let again = path_of(&shown_invitation(&mut tablet, &kit, &kit.clinic).await, &kit);
+    let again = path_of(
+        &shown_invitation(&mut tablet, &kit, &kit.clinic).await,
+        &kit,
+    );
     assert_ne!(again, invitation);
 }
 
@@ -95,7 +110,10 @@ async fn a_patients_phone_runs_flow_b_through_the_invitation_and_a_third_is_refu
 async fn an_invitation_admits_only_at_its_institution_and_only_in_time() {
     let kit = Kit::start().await;
     let mut tablet = kit.client();
-    let invitation = path_of(&shown_invitation(&mut tablet, &kit, &kit.clinic).await, &kit);
+    let invitation = path_of(
+        &shown_invitation(&mut tablet, &kit, &kit.clinic).await,
+        &kit,
+    );
     let mut phone = tablet.stranger();
     assert_eq!(phone.get(&invitation).await.status, 303);
     assert_eq!(phone.get(&kit.url(&kit.clinic)).await.status, 200);
@@ -138,7 +156,10 @@ async fn an_invitation_admits_only_at_its_institution_and_only_in_time() {
     assert_eq!(late.get(&kit.url(&kit.clinic)).await.status, 403);
 
     // Made-up codes open nothing either.
-    for path in ["/v/not-a-secret".to_owned(), format!("/v/{}", "A".repeat(43))] {
+    for path in [
+        "/v/not-a-secret".to_owned(),
+        format!("/v/{}", "A".repeat(43)),
+    ] {
         let unknown = late.get(&path).await;
         assert_eq!(unknown.status, 404, "{path}");
         assert!(unknown.body.contains("この二次元コードは使えません"));
@@ -153,8 +174,14 @@ async fn revoking_the_device_ends_its_invitations_and_the_phones_it_let_in() {
         .enrol_device(&secret, &kit.nursing, "訪問用タブレット2")
         .await;
     let mut tablet = Client::new(&kit.base).with_device(&secret);
-    let first = path_of(&shown_invitation(&mut tablet, &kit, &kit.nursing).await, &kit);
-    let unopened = path_of(&shown_invitation(&mut tablet, &kit, &kit.nursing).await, &kit);
+    let first = path_of(
+        &shown_invitation(&mut tablet, &kit, &kit.nursing).await,
+        &kit,
+    );
+    let unopened = path_of(
+        &shown_invitation(&mut tablet, &kit, &kit.nursing).await,
+        &kit,
+    );
     let mut phone = tablet.stranger();
     assert_eq!(phone.get(&first).await.status, 303);
     assert_eq!(phone.get(&kit.url(&kit.nursing)).await.status, 200);
@@ -178,15 +205,17 @@ async fn revoking_the_device_ends_its_invitations_and_the_phones_it_let_in() {
 async fn the_authenticator_and_the_page_name_the_device_that_asked() {
     let kit = Kit::start().await;
     let secret = zaitaku_web::new_url_token().as_str().to_owned();
-    kit.enrol_device(&secret, &kit.clinic, "訪問用タブレット1").await;
+    kit.enrol_device(&secret, &kit.clinic, "訪問用タブレット1")
+        .await;
     let expected = format!("{}・訪問用タブレット1", kit.clinic.name);
 
     let mut tablet = Client::new(&kit.base).with_device(&secret);
     let walk = started(&mut tablet, &kit, &kit.clinic).await;
     let page = tablet.get(&format!("{}/authenticate", walk.flow)).await;
     assert!(
-        page.body
-            .contains(&format!(r#"<strong data-testid="requester">{expected}</strong>"#)),
+        page.body.contains(&format!(
+            r#"<strong data-testid="requester">{expected}</strong>"#
+        )),
         "{}",
         page.body
     );
@@ -198,7 +227,10 @@ async fn the_authenticator_and_the_page_name_the_device_that_asked() {
     assert_eq!(json["institution"]["name"], kit.clinic.name.as_str());
 
     // A phone let in by the tablet's invitation asks as the tablet.
-    let invitation = path_of(&shown_invitation(&mut tablet, &kit, &kit.clinic).await, &kit);
+    let invitation = path_of(
+        &shown_invitation(&mut tablet, &kit, &kit.clinic).await,
+        &kit,
+    );
     let mut phone = tablet.stranger();
     assert_eq!(phone.get(&invitation).await.status, 303);
     let (_, auth, _) = flow::start_inquiry(&mut phone, &kit, &kit.clinic).await;
