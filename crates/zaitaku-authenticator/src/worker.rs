@@ -114,7 +114,7 @@ fn request(link: &AuthLink, challenge: &Challenge) -> Request {
     Request {
         host,
         origin,
-        institution: shown(&challenge.institution.name),
+        institution: shown(&challenge.institution.requester()),
         purpose: shown(&challenge.purpose_label),
         matching_code: shown(&challenge.matching_code),
     }

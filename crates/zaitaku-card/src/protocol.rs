@@ -60,11 +60,31 @@ pub struct ChallengeAnswer {
     pub purpose_label: String,
 }
 
-/// The institution a challenge is for.
+/// The institution a challenge is for, and which of its enrolled devices asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Institution {
     pub code: String,
+    /// The enrolled device that started the flow (「訪問用タブレット1」), when one
+    /// did; absent for flows started at an institution open to any browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     pub name: String,
+}
+
+impl Institution {
+    /// Who asks, as both the authenticator and the staff's page show it:
+    /// 「在宅ひまわりクリニック・訪問用タブレット1」, or the institution alone.
+    pub fn requester(&self) -> String {
+        requester(&self.name, self.device.as_deref())
+    }
+}
+
+/// The one way an institution and its device are named together.
+pub fn requester(institution: &str, device: Option<&str>) -> String {
+    match device {
+        Some(device) => format!("{institution}・{device}"),
+        None => institution.to_owned(),
+    }
 }
 
 /// `POST /auth/{ref}`: the server's verdict on a token (`200` accepted, `422`
@@ -189,6 +209,7 @@ mod tests {
             expires_at: "2026-11-24T09:00:00Z".into(),
             institution: Institution {
                 code: "1310123450".into(),
+                device: None,
                 name: "在宅ひまわりクリニック".into(),
             },
             matching_code: "0427".into(),
@@ -208,6 +229,25 @@ mod tests {
                 r#""purpose":"register","purposeLabel":"同意登録"}"#
             ),
         );
+    }
+
+    #[test]
+    fn the_asking_device_is_named_after_its_institution() {
+        let mut institution = Institution {
+            code: "1310123450".into(),
+            device: Some("訪問用タブレット1".into()),
+            name: "在宅ひまわりクリニック".into(),
+        };
+        round_trip(
+            &institution,
+            r#"{"code":"1310123450","device":"訪問用タブレット1","name":"在宅ひまわりクリニック"}"#,
+        );
+        assert_eq!(
+            institution.requester(),
+            "在宅ひまわりクリニック・訪問用タブレット1"
+        );
+        institution.device = None;
+        assert_eq!(institution.requester(), "在宅ひまわりクリニック");
     }
 
     #[test]

@@ -179,6 +179,16 @@ pub const LIVE_DEVICE: &str = concat!(
      AND revoked_at IS NULL"
 );
 
+/// The live device as which session `$1` was admitted to institution `$2` by an
+/// invitation it opened after `$3` (`invitations::ADMISSION_LIFETIME` ago).
+pub const ADMITTED_DEVICE: &str = concat!(
+    "SELECT ",
+    device_columns!(),
+    " FROM institution_devices WHERE revoked_at IS NULL AND id = (SELECT device_id \
+     FROM invitations WHERE session_hash = $1 AND institution_id = $2 AND used_at > $3 \
+     ORDER BY used_at DESC LIMIT 1)"
+);
+
 /// A new device: institution, name, credential, enrolled-by staff and label, at.
 pub const INSERT_DEVICE: &str = concat!(
     "INSERT INTO institution_devices (institution_id, name, credential_hash, enrolled_by_staff, \

@@ -12,6 +12,7 @@ mod codec;
 mod console_records;
 pub mod devices;
 mod error;
+pub mod invitations;
 pub mod lifecycle;
 mod login_throttle;
 pub mod postgres;
@@ -31,6 +32,7 @@ pub use console_records::{
 };
 pub use devices::{Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice};
 pub use error::{SettleError, StoreError};
+pub use invitations::{InvitationUse, NewInvitation};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
 pub use records::{
@@ -51,13 +53,13 @@ pub use staff::{
 pub use store::TestingStore;
 /// The logical schema version both backends reach: the same number on SQLite
 /// and PostgreSQL for the same tables (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 18;
+pub const SCHEMA_VERSION: i64 = 19;
 
 pub use audit::{AuditVerification, Chain, ChainSnapshot, Finding, SavedHead};
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
     AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
-    FlowStore, Housekeeping, InstitutionStore, LoginThrottleStore, MedicalRecordStore, PersonStore,
+    FlowStore, Housekeeping, InstitutionStore, InvitationStore, LoginThrottleStore, MedicalRecordStore, PersonStore,
     PoolUse, SessionStore, StaffStore, Store, TrustStore,
 };
 
@@ -71,7 +73,7 @@ pub mod prelude {
     pub use crate::store::TestingStore;
     pub use crate::store::{
         AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
-        FlowStore, Housekeeping, InstitutionStore, MedicalRecordStore, PersonStore, SessionStore,
+        FlowStore, Housekeeping, InstitutionStore, InvitationStore, MedicalRecordStore, PersonStore, SessionStore,
         StaffStore, Store, TrustStore,
     };
 }

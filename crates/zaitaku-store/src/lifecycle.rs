@@ -209,6 +209,15 @@ pub const EXPIRED: &[PurgeRule] = &[
         cutoff: CutoffKind::Now,
         chain: None,
     },
+    // An invitation admits for at most 30 minutes after it is opened, which is
+    // before it expires (`invitations::ADMISSION_LIFETIME`).
+    PurgeRule {
+        table: "invitations",
+        key: "token_hash",
+        condition: "expires_at <= $1 - 1800",
+        cutoff: CutoffKind::Now,
+        chain: None,
+    },
 ];
 
 /// A consent that ended by revocation before `$1` (an instant), and that no

@@ -16,7 +16,7 @@ pub use console::{
     ACCESS_INSERT, access_actor_columns, access_log_line, check, institution_check, patient_summary,
 };
 pub(crate) use console::{access_log_columns, check_columns};
-pub use devices::{device, stored_code};
+pub use devices::{device, stored_code, stored_invitation};
 pub(crate) use flows::challenge_columns;
 pub use flows::{StepColumns, challenge, challenge_state_columns, flow};
 pub use institutions::institution;

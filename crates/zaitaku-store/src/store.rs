@@ -8,6 +8,7 @@ use crate::devices::{
     Activation, DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice,
 };
 use crate::error::{SettleError, StoreError};
+use crate::invitations::{InvitationUse, NewInvitation};
 use crate::lifecycle::{CertificateLink, PersonDeletion, PurgeCutoffs, TableCount};
 use crate::login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 use crate::records::{
@@ -39,6 +40,7 @@ use zaitaku_domain::{
 pub trait Store:
     InstitutionStore
     + DeviceStore
+    + InvitationStore
     + PersonStore
     + MedicalRecordStore
     + SessionStore
@@ -63,6 +65,7 @@ pub trait Store:
 impl<T> Store for T where
     T: InstitutionStore
         + DeviceStore
+        + InvitationStore
         + PersonStore
         + MedicalRecordStore
         + SessionStore
@@ -194,6 +197,35 @@ pub trait DeviceStore: Send + Sync + 'static {
         credential_hash: &str,
         at: OffsetDateTime,
     ) -> Result<Activation, StoreError>;
+}
+
+/// Invitations an enrolled device shows to a patient's phone (`crate::invitations`).
+#[async_trait]
+pub trait InvitationStore: Send + Sync + 'static {
+    /// Store an invitation. `Duplicate` (nothing written) if one with the same
+    /// hash exists.
+    async fn issue_invitation(&self, invitation: &NewInvitation) -> Result<(), StoreError>;
+    /// Open the invitation with `token_hash` for the browser session
+    /// `session_hash`, in one transaction under `invitations::judge_invitation`:
+    /// the first opening in time admits, any later one is `Used`.
+    /// `new_session` is the session's row when the store does not hold it yet
+    /// (it is written with the opening, as a first flow writes it).
+    async fn open_invitation(
+        &self,
+        token_hash: &str,
+        session_hash: &str,
+        new_session: Option<&SessionRecord>,
+        at: OffsetDateTime,
+    ) -> Result<InvitationUse, StoreError>;
+    /// The live device as which `session_hash` was admitted to `institution`
+    /// by an invitation it opened within `invitations::ADMISSION_LIFETIME`
+    /// before `now`: one indexed read.
+    async fn admitted_device(
+        &self,
+        session_hash: &str,
+        institution: InstitutionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
 }
 
 /// Insured persons and the card certificates linked to them.

@@ -44,6 +44,12 @@ pub enum PageError {
     /// browser is not one (or was revoked): nothing is started, no session
     /// row and no session cookie.
     DeviceNotEnrolled,
+    /// An invitation's 2D code that someone opened already: it admits no one else.
+    InvitationUsed,
+    /// An invitation's 2D code past its ten minutes.
+    InvitationExpired,
+    /// No such invitation, or the device that showed it was revoked since.
+    InvitationUnknown,
     /// The staff member's institution is deactivated: its console is closed.
     ConsoleClosed,
     /// The form was made for a state the flow has left (another tab, a double submit).
@@ -85,7 +91,13 @@ impl IntoResponse for PageError {
             }
             _ => None,
         };
-        let starts_nothing = matches!(self, PageError::DeviceNotEnrolled);
+        let starts_nothing = matches!(
+            self,
+            PageError::DeviceNotEnrolled
+                | PageError::InvitationUsed
+                | PageError::InvitationExpired
+                | PageError::InvitationUnknown
+        );
         let (status, key, link) = match self {
             PageError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
             PageError::FlowNotFound => (StatusCode::NOT_FOUND, "error-flow-not-found", None),
@@ -119,6 +131,11 @@ impl IntoResponse for PageError {
                 "error-device-not-enrolled",
                 Some(("/device".to_owned(), "device-link")),
             ),
+            PageError::InvitationUsed => (StatusCode::GONE, "error-invitation-used", None),
+            PageError::InvitationExpired => (StatusCode::GONE, "error-invitation-expired", None),
+            PageError::InvitationUnknown => {
+                (StatusCode::NOT_FOUND, "error-invitation-unknown", None)
+            }
             PageError::EnrolmentLinkDead => (
                 StatusCode::GONE,
                 "error-enrolment-link",

@@ -68,6 +68,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "flow_origin_and_result",
         sql: include_str!("../../migrations/postgres/0018_flow_origin_and_result.sql"),
     },
+    Migration {
+        version: 19,
+        name: "invitations",
+        sql: include_str!("../../migrations/postgres/0019_invitations.sql"),
+    },
 ];
 
 /// PostgreSQL's first migration stands for SQLite's 0001–0008 (logical

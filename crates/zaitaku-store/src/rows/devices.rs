@@ -4,6 +4,7 @@ use super::Cursor;
 use crate::codec::{code, to_instant, to_opt_instant};
 use crate::devices::{DeviceRecord, StoredCode};
 use crate::error::StoreError;
+use crate::invitations::StoredInvitation;
 use zaitaku_domain::{DeviceId, DeviceName, InstitutionId, StaffId};
 
 /// A device from the columns of `devices::device_columns!`.
@@ -30,5 +31,16 @@ pub fn stored_code(c: &mut impl Cursor) -> Result<StoredCode, StoreError> {
         created_by: c.text()?,
         expires_at: c.int()?,
         used_at: c.opt_int()?,
+    })
+}
+
+/// An invitation from the columns of `invitations::INVITATION_BY_HASH`.
+pub fn stored_invitation(c: &mut impl Cursor) -> Result<StoredInvitation, StoreError> {
+    Ok(StoredInvitation {
+        institution_id: InstitutionId(c.int()?),
+        device_id: DeviceId(c.int()?),
+        expires_at: c.int()?,
+        used_at: c.opt_int()?,
+        device_live: c.int()? == 1,
     })
 }

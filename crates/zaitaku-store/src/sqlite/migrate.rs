@@ -104,6 +104,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "flow_origin_and_result",
         sql: include_str!("../../migrations/sqlite/0018_flow_origin_and_result.sql"),
     },
+    Migration {
+        version: 19,
+        name: "invitations",
+        sql: include_str!("../../migrations/sqlite/0019_invitations.sql"),
+    },
 ];
 
 /// The logical schema version (`crate::SCHEMA_VERSION`) a stored version
@@ -240,7 +245,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
         );
         conn.execute_batch("SELECT id FROM consent_history")
             .unwrap();
@@ -295,7 +300,7 @@ mod tests {
         run(&mut conn).unwrap();
         assert_eq!(
             versions(&conn),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
         );
     }
 

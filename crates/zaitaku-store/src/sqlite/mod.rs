@@ -27,6 +27,7 @@ mod devices;
 mod flows;
 mod housekeeping;
 mod institutions;
+mod invitations;
 mod lifecycle;
 mod login_throttle;
 mod medical_records;

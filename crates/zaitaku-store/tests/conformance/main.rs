@@ -14,6 +14,7 @@ mod caps;
 mod console;
 mod devices;
 mod institutions;
+mod invitations;
 mod lifecycle;
 mod login_throttle;
 mod persons;

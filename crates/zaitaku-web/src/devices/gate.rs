@@ -2,11 +2,13 @@
 //! the institution allows it; else only a browser holding the credential of a
 //! live (not revoked) device of that very institution. The store is read on
 //! every request (one indexed read, no cache in the process), so a revocation
-//! holds at once on every process. A further way in (an invitation shown by
-//! an enrolled device) is one more variant of [`Admission`], decided here.
+//! holds at once on every process. The one other way in: a patient's phone
+//! whose browser session opened an invitation that a live device of the
+//! institution showed, within the admission's half hour (`invitations`).
 
 use super::Credential;
 use crate::error::PageError;
+use crate::session::Session;
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use time::OffsetDateTime;
@@ -20,6 +22,8 @@ pub enum Admission {
     Anyone,
     /// The browser is this live device of the institution.
     Device(DeviceRecord),
+    /// The browser session opened an invitation this live device showed.
+    Invited(DeviceRecord),
 }
 
 impl Admission {
@@ -27,33 +31,48 @@ impl Admission {
     pub fn device_id(&self) -> Option<DeviceId> {
         match self {
             Admission::Anyone => None,
-            Admission::Device(device) => Some(device.id),
+            Admission::Device(device) | Admission::Invited(device) => Some(device.id),
         }
     }
 }
 
-/// Whether the request with `headers` may start flows at `institution`:
-/// `PageError::DeviceNotEnrolled` (the Japanese page that says what to do) if not.
-/// A device's last-seen time is written at most once a minute.
+/// Whether the request with `headers`, in browser session `session`, may
+/// start flows at `institution`: `PageError::DeviceNotEnrolled` (the Japanese
+/// page that says what to do) if not. A device's last-seen time is written at
+/// most once a minute.
 pub async fn admit(
     state: &AppState,
     headers: &HeaderMap,
+    session: &Session,
     institution: &Institution,
 ) -> Result<Admission, PageError> {
     if institution.flows_from == FlowsFrom::Anyone {
         return Ok(Admission::Anyone);
     }
-    let Some(credential) = Credential::sent(headers, state.secure_cookies()) else {
-        return Err(PageError::DeviceNotEnrolled);
-    };
-    let Some(device) = state
-        .store
-        .live_device(&credential.hash(), institution.id)
-        .await?
-    else {
-        return Err(PageError::DeviceNotEnrolled);
-    };
     let now = OffsetDateTime::now_utc();
+    let device = match Credential::sent(headers, state.secure_cookies()) {
+        Some(credential) => {
+            state
+                .store
+                .live_device(&credential.hash(), institution.id)
+                .await?
+        }
+        None => None,
+    };
+    let Some(device) = device else {
+        // A session the store does not hold opened no invitation.
+        if !session.stored {
+            return Err(PageError::DeviceNotEnrolled);
+        }
+        return match state
+            .store
+            .admitted_device(&session.id_hash, institution.id, now)
+            .await?
+        {
+            Some(device) => Ok(Admission::Invited(device)),
+            None => Err(PageError::DeviceNotEnrolled),
+        };
+    };
     if device.due_for_last_seen(now) {
         state.store.touch_device(device.id, now).await?;
     }

@@ -173,11 +173,12 @@ async fn describe_json(
         (Some(stored), Some(secret)) if handoff::claim_matches(stored, &secret) => secret,
         (Some(_), _) => return Err(SubmitError::AlreadyClaimed),
     };
-    let (_, institution) = state
+    let (flow, institution) = state
         .store
         .flow_with_institution(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
+    let device = crate::devices::flow_device_name(state.store.as_ref(), &flow).await?;
     let expires_at = challenge
         .expires_at
         .format(&Rfc3339)
@@ -188,6 +189,7 @@ async fn describe_json(
         institution: Institution {
             name: institution.name,
             code: institution.code.as_str().to_owned(),
+            device,
         },
         purpose: challenge.purpose.code().to_owned(),
         purpose_label: challenge.purpose.label().to_owned(),

@@ -87,9 +87,11 @@ pub async fn page(
         }
         ended => (Some(retry_form(&session, &flow, &ended, method)), None),
     };
+    let device = crate::devices::flow_device_name(state.store.as_ref(), &flow).await?;
     Ok(AuthenticatePage {
         t: Text,
         demo: state.demo.is_some(),
+        requester: zaitaku_card::protocol::requester(&institution.name, device.as_deref()),
         institution_name: institution.name.clone(),
         menu: Menu::new(&institution, &session),
         steps,

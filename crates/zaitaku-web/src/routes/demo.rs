@@ -119,12 +119,14 @@ async fn context(state: &AppState, reference: &str) -> Result<ReaderContext, Pag
     if !flow.started_from(&institution) {
         return Err(PageError::UrlChanged);
     }
+    let device = crate::devices::flow_device_name(state.store.as_ref(), &flow).await?;
     let live = challenge.state == zaitaku_store::ChallengeState::Pending
         && !challenge.is_expired(time::OffsetDateTime::now_utc());
     Ok(ReaderContext {
         purpose: challenge.purpose.label().to_owned(),
         challenge: live.then_some(challenge),
-        institution_name: institution.name,
+        // Named as an authenticator names who asks.
+        institution_name: zaitaku_card::protocol::requester(&institution.name, device.as_deref()),
     })
 }
 

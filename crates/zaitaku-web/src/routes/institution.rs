@@ -37,7 +37,7 @@ pub async fn prepare(
     headers: HeaderMap,
 ) -> Result<PreparePage, PageError> {
     let institution = institution_by_token(&state, &token).await?;
-    gate::admit(&state, &headers, &institution).await?;
+    gate::admit(&state, &headers, &session, &institution).await?;
     let menu = Menu::new(&institution, &session);
     let token = institution.url_token.as_str();
     Ok(PreparePage {
@@ -147,7 +147,7 @@ async fn start(
     session.check_csrf(&form.csrf)?;
     let institution = institution_by_token(state, token).await?;
     // Nothing is written for a browser the institution does not admit.
-    let admission = gate::admit(state, headers, &institution).await?;
+    let admission = gate::admit(state, headers, &session, &institution).await?;
     let chosen = form.method();
     let now = OffsetDateTime::now_utc();
     // A session not stored yet is stored with this flow, in one transaction.

@@ -46,6 +46,7 @@ pub fn all(state: &AppState) -> Router<AppState> {
             axum::routing::post(institution::start_revocation),
         )
         .route("/i/{token}/qr", get(qr::page))
+        .route("/v/{secret}", get(crate::devices::invitation::open))
         .route(
             "/device",
             get(crate::devices::activation::form).post(crate::devices::activation::submit),

@@ -42,10 +42,22 @@ pub struct QrPage {
     pub menu: Menu,
     /// What the code says: `{origin}/i/{token}`.
     pub url: String,
+    /// At an institution only its devices may use: the invitation shown instead.
+    pub invitation: Option<InvitationCode>,
     pub image_src: String,
     /// The image's size in CSS pixels (it is square); the stylesheet may shrink it.
     pub image_size: u32,
     pub back_href: String,
+}
+
+/// A single-use invitation's 2D code, drawn into the page.
+pub struct InvitationCode {
+    /// `{origin}/v/{secret}`.
+    pub url: String,
+    /// The code as SVG markup (ours, from `code_image`: no script, no style).
+    pub svg: String,
+    /// Until when it can be opened, Japan time: `15:14`.
+    pub until: String,
 }
 
 /// One consent item as the FAQ explains it.
@@ -146,6 +158,9 @@ pub struct RetryForm {
 pub struct AuthenticatePage {
     pub t: Text,
     pub demo: bool,
+    /// Who asks, as the authenticator shows it: the institution and the
+    /// enrolled device that started the flow (「…・訪問用タブレット1」).
+    pub requester: String,
     pub institution_name: String,
     pub menu: Menu,
     pub steps: Vec<StepView>,

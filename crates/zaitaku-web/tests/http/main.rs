@@ -14,6 +14,7 @@ mod flow_a;
 mod flow_b;
 mod flow_c;
 mod handoff;
+mod invitations;
 mod lifecycle;
 mod login_lockout;
 mod menu;

@@ -5,6 +5,8 @@ use crate::common;
 
 use common::qr::{Bitmap, attribute};
 use common::{Kit, Options, Response};
+use zaitaku_domain::FlowsFrom;
+use zaitaku_store::InstitutionChanges;
 
 /// A page every screen shares: strict policy, no inline style or script, and
 /// the footer link to the FAQ.
@@ -31,7 +33,21 @@ fn assert_frame(page: &Response) {
 async fn the_2d_code_decodes_to_the_institution_url() {
     let kit = Kit::start().await;
     let mut browser = kit.client();
+    // Where anyone may start flows, the code is the institution's own URL (where
+    // only its devices may, an invitation: tests/http/invitations.rs).
     for institution in [&kit.clinic_e, &kit.pharmacy, &kit.nursing] {
+        let institution = &kit
+            .store
+            .update_institution(
+                &institution.code,
+                &InstitutionChanges {
+                    flows_from: Some(FlowsFrom::Anyone),
+                    ..InstitutionChanges::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
         let url = kit.url(institution);
         let expected = format!("{}{url}", kit.base);
 

@@ -234,7 +234,7 @@ fn show_challenge(link: &AuthLink, challenge: &Challenge) {
     eprintln!("  site:         {}", link.origin());
     eprintln!(
         "  institution:  {} ({})",
-        shown(&challenge.institution.name),
+        shown(&challenge.institution.requester()),
         shown(&challenge.institution.code)
     );
     eprintln!(
