@@ -71,9 +71,16 @@ pub fn judge_invitation(
     Ok(invitation)
 }
 
-/// A new invitation: hash, institution, device, created, expires.
+/// How many unexpired invitations one device may have at once: far more than
+/// staff show in ten minutes, and a bound on what a device that reloads the
+/// 2D-code page in a loop can make us store.
+pub const OPEN_INVITATIONS_PER_DEVICE: i64 = 20;
+
+/// A new invitation: hash, institution, device, created, expires; stored only
+/// while device `$3` has fewer than `$6` unexpired ones at `$4` (one row, or none).
 pub const INSERT_INVITATION: &str = "INSERT INTO invitations (token_hash, institution_id, \
-     device_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+     device_id, created_at, expires_at) SELECT $1, $2, $3, $4, $5 \
+     WHERE (SELECT count(*) FROM invitations WHERE device_id = $3 AND expires_at > $4) < $6";
 
 macro_rules! invitation_by_hash {
     () => {

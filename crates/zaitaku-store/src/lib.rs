@@ -59,8 +59,8 @@ pub use audit::{AuditVerification, Chain, ChainSnapshot, Finding, SavedHead};
 pub use lifecycle::{CertificateLink, PersonDeletion, RetentionPolicy, TableCount};
 pub use store::{
     AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
-    FlowStore, Housekeeping, InstitutionStore, InvitationStore, LoginThrottleStore, MedicalRecordStore, PersonStore,
-    PoolUse, SessionStore, StaffStore, Store, TrustStore,
+    FlowStore, Housekeeping, InstitutionStore, InvitationStore, LoginThrottleStore,
+    MedicalRecordStore, PersonStore, PoolUse, SessionStore, StaffStore, Store, TrustStore,
 };
 
 /// The store and its role traits: `use zaitaku_store::prelude::*` to call store
@@ -73,7 +73,7 @@ pub mod prelude {
     pub use crate::store::TestingStore;
     pub use crate::store::{
         AuditStore, ConsentStore, ConsoleSessionStore, ConsoleStore, DataLifecycle, DeviceStore,
-        FlowStore, Housekeeping, InstitutionStore, InvitationStore, MedicalRecordStore, PersonStore, SessionStore,
-        StaffStore, Store, TrustStore,
+        FlowStore, Housekeeping, InstitutionStore, InvitationStore, MedicalRecordStore,
+        PersonStore, SessionStore, StaffStore, Store, TrustStore,
     };
 }

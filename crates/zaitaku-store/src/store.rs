@@ -202,9 +202,10 @@ pub trait DeviceStore: Send + Sync + 'static {
 /// Invitations an enrolled device shows to a patient's phone (`crate::invitations`).
 #[async_trait]
 pub trait InvitationStore: Send + Sync + 'static {
-    /// Store an invitation. `Duplicate` (nothing written) if one with the same
-    /// hash exists.
-    async fn issue_invitation(&self, invitation: &NewInvitation) -> Result<(), StoreError>;
+    /// Store an invitation: `false` (nothing written) when its device already
+    /// has `invitations::OPEN_INVITATIONS_PER_DEVICE` unexpired ones.
+    /// `Duplicate` (nothing written) if one with the same hash exists.
+    async fn issue_invitation(&self, invitation: &NewInvitation) -> Result<bool, StoreError>;
     /// Open the invitation with `token_hash` for the browser session
     /// `session_hash`, in one transaction under `invitations::judge_invitation`:
     /// the first opening in time admits, any later one is `Used`.

@@ -17,3 +17,5 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_by_session ON invitations (session_hash, institution_id)
     WHERE session_hash IS NOT NULL;
 CREATE INDEX invitations_by_expiry ON invitations (expires_at);
+-- The cap on one device's unexpired invitations counts here.
+CREATE INDEX invitations_by_device ON invitations (device_id, expires_at);

@@ -20,17 +20,18 @@ use zaitaku_domain::InstitutionId;
 
 #[async_trait]
 impl InvitationStore for PostgresStore {
-    async fn issue_invitation(&self, i: &NewInvitation) -> Result<(), StoreError> {
+    async fn issue_invitation(&self, i: &NewInvitation) -> Result<bool, StoreError> {
         let result = sqlx::query(invitations::INSERT_INVITATION)
             .bind(&i.token_hash)
             .bind(i.institution_id.0)
             .bind(i.device_id.0)
             .bind(instant(i.created_at))
             .bind(instant(i.expires_at))
+            .bind(invitations::OPEN_INVITATIONS_PER_DEVICE)
             .execute(&self.pool)
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(done) => Ok(done.rows_affected() == 1),
             Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
                 what: "an invitation with this hash",
             }),

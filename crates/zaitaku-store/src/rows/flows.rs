@@ -6,8 +6,7 @@ use crate::error::StoreError;
 use crate::records::{ChallengeRecord, ChallengeState, FlowRecord};
 use zaitaku_domain::{
     ConsentChoices, ConsentId, DeviceId, FailureReason, FlowStep, InstitutionId, PersonId, Purpose,
-    UrlToken,
-    Viewed,
+    UrlToken, Viewed,
 };
 
 /// The columns [`challenge`] reads, in its order.

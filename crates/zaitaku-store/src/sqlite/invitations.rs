@@ -50,7 +50,7 @@ fn open(
 
 #[async_trait]
 impl InvitationStore for SqliteStore {
-    async fn issue_invitation(&self, invitation: &NewInvitation) -> Result<(), StoreError> {
+    async fn issue_invitation(&self, invitation: &NewInvitation) -> Result<bool, StoreError> {
         let i = invitation.clone();
         self.write_durable(move |c| {
             let result = c
@@ -61,12 +61,13 @@ impl InvitationStore for SqliteStore {
                     i.device_id.0,
                     instant(i.created_at),
                     instant(i.expires_at),
+                    invitations::OPEN_INVITATIONS_PER_DEVICE,
                 ]);
             match result {
                 Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
                     what: "an invitation with this hash",
                 }),
-                result => result.map(|_| ()).map_err(StoreError::from),
+                result => Ok(result? == 1),
             }
         })
         .await

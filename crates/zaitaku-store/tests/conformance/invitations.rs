@@ -5,7 +5,7 @@
 
 use super::common::*;
 use zaitaku_domain::{DeviceName, FlowsFrom, Institution};
-use zaitaku_store::invitations::ADMISSION_LIFETIME;
+use zaitaku_store::invitations::{ADMISSION_LIFETIME, OPEN_INVITATIONS_PER_DEVICE};
 use zaitaku_store::{
     DeviceActor, DeviceRecord, InvitationUse, NewDevice, NewInvitation, SessionRecord,
 };
@@ -131,7 +131,7 @@ async fn admission_is_per_institution_and_ends_with_time_or_revocation() {
     // Expired before it was opened: nothing.
     let mut late = invitation('2', &clinic, &device);
     late.expires_at = now - Duration::seconds(1);
-    store.issue_invitation(&late).await.unwrap();
+    assert!(store.issue_invitation(&late).await.unwrap());
     let phone = "p".repeat(64);
     assert_eq!(
         store
@@ -149,7 +149,7 @@ async fn admission_is_per_institution_and_ends_with_time_or_revocation() {
     );
 
     let fresh = invitation('3', &clinic, &device);
-    store.issue_invitation(&fresh).await.unwrap();
+    assert!(store.issue_invitation(&fresh).await.unwrap());
     assert!(matches!(
         store
             .open_invitation(
@@ -187,7 +187,7 @@ async fn admission_is_per_institution_and_ends_with_time_or_revocation() {
 
     // The device revoked: its admissions and its unopened invitations end.
     let unopened = invitation('4', &clinic, &device);
-    store.issue_invitation(&unopened).await.unwrap();
+    assert!(store.issue_invitation(&unopened).await.unwrap());
     store
         .revoke_device(device.id, Some(clinic.id), &DeviceActor::AdminCli, now)
         .await
@@ -210,7 +210,45 @@ async fn admission_is_per_institution_and_ends_with_time_or_revocation() {
     );
 }
 
+async fn a_device_holds_a_bounded_number_of_open_invitations() {
+    let (_guard, store) = fresh_store().await;
+    let clinic = institution(&store, "1310123458", 'a').await;
+    let device = tablet(&store, &clinic).await;
+    let mut made = 0;
+    for n in 0..OPEN_INVITATIONS_PER_DEVICE + 5 {
+        let mut next = invitation('0', &clinic, &device);
+        next.token_hash = format!("{n:064}");
+        if store.issue_invitation(&next).await.unwrap() {
+            made += 1;
+        }
+    }
+    assert_eq!(
+        made, OPEN_INVITATIONS_PER_DEVICE,
+        "the rest refused, nothing written"
+    );
+    assert_eq!(
+        store
+            .open_invitation(
+                &format!("{:064}", OPEN_INVITATIONS_PER_DEVICE),
+                "s",
+                None,
+                OffsetDateTime::now_utc()
+            )
+            .await
+            .unwrap(),
+        InvitationUse::Unknown,
+        "a refused one was not stored"
+    );
+    // Expired ones no longer count.
+    let mut later = invitation('0', &clinic, &device);
+    later.token_hash = "f".repeat(64);
+    later.created_at += Duration::minutes(11);
+    later.expires_at += Duration::minutes(11);
+    assert!(store.issue_invitation(&later).await.unwrap());
+}
+
 on_both_backends!(
+    a_device_holds_a_bounded_number_of_open_invitations,
     twenty_browsers_opening_one_invitation_admit_exactly_one,
     admission_is_per_institution_and_ends_with_time_or_revocation,
 );

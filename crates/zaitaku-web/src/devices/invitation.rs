@@ -43,12 +43,14 @@ pub async fn issue(
             expires_at,
         };
         match state.store.issue_invitation(&invitation).await {
-            Ok(()) => {
+            Ok(true) => {
                 return Ok(Invitation {
                     url: format!("{}/v/{secret}", state.origin.as_str()),
                     expires_at,
                 });
             }
+            // The device reloaded the page more than staff ever would.
+            Ok(false) => return Err(PageError::TooManyOpen),
             // 256 random bits do not repeat; a retry costs nothing if they did.
             Err(StoreError::Duplicate { .. }) if attempts < 1 => attempts += 1,
             Err(e) => return Err(e.into()),

@@ -148,7 +148,9 @@ async fn an_invitation_admits_only_at_its_institution_and_only_in_time() {
             expires_at: now - Duration::minutes(1),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .then_some(())
+        .expect("stored");
     let mut late = tablet.stranger();
     let expired = late.get(&format!("/v/{secret}")).await;
     assert_eq!(expired.status, 410, "{}", expired.body);

@@ -13,6 +13,7 @@ mod enrolment;
 mod flow_a;
 mod flow_b;
 mod flow_c;
+mod forwarded_link;
 mod handoff;
 mod invitations;
 mod lifecycle;
