@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import {
   CLINIC, ITEMS, NURSING, PHARMACY, PHONE, SATO, TABLET, YAMADA,
   baseUrl, expectAuthPage, expectH1, expectQualification, expectReader, menuButton, menuList,
-  onDevices, openInstitution, openMenu, panel, pick, radio, readCard, readQrFromScreen, rows, shot,
+  onDevices, openInstitution, openMenu, panel, pick, radio, readCard, readInvitationFromScreen, rows, shot,
   useDemo,
 } from './support.mjs';
 
@@ -212,7 +212,7 @@ test('(c) visiting nursing: the card reads on another page, the waiting page mov
     await shot(page, 'c-04-complete-by-itself');
   }));
 
-test('(d) the institution URL as a 2D code: decoded from the screen, opened on the patient\'s own phone', () =>
+test('(d) the patient\'s 2D code: a single-use invitation, decoded from the screen, opened on the patient\'s own phone', () =>
   // The patient's phone is another device: no cookies shared.
   onDevices([['d', PHONE], ['d/patient', PHONE], ['d/tablet', TABLET]], async ([page, patient, tablet]) => {
     await openInstitution(page, NURSING);
@@ -220,26 +220,31 @@ test('(d) the institution URL as a 2D code: decoded from the screen, opened on t
     assert.match(institutionUrl, /^http:\/\/127\.0\.0\.1:\d+\/i\/[A-Za-z0-9_-]{43}$/);
     await page.getByRole('link', { name: '二次元コードを表示する', exact: true }).click();
 
+    // The demo's institutions let only their devices start flows, so the code
+    // an enrolled device shows is an invitation, not the institution's URL.
     await expectH1(page, '患者さんのスマートフォンで読み取る二次元コード');
     assert.equal(await page.title(), '二次元コード | マイナ在宅受付Web');
     assert.equal(await page.getByText(NURSING, { exact: true }).first().isVisible(), true);
-    assert.equal((await page.locator('.qr__url').textContent()).trim(), institutionUrl, 'the URL as text');
+    await page.getByText('この二次元コードは1回だけ使えます', { exact: true }).waitFor();
+    assert.match((await page.getByTestId('invitation-until').textContent()).trim(), /^\d{2}:\d{2}$/);
     await shot(page, 'd-01-qr-page');
-    const decoded = await readQrFromScreen(page, 'd-02-qr-code', 280);
-    assert.equal(decoded, institutionUrl);
+    const decoded = await readInvitationFromScreen(page, 'd-02-qr-code', 280);
+    assert.match(decoded, new RegExp(`^${baseUrl}v/[A-Za-z0-9_-]{43}$`));
+    assert.notEqual(decoded, institutionUrl);
 
-    // The same page on a tablet shows it larger, and it reads the same.
+    // The same page on an enrolled tablet shows it larger, with a code of its own.
+    await tablet.goto(baseUrl);
     await tablet.goto(new URL(new URL(page.url()).pathname, baseUrl).href);
     await expectH1(tablet, '患者さんのスマートフォンで読み取る二次元コード');
     await shot(tablet, 'd-03-qr-page-tablet');
-    assert.equal(await readQrFromScreen(tablet, 'd-04-qr-code-tablet', 360), institutionUrl);
+    const tablets = await readInvitationFromScreen(tablet, 'd-04-qr-code-tablet', 360);
+    assert.match(tablets, new RegExp(`^${baseUrl}v/`));
+    assert.notEqual(tablets, decoded, 'each showing is a new invitation');
 
-    // The patient's phone opens what it read, and can start there. The demo's
-    // institutions let only enrolled devices start flows: in the demo, the
-    // phone is enrolled by opening the demo index first, as every visitor is.
-    await patient.goto(baseUrl);
+    // The patient's phone, enrolled nowhere, opens what it read and can start there.
     await patient.goto(decoded);
     await expectH1(patient, '同意登録の準備');
+    assert.equal(patient.url(), institutionUrl);
     assert.equal(await patient.getByText(NURSING, { exact: true }).first().isVisible(), true);
     await shot(patient, 'd-05-patient-phone-prepare');
     await patient.getByRole('button', { name: '同意登録をする', exact: true }).click();

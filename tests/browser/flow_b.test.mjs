@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import {
   CLINIC, ITEMS, PHARMACY, PHONE, SATO, TABLET, YAMADA, baseUrl,
   expectAuthPage, expectH1, expectReader, menuList, onDevices, openInstitution, openMenu, panel,
-  pick, radio, readCard, readQrFromScreen, rows, shot, useDemo,
+  pick, radio, readCard, readInvitationFromScreen, rows, shot, useDemo,
 } from './support.mjs';
 
 useDemo(import.meta.url);
@@ -147,20 +147,27 @@ test('(h) e-prescription clinic: register, view and update, revoke, view again',
     });
   }));
 
-test('(i) pharmacy, on the patient\'s own phone from the 2D code: register, view and update, revoke, view again', () =>
-  // The staff's tablet shows the code; the patient's phone is another device.
-  onDevices([['i/tablet', TABLET], ['i/patient', PHONE]], async ([tablet, patient]) => {
+test('(i) pharmacy, on the patient\'s own phone from the 2D code: register, view and update, revoke, view again; a third phone is refused', () =>
+  // The staff's tablet (an enrolled device) shows the code; the patient's phone
+  // is another device, enrolled nowhere; so is a third that photographed it.
+  onDevices([['i/tablet', TABLET], ['i/patient', PHONE], ['i/third', PHONE]], async ([tablet, patient, third]) => {
     await openInstitution(tablet, PHARMACY);
     const institutionUrl = tablet.url();
     await tablet.getByRole('link', { name: '二次元コードを表示する', exact: true }).click();
-    const decoded = await readQrFromScreen(tablet, 'i-00-qr-code', 360);
-    assert.equal(decoded, institutionUrl);
+    const decoded = await readInvitationFromScreen(tablet, 'i-00-qr-code', 360);
+    assert.match(decoded, new RegExp(`^${baseUrl}v/`));
 
-    // The demo's institutions let only enrolled devices start flows: in the
-    // demo, the phone is enrolled by opening the demo index first.
-    await patient.goto(baseUrl);
     await patient.goto(decoded);
     await expectH1(patient, '同意登録の準備');
+    assert.equal(patient.url(), institutionUrl);
+
+    // The same code, opened by a third phone after the patient's: refused, and
+    // the institution's URL starts nothing there either.
+    await third.goto(decoded);
+    await expectH1(third, 'この二次元コードはすでに使われています');
+    await shot(third, 'i-00-third-refused');
+    await third.goto(institutionUrl);
+    await expectH1(third, 'この端末は登録されていません');
     await livedSequence(patient, 'i', PHARMACY, SATO, {
       form: false,
       select: '同意内容の照会、更新内容の選択・確認',

@@ -259,11 +259,14 @@ export async function readCard(page, card, pin) {
   await page.getByRole('button', { name: '読み取り開始', exact: true }).click();
 }
 
-export async function expectReader(page, institution) {
+// The demo reader names who asks as an authenticator does: the institution and
+// the enrolled device that started the flow (the demo index enrols browsers as
+// 「デモ端末」).
+export async function expectReader(page, institution, device = 'デモ端末') {
   await expectH1(page, 'デモ用カードリーダー');
   const r = await rows(page.locator('main'));
   assert.equal(r['認証を求めているサイト'], new URL(baseUrl).origin);
-  assert.equal(r['医療機関等'], institution);
+  assert.equal(r['医療機関等'], `${institution}・${device}`);
 }
 
 export async function expectAuthPage(page) {
@@ -279,15 +282,21 @@ export async function expectQualification(page, card) {
 
 // The 2D code on screen: wait for the image, check its size, screenshot just the
 // image and decode that PNG with jsQR, as a phone camera would read the screen.
-export async function readQrFromScreen(page, name, minWidth) {
-  const img = page.getByRole('img', { name: 'この医療機関等のURLを表す二次元コード', exact: true });
+export async function readQrFromScreen(page, name, minWidth, label = 'この医療機関等のURLを表す二次元コード') {
+  const img = page.getByRole('img', { name: label, exact: true });
   await img.waitFor();
-  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  await page.waitForFunction((el) => el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0), await img.elementHandle());
   const box = await img.boundingBox();
   assert.ok(box.width >= minWidth && Math.abs(box.width - box.height) < 1, `${name}: the code is ${box.width}×${box.height} CSS px`);
   const viewport = page.viewportSize();
   assert.ok(Math.abs(box.x + box.width / 2 - viewport.width / 2) < 2, `${name}: the code is centred`);
-  return decodeCodeOnScreen(page, 'この医療機関等のURLを表す二次元コード', name);
+  return decodeCodeOnScreen(page, label, name);
+}
+
+// The single-use invitation an enrolled device shows where only the
+// institution's devices may start flows (drawn into the page, not an <img>).
+export function readInvitationFromScreen(page, name, minWidth) {
+  return readQrFromScreen(page, name, minWidth, '患者さんのスマートフォンで開く、1回だけ使える案内の二次元コード');
 }
 
 // The menu at the top of the screen: tap 「メニュー」 (a <details> summary, so no
@@ -324,7 +333,7 @@ export function demoCardFile(id) {
 export async function decodeCodeOnScreen(page, name, shotName) {
   const img = page.getByRole('img', { name, exact: true });
   await img.waitFor();
-  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  await page.waitForFunction((el) => el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0), await img.elementHandle());
   const png = PNG.sync.read(await img.screenshot({ path: join(ARTIFACTS, `${shotName}.png`) }));
   const code = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
   assert.ok(code, `${shotName}: jsQR found no 2D code in the ${png.width}×${png.height} screenshot`);

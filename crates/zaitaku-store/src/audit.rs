@@ -72,6 +72,7 @@ impl Chain {
                 ("new_choices", Text),
                 ("new_status", Text),
                 ("flow_id", Text),
+                ("device_name", Text),
             ],
             Chain::AccessLog => &[
                 ("at", Int),

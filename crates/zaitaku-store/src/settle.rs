@@ -270,12 +270,15 @@ pub struct HistoryRow {
 /// Write a [`HistoryRow`] (`$1` the consent's id, then `$2` at, `$3` actor,
 /// `$4` channel, `$5`–`$7` the card's issuer, serial and revocation check,
 /// `$8`–`$9` the old choices and status, `$10`–`$11` the new, `$12` the flow),
-/// under the consent's institution; returns `id, institution_id` for its
+/// under the consent's institution, naming the enrolled device that started
+/// the flow (issue 16: patient-side flows log their device); returns `id, institution_id` for its
 /// chain (`crate::audit`). The one statement both backends run.
 pub const HISTORY_INSERT: &str = "INSERT INTO consent_history (consent_id, institution_id, at, \
      actor, channel, auth_issuer, auth_serial, auth_revocation, old_choices, old_status, \
-     new_choices, new_status, flow_id) \
-     SELECT $1, c.institution_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+     new_choices, new_status, flow_id, device_name) \
+     SELECT $1, c.institution_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+     (SELECT d.name FROM flows f JOIN institution_devices d ON d.id = f.device_id \
+      WHERE f.id = $12) \
      FROM consents c WHERE c.id = $1 RETURNING id, institution_id";
 
 /// Use the pending, unexpired challenge and move the flow waiting for it to

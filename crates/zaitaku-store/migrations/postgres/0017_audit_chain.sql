@@ -17,6 +17,9 @@ ALTER TABLE access_log ADD COLUMN chain_hash TEXT;
 -- The consent history names its institution: its chain.
 ALTER TABLE consent_history ADD COLUMN institution_id BIGINT REFERENCES institutions (id);
 UPDATE consent_history h SET institution_id = c.institution_id FROM consents c WHERE c.id = h.consent_id;
+-- Issue 16: a patient-side change names the enrolled device that started its
+-- flow (copied, as the access log copies names; NULL where anyone may start flows).
+ALTER TABLE consent_history ADD COLUMN device_name TEXT;
 ALTER TABLE consent_history ADD COLUMN chain_seq BIGINT;
 ALTER TABLE consent_history ADD COLUMN chain_hash TEXT;
 

@@ -35,6 +35,9 @@ CREATE INDEX access_log_by_person ON access_log (person_id, id);
 ALTER TABLE consent_history ADD COLUMN institution_id INTEGER REFERENCES institutions (id);
 UPDATE consent_history
     SET institution_id = (SELECT c.institution_id FROM consents c WHERE c.id = consent_history.consent_id);
+-- Issue 16: a patient-side change names the enrolled device that started its
+-- flow (copied, as the access log copies names; NULL where anyone may start flows).
+ALTER TABLE consent_history ADD COLUMN device_name TEXT;
 ALTER TABLE consent_history ADD COLUMN chain_seq INTEGER;
 ALTER TABLE consent_history ADD COLUMN chain_hash TEXT;
 

@@ -69,13 +69,14 @@ fn rows(counts: &[TableCount], table: &str) -> u64 {
 }
 
 /// Every table counted, in the order the purge applies its rules.
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "challenges",
     "flows",
     "sessions",
     "staff_sessions",
     "staff_devices",
     "device_activation_codes",
+    "invitations",
     "qualification_checks",
     "access_log",
     "staff_logins",

@@ -10,6 +10,7 @@ use common::{Client, Kit, qualification};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{FlowsFrom, Institution};
+use zaitaku_store::audit::{Chain, Value};
 use zaitaku_store::{DeviceActor, InstitutionChanges, NewInvitation};
 
 /// What the store keeps of an invitation's secret: its SHA-256, hex.
@@ -61,6 +62,20 @@ async fn a_patients_phone_runs_flow_b_through_the_invitation_and_a_third_is_refu
     let card = kit.linked_card("yamada", qualification("山田 太郎")).await;
     let mut tablet = kit.client();
     flow::register(&mut tablet, &kit, &kit.clinic, &card.path, ALL_AGREE).await;
+
+    // The consent history (a hash-chained log) names the device that started
+    // the patient-side flow.
+    let chains = kit.store.audit_snapshot(Some(kit.clinic.id)).await.unwrap();
+    let history = chains
+        .iter()
+        .find(|c| c.chain == Chain::ConsentHistory)
+        .expect("the clinic's consent history chain");
+    let last = history.entries.last().expect("the registration's entry");
+    assert_eq!(
+        last.values.last(),
+        Some(&Value::Text("テスト端末".into())),
+        "device_name, the chain's last column"
+    );
 
     let invitation = path_of(
         &shown_invitation(&mut tablet, &kit, &kit.clinic).await,
