@@ -13,7 +13,7 @@ use common::{Client, Kit, Response};
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::{DeviceName, FlowsFrom, Institution, StaffRole};
 use zaitaku_store::devices::ACTIVATION_CODE_LIFETIME;
-use zaitaku_store::{DeviceActor, InstitutionChanges, NewActivationCode};
+use zaitaku_store::{DeviceActor, NewActivationCode};
 
 const NOT_ENROLLED: &str = "この端末は登録されていません";
 
@@ -251,18 +251,7 @@ async fn a_revoked_device_is_refused_on_its_next_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anyone_keeps_the_old_behaviour() {
     let kit = Kit::start().await;
-    let changed = kit
-        .store
-        .update_institution(
-            &kit.pharmacy.code,
-            &InstitutionChanges {
-                flows_from: Some(FlowsFrom::Anyone),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let changed = kit.open_to_anyone(&kit.pharmacy).await;
     assert_eq!(changed.flows_from, FlowsFrom::Anyone);
     let mut stranger = kit.client().stranger();
     let id = start_flow(&mut stranger, &kit, &changed).await;

@@ -11,8 +11,6 @@ use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::{Kit, qualification};
-use zaitaku_domain::FlowsFrom;
-use zaitaku_store::InstitutionChanges;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_forwarded_link_gets_the_attacker_nothing_where_only_devices_start_flows() {
@@ -21,18 +19,7 @@ async fn the_forwarded_link_gets_the_attacker_nothing_where_only_devices_start_f
     let person = victim.person.unwrap();
 
     // The control: at an institution open to anyone, the attack succeeds.
-    let open = kit
-        .store
-        .update_institution(
-            &kit.pharmacy.code,
-            &InstitutionChanges {
-                flows_from: Some(FlowsFrom::Anyone),
-                ..InstitutionChanges::default()
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let open = kit.open_to_anyone(&kit.pharmacy).await;
     let mut attacker = kit.client().stranger();
     let (walk, auth, nonce) =
         flow::until_authentication(&mut attacker, &kit, &open, ALL_AGREE).await;

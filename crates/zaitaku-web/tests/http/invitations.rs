@@ -9,9 +9,9 @@ use common::qr::Bitmap;
 use common::{Client, Kit, qualification};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
-use zaitaku_domain::{FlowsFrom, Institution};
+use zaitaku_domain::Institution;
 use zaitaku_store::audit::{Chain, Value};
-use zaitaku_store::{DeviceActor, InstitutionChanges, NewInvitation};
+use zaitaku_store::{DeviceActor, NewInvitation};
 
 /// What the store keeps of an invitation's secret: its SHA-256, hex.
 fn hash_id(secret: &str) -> String {
@@ -255,18 +255,7 @@ async fn the_authenticator_and_the_page_name_the_device_that_asked() {
     assert_eq!(again.json()["institution"]["device"], "訪問用タブレット1");
 
     // Where anyone may start flows, no device is named.
-    let open = kit
-        .store
-        .update_institution(
-            &kit.pharmacy.code,
-            &InstitutionChanges {
-                flows_from: Some(FlowsFrom::Anyone),
-                ..InstitutionChanges::default()
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let open = kit.open_to_anyone(&kit.pharmacy).await;
     let mut anyone = kit.client().stranger();
     let walk = started(&mut anyone, &kit, &open).await;
     let link = flow::auth_link(&mut anyone, &walk).await;

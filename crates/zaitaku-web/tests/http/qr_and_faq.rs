@@ -5,8 +5,6 @@ use crate::common;
 
 use common::qr::{Bitmap, attribute};
 use common::{Kit, Options, Response};
-use zaitaku_domain::FlowsFrom;
-use zaitaku_store::InstitutionChanges;
 
 /// A page every screen shares: strict policy, no inline style or script, and
 /// the footer link to the FAQ.
@@ -36,18 +34,7 @@ async fn the_2d_code_decodes_to_the_institution_url() {
     // Where anyone may start flows, the code is the institution's own URL (where
     // only its devices may, an invitation: tests/http/invitations.rs).
     for institution in [&kit.clinic_e, &kit.pharmacy, &kit.nursing] {
-        let institution = &kit
-            .store
-            .update_institution(
-                &institution.code,
-                &InstitutionChanges {
-                    flows_from: Some(FlowsFrom::Anyone),
-                    ..InstitutionChanges::default()
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let institution = &kit.open_to_anyone(institution).await;
         let url = kit.url(institution);
         let expected = format!("{}{url}", kit.base);
 

@@ -357,6 +357,20 @@ impl Kit {
         enrol(&self.store, secret, institution, name).await
     }
 
+    /// Let anyone who knows `institution`'s URL start flows there (the kit's
+    /// institutions let only their devices); the institution as it now stands.
+    pub async fn open_to_anyone(&self, institution: &Institution) -> Institution {
+        let changes = zaitaku_store::InstitutionChanges {
+            flows_from: Some(zaitaku_domain::FlowsFrom::Anyone),
+            ..Default::default()
+        };
+        self.store
+            .update_institution(&institution.code, &changes)
+            .await
+            .unwrap()
+            .expect("the kit's institution")
+    }
+
     pub fn url(&self, institution: &Institution) -> String {
         format!("/i/{}", institution.url_token.as_str())
     }
