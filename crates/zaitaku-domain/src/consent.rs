@@ -242,6 +242,10 @@ pub struct ConsentChange {
     pub authentication: Option<CardAuthentication>,
     pub old: Option<(ConsentChoices, ConsentStatus)>,
     pub new: (ConsentChoices, ConsentStatus),
+    /// The institution's enrolled device that started the patient-side flow
+    /// (「訪問用タブレット1」), as named then; `None` where anyone may start flows
+    /// and for the console's own changes.
+    pub device: Option<String>,
 }
 
 #[cfg(test)]

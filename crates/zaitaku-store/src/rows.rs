@@ -58,7 +58,7 @@ pub(crate) use consent_columns;
 macro_rules! consent_change_columns {
     () => {
         "consent_id, at, actor, channel, auth_issuer, auth_serial, auth_revocation, \
-         old_choices, old_status, new_choices, new_status"
+         old_choices, old_status, new_choices, new_status, device_name"
     };
 }
 pub(crate) use consent_change_columns;
@@ -90,6 +90,7 @@ pub fn consent_change(c: &mut impl Cursor) -> Result<ConsentChange, StoreError> 
         authentication: authentication(c)?,
         old: old(c)?,
         new: (choices(&c.text()?)?, status(&c.text()?)?),
+        device: c.opt_text()?,
     })
 }
 

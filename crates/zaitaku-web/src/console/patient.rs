@@ -308,6 +308,11 @@ fn history_row(change: &ConsentChange) -> HistoryRow {
         Channel::PatientWeb => t.get("console-channel-patient-web"),
         Channel::InstitutionTerminal => t.get("console-channel-institution"),
     };
+    // Which of the institution's devices started the patient's flow.
+    let channel = match &change.device {
+        Some(device) => format!("{channel}（{device}）"),
+        None => channel,
+    };
     let describe = |status: ConsentStatus, rows: Vec<(String, String)>| {
         let status = match status {
             ConsentStatus::Active => t.get("console-state-standing"),
