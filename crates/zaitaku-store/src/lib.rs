@@ -36,8 +36,8 @@ pub use invitations::{InvitationUse, NewInvitation};
 pub use login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
 pub use postgres::PostgresStore;
 pub use records::{
-    AnchorAdded, AnchorRemoved, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowRecord,
-    InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,
+    AnchorAdded, AnchorRemoved, ChallengeRecord, ChallengeState, CrlImport, CrlRecord, FlowContext,
+    FlowRecord, InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,
     RecordImportCounts, RegistrationWrite, RevocationWrite, SessionRecord, TrustAnchorRecord,
     UpdateOutcome, UpdateWrite, UpsertCounts, ViewWrite,
 };

@@ -65,6 +65,16 @@ pub struct FlowRecord {
     pub closed_at: Option<OffsetDateTime>,
 }
 
+/// A flow with what every request of it needs: its institution and the
+/// enrolled device that started it (`FlowStore::flow_in_context`).
+#[derive(Debug, Clone)]
+pub struct FlowContext {
+    pub flow: FlowRecord,
+    pub institution: zaitaku_domain::Institution,
+    /// `None` where anyone may start flows; revoked ones too, for the caller to refuse.
+    pub device: Option<crate::devices::DeviceRecord>,
+}
+
 /// What a URL rotation ends with the old URL, in the same transaction: the
 /// institution's pending challenges (`$1` the time, `$2` the institution), so
 /// that no card answer in flight settles a flow begun from the old URL after the

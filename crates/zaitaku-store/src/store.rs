@@ -11,6 +11,7 @@ use crate::error::{SettleError, StoreError};
 use crate::invitations::{InvitationUse, NewInvitation};
 use crate::lifecycle::{CertificateLink, PersonDeletion, PurgeCutoffs, TableCount};
 use crate::login_throttle::{AttemptClaim, AttemptCount, AttemptKey, ThrottlePolicy};
+use crate::records::FlowContext;
 use crate::records::{
     AnchorAdded, AnchorRemoved, ChallengeRecord, CrlImport, CrlRecord, FlowRecord,
     InstitutionChanges, NewCrl, NewInstitution, NewRecord, NewTrustAnchor, PersonKey,
@@ -445,6 +446,10 @@ pub trait ConsoleSessionStore: Send + Sync + 'static {
 #[async_trait]
 pub trait FlowStore: Send + Sync + 'static {
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
+    /// The flow, its institution and the enrolled device that started it (if
+    /// one did, revoked or not) in one call: every flow request needs all
+    /// three, to refuse a revoked device's flow and to name the device.
+    async fn flow_in_context(&self, id: &str) -> Result<Option<FlowContext>, StoreError>;
     /// The flow and its institution in one call: every flow page needs both.
     async fn flow_with_institution(
         &self,

@@ -7,10 +7,10 @@ use super::columns::Columns;
 use crate::caps::{CapReached, Capped, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, ChallengeState, FlowRecord, SessionRecord};
+use crate::records::{ChallengeRecord, ChallengeState, FlowContext, FlowRecord, SessionRecord};
 use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
-use crate::store::FlowStore;
+use crate::store::{DeviceStore, FlowStore};
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
@@ -61,6 +61,21 @@ impl FlowStore for PostgresStore {
     }
 
     /// One statement, so the flow and its institution are read at one instant.
+    async fn flow_in_context(&self, id: &str) -> Result<Option<FlowContext>, StoreError> {
+        let Some((flow, institution)) = self.flow_with_institution(id).await? else {
+            return Ok(None);
+        };
+        let device = match flow.device_id {
+            Some(device) => self.device(device, Some(flow.institution_id)).await?,
+            None => None,
+        };
+        Ok(Some(FlowContext {
+            flow,
+            institution,
+            device,
+        }))
+    }
+
     async fn flow_with_institution(
         &self,
         id: &str,

@@ -21,6 +21,20 @@ fn from_row(row: &Row<'_>) -> Result<DeviceRecord, StoreError> {
     rows::device(&mut Columns::new(row))
 }
 
+/// Device `id` within institution `institution` (`None`: any).
+pub(super) fn by_id(
+    conn: &Connection,
+    id: DeviceId,
+    institution: Option<InstitutionId>,
+) -> Result<Option<DeviceRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(devices::DEVICE_BY_ID)?;
+    codec::optional(
+        &mut statement,
+        params![id.0, institution.map(|i| i.0)],
+        from_row,
+    )
+}
+
 fn live(
     conn: &Connection,
     credential_hash: &str,
@@ -167,15 +181,7 @@ impl DeviceStore for SqliteStore {
         id: DeviceId,
         institution: Option<InstitutionId>,
     ) -> Result<Option<DeviceRecord>, StoreError> {
-        self.read(move |c| {
-            let mut statement = c.prepare_cached(devices::DEVICE_BY_ID)?;
-            codec::optional(
-                &mut statement,
-                params![id.0, institution.map(|i| i.0)],
-                from_row,
-            )
-        })
-        .await
+        self.read(move |c| by_id(c, id, institution)).await
     }
 
     async fn revoke_device(

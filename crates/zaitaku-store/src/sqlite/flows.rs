@@ -5,7 +5,7 @@ use super::codec::{self, Columns};
 use crate::caps::{CapReached, Capped, Caps, ChallengeOpening, Counts, INSTITUTION_WINDOW_SECONDS};
 use crate::codec::instant;
 use crate::error::{SettleError, StoreError};
-use crate::records::{ChallengeRecord, ChallengeState, FlowRecord, SessionRecord};
+use crate::records::{ChallengeRecord, ChallengeState, FlowContext, FlowRecord, SessionRecord};
 use crate::rows::{self, StepColumns, challenge_columns, challenge_state_columns};
 use crate::settle::FlowEnd;
 use crate::store::FlowStore;
@@ -337,6 +337,30 @@ impl FlowStore for SqliteStore {
     async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), StoreError> {
         let flow = flow.clone();
         self.write(move |c| insert(c, &flow)).await
+    }
+
+    async fn flow_in_context(&self, id: &str) -> Result<Option<FlowContext>, StoreError> {
+        let id = id.to_owned();
+        // One handoff to the reader for all three.
+        self.read(move |c| {
+            let Some(flow) = by_id(c, &id)? else {
+                return Ok(None);
+            };
+            let institution =
+                super::institutions::by_id(c, flow.institution_id)?.ok_or(StoreError::Corrupt {
+                    what: "flow's institution",
+                })?;
+            let device = match flow.device_id {
+                Some(device) => super::devices::by_id(c, device, Some(flow.institution_id))?,
+                None => None,
+            };
+            Ok(Some(FlowContext {
+                flow,
+                institution,
+                device,
+            }))
+        })
+        .await
     }
 
     async fn flow_with_institution(

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use axum::http::HeaderMap;
 use time::OffsetDateTime;
 use zaitaku_domain::{DeviceId, FlowsFrom, Institution};
-use zaitaku_store::{DeviceRecord, FlowRecord};
+use zaitaku_store::{DeviceRecord, FlowContext};
 
 /// Why this request may start flows at the institution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,13 +79,15 @@ pub async fn admit(
     Ok(Admission::Device(device))
 }
 
-/// A flow started by a device goes no further once that device is revoked.
-pub async fn flow_device_live(state: &AppState, flow: &FlowRecord) -> Result<(), PageError> {
-    let Some(id) = flow.device_id else {
-        return Ok(());
-    };
-    match state.store.device(id, Some(flow.institution_id)).await? {
-        Some(device) if !device.is_revoked() => Ok(()),
-        _ => Err(PageError::DeviceNotEnrolled),
+/// A flow started by a device goes no further once that device is revoked:
+/// the name of the live device that started it (`None` where anyone may start
+/// flows), or the refusal. `context` is the store's one read of the flow.
+pub fn flow_device(context: &FlowContext) -> Result<Option<String>, PageError> {
+    match (context.flow.device_id, &context.device) {
+        (None, _) => Ok(None),
+        (Some(_), Some(device)) if !device.is_revoked() => {
+            Ok(Some(device.name.as_str().to_owned()))
+        }
+        (Some(_), _) => Err(PageError::DeviceNotEnrolled),
     }
 }

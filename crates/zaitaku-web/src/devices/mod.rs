@@ -18,8 +18,7 @@ use time::OffsetDateTime;
 use zaitaku_domain::{ActivationCode, DeviceName, InstitutionId};
 use zaitaku_store::devices::ACTIVATION_CODE_LIFETIME;
 use zaitaku_store::{
-    DeviceActor, DeviceRecord, Enrolled, FlowRecord, NewActivationCode, NewDevice, Store,
-    StoreError,
+    DeviceActor, DeviceRecord, Enrolled, NewActivationCode, NewDevice, Store, StoreError,
 };
 
 /// This browser's device secret: the one it sent, or a new one to set.
@@ -128,20 +127,4 @@ pub async fn issue_activation_code(
             Err(e) => return Err(e),
         }
     }
-}
-
-/// The name of the enrolled device that started `flow` (「訪問用タブレット1」),
-/// if one did: the authenticator and the staff's page name it after the
-/// institution (`zaitaku_card::protocol::requester`).
-pub async fn flow_device_name(
-    store: &dyn Store,
-    flow: &FlowRecord,
-) -> Result<Option<String>, StoreError> {
-    let Some(id) = flow.device_id else {
-        return Ok(None);
-    };
-    Ok(store
-        .device(id, Some(flow.institution_id))
-        .await?
-        .map(|device| device.name.as_str().to_owned()))
 }

@@ -173,12 +173,15 @@ async fn describe_json(
         (Some(stored), Some(secret)) if handoff::claim_matches(stored, &secret) => secret,
         (Some(_), _) => return Err(SubmitError::AlreadyClaimed),
     };
-    let (flow, institution) = state
+    let context = state
         .store
-        .flow_with_institution(&challenge.flow_id)
+        .flow_in_context(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
-    let device = crate::devices::flow_device_name(state.store.as_ref(), &flow).await?;
+    // A revoked device's flow asks no card of anyone.
+    let device =
+        crate::devices::gate::flow_device(&context).map_err(|_| SubmitError::UnknownChallenge)?;
+    let institution = context.institution;
     let expires_at = challenge
         .expires_at
         .format(&Rfc3339)

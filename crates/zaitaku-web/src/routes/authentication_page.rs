@@ -40,7 +40,11 @@ pub async fn page(
     Path(flow_id): Path<String>,
     Query(query): Query<MethodQuery>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow,
+        institution,
+        device_name,
+    } = load_flow(&state, &session, &flow_id).await?;
     let Some(purpose) = flow.step.authentication_purpose() else {
         return Ok(to_current_step(&flow));
     };
@@ -87,11 +91,10 @@ pub async fn page(
         }
         ended => (Some(retry_form(&session, &flow, &ended, method)), None),
     };
-    let device = crate::devices::flow_device_name(state.store.as_ref(), &flow).await?;
     Ok(AuthenticatePage {
         t: Text,
         demo: state.demo.is_some(),
-        requester: zaitaku_card::protocol::requester(&institution.name, device.as_deref()),
+        requester: zaitaku_card::protocol::requester(&institution.name, device_name.as_deref()),
         institution_name: institution.name.clone(),
         menu: Menu::new(&institution, &session),
         steps,

@@ -111,15 +111,16 @@ async fn context(state: &AppState, reference: &str) -> Result<ReaderContext, Pag
         .challenge(reference)
         .await?
         .ok_or(PageError::NotFound)?;
-    let (flow, institution) = state
+    let context = state
         .store
-        .flow_with_institution(&challenge.flow_id)
+        .flow_in_context(&challenge.flow_id)
         .await?
         .ok_or(PageError::NotFound)?;
-    if !flow.started_from(&institution) {
+    if !context.flow.started_from(&context.institution) {
         return Err(PageError::UrlChanged);
     }
-    let device = crate::devices::flow_device_name(state.store.as_ref(), &flow).await?;
+    let device = context.device.map(|d| d.name.as_str().to_owned());
+    let institution = context.institution;
     let live = challenge.state == zaitaku_store::ChallengeState::Pending
         && !challenge.is_expired(time::OffsetDateTime::now_utc());
     Ok(ReaderContext {

@@ -15,11 +15,13 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use zaitaku_domain::{Consent, ConsentStatus, FailureReason, FlowStep, Institution, Purpose};
-use zaitaku_store::FlowRecord;
+use zaitaku_store::{FlowContext, FlowRecord};
 
 pub struct LoadedFlow {
     pub flow: FlowRecord,
     pub institution: Institution,
+    /// The enrolled device that started the flow (「訪問用タブレット1」), if one did.
+    pub device_name: Option<String>,
 }
 
 /// The flow, if it exists, belongs to this session and has not run out of time.
@@ -36,17 +38,20 @@ pub async fn load_flow(
     if !random::is_id(flow_id) {
         return Err(PageError::FlowNotFound);
     }
-    let (flow, institution) = state
+    let context = state
         .store
-        .flow_with_institution(flow_id)
+        .flow_in_context(flow_id)
         .await?
-        .filter(|(f, _)| f.session_hash == session.id_hash)
+        .filter(|c| c.flow.session_hash == session.id_hash)
         .ok_or(PageError::FlowNotFound)?;
     // Deactivation ended its running flows; a settled one is not shown either.
-    if !institution.is_active() {
+    if !context.institution.is_active() {
         return Err(PageError::InstitutionClosed);
     }
-    crate::devices::gate::flow_device_live(state, &flow).await?;
+    let device_name = crate::devices::gate::flow_device(&context)?;
+    let FlowContext {
+        flow, institution, ..
+    } = context;
     if !flow.started_from(&institution) {
         return Err(PageError::UrlChanged);
     }
@@ -62,7 +67,11 @@ pub async fn load_flow(
             PageError::FlowExpired { restart }
         });
     }
-    Ok(LoadedFlow { flow, institution })
+    Ok(LoadedFlow {
+        flow,
+        institution,
+        device_name,
+    })
 }
 
 /// Until when the flow's pages are shown: a running flow until it expires (each
@@ -178,7 +187,9 @@ pub async fn complete_page(
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow, institution, ..
+    } = load_flow(&state, &session, &flow_id).await?;
     if !flow.step.is_settled() {
         return Ok(to_current_step(&flow));
     }

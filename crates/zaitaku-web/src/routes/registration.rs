@@ -26,7 +26,9 @@ pub async fn select_page(
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow, institution, ..
+    } = load_flow(&state, &session, &flow_id).await?;
     if !matches!(
         flow.step,
         FlowStep::Select | FlowStep::Confirm(_) | FlowStep::Authenticate(_)
@@ -55,6 +57,7 @@ pub async fn select_submit(
     let LoadedFlow {
         mut flow,
         institution,
+        ..
     } = load_flow(&state, &session, &flow_id).await?;
     let choices = match form.choices(&institution) {
         Ok(choices) => choices,
@@ -224,7 +227,9 @@ pub async fn confirm_page(
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow, institution, ..
+    } = load_flow(&state, &session, &flow_id).await?;
     let (FlowStep::Confirm(choices) | FlowStep::Authenticate(choices)) = &flow.step else {
         return Ok(to_current_step(&flow));
     };

@@ -17,7 +17,9 @@ pub async fn revoke_page(
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow, institution, ..
+    } = load_flow(&state, &session, &flow_id).await?;
     if !matches!(
         flow.step,
         FlowStep::RevokeConfirm | FlowStep::RevokeAuthenticate

@@ -34,7 +34,9 @@ pub async fn edit_page(
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow, institution, ..
+    } = load_flow(&state, &session, &flow_id).await?;
     if flow.step.viewed().is_none() {
         return Ok(to_current_step(&flow));
     }
@@ -58,6 +60,7 @@ pub async fn edit_submit(
     let LoadedFlow {
         mut flow,
         institution,
+        ..
     } = load_flow(&state, &session, &flow_id).await?;
     let stale = || PageError::StaleForm {
         current: canonical_path(&flow),
@@ -97,7 +100,9 @@ pub async fn confirm_page(
     Extension(session): Extension<Session>,
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let LoadedFlow { flow, institution } = load_flow(&state, &session, &flow_id).await?;
+    let LoadedFlow {
+        flow, institution, ..
+    } = load_flow(&state, &session, &flow_id).await?;
     let (FlowStep::UpdateConfirm { viewed, draft }
     | FlowStep::UpdateAuthenticate { viewed, draft }) = &flow.step
     else {
