@@ -189,8 +189,16 @@ pub const HEAD_ENSURE: &str = "INSERT INTO audit_chains (chain, scope, head_seq,
 /// The head and checkpoint of chain `$1`, scope `$2`: `head_seq, head_hash,
 /// start_seq, start_hash`. PostgreSQL appends ` FOR UPDATE`: the lock every
 /// append and purge of the chain takes (SQLite's one writer already is).
-pub const HEAD_READ: &str = "SELECT head_seq, head_hash, start_seq, start_hash \
-     FROM audit_chains WHERE chain = $1 AND scope = $2";
+macro_rules! head_read {
+    () => {
+        "SELECT head_seq, head_hash, start_seq, start_hash \
+         FROM audit_chains WHERE chain = $1 AND scope = $2"
+    };
+}
+pub const HEAD_READ: &str = head_read!();
+
+/// [`HEAD_READ`], locking the head row until the transaction ends (PostgreSQL).
+pub const HEAD_READ_FOR_UPDATE: &str = concat!(head_read!(), " FOR UPDATE");
 
 /// The scopes of chain `$1` that have a head row.
 pub const CHAIN_SCOPES: &str = "SELECT scope FROM audit_chains WHERE chain = $1 ORDER BY scope";
@@ -224,6 +232,25 @@ pub fn keep_scopes(scopes: &mut Vec<(Chain, i64)>, institution: Option<Instituti
     }
     scopes.sort_by_key(|(c, s)| (*s, *c));
     scopes.dedup();
+}
+
+/// The snapshot of `chain` in `scope` (0: no institution) from its entries and
+/// the head rows read in the same transaction.
+pub fn snapshot_of(
+    chain: Chain,
+    scope: i64,
+    entries: Vec<ChainEntry>,
+    heads: &[(Chain, i64, ChainHead)],
+) -> ChainSnapshot {
+    ChainSnapshot {
+        chain,
+        institution: (scope != 0).then_some(InstitutionId(scope)),
+        head: heads
+            .iter()
+            .find(|(c, s, _)| *c == chain && *s == scope)
+            .map(|(_, _, h)| h.clone()),
+        entries,
+    }
 }
 
 /// Where the chain left by one purge batch starts: the first entry the rule

@@ -8,8 +8,8 @@ use super::PostgresStore;
 use super::columns::Columns;
 use crate::audit::{
     self, AuditVerification, CHAIN_SCOPES, CHECKPOINT_MOVE, Chain, ChainEntry, ChainHead,
-    ChainSnapshot, GENESIS, HEAD_ADVANCE, HEAD_ENSURE, HEAD_READ, HEADS_READ, VERIFICATION_INSERT,
-    VERIFICATION_LAST,
+    ChainSnapshot, GENESIS, HEAD_ADVANCE, HEAD_ENSURE, HEAD_READ, HEAD_READ_FOR_UPDATE, HEADS_READ,
+    VERIFICATION_INSERT, VERIFICATION_LAST,
 };
 use crate::codec::instant;
 use crate::error::StoreError;
@@ -21,12 +21,17 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 use zaitaku_domain::InstitutionId;
 
-/// The head of the chain of `scope`, locked until the transaction ends.
+/// The head of the chain of `scope`, locked until the transaction ends. The
+/// head row is made (idempotently, so two first appends meet on its lock)
+/// only when the chain has none yet: no write before an ordinary append.
 pub async fn lock(
     conn: &mut PgConnection,
     chain: Chain,
     scope: i64,
 ) -> Result<ChainHead, StoreError> {
+    if let Some(head) = read_head(conn, chain, scope, true).await? {
+        return Ok(head);
+    }
     sqlx::query(HEAD_ENSURE)
         .bind(chain.table())
         .bind(scope)
@@ -45,11 +50,11 @@ async fn read_head(
     for_update: bool,
 ) -> Result<Option<ChainHead>, StoreError> {
     let sql = if for_update {
-        format!("{HEAD_READ} FOR UPDATE")
+        HEAD_READ_FOR_UPDATE
     } else {
-        HEAD_READ.to_owned()
+        HEAD_READ
     };
-    sqlx::query(AssertSqlSafe(sql))
+    sqlx::query(sql)
         .bind(chain.table())
         .bind(scope)
         .fetch_optional(&mut *conn)
@@ -144,15 +149,7 @@ async fn read_chains(
             .iter()
             .map(|row| ChainEntry::read(chain, &mut Columns::new(row)))
             .collect::<Result<Vec<_>, _>>()?;
-        snapshots.push(ChainSnapshot {
-            chain,
-            institution: (scope != 0).then_some(InstitutionId(scope)),
-            head: heads
-                .iter()
-                .find(|(c, s, _)| *c == chain && *s == scope)
-                .map(|(_, _, h)| h.clone()),
-            entries,
-        });
+        snapshots.push(audit::snapshot_of(chain, scope, entries, &heads));
     }
     Ok(snapshots)
 }

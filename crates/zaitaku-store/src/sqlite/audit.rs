@@ -16,14 +16,22 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zaitaku_domain::InstitutionId;
 
-fn head(conn: &Connection, chain: Chain, scope: i64) -> Result<ChainHead, StoreError> {
-    conn.prepare_cached(HEAD_ENSURE)?
-        .execute(params![chain.table(), scope, GENESIS])?;
+fn read_head(conn: &Connection, chain: Chain, scope: i64) -> Result<Option<ChainHead>, StoreError> {
     let mut statement = conn.prepare_cached(HEAD_READ)?;
     codec::optional(&mut statement, params![chain.table(), scope], |row| {
         ChainHead::read(&mut Columns::new(row))
-    })?
-    .ok_or_else(|| StoreError::Database("a chain's head row is missing".to_owned()))
+    })
+}
+
+/// The chain's head, its row made only when the chain has none yet.
+fn head(conn: &Connection, chain: Chain, scope: i64) -> Result<ChainHead, StoreError> {
+    if let Some(head) = read_head(conn, chain, scope)? {
+        return Ok(head);
+    }
+    conn.prepare_cached(HEAD_ENSURE)?
+        .execute(params![chain.table(), scope, GENESIS])?;
+    read_head(conn, chain, scope)?
+        .ok_or_else(|| StoreError::Database("a chain's head row is missing".to_owned()))
 }
 
 /// Give the entry `id` (just inserted, in the caller's transaction) the next
@@ -112,15 +120,7 @@ fn read_chains(
         let entries = codec::all(&mut statement, [scope], |row| {
             ChainEntry::read(chain, &mut Columns::new(row))
         })?;
-        snapshots.push(ChainSnapshot {
-            chain,
-            institution: (scope != 0).then_some(InstitutionId(scope)),
-            head: heads
-                .iter()
-                .find(|(c, s, _)| *c == chain && *s == scope)
-                .map(|(_, _, h)| h.clone()),
-            entries,
-        });
+        snapshots.push(audit::snapshot_of(chain, scope, entries, &heads));
     }
     Ok(snapshots)
 }
@@ -134,11 +134,7 @@ fn purge_bounds(
     cutoffs: &PurgeCutoffs,
     scope: i64,
 ) -> Result<Option<(ChainHead, Option<i64>)>, StoreError> {
-    let mut statement = conn.prepare_cached(HEAD_READ)?;
-    let Some(head) = codec::optional(&mut statement, params![chain.table(), scope], |row| {
-        ChainHead::read(&mut Columns::new(row))
-    })?
-    else {
+    let Some(head) = read_head(conn, chain, scope)? else {
         return Ok(None);
     };
     let first_kept: Option<i64> = conn
