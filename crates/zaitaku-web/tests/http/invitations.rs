@@ -202,6 +202,9 @@ async fn revoking_the_device_ends_its_invitations_and_the_phones_it_let_in() {
     let mut phone = tablet.stranger();
     assert_eq!(phone.get(&first).await.status, 303);
     assert_eq!(phone.get(&kit.url(&kit.nursing)).await.status, 200);
+    // A reading the tablet asked for, not yet fetched by any authenticator.
+    let walk = started(&mut tablet, &kit, &kit.nursing).await;
+    let link = flow::auth_link(&mut tablet, &walk).await;
 
     kit.store
         .revoke_device(
@@ -216,6 +219,10 @@ async fn revoking_the_device_ends_its_invitations_and_the_phones_it_let_in() {
     assert_eq!(phone.get(&kit.url(&kit.nursing)).await.status, 403);
     let mut other = tablet.stranger();
     assert_eq!(other.get(&unopened).await.status, 404);
+    // The revoked tablet's reading asks no card of anyone.
+    let described = other.get_json(&link).await;
+    assert_eq!(described.status, 404, "{}", described.body);
+    assert_eq!(described.json()["error"], "unknown_challenge");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
