@@ -78,9 +78,17 @@ pub const OPEN_INVITATIONS_PER_DEVICE: i64 = 20;
 
 /// A new invitation: hash, institution, device, created, expires; stored only
 /// while device `$3` has fewer than `$6` unexpired ones at `$4` (one row, or none).
+/// On PostgreSQL the count and the insert are one statement but not one
+/// instant: two transactions can both count 19. It runs after
+/// [`LOCK_ISSUING_DEVICE`], which makes one device's issues take turns.
 pub const INSERT_INVITATION: &str = "INSERT INTO invitations (token_hash, institution_id, \
      device_id, created_at, expires_at) SELECT $1, $2, $3, $4, $5 \
      WHERE (SELECT count(*) FROM invitations WHERE device_id = $3 AND expires_at > $4) < $6";
+
+/// Lock device `$1`'s row until the transaction ends (PostgreSQL), so the
+/// count in [`INSERT_INVITATION`] sees every invitation issued before it.
+/// SQLite needs none: its writes already take turns.
+pub const LOCK_ISSUING_DEVICE: &str = "SELECT id FROM institution_devices WHERE id = $1 FOR UPDATE";
 
 macro_rules! invitation_by_hash {
     () => {

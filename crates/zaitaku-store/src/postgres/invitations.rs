@@ -1,5 +1,6 @@
 //! PostgreSQL: invitations to a patient's phone (statements and rule in
-//! `crate::invitations`). Opening locks the invitation's row (`FOR UPDATE`),
+//! `crate::invitations`). Issuing locks the device's row, so its cap holds
+//! under concurrent issues; opening locks the invitation's row (`FOR UPDATE`),
 //! so of two processes opening the same code one admits and the other finds
 //! it used.
 
@@ -21,6 +22,11 @@ use zaitaku_domain::InstitutionId;
 #[async_trait]
 impl InvitationStore for PostgresStore {
     async fn issue_invitation(&self, i: &NewInvitation) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(invitations::LOCK_ISSUING_DEVICE)
+            .bind(i.device_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
         let result = sqlx::query(invitations::INSERT_INVITATION)
             .bind(&i.token_hash)
             .bind(i.institution_id.0)
@@ -28,10 +34,13 @@ impl InvitationStore for PostgresStore {
             .bind(instant(i.created_at))
             .bind(instant(i.expires_at))
             .bind(invitations::OPEN_INVITATIONS_PER_DEVICE)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await;
         match result {
-            Ok(done) => Ok(done.rows_affected() == 1),
+            Ok(done) => {
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
             Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate {
                 what: "an invitation with this hash",
             }),

@@ -247,7 +247,46 @@ async fn a_device_holds_a_bounded_number_of_open_invitations() {
     assert!(store.issue_invitation(&later).await.unwrap());
 }
 
+/// The CI run that found it: a 2D-code page reloaded by many tabs at once
+/// stored 21 on PostgreSQL, each transaction having counted 19.
+async fn a_device_issuing_from_many_tabs_at_once_stays_within_its_cap() {
+    let (_guard, store) = fresh_store().await;
+    let clinic = institution(&store, "1310123458", 'a').await;
+    let device = tablet(&store, &clinic).await;
+    let tasks: Vec<_> = (0..OPEN_INVITATIONS_PER_DEVICE * 3)
+        .map(|n| {
+            let store = store.clone();
+            let mut next = invitation('0', &clinic, &device);
+            next.token_hash = format!("{n:064}");
+            tokio::spawn(async move { store.issue_invitation(&next).await.unwrap() })
+        })
+        .collect();
+    let mut made = 0;
+    for task in tasks {
+        made += i64::from(task.await.unwrap());
+    }
+    assert_eq!(made, OPEN_INVITATIONS_PER_DEVICE);
+    // What is stored, seen from the other side: the codes that open.
+    let now = OffsetDateTime::now_utc();
+    let mut opening = 0;
+    for n in 0..OPEN_INVITATIONS_PER_DEVICE * 3 {
+        let hash = format!("{n:064}");
+        let used = store
+            .open_invitation(&hash, &format!("s{n}"), None, now)
+            .await
+            .unwrap();
+        if used != InvitationUse::Unknown {
+            opening += 1;
+        }
+    }
+    assert_eq!(
+        opening, OPEN_INVITATIONS_PER_DEVICE,
+        "the refused ones wrote nothing"
+    );
+}
+
 on_both_backends!(
+    a_device_issuing_from_many_tabs_at_once_stays_within_its_cap,
     a_device_holds_a_bounded_number_of_open_invitations,
     twenty_browsers_opening_one_invitation_admit_exactly_one,
     admission_is_per_institution_and_ends_with_time_or_revocation,
