@@ -216,6 +216,14 @@ pub const REVOKE_DEVICE: &str = concat!(
     device_columns!()
 );
 
+/// What a revocation ends in its own transaction: the pending challenges of
+/// the flows device `$2` started (its invited phones' included) at `$1`, so
+/// that a card being read when the device is revoked settles nothing. The
+/// flows themselves stop at their next request (`devices::gate::flow_device`).
+pub const CANCEL_CHALLENGES_ON_REVOCATION: &str = "UPDATE challenges SET state = 'cancelled', \
+     settled_at = $1 WHERE state = 'pending' \
+     AND flow_id IN (SELECT id FROM flows WHERE device_id = $2)";
+
 /// Device `$1` within institution `$2` (`NULL`: any).
 pub const DEVICE_BY_ID: &str = concat!(
     "SELECT ",

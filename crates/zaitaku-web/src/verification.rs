@@ -56,33 +56,50 @@ impl From<SettleError> for SubmitError {
     }
 }
 
+/// A challenge that can still be answered, and the name of the device that
+/// started its flow (`None` where anyone may start flows).
+#[derive(Debug)]
+pub struct LiveChallenge {
+    pub challenge: ChallengeRecord,
+    pub institution: zaitaku_domain::Institution,
+    pub device: Option<String>,
+}
+
 /// A challenge that can still be answered, or why not. A challenge whose flow
-/// was started from an institution URL rotated away since answers nothing (the
-/// rule of `FlowRecord::started_from`, as the flow's pages ask it).
+/// was started from an institution URL rotated away since, or by a device
+/// revoked since, answers nothing: the rules the flow's own pages apply
+/// (`FlowRecord::started_from`, `devices::gate::flow_device`), so a fetch, a
+/// token and a report are refused alike.
 pub async fn live_challenge(
     state: &AppState,
     reference: &str,
-) -> Result<ChallengeRecord, SubmitError> {
+) -> Result<LiveChallenge, SubmitError> {
     let challenge = state
         .store
         .challenge(reference)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
-    let (flow, institution) = state
+    let context = state
         .store
-        .flow_with_institution(&challenge.flow_id)
+        .flow_in_context(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
-    if !flow.started_from(&institution) {
+    if !context.flow.started_from(&context.institution) {
         return Err(SubmitError::UrlChanged);
     }
+    let device =
+        crate::devices::gate::flow_device(&context).map_err(|_| SubmitError::UnknownChallenge)?;
     if challenge.state != ChallengeState::Pending {
         return Err(SubmitError::AlreadyUsed);
     }
     if challenge.is_expired(OffsetDateTime::now_utc()) {
         return Err(SubmitError::Expired);
     }
-    Ok(challenge)
+    Ok(LiveChallenge {
+        challenge,
+        institution: context.institution,
+        device,
+    })
 }
 
 /// Who answers a challenge.
@@ -104,7 +121,7 @@ pub async fn answerable_challenge(
     if !crate::random::is_id(reference) {
         return Err(SubmitError::UnknownChallenge);
     }
-    let challenge = live_challenge(state, reference).await?;
+    let challenge = live_challenge(state, reference).await?.challenge;
     if let Answerer::Claimant(claim) = answerer {
         match (&challenge.claim_hash, claim) {
             (Some(stored), Some(secret)) if crate::handoff::claim_matches(stored, secret) => {}

@@ -146,16 +146,26 @@ impl DeviceStore for PostgresStore {
         by: &DeviceActor,
         at: OffsetDateTime,
     ) -> Result<Option<DeviceRecord>, StoreError> {
-        sqlx::query(devices::REVOKE_DEVICE)
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query(devices::REVOKE_DEVICE)
             .bind(instant(at))
             .bind(by.staff_id())
             .bind(by.label())
             .bind(id.0)
             .bind(institution.map(|i| i.0))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?
             .map(|row| from_row(&row))
-            .transpose()
+            .transpose()?;
+        if revoked.is_some() {
+            sqlx::query(devices::CANCEL_CHALLENGES_ON_REVOCATION)
+                .bind(instant(at))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     async fn issue_activation_code(&self, code: &NewActivationCode) -> Result<(), StoreError> {

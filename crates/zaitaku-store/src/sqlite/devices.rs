@@ -193,9 +193,9 @@ impl DeviceStore for SqliteStore {
     ) -> Result<Option<DeviceRecord>, StoreError> {
         let by = by.clone();
         self.write_durable(move |c| {
-            let mut statement = c.prepare_cached(devices::REVOKE_DEVICE)?;
-            codec::optional(
-                &mut statement,
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked = codec::optional(
+                &mut *tx.prepare_cached(devices::REVOKE_DEVICE)?,
                 params![
                     instant(at),
                     by.staff_id(),
@@ -204,7 +204,13 @@ impl DeviceStore for SqliteStore {
                     institution.map(|i| i.0)
                 ],
                 from_row,
-            )
+            )?;
+            if revoked.is_some() {
+                tx.prepare_cached(devices::CANCEL_CHALLENGES_ON_REVOCATION)?
+                    .execute(params![instant(at), id.0])?;
+            }
+            tx.commit()?;
+            Ok(revoked)
         })
         .await
     }

@@ -725,7 +725,83 @@ async fn a_rotation_ends_what_the_old_url_started() {
     ));
 }
 
+/// Revoking a device cancels the pending challenges of the flows it started
+/// in the same write, and only those: a card being read settles nothing.
+async fn a_revocation_ends_what_the_device_started() {
+    let f = fixture().await;
+    let device = f
+        .store
+        .enrol_device(&zaitaku_store::NewDevice {
+            institution_id: f.flow.institution_id,
+            name: zaitaku_domain::DeviceName::parse("訪問用タブレット1").unwrap(),
+            credential_hash: "c".repeat(64),
+            enrolled_by: zaitaku_store::DeviceActor::AdminCli,
+            at: OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap()
+        .device()
+        .clone();
+    // The fixture's flow (no device) waits too; this one is the tablet's.
+    let mut with_device = FlowRecord {
+        id: "flow-of-the-tablet-0001".into(),
+        step: FlowStep::Select,
+        challenge_ref: None,
+        version: 0,
+        device_id: Some(device.id),
+        ..f.flow.clone()
+    };
+    f.store.insert_flow(&with_device).await.unwrap();
+    let challenge = pending_challenge(
+        "challenge-of-the-tablet-01",
+        &with_device,
+        Purpose::Register,
+    );
+    with_device.step = f.flow.step.clone();
+    with_device.challenge_ref = Some(challenge.reference.clone());
+    assert!(
+        f.store
+            .update_flow(&with_device, Some(&challenge))
+            .await
+            .unwrap()
+    );
+
+    f.store
+        .revoke_device(
+            device.id,
+            None,
+            &zaitaku_store::DeviceActor::AdminCli,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap()
+        .expect("revoked");
+    let state = |reference: &'static str| {
+        let store = f.store.clone();
+        async move { store.challenge(reference).await.unwrap().unwrap().state }
+    };
+    assert_eq!(
+        state("challenge-of-the-tablet-01").await,
+        ChallengeState::Cancelled
+    );
+    // A flow the device did not start goes on.
+    assert_eq!(
+        state("challenge-0123456789ab").await,
+        ChallengeState::Pending
+    );
+    let write = RegistrationWrite {
+        challenge_ref: challenge.reference.clone(),
+        flow_id: with_device.id.clone(),
+        ..f.write.clone()
+    };
+    assert!(matches!(
+        f.store.settle_registration(&write).await,
+        Err(SettleError::ChallengeNotPending)
+    ));
+}
+
 on_both_backends!(
+    a_revocation_ends_what_the_device_started,
     a_rotation_ends_what_the_old_url_started,
     a_report_by_its_claimer_ends_the_challenge_only_with_its_reason,
     a_cancel_by_its_claimer_ends_the_challenge_only,

@@ -157,7 +157,11 @@ async fn describe_json(
     if !random::is_id(reference) {
         return Err(SubmitError::UnknownChallenge);
     }
-    let challenge = verification::live_challenge(state, reference).await?;
+    let verification::LiveChallenge {
+        challenge,
+        institution,
+        device,
+    } = verification::live_challenge(state, reference).await?;
     let claim = match (&challenge.claim_hash, claim) {
         (None, _) => {
             let secret = random::secret256();
@@ -173,15 +177,6 @@ async fn describe_json(
         (Some(stored), Some(secret)) if handoff::claim_matches(stored, &secret) => secret,
         (Some(_), _) => return Err(SubmitError::AlreadyClaimed),
     };
-    let context = state
-        .store
-        .flow_in_context(&challenge.flow_id)
-        .await?
-        .ok_or(SubmitError::UnknownChallenge)?;
-    // A revoked device's flow asks no card of anyone.
-    let device =
-        crate::devices::gate::flow_device(&context).map_err(|_| SubmitError::UnknownChallenge)?;
-    let institution = context.institution;
     let expires_at = challenge
         .expires_at
         .format(&Rfc3339)

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::flow::{self, ALL_AGREE};
 use common::qr::Bitmap;
-use common::{Client, Kit, qualification};
+use common::{Client, Kit, qualification, sign};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use zaitaku_domain::Institution;
@@ -205,6 +205,14 @@ async fn revoking_the_device_ends_its_invitations_and_the_phones_it_let_in() {
     // A reading the tablet asked for, not yet fetched by any authenticator.
     let walk = started(&mut tablet, &kit, &kit.nursing).await;
     let link = flow::auth_link(&mut tablet, &walk).await;
+    // Another, fetched already: the card is being read when the tablet is revoked.
+    let card = kit
+        .linked_card("在宅　花子", qualification("在宅　花子"))
+        .await;
+    let mut second = tablet.fresh_with_cookies();
+    let reading = started(&mut second, &kit, &kit.nursing).await;
+    let (claimed, nonce) = flow::challenge(&mut second, &reading).await;
+    let token = sign(&card.path, &kit.origin, &nonce).await;
 
     kit.store
         .revoke_device(
@@ -223,6 +231,22 @@ async fn revoking_the_device_ends_its_invitations_and_the_phones_it_let_in() {
     let described = other.get_json(&link).await;
     assert_eq!(described.status, 404, "{}", described.body);
     assert_eq!(described.json()["error"], "unknown_challenge");
+    // The card read in the meantime answers nothing either: no qualification
+    // is looked up, no consent is written, whatever the claim.
+    let answered = other.post_claimed(&claimed, &token).await;
+    assert_eq!(answered.status, 404, "{}", answered.body);
+    assert_eq!(answered.json()["error"], "unknown_challenge");
+    let reported = other
+        .post_claimed(&claimed.error(), r#"{"code":"cancelled"}"#)
+        .await;
+    assert_eq!(reported.status, 404, "{}", reported.body);
+    assert!(
+        kit.store
+            .consent(kit.nursing.id, card.person.unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
