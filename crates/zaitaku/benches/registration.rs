@@ -6,6 +6,8 @@
 //! `cargo bench -p zaitaku --bench registration`; ZAITAKU_BENCH_FLOWS (default
 //! 300) and ZAITAKU_BENCH_CLIENTS (default 4) change the load. It runs the flows
 //! once from one client, then from that many clients at once.
+//! ZAITAKU_BENCH_SERVER names another `zaitaku` binary to measure (an older
+//! build, for a before/after figure with the same client).
 //! ZAITAKU_BENCH_WAITING (default 0) first opens that many authentication pages
 //! (each its own browser session and flow) whose status requests wait, as
 //! pages left open on tablets do, for the whole run: what the registrations
@@ -25,7 +27,9 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zaitaku"))
+    let server = std::env::var("ZAITAKU_BENCH_SERVER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_zaitaku").to_owned());
+    let mut child = Command::new(server)
         .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env("RUST_LOG", "warn")
