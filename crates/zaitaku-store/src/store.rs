@@ -725,6 +725,13 @@ pub trait TestingStore: ConsentStore {
 
     /// The database's logical schema version (`crate::SCHEMA_VERSION` once migrated).
     async fn schema_version(&self) -> Result<i64, StoreError>;
+    /// Statements of this process that the database had to compile again
+    /// after their first use, with how often: SQLite recompiles a cached
+    /// statement on every new binding when its plan depended on a bound value
+    /// (a join beside a partial index does it), which costs a request a
+    /// full parse. Empty on PostgreSQL, whose prepared statements are parsed
+    /// once per connection whatever is bound.
+    async fn statements_compiled_again(&self) -> Result<Vec<(String, i32)>, StoreError>;
     /// [`ConsentStore::settle`] of a registration.
     async fn settle_registration(
         &self,

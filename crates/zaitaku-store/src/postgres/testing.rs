@@ -35,6 +35,10 @@ impl TestingStore for PostgresStore {
         Ok(counts)
     }
 
+    async fn statements_compiled_again(&self) -> Result<Vec<(String, i32)>, StoreError> {
+        Ok(Vec::new())
+    }
+
     async fn schema_version(&self) -> Result<i64, StoreError> {
         let stored: i64 = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
             .fetch_one(&self.pool)

@@ -42,6 +42,7 @@ mod testing;
 mod trust;
 
 use crate::error::{SettleError, StoreError};
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -182,6 +183,19 @@ fn with_writer<T, E: From<StoreError>>(
     f(conn)
 }
 
+/// Keep `conn`'s statements compiled between uses. Besides the cache, this
+/// takes SQLite's query-planner stability guarantee: without it, a plan that
+/// looked at a bound value (`LIMIT ?`, a `LIKE ?`, a term beside a partial
+/// index such as the audit chains' `… WHERE chain_seq IS NULL`) marks its
+/// statement to be compiled again whenever its bindings are cleared, which the
+/// cache does on every return; each use then paid a full parse. The plans
+/// given up are ones our queries do not need (no `LIKE` prefix is indexed).
+fn cache_statements(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
 impl Pool {
     fn open(path: &Path, readers: usize) -> Result<Pool, StoreError> {
         create_private(path)?;
@@ -196,7 +210,7 @@ impl Pool {
         }
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
-        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        cache_statements(&writer)?;
         migrate::run(&mut writer)?;
 
         let readers = (0..readers)
@@ -206,7 +220,7 @@ impl Pool {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 reader.busy_timeout(BUSY_TIMEOUT)?;
-                reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                cache_statements(&reader)?;
                 Ok(Mutex::new(Some(reader)))
             })
             .collect::<Result<_, StoreError>>()?;

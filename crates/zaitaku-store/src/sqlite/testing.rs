@@ -41,6 +41,10 @@ impl TestingStore for SqliteStore {
         .await
     }
 
+    async fn statements_compiled_again(&self) -> Result<Vec<(String, i32)>, StoreError> {
+        Ok(self.pool.statements_compiled_again())
+    }
+
     async fn schema_version(&self) -> Result<i64, StoreError> {
         let stored: i64 = self
             .read(|c| {
@@ -52,4 +56,40 @@ impl TestingStore for SqliteStore {
             .await?;
         Ok(super::migrate::logical_version(stored))
     }
+}
+
+impl super::Pool {
+    /// Every connection's statements that SQLite compiled again, and how often.
+    fn statements_compiled_again(&self) -> Vec<(String, i32)> {
+        std::iter::once(&self.writer)
+            .chain(&self.readers)
+            .flat_map(|connection| match super::lock(connection).as_ref() {
+                Some(connection) => compiled_again(connection),
+                None => Vec::new(),
+            })
+            .collect()
+    }
+}
+
+/// The statements of `connection` (its statement cache is all there is) that
+/// were compiled again.
+fn compiled_again(connection: &rusqlite::Connection) -> Vec<(String, i32)> {
+    use rusqlite::ffi;
+    let mut found = Vec::new();
+    // SAFETY: the handle is this connection's, held under its lock for the
+    // whole walk, so no statement is finalized meanwhile; the three calls only
+    // read what the connection owns, and the SQL text is copied out at once.
+    unsafe {
+        let db = connection.handle();
+        let mut statement = ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
+        while !statement.is_null() {
+            let again = ffi::sqlite3_stmt_status(statement, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+            if again > 0 {
+                let sql = std::ffi::CStr::from_ptr(ffi::sqlite3_sql(statement));
+                found.push((sql.to_string_lossy().into_owned(), again));
+            }
+            statement = ffi::sqlite3_next_stmt(db, statement);
+        }
+    }
+    found
 }

@@ -5,6 +5,7 @@
 mod common;
 
 mod bounded_resources;
+mod compiled_once;
 mod console;
 mod console_login;
 mod demo_reader;
