@@ -43,6 +43,10 @@ pub struct Limits {
     /// Activation codes typed at `/device` per client (40-bit codes, valid
     /// ten minutes: guessing one at this rate is hopeless).
     pub device_activations: Rate,
+    /// New browsers the demo index enrols per client (`zaitaku demo` only):
+    /// each is a device row per demo institution, so a client that drops its
+    /// cookies in a loop meets a refusal before the table grows without end.
+    pub demo_enrolments: Rate,
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -64,6 +68,7 @@ impl Default for Limits {
             token_checks: Rate { per_minute: 120 },
             console_logins: Rate { per_minute: 120 },
             device_activations: Rate { per_minute: 10 },
+            demo_enrolments: Rate { per_minute: 30 },
             trusted_proxies: TrustedProxies::default(),
         }
     }
@@ -80,6 +85,7 @@ pub struct Guards {
     token_checks: Arc<RateLimiter>,
     console_logins: Arc<RateLimiter>,
     device_activations: Arc<RateLimiter>,
+    demo_enrolments: Arc<RateLimiter>,
 }
 
 impl Default for Guards {
@@ -94,6 +100,7 @@ impl Guards {
             token_checks: Arc::new(RateLimiter::new(limits.token_checks)),
             console_logins: Arc::new(RateLimiter::new(limits.console_logins)),
             device_activations: Arc::new(RateLimiter::new(limits.device_activations)),
+            demo_enrolments: Arc::new(RateLimiter::new(limits.demo_enrolments)),
             limits: Arc::new(limits),
         }
     }
@@ -134,6 +141,14 @@ impl Guards {
         limited(
             "device activation",
             self.device_activations.take(client, Instant::now()),
+        )
+    }
+
+    /// A new browser the demo index would enrol for `client`, or how long it must wait.
+    pub fn demo_enrolment(&self, client: IpAddr) -> Result<(), Duration> {
+        limited(
+            "demo enrolment",
+            self.demo_enrolments.take(client, Instant::now()),
         )
     }
 }

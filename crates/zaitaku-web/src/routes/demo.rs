@@ -6,6 +6,7 @@ use crate::devices;
 use crate::error::PageError;
 use crate::handoff;
 use crate::i18n::Text;
+use crate::limits::ClientAddress;
 use crate::session::Session;
 use crate::state::{AppState, DemoCard};
 use crate::verification::{self, Answerer, SubmitError, TokenOutcome};
@@ -31,6 +32,7 @@ const APP_VERSION: &str = concat!("zaitaku-demo-reader/", env!("CARGO_PKG_VERSIO
 /// every demo institution (and says so), so the demo stays two clicks from flow A.
 pub async fn index(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let Some(demo) = &state.demo else {
@@ -38,6 +40,20 @@ pub async fn index(
     };
     let all = state.store.institutions().await?;
     let secure = state.secure_cookies();
+    // A browser enrolled already enrols nothing new; any other (no cookie, or
+    // one we never issued) would add a row per institution: counted per client.
+    let enrolled = match all.iter().find(|i| i.is_active()) {
+        Some(first) => devices::current_device(&state, &headers, first.id)
+            .await?
+            .is_some(),
+        None => true,
+    };
+    if !enrolled {
+        state
+            .guards
+            .demo_enrolment(client)
+            .map_err(|retry_after| PageError::Busy { retry_after })?;
+    }
     let credential = devices::Credential::sent_or_new(&headers, secure);
     let name = DeviceName::parse(&Text.get("demo-device-name"))
         .map_err(|e| PageError::Internal(e.to_string()))?;

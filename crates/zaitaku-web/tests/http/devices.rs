@@ -485,6 +485,43 @@ async fn the_demo_index_enrols_the_visiting_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_index_enrols_a_bounded_number_of_new_browsers_per_client() {
+    let kit = Kit::start_with(common::Options {
+        demo: true,
+        caps: zaitaku_web::Limits {
+            demo_enrolments: zaitaku_web::Rate { per_minute: 3 },
+            ..zaitaku_web::Limits::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
+    let mut first = kit.client().stranger();
+    assert_eq!(first.get("/").await.status, 200);
+    for _ in 0..2 {
+        let index = kit.client().stranger().get("/").await;
+        assert_eq!(index.status, 200, "{}", index.body);
+    }
+    // A client that drops its cookies (or makes one up) in a loop: refused,
+    // and no row written.
+    let before = rows(&kit).await;
+    let refused = kit.client().stranger().get("/").await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.header("retry-after").is_some());
+    let made_up = kit
+        .client()
+        .stranger()
+        .with_device(zaitaku_web::new_url_token().as_str())
+        .get("/")
+        .await;
+    assert_eq!(made_up.status, 429);
+    assert_eq!(rows(&kit).await, before);
+    // A browser enrolled already is not counted: the demo stays open to it.
+    let again = first.get("/").await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    start_flow(&mut first, &kit, &kit.clinic_e).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_log_names_the_console_browsers_device() {
     let kit = Kit::start().await;
     let admin = staff_account(&kit, &kit.clinic, StaffRole::Administrator).await;

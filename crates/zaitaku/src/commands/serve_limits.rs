@@ -57,6 +57,11 @@ pub struct LimitOptions {
           default_value_t = Limits::default().device_activations.per_minute,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     device_activations_per_minute: u32,
+    /// New browsers the demo index enrols per client per minute (`zaitaku demo` only).
+    #[arg(long, value_name = "N", env = "ZAITAKU_DEMO_ENROLMENTS_PER_MINUTE",
+          default_value_t = Limits::default().demo_enrolments.per_minute,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    demo_enrolments_per_minute: u32,
     /// A reverse proxy (address or CIDR block, repeatable) whose X-Forwarded-For
     /// names the client for the limits per client. Without it, the client is
     /// the connection's peer and X-Forwarded-For is ignored.
@@ -92,6 +97,9 @@ impl LimitOptions {
             },
             device_activations: Rate {
                 per_minute: self.device_activations_per_minute,
+            },
+            demo_enrolments: Rate {
+                per_minute: self.demo_enrolments_per_minute,
             },
             trusted_proxies: TrustedProxies(self.trusted_proxies.clone()),
         }
