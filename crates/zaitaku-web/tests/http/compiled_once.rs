@@ -1,4 +1,5 @@
-//! What the patient flows and the console's reads cost the database: on SQLite, every statement they
+//! What the patient flows (a phone's through an invitation too) and the
+//! console's reads cost the database: on SQLite, every statement they
 //! use is compiled once per connection and then only re-bound. A statement
 //! whose plan depended on a bound value (a join beside a partial index) is
 //! compiled again for every new binding: a full parse on each request, which
@@ -39,6 +40,14 @@ async fn the_patient_flows_and_the_console_compile_each_statement_once() {
         );
         let done = browser.get(&format!("{}/complete", walk.flow)).await;
         assert_eq!(done.status, 200);
+
+        // A patient's phone, let in by the tablet's 2D code, views the consent.
+        let page = browser.get(&format!("{}/qr", kit.url(&kit.clinic))).await;
+        let shown = common::qr::attribute(&page.body, "<div class=\"qr__image", "data-url");
+        let mut phone = browser.stranger();
+        let opened = phone.get(shown.trim_start_matches(&kit.base)).await;
+        assert_eq!(opened.status, 303, "{}", opened.body);
+        flow::view(&mut phone, &kit, &kit.clinic, &yamada.path).await;
 
         // Flow C: revoke.
         let (walk, auth, nonce) =
