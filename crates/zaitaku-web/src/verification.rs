@@ -6,6 +6,7 @@
 //! by the same person (flow B), or revokes (flow C); all or nothing and at most
 //! once (`zaitaku_store::settle`).
 
+use crate::error::PageError;
 use crate::revocation_lookup;
 use crate::state::AppState;
 use std::time::SystemTime;
@@ -68,7 +69,7 @@ pub struct LiveChallenge {
 /// A challenge that can still be answered, or why not. A challenge whose flow
 /// was started from an institution URL rotated away since, or by a device
 /// revoked since, answers nothing: the rules the flow's own pages apply
-/// (`FlowRecord::started_from`, `devices::gate::flow_device`), so a fetch, a
+/// (`devices::gate::flow_requester`), so a fetch, a
 /// token and a report are refused alike.
 pub async fn live_challenge(
     state: &AppState,
@@ -84,11 +85,10 @@ pub async fn live_challenge(
         .flow_in_context(&challenge.flow_id)
         .await?
         .ok_or(SubmitError::UnknownChallenge)?;
-    if !context.flow.started_from(&context.institution) {
-        return Err(SubmitError::UrlChanged);
-    }
-    let device =
-        crate::devices::gate::flow_device(&context).map_err(|_| SubmitError::UnknownChallenge)?;
+    let device = crate::devices::gate::flow_requester(&context).map_err(|e| match e {
+        PageError::UrlChanged => SubmitError::UrlChanged,
+        _ => SubmitError::UnknownChallenge,
+    })?;
     if challenge.state != ChallengeState::Pending {
         return Err(SubmitError::AlreadyUsed);
     }

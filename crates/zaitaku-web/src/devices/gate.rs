@@ -6,7 +6,6 @@
 //! whose browser session opened an invitation that a live device of the
 //! institution showed, within the admission's half hour (`invitations`).
 
-use super::Credential;
 use crate::error::PageError;
 use crate::session::Session;
 use crate::state::AppState;
@@ -50,15 +49,7 @@ pub async fn admit(
         return Ok(Admission::Anyone);
     }
     let now = OffsetDateTime::now_utc();
-    let device = match Credential::sent(headers, state.secure_cookies()) {
-        Some(credential) => {
-            state
-                .store
-                .live_device(&credential.hash(), institution.id)
-                .await?
-        }
-        None => None,
-    };
+    let device = super::current_device(state, headers, institution.id).await?;
     let Some(device) = device else {
         // A session the store does not hold opened no invitation.
         if !session.stored {
@@ -79,10 +70,16 @@ pub async fn admit(
     Ok(Admission::Device(device))
 }
 
-/// A flow started by a device goes no further once that device is revoked:
-/// the name of the live device that started it (`None` where anyone may start
-/// flows), or the refusal. `context` is the store's one read of the flow.
-pub fn flow_device(context: &FlowContext) -> Result<Option<String>, PageError> {
+/// Whether a flow may go on, the one rule its pages, the authenticator API
+/// and the demo reader ask: not once the institution's URL it was started
+/// from was rotated away (`PageError::UrlChanged`), nor once the device that
+/// started it was revoked (`PageError::DeviceNotEnrolled`). If it may, the
+/// name of the live device that started it (`None` where anyone may start
+/// flows). `context` is the store's one read of the flow.
+pub fn flow_requester(context: &FlowContext) -> Result<Option<String>, PageError> {
+    if !context.flow.started_from(&context.institution) {
+        return Err(PageError::UrlChanged);
+    }
     match (context.flow.device_id, &context.device) {
         (None, _) => Ok(None),
         (Some(_), Some(device)) if !device.is_revoked() => {

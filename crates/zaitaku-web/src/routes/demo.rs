@@ -132,10 +132,7 @@ async fn context(state: &AppState, reference: &str) -> Result<ReaderContext, Pag
         .flow_in_context(&challenge.flow_id)
         .await?
         .ok_or(PageError::NotFound)?;
-    if !context.flow.started_from(&context.institution) {
-        return Err(PageError::UrlChanged);
-    }
-    let device = context.device.map(|d| d.name.as_str().to_owned());
+    let device = crate::devices::gate::flow_requester(&context)?;
     let institution = context.institution;
     let live = challenge.state == zaitaku_store::ChallengeState::Pending
         && !challenge.is_expired(time::OffsetDateTime::now_utc());

@@ -48,13 +48,10 @@ pub async fn load_flow(
     if !context.institution.is_active() {
         return Err(PageError::InstitutionClosed);
     }
-    let device_name = crate::devices::gate::flow_device(&context)?;
+    let device_name = crate::devices::gate::flow_requester(&context)?;
     let FlowContext {
         flow, institution, ..
     } = context;
-    if !flow.started_from(&institution) {
-        return Err(PageError::UrlChanged);
-    }
     let now = OffsetDateTime::now_utc();
     if shown_until(state, &flow)
         .await?
