@@ -409,7 +409,54 @@ async fn staff_see_the_devices_but_only_the_administrator_changes_them() {
             .await;
         assert_eq!(refused.status, 403, "{path}: {}", refused.body);
     }
+    // Nor may staff revoke the kit's tablet.
+    let tablet = kit.store.devices(Some(kit.clinic.id)).await.unwrap()[0].clone();
+    let refused = console
+        .post_form(
+            &format!("/console/devices/{}/revoke", tablet.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        !kit.store
+            .device(tablet.id, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_revoked()
+    );
     assert_eq!(rows(&kit).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_activation_codes_meets_the_rate_per_client() {
+    let kit = Kit::start_with(common::Options {
+        caps: zaitaku_web::Limits {
+            device_activations: zaitaku_web::Rate { per_minute: 2 },
+            ..zaitaku_web::Limits::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
+    let code = issue(&kit, &kit.clinic, "訪問用タブレット1").await;
+    let mut guesser = kit.client().stranger();
+    for _ in 0..2 {
+        let wrong = activate(&mut guesser, "ZZZZ-ZZZZ").await;
+        assert_eq!(wrong.status, 422, "{}", wrong.body);
+    }
+    // Past the rate even the right code is not looked at: nothing enrolled.
+    let before = rows(&kit).await;
+    let refused = activate(&mut guesser, &code).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        refused
+            .header("set-cookie")
+            .is_none_or(|c| !c.starts_with("zaitaku_device="))
+    );
+    assert_eq!(rows(&kit).await, before);
+    assert_refused(&guesser.get(&kit.url(&kit.clinic)).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
