@@ -58,7 +58,7 @@ async fn no_longer_shown(browser: &mut Client, walk: &Walk) {
 async fn closing_ends_the_result_at_once() {
     let kit = Kit::start().await;
     let mut browser = kit.client();
-    let (walk, page) = completed(&kit, &mut browser).await;
+    let (walk, _) = completed(&kit, &mut browser).await;
     let close = format!("{}/close", walk.flow);
     // Without this session's token, nothing is closed.
     let forged = browser.post_form(&close, &[("csrf", "forged")]).await;
