@@ -8,12 +8,12 @@
 use super::data_dir::DataDir;
 use super::institution::parse_code;
 use crate::setup::trust::timestamp;
-use crate::setup::{CliError, EXIT_INVALID, block_on};
+use crate::setup::{CliError, block_on};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use time::OffsetDateTime;
-use zaitaku_domain::{DeviceId, DeviceName, InstitutionCode, InstitutionId};
-use zaitaku_store::{AccessAction, AccessActor, AccessEntry, DeviceActor, DeviceRecord, Store};
+use zaitaku_domain::{DeviceId, DeviceName, InstitutionCode};
+use zaitaku_store::{AccessAction, DeviceActor, DeviceRecord};
 
 #[derive(Subcommand)]
 pub enum DeviceCommand {
@@ -70,7 +70,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     let store = args.data_dir.open_existing().await?;
     let Some(institution) = store.institution_by_code(&args.institution).await? else {
         store.close().await;
-        return Ok(refuse(&no_institution(&args.institution)));
+        return Ok(super::refuse(&super::no_institution(&args.institution)));
     };
     let issued = zaitaku_web::devices::issue_activation_code(
         store.as_ref(),
@@ -82,11 +82,12 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     let logged = match &issued {
         Ok(_) => {
             let detail = format!("{}（端末登録コードを発行）", args.name);
-            log(
+            super::log_access(
                 store.as_ref(),
-                institution.id,
+                &[Some(institution.id)],
+                None,
                 AccessAction::DeviceEnrol,
-                detail,
+                Some(detail),
             )
             .await
         }
@@ -115,7 +116,7 @@ async fn list(args: ListArgs) -> Result<ExitCode, CliError> {
             Some(i) => Some(i.id),
             None => {
                 store.close().await;
-                return Ok(refuse(&no_institution(code)));
+                return Ok(super::refuse(&super::no_institution(code)));
             }
         },
         None => None,
@@ -167,11 +168,12 @@ async fn revoke(args: RevokeArgs) -> Result<ExitCode, CliError> {
     };
     if let Ok(Some(device)) = &revoked {
         let detail = device.name.to_string();
-        log(
+        super::log_access(
             store.as_ref(),
-            device.institution_id,
+            &[Some(device.institution_id)],
+            None,
             AccessAction::DeviceRevoke,
-            detail,
+            Some(detail),
         )
         .await?;
     }
@@ -185,46 +187,16 @@ async fn revoke(args: RevokeArgs) -> Result<ExitCode, CliError> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        (None, Some(device)) => Ok(refuse(&format!(
+        (None, Some(device)) => Ok(super::refuse(&format!(
             "device {} {:?} was already revoked",
             device.id,
             device.name.as_str()
         ))),
-        (None, None) => Ok(refuse(&format!(
+        (None, None) => Ok(super::refuse(&format!(
             "no device has id {} (see `zaitaku admin device list`)",
             args.id
         ))),
     }
-}
-
-/// The access-log entry of an enrolment or revocation made here (the actor is the CLI).
-async fn log(
-    store: &dyn Store,
-    institution: InstitutionId,
-    action: AccessAction,
-    detail: String,
-) -> Result<(), CliError> {
-    store
-        .record_access(&AccessEntry {
-            at: OffsetDateTime::now_utc(),
-            institution: Some(institution),
-            actor: AccessActor::Cli,
-            person: None,
-            action,
-            device_name: None,
-            detail: Some(detail),
-        })
-        .await?;
-    Ok(())
-}
-
-fn refuse(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_INVALID)
-}
-
-fn no_institution(code: &InstitutionCode) -> String {
-    format!("no institution has code {code} (see `zaitaku admin institution list`)")
 }
 
 fn parse_name(text: &str) -> Result<DeviceName, String> {

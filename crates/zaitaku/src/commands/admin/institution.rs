@@ -6,7 +6,7 @@
 
 use super::data_dir::DataDir;
 use crate::setup::trust::timestamp;
-use crate::setup::{CliError, EXIT_INVALID, block_on};
+use crate::setup::{CliError, block_on};
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::json;
 use std::process::ExitCode;
@@ -159,7 +159,7 @@ pub fn run(command: InstitutionCommand) -> Result<ExitCode, CliError> {
 async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     let store = args.data_dir.create_or_open().await?;
     if store.institution_by_code(&args.code).await?.is_some() {
-        return Ok(refuse(&already_added(&args.code)));
+        return Ok(super::refuse(&already_added(&args.code)));
     }
     let new = NewInstitution {
         code: args.code,
@@ -173,7 +173,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     let institution = match store.insert_institution(&new).await {
         Ok(institution) => institution,
         // Added by someone else since the look-up above.
-        Err(StoreError::Duplicate { .. }) => return Ok(refuse(&already_added(&args.code))),
+        Err(StoreError::Duplicate { .. }) => return Ok(super::refuse(&already_added(&args.code))),
         Err(e) => return Err(e.into()),
     };
     store.close().await;
@@ -218,7 +218,7 @@ async fn show(args: ShowArgs) -> Result<ExitCode, CliError> {
     let found = store.institution_by_code(&args.code).await?;
     store.close().await;
     let Some(institution) = found else {
-        return Ok(refuse(&not_found(&args.code)));
+        return Ok(super::refuse(&super::no_institution(&args.code)));
     };
     print!("{}", details(&institution));
     if let Some(origin) = &args.public_origin {
@@ -239,7 +239,7 @@ async fn set(args: SetArgs) -> Result<ExitCode, CliError> {
     let updated = store.update_institution(&args.code, &changes).await?;
     store.close().await;
     let Some(institution) = updated else {
-        return Ok(refuse(&not_found(&args.code)));
+        return Ok(super::refuse(&super::no_institution(&args.code)));
     };
     eprintln!("changed {}", institution.code);
     print!("{}", details(&institution));
@@ -252,7 +252,7 @@ async fn rotate_url(args: RotateArgs) -> Result<ExitCode, CliError> {
     let rotated = store.set_url_token(&args.code, &token).await?;
     store.close().await;
     let Some(institution) = rotated else {
-        return Ok(refuse(&not_found(&args.code)));
+        return Ok(super::refuse(&super::no_institution(&args.code)));
     };
     eprintln!(
         "new URL for {} {}; the old URL no longer works",
@@ -269,7 +269,7 @@ async fn deactivate(args: ActivationArgs) -> Result<ExitCode, CliError> {
         .await?;
     store.close().await;
     let Some(institution) = changed else {
-        return Ok(refuse(&not_found(&args.code)));
+        return Ok(super::refuse(&super::no_institution(&args.code)));
     };
     eprintln!(
         "deactivated {} {}: its URL starts no flow, running flows ended, its console is closed \
@@ -284,7 +284,7 @@ async fn reactivate(args: ActivationArgs) -> Result<ExitCode, CliError> {
     let changed = store.reactivate_institution(&args.code).await?;
     store.close().await;
     let Some(institution) = changed else {
-        return Ok(refuse(&not_found(&args.code)));
+        return Ok(super::refuse(&super::no_institution(&args.code)));
     };
     eprintln!(
         "reactivated {} {}: its URL accepts patients again and its console is open",
@@ -293,20 +293,10 @@ async fn reactivate(args: ActivationArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The command ran, and the database said no: exit 1.
-fn refuse(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_INVALID)
-}
-
 fn already_added(code: &InstitutionCode) -> String {
     format!(
         "an institution with code {code} already exists; change it with `zaitaku admin institution set {code} …`"
     )
-}
-
-fn not_found(code: &InstitutionCode) -> String {
-    format!("no institution has code {code} (see `zaitaku admin institution list`)")
 }
 
 fn url(origin: &Origin, institution: &Institution) -> String {

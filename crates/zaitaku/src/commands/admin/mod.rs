@@ -21,6 +21,9 @@ mod trust;
 use crate::setup::CliError;
 use clap::Subcommand;
 use std::process::ExitCode;
+use time::OffsetDateTime;
+use zaitaku_domain::{InstitutionCode, InstitutionId, PersonId};
+use zaitaku_store::{AccessAction, AccessActor, AccessEntry, Store};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -78,4 +81,40 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
         AdminCommand::Person(c) => person::run(c),
         AdminCommand::Audit(c) => audit::run(c),
     }
+}
+
+/// The command ran, and the database said no: the message, exit 1.
+fn refuse(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(crate::setup::EXIT_INVALID)
+}
+
+/// What `refuse` says of an institution code nobody has.
+fn no_institution(code: &InstitutionCode) -> String {
+    format!("no institution has code {code} (see `zaitaku admin institution list`)")
+}
+
+/// Record the command in each holder's access log, the CLI as the actor.
+async fn log_access(
+    store: &dyn Store,
+    holders: &[Option<InstitutionId>],
+    person: Option<PersonId>,
+    action: AccessAction,
+    detail: Option<String>,
+) -> Result<(), CliError> {
+    let at = OffsetDateTime::now_utc();
+    for institution in holders {
+        store
+            .record_access(&AccessEntry {
+                at,
+                institution: *institution,
+                actor: AccessActor::Cli,
+                person,
+                action,
+                device_name: None,
+                detail: detail.clone(),
+            })
+            .await?;
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ use zaitaku_domain::{
     ConsentChoices, ConsentStatus, InstitutionId, InsuredPerson, JST, PersonId, Qualification,
     RecordKind, today_in_japan,
 };
-use zaitaku_store::{AccessAction, AccessActor, AccessEntry, PersonDeletion, Store};
+use zaitaku_store::{AccessAction, AccessActor, PersonDeletion, Store};
 
 #[derive(Subcommand)]
 pub enum PersonCommand {
@@ -129,8 +129,8 @@ fn export(args: ExportArgs) -> Result<ExitCode, CliError> {
                 .map_err(|e| format!("cannot write to standard output: {e}"))?,
         }
         let holders = holders(&store, person.id).await?;
-        log_access(
-            &store,
+        super::log_access(
+            store.as_ref(),
             &holders,
             Some(person.id),
             AccessAction::PersonExport,
@@ -164,8 +164,8 @@ fn delete(args: DeleteArgs) -> Result<ExitCode, CliError> {
             // By id in the detail, not as the entry's person: the entry must not
             // keep the person's row alive (the purge waits for every reference).
             let detail = format!("person id {}", person.id.0);
-            log_access(
-                &store,
+            super::log_access(
+                store.as_ref(),
                 &holders,
                 None,
                 AccessAction::PersonDelete,
@@ -234,31 +234,6 @@ async fn holders(
         institutions.push(None);
     }
     Ok(institutions)
-}
-
-/// Record the command in each holder's access log, the CLI as the actor.
-async fn log_access(
-    store: &Arc<dyn Store>,
-    holders: &[Option<InstitutionId>],
-    person: Option<PersonId>,
-    action: AccessAction,
-    detail: Option<String>,
-) -> Result<(), CliError> {
-    let at = OffsetDateTime::now_utc();
-    for institution in holders {
-        store
-            .record_access(&AccessEntry {
-                at,
-                institution: *institution,
-                actor: AccessActor::Cli,
-                person,
-                action,
-                device_name: None,
-                detail: detail.clone(),
-            })
-            .await?;
-    }
-    Ok(())
 }
 
 async fn institution_label(store: &Arc<dyn Store>, id: InstitutionId) -> Result<String, CliError> {

@@ -9,7 +9,7 @@
 
 use super::data_dir::DataDir;
 use super::institution::{parse_code, parse_origin};
-use crate::setup::{CliError, EXIT_INVALID, block_on};
+use crate::setup::{CliError, block_on};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -108,7 +108,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     let store = args.data_dir.open_existing().await?;
     let Some(institution) = store.institution_by_code(&args.institution).await? else {
         store.close().await;
-        return Ok(refuse(&unknown_institution(&args.institution)));
+        return Ok(super::refuse(&super::no_institution(&args.institution)));
     };
     let added = accounts::add_staff(
         store.as_ref(),
@@ -123,7 +123,7 @@ async fn add(args: AddArgs) -> Result<ExitCode, CliError> {
     let (account, token) = match added {
         Ok(added) => added,
         Err(StoreError::Duplicate { .. }) => {
-            return Ok(refuse(&format!(
+            return Ok(super::refuse(&format!(
                 "the login name {} is taken; choose another, or `zaitaku admin staff reset --login {}`",
                 args.login, args.login
             )));
@@ -147,7 +147,7 @@ async fn reset(args: ResetArgs) -> Result<ExitCode, CliError> {
     let reset = accounts::reset_staff(store.as_ref(), &args.login).await;
     store.close().await;
     let Some((account, token)) = reset? else {
-        return Ok(refuse(&format!(
+        return Ok(super::refuse(&format!(
             "no staff account has the login name {} (see `zaitaku admin staff list --institution CODE`)",
             args.login
         )));
@@ -164,7 +164,7 @@ async fn list(args: ListArgs) -> Result<ExitCode, CliError> {
     let store = args.data_dir.open_existing().await?;
     let Some(institution) = store.institution_by_code(&args.institution).await? else {
         store.close().await;
-        return Ok(refuse(&unknown_institution(&args.institution)));
+        return Ok(super::refuse(&super::no_institution(&args.institution)));
     };
     let staff = store.staff_of_institution(institution.id).await?;
     store.close().await;
@@ -219,15 +219,6 @@ fn print_link(origin: Option<&Origin>, token: &EnrolmentToken) {
         "the link works once, for {} hours; hand it to the staff member only",
         accounts::ENROLMENT_LIFETIME.whole_hours()
     );
-}
-
-fn refuse(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_INVALID)
-}
-
-fn unknown_institution(code: &InstitutionCode) -> String {
-    format!("no institution has code {code} (see `zaitaku admin institution list`)")
 }
 
 fn parse_login(text: &str) -> Result<LoginName, String> {
