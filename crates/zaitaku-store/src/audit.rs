@@ -12,6 +12,7 @@
 use crate::error::StoreError;
 use crate::rows::Cursor;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use zaitaku_domain::InstitutionId;
 
@@ -37,6 +38,7 @@ enum Kind {
 }
 
 impl Chain {
+    /// In declaration order: `ALL[chain as usize] == chain` (the per-chain SQL relies on it).
     pub const ALL: [Chain; 3] = [Chain::ConsentHistory, Chain::AccessLog, Chain::StaffLogins];
 
     /// The table, which is also the chain's name in `audit_chains` and in the
@@ -106,13 +108,19 @@ impl Chain {
         list
     }
 
-    /// One entry by id (`$1`), as [`ChainEntry::read`] reads it.
-    pub fn entry_sql(self) -> String {
-        format!(
-            "SELECT {} FROM {} WHERE id = $1",
-            self.select_list(),
-            self.table()
-        )
+    /// One entry by id (`$1`), as [`ChainEntry::read`] reads it. Every
+    /// append runs it: built once per chain, not per call.
+    pub fn entry_sql(self) -> &'static str {
+        static SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
+            Chain::ALL.map(|chain| {
+                format!(
+                    "SELECT {} FROM {} WHERE id = $1",
+                    chain.select_list(),
+                    chain.table()
+                )
+            })
+        });
+        &SQL[self as usize]
     }
 
     /// Every entry of the chain of scope `$1`, in chain order (entries never
@@ -130,12 +138,18 @@ impl Chain {
         format!("SELECT DISTINCT {SCOPE} FROM {}", self.table())
     }
 
-    /// Set an entry's place in its chain: `$1` seq, `$2` hash, `$3` id.
-    pub fn seal_sql(self) -> String {
-        format!(
-            "UPDATE {} SET chain_seq = $1, chain_hash = $2 WHERE id = $3",
-            self.table()
-        )
+    /// Set an entry's place in its chain: `$1` seq, `$2` hash, `$3` id (every
+    /// append; built once per chain).
+    pub fn seal_sql(self) -> &'static str {
+        static SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
+            Chain::ALL.map(|chain| {
+                format!(
+                    "UPDATE {} SET chain_seq = $1, chain_hash = $2 WHERE id = $3",
+                    chain.table()
+                )
+            })
+        });
+        &SQL[self as usize]
     }
 
     /// Entries not chained yet (rows from before the chains), oldest first:
@@ -594,6 +608,21 @@ impl AuditVerification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_chain_gets_its_own_tables_statements() {
+        for (i, chain) in Chain::ALL.into_iter().enumerate() {
+            assert_eq!(chain as usize, i);
+            let from = format!(" FROM {} WHERE id = $1", chain.table());
+            assert!(chain.entry_sql().ends_with(&from), "{}", chain.entry_sql());
+            let update = format!("UPDATE {} SET", chain.table());
+            assert!(
+                chain.seal_sql().starts_with(&update),
+                "{}",
+                chain.seal_sql()
+            );
+        }
+    }
 
     fn entry(id: i64, seq: i64, prev: &str, at: i64) -> ChainEntry {
         let values = vec![

@@ -39,14 +39,14 @@ fn head(conn: &Connection, chain: Chain, scope: i64) -> Result<ChainHead, StoreE
 pub fn append(conn: &Connection, chain: Chain, scope: i64, id: i64) -> Result<(), StoreError> {
     let head = head(conn, chain, scope)?;
     let seq = head.head_seq + 1;
-    let mut statement = conn.prepare_cached(&chain.entry_sql())?;
+    let mut statement = conn.prepare_cached(chain.entry_sql())?;
     let entry = codec::optional(&mut statement, [id], |row| {
         ChainEntry::read(chain, &mut Columns::new(row))
     })?
     .ok_or_else(|| StoreError::Database("a chained entry vanished".to_owned()))?;
     drop(statement);
     let hash = entry.hash_at(chain, &head.head_hash, seq);
-    conn.prepare_cached(&chain.seal_sql())?
+    conn.prepare_cached(chain.seal_sql())?
         .execute(params![seq, hash, id])?;
     conn.prepare_cached(HEAD_ADVANCE)?
         .execute(params![seq, hash, chain.table(), scope])?;
