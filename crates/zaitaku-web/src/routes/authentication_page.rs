@@ -44,6 +44,7 @@ pub async fn page(
         flow,
         institution,
         device_name,
+        ..
     } = load_flow(&state, &session, &flow_id).await?;
     let Some(purpose) = flow.step.authentication_purpose() else {
         return Ok(to_current_step(&flow));

@@ -22,6 +22,8 @@ pub struct LoadedFlow {
     pub institution: Institution,
     /// The enrolled device that started the flow (「訪問用タブレット1」), if one did.
     pub device_name: Option<String>,
+    /// Until when its pages are shown (`shown_until`), read once per request.
+    pub shown_until: OffsetDateTime,
 }
 
 /// The flow, if it exists, belongs to this session and has not run out of time.
@@ -53,21 +55,22 @@ pub async fn load_flow(
         flow, institution, ..
     } = context;
     let now = OffsetDateTime::now_utc();
-    if shown_until(state, &flow)
+    let Some(shown_until) = shown_until(state, &flow)
         .await?
-        .is_none_or(|until| now >= until)
-    {
+        .filter(|until| now < *until)
+    else {
         let restart = format!("/i/{}", institution.url_token.as_str());
         return Err(if flow.step.is_settled() || flow.closed_at.is_some() {
             PageError::ResultClosed { restart }
         } else {
             PageError::FlowExpired { restart }
         });
-    }
+    };
     Ok(LoadedFlow {
         flow,
         institution,
         device_name,
+        shown_until,
     })
 }
 
@@ -130,23 +133,13 @@ pub struct CloseForm {
 }
 
 /// The 「閉じる」 form of a screen that shows a card's result, and until when
-/// it is shown; `None` for a flow's other screens.
-pub async fn closing(
-    state: &AppState,
-    session: &Session,
-    flow: &FlowRecord,
-) -> Result<Option<Closing>, PageError> {
-    if !closable(&flow.step) {
-        return Ok(None);
-    }
-    let until = shown_until(state, flow)
-        .await?
-        .ok_or_else(|| PageError::Internal("a shown result without its time".into()))?;
-    Ok(Some(Closing {
+/// it is shown (`LoadedFlow::shown_until`); `None` for a flow's other screens.
+pub fn closing(session: &Session, flow: &FlowRecord, until: OffsetDateTime) -> Option<Closing> {
+    closable(&flow.step).then(|| Closing {
         action: format!("/f/{}/close", flow.id),
         csrf: session.csrf_token.clone(),
         shown_until: Text.with("result-shown-until", "time", time_ja(until)),
-    }))
+    })
 }
 
 /// The one screen that shows a flow's current step.
@@ -185,13 +178,15 @@ pub async fn complete_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow {
-        flow, institution, ..
+        flow,
+        institution,
+        shown_until,
+        ..
     } = load_flow(&state, &session, &flow_id).await?;
     if !flow.step.is_settled() {
         return Ok(to_current_step(&flow));
     }
-    let closing = closing(&state, &session, &flow)
-        .await?
+    let closing = closing(&session, &flow, shown_until)
         .ok_or_else(|| PageError::Internal("a settled flow that cannot be closed".into()))?;
     match (&flow.step, flow.purpose) {
         (FlowStep::Failed(reason), _) => {

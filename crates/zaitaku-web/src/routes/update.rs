@@ -35,7 +35,10 @@ pub async fn edit_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow {
-        flow, institution, ..
+        flow,
+        institution,
+        shown_until,
+        ..
     } = load_flow(&state, &session, &flow_id).await?;
     if flow.step.viewed().is_none() {
         return Ok(to_current_step(&flow));
@@ -44,7 +47,7 @@ pub async fn edit_page(
     let answers = Answers::Chosen(flow.step.choices());
     let mut page = select_view(&state, &session, &institution, screen, answers);
     // The viewed consent is on screen: it can be closed at once.
-    page.closing = closing(&state, &session, &flow).await?;
+    page.closing = closing(&session, &flow, shown_until);
     Ok(page.into_response())
 }
 
@@ -101,7 +104,10 @@ pub async fn confirm_page(
     Path(flow_id): Path<String>,
 ) -> Result<Response, PageError> {
     let LoadedFlow {
-        flow, institution, ..
+        flow,
+        institution,
+        shown_until,
+        ..
     } = load_flow(&state, &session, &flow_id).await?;
     let (FlowStep::UpdateConfirm { viewed, draft }
     | FlowStep::UpdateAuthenticate { viewed, draft }) = &flow.step
@@ -123,7 +129,7 @@ pub async fn confirm_page(
         csrf: session.csrf_token.clone(),
         fingerprint: draft.encode(),
         back_href: format!("/f/{}/update", flow.id),
-        closing: closing(&state, &session, &flow).await?,
+        closing: closing(&session, &flow, shown_until),
     }
     .into_response())
 }
