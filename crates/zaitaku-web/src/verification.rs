@@ -13,9 +13,9 @@ use std::time::SystemTime;
 use time::OffsetDateTime;
 use zaitaku_card::ChallengeNonce;
 use zaitaku_card::validate::ValidationError;
-use zaitaku_domain::{CardAuthentication, FailureReason};
+use zaitaku_domain::{CardAuthentication, FailureReason, InstitutionKind};
 use zaitaku_store::{
-    CardAnswer, ChallengeRecord, ChallengeState, SettleError, Settled, UpdateOutcome,
+    CardAnswer, ChallengeRecord, ChallengeState, FlowRecord, SettleError, Settled, UpdateOutcome,
 };
 
 #[derive(Debug)]
@@ -62,6 +62,9 @@ impl From<SettleError> for SubmitError {
 #[derive(Debug)]
 pub struct LiveChallenge {
     pub challenge: ChallengeRecord,
+    /// Its flow and institution as read with it: what a card answer settles
+    /// (the store refuses the settlement if the flow has moved on since).
+    pub flow: FlowRecord,
     pub institution: zaitaku_domain::Institution,
     pub device: Option<String>,
 }
@@ -97,6 +100,7 @@ pub async fn live_challenge(
     }
     Ok(LiveChallenge {
         challenge,
+        flow: context.flow,
         institution: context.institution,
         device,
     })
@@ -117,19 +121,19 @@ pub async fn answerable_challenge(
     state: &AppState,
     reference: &str,
     answerer: Answerer<'_>,
-) -> Result<ChallengeRecord, SubmitError> {
+) -> Result<LiveChallenge, SubmitError> {
     if !crate::random::is_id(reference) {
         return Err(SubmitError::UnknownChallenge);
     }
-    let challenge = live_challenge(state, reference).await?.challenge;
+    let live = live_challenge(state, reference).await?;
     if let Answerer::Claimant(claim) = answerer {
-        match (&challenge.claim_hash, claim) {
+        match (&live.challenge.claim_hash, claim) {
             (Some(stored), Some(secret)) if crate::handoff::claim_matches(stored, secret) => {}
             (Some(_), Some(_)) => return Err(SubmitError::AlreadyClaimed),
             _ => return Err(SubmitError::NotClaimed),
         }
     }
-    Ok(challenge)
+    Ok(live)
 }
 
 pub async fn submit_token(
@@ -159,7 +163,13 @@ async fn check_and_settle(
     answerer: Answerer<'_>,
     token_json: &[u8],
 ) -> Result<TokenOutcome, SubmitError> {
-    let challenge = answerable_challenge(state, reference, answerer).await?;
+    let LiveChallenge {
+        challenge,
+        flow,
+        institution,
+        ..
+    } = answerable_challenge(state, reference, answerer).await?;
+    let kind = institution.kind;
     let nonce = ChallengeNonce::parse(&challenge.nonce)
         .map_err(|_| SubmitError::Internal("stored nonce is malformed".into()))?;
     let validator = state.validator.current();
@@ -174,6 +184,7 @@ async fn check_and_settle(
                 return reject(
                     state,
                     &challenge,
+                    kind,
                     FailureReason::CertificateUntrusted,
                     "certificate_untrusted",
                 )
@@ -195,7 +206,7 @@ async fn check_and_settle(
                 _ if code == "revocation_unknown" => FailureReason::RevocationUnknown,
                 _ => FailureReason::CertificateUntrusted,
             };
-            return reject(state, &challenge, reason, code).await;
+            return reject(state, &challenge, kind, reason, code).await;
         }
     };
     let cert = &valid.certificate;
@@ -207,17 +218,13 @@ async fn check_and_settle(
         return reject(
             state,
             &challenge,
+            kind,
             FailureReason::NotRegistered,
             "not_registered",
         )
         .await;
     };
     let now = OffsetDateTime::now_utc();
-    let (flow, institution) = state
-        .store
-        .flow_with_institution(&challenge.flow_id)
-        .await?
-        .ok_or(SubmitError::AlreadyUsed)?;
     let answer = CardAnswer {
         challenge_ref: challenge.reference.clone(),
         purpose: challenge.purpose,
@@ -299,6 +306,7 @@ fn ends_challenge_only(reason: FailureReason) -> bool {
 async fn reject(
     state: &AppState,
     challenge: &ChallengeRecord,
+    kind: InstitutionKind,
     reason: FailureReason,
     code: &'static str,
 ) -> Result<TokenOutcome, SubmitError> {
@@ -311,13 +319,7 @@ async fn reject(
         .store
         .settle_failure(&challenge.reference, reason, OffsetDateTime::now_utc())
         .await?;
-    // The institution's kind for the metrics: one read, on refusals only. The
-    // refusal is written; a failed read only leaves it uncounted.
-    match state.store.flow_with_institution(&challenge.flow_id).await {
-        Ok(Some((_, institution))) => state.metrics.flow_finished(code, institution.kind),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "metrics: the refused flow's institution unread"),
-    }
+    state.metrics.flow_finished(code, kind);
     refused(state, challenge, code);
     Ok(TokenOutcome::Rejected { code })
 }
@@ -344,7 +346,9 @@ pub async fn report(
     answerer: Answerer<'_>,
     report: Option<FailureReason>,
 ) -> Result<(), SubmitError> {
-    let challenge = answerable_challenge(state, reference, answerer).await?;
+    let challenge = answerable_challenge(state, reference, answerer)
+        .await?
+        .challenge;
     end_by_claimant(state, &challenge, report).await?;
     tracing::info!(
         purpose = challenge.purpose.code(),

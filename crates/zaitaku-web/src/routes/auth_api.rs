@@ -161,6 +161,7 @@ async fn describe_json(
         challenge,
         institution,
         device,
+        ..
     } = verification::live_challenge(state, reference).await?;
     let claim = match (&challenge.claim_hash, claim) {
         (None, _) => {
